@@ -1,0 +1,237 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"logbook/internal/crm"
+	"logbook/internal/store"
+)
+
+// ReadyCheck is one dependency /readyz checks, such as PostgreSQL or Redis.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Deps is what the API needs. Store is required; the rest have defaults.
+type Deps struct {
+	// Store runs every query. Tests pass store.New(testdb.Tx(t)).
+	Store *store.Store
+	// Logger gets errors; nil discards.
+	Logger *slog.Logger
+	// Ready lists what /readyz checks.
+	Ready []ReadyCheck
+	// Registry receives the HTTP metrics and is served at /metrics; nil
+	// makes a private one with the Go and process collectors.
+	Registry *prometheus.Registry
+	// Version is reported in the OpenAPI document.
+	Version string
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+type handler struct {
+	store    *store.Store
+	log      *slog.Logger
+	ready    []ReadyCheck
+	now      func() time.Time
+	openapi  []byte
+	metrics  http.Handler
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// handlerFunc is a route's handler: it gets the authenticated principal (the
+// zero Principal on public routes) and returns an error that writeError maps
+// to a problem response.
+type handlerFunc func(h *handler, w http.ResponseWriter, r *http.Request, p crm.Principal) error
+
+// NewHandler returns the whole HTTP API.
+func NewHandler(d Deps) (http.Handler, error) {
+	if d.Store == nil {
+		return nil, fmt.Errorf("api: Deps.Store is required")
+	}
+	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	reg := d.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	h.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "logbook_http_requests_total",
+		Help: "HTTP requests by route pattern, method and status code.",
+	}, []string{"route", "method", "status"})
+	h.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "logbook_http_request_duration_seconds",
+		Help:    "HTTP request latency by route pattern, method and status code.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"route", "method", "status"})
+	if err := reg.Register(h.requests); err != nil {
+		return nil, fmt.Errorf("api: register metrics: %w", err)
+	}
+	if err := reg.Register(h.duration); err != nil {
+		return nil, fmt.Errorf("api: register metrics: %w", err)
+	}
+
+	h.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	rs := routes()
+	spec, err := buildOpenAPI(rs, d.Version)
+	if err != nil {
+		return nil, err
+	}
+	h.openapi = spec
+
+	mux := http.NewServeMux()
+	for _, rt := range rs {
+		mux.Handle(rt.Method+" "+rt.Path, h.wrap(rt))
+	}
+	return &server{Handler: h.middleware(mux), h: h}, nil
+}
+
+// server is the http.Handler NewHandler returns.
+type server struct {
+	http.Handler
+	h *handler
+}
+
+// spec returns the OpenAPI document (tests read it without a request).
+func (s *server) spec() []byte { return s.h.openapi }
+
+// wrap adds authentication and the scope check to a route's handler.
+func (h *handler) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p crm.Principal
+		if rt.Scope != "" {
+			var err error
+			p, err = h.authenticate(r)
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="logbook"`)
+				writeProblem(w, Problem{Status: http.StatusUnauthorized, Detail: err.Error()})
+				return
+			}
+			if !crm.HasScope(p.Scopes, rt.Scope) {
+				writeProblem(w, Problem{Status: http.StatusForbidden,
+					Detail: fmt.Sprintf("this API key lacks the %q scope", rt.Scope)})
+				return
+			}
+		}
+		if err := rt.Handle(h, w, r, p); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+func (h *handler) authenticate(r *http.Request) (crm.Principal, error) {
+	auth := r.Header.Get("Authorization")
+	scheme, key, ok := strings.Cut(auth, " ")
+	if auth == "" {
+		return crm.Principal{}, fmt.Errorf("missing Authorization: Bearer <api key>")
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
+		return crm.Principal{}, fmt.Errorf("the Authorization header must be Bearer <api key>")
+	}
+	p, err := h.store.APIKeyAuthenticate(r.Context(), strings.TrimSpace(key))
+	if err != nil {
+		if r.Context().Err() == nil && !isNotFound(err) {
+			h.log.ErrorContext(r.Context(), "authenticate", slog.Any("error", err))
+			return crm.Principal{}, fmt.Errorf("cannot check the API key right now")
+		}
+		return crm.Principal{}, fmt.Errorf("invalid or revoked API key")
+	}
+	return p, nil
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status  int
+	capture bool // swallow the mux's own plain-text 404/405 body
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	if s.capture {
+		return
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	if s.capture {
+		return len(b), nil
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush lets server-sent events through the recorder.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// middleware records metrics, turns panics into a logged 500, and answers
+// unknown routes (404) and wrong methods (405) with problem+json instead of
+// the mux's plain text.
+func (h *handler) middleware(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		_, pattern := mux.Handler(r)
+		rec := &statusRecorder{ResponseWriter: w, capture: pattern == ""}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("path", r.URL.Path))
+				if rec.status == 0 {
+					writeProblem(rec, Problem{Status: http.StatusInternalServerError, Detail: "internal error; it has been logged"})
+				}
+			}
+			route := pattern
+			if route == "" {
+				route = "unmatched"
+			} else if _, p, ok := strings.Cut(route, " "); ok {
+				route = p
+			}
+			status := strconv.Itoa(rec.status)
+			h.requests.WithLabelValues(route, r.Method, status).Inc()
+			h.duration.WithLabelValues(route, r.Method, status).Observe(time.Since(start).Seconds())
+		}()
+		mux.ServeHTTP(rec, r)
+		if rec.capture {
+			rec.capture = false
+			status := rec.status
+			if status == 0 || status == http.StatusOK {
+				status = http.StatusNotFound
+			}
+			detail := "no route matches " + r.URL.Path
+			if status == http.StatusMethodNotAllowed {
+				detail = fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, w.Header().Get("Allow"))
+			}
+			writeProblem(rec, Problem{Status: status, Detail: detail})
+		}
+	})
+}

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"net/http"
+
+	"logbook/internal/crm"
+)
+
+func keyRoutes() []route {
+	return []route{
+		{Method: "POST", Path: "/v1/api-keys", Scope: crm.ScopeAdmin, Handle: (*handler).keyCreate, Tag: "api-keys",
+			Summary: "Create an API key. The key is shown once; only its hash is stored.",
+			Body:    crm.APIKeyInput{}, Required: []string{"name", "scopes"},
+			Resp:    errResps(map[int]any{201: crm.APIKey{}}, 400, 413, 422)},
+		{Method: "GET", Path: "/v1/api-keys", Scope: crm.ScopeAdmin, Handle: (*handler).keyList, Tag: "api-keys",
+			Summary: "List the org's live API keys (without secrets).",
+			Resp:    errResps(map[int]any{200: itemsOf[crm.APIKey]{}})},
+		{Method: "DELETE", Path: "/v1/api-keys/{id}", Scope: crm.ScopeAdmin, Handle: (*handler).keyRevoke, Tag: "api-keys",
+			Object: "api_key", Summary: "Revoke an API key at once.",
+			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
+	}
+}
+
+// itemsOf is a list that is not paginated.
+type itemsOf[T any] struct {
+	Items []T `json:"items"`
+}
+
+func (h *handler) keyCreate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	var in crm.APIKeyInput
+	if err := decodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	k, err := h.store.APIKeyCreate(r.Context(), p.OrgID, in.Name, in.Scopes)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, k)
+	return nil
+}
+
+func (h *handler) keyList(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	keys, err := h.store.APIKeyList(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	if keys == nil {
+		keys = []crm.APIKey{}
+	}
+	writeJSON(w, http.StatusOK, itemsOf[crm.APIKey]{Items: keys})
+	return nil
+}
+
+func (h *handler) keyRevoke(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.store.APIKeyRevoke(r.Context(), p.OrgID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,135 @@
+// Command logbook runs Logbook: the HTTP API (serve), the Asynq workers
+// (worker), both in one process (all), schema migrations (migrate), org
+// bootstrap (orgs create), the offline demo (demo) and the benchmarks
+// (bench). Configuration comes from the environment; see `logbook help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise the module version or VCS revision from the build info is used.
+var version = ""
+
+const usage = `logbook: the activity log and meeting-note pipeline for sales and CS teams.
+
+Usage:
+  logbook serve                     run the HTTP API
+  logbook migrate                   apply pending schema migrations (creates the database if missing)
+  logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
+  logbook demo                      the offline demo: migrate, serve, post sample data, print the results
+  logbook bench [flags]             run the benchmarks and print the figures (see logbook bench -h)
+  logbook version                   print the version
+  logbook help                      this text
+
+Environment (defaults in brackets):
+  DATABASE_URL        PostgreSQL URL [postgres://postgres@127.0.0.1:5432/logbook?sslmode=disable]
+  REDIS_URL           Redis URL [redis://127.0.0.1:6379/0]
+  HTTP_ADDR           listen address of serve [127.0.0.1:8080]
+  LLM_PROVIDER        local (offline) or openai [local]
+  OPENAI_API_KEY      key for LLM_PROVIDER=openai
+  OPENAI_BASE_URL     any OpenAI-compatible server [the OpenAI API]
+  CHAT_MODEL          chat model [gpt-4o-mini]
+  EMBED_MODEL         embedding model [text-embedding-3-small]
+  EMBED_DIM           embedding dimension [384]
+  WORKER_CONCURRENCY  tasks a worker runs at once [8]
+  RUN_MIGRATIONS      1 lets serve migrate at start; otherwise it refuses a schema with pending migrations [0]
+  LOG_LEVEL           debug, info, warn or error [info]
+  SHUTDOWN_TIMEOUT    graceful shutdown bound [20s]
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "logbook: %v\n\n%s", err, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "logbook: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake on the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// run dispatches a subcommand. It is main without the process: tests call
+// it with their own arguments, output and environment.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stderr, getenv)
+	case "migrate":
+		return cmdMigrate(ctx, rest, stdout, stderr, getenv)
+	case "orgs":
+		return cmdOrgs(ctx, rest, stdout, stderr, getenv)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout, stderr, getenv)
+	case "bench":
+		return cmdBench(ctx, rest, stdout, stderr, getenv)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "logbook", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("logbook "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected arguments %v", fs.Name(), fs.Args())}
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+// Package config reads Logbook's configuration from the environment into one
+// Config, with defaults that point at local services and validation that
+// names the bad variable. Only cmd/logbook imports it; every other package
+// takes its own small config struct or constructor arguments.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the logbook command reads from the environment.
+type Config struct {
+	// DatabaseURL is the PostgreSQL URL (DATABASE_URL).
+	DatabaseURL string
+	// RedisURL is the Redis URL (REDIS_URL).
+	RedisURL string
+	// HTTPAddr is where serve listens (HTTP_ADDR, default 127.0.0.1:8080).
+	HTTPAddr string
+	// LLMProvider is "local" (offline, the default) or "openai" (LLM_PROVIDER).
+	LLMProvider string
+	// OpenAIAPIKey, OpenAIBaseURL, ChatModel and EmbedModel configure the
+	// openai provider; any OpenAI-compatible server works.
+	OpenAIAPIKey  string
+	OpenAIBaseURL string
+	ChatModel     string
+	EmbedModel    string
+	// EmbedDim is the embedding dimension (EMBED_DIM, default 384).
+	EmbedDim int
+	// WorkerConcurrency is the number of tasks a worker runs at once
+	// (WORKER_CONCURRENCY, default 8).
+	WorkerConcurrency int
+	// RunMigrations lets serve and worker migrate at start (RUN_MIGRATIONS=1);
+	// otherwise they refuse to start on a schema with pending migrations.
+	RunMigrations bool
+	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
+	LogLevel slog.Level
+	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT, default 20s).
+	ShutdownTimeout time.Duration
+}
+
+// Defaults.
+const (
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/logbook?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+	DefaultHTTPAddr    = "127.0.0.1:8080"
+	DefaultEmbedDim    = 384
+)
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests) and returns every problem found at once.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL:       or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		RedisURL:          or(getenv("REDIS_URL"), DefaultRedisURL),
+		HTTPAddr:          or(getenv("HTTP_ADDR"), DefaultHTTPAddr),
+		LLMProvider:       strings.ToLower(or(getenv("LLM_PROVIDER"), "local")),
+		OpenAIAPIKey:      getenv("OPENAI_API_KEY"),
+		OpenAIBaseURL:     getenv("OPENAI_BASE_URL"),
+		ChatModel:         or(getenv("CHAT_MODEL"), "gpt-4o-mini"),
+		EmbedModel:        or(getenv("EMBED_MODEL"), "text-embedding-3-small"),
+		EmbedDim:          DefaultEmbedDim,
+		WorkerConcurrency: 8,
+		ShutdownTimeout:   20 * time.Second,
+	}
+	var errs []string
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("DATABASE_URL", "must be a postgres:// URL")
+	}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		bad("REDIS_URL", "must be a redis:// URL")
+	}
+	switch c.LLMProvider {
+	case "local":
+	case "openai":
+		if c.OpenAIAPIKey == "" && c.OpenAIBaseURL == "" {
+			bad("OPENAI_API_KEY", "is required when LLM_PROVIDER=openai (or set OPENAI_BASE_URL for a local server)")
+		}
+	default:
+		bad("LLM_PROVIDER", "must be local or openai, not %q", c.LLMProvider)
+	}
+	if c.OpenAIBaseURL != "" {
+		if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			bad("OPENAI_BASE_URL", "must be an http(s) URL")
+		}
+	}
+	intVar := func(name string, dst *int, min, max int) {
+		s := getenv(name)
+		if s == "" {
+			return
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < min || n > max {
+			bad(name, "must be an integer from %d to %d", min, max)
+			return
+		}
+		*dst = n
+	}
+	intVar("EMBED_DIM", &c.EmbedDim, 16, 4096)
+	intVar("WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
+	switch s := getenv("RUN_MIGRATIONS"); strings.ToLower(s) {
+	case "", "0", "false", "no":
+	case "1", "true", "yes":
+		c.RunMigrations = true
+	default:
+		bad("RUN_MIGRATIONS", "must be 1 or 0")
+	}
+	if s := getenv("LOG_LEVEL"); s != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			bad("LOG_LEVEL", "must be debug, info, warn or error")
+		}
+	}
+	if s := getenv("SHUTDOWN_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			bad("SHUTDOWN_TIMEOUT", "must be a positive duration such as 20s")
+		} else {
+			c.ShutdownTimeout = d
+		}
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

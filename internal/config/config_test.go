@@ -1,0 +1,60 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+
+	t.Run("DefaultsPointAtLocalServices", func(t *testing.T) {
+		t.Parallel()
+		c, err := Load(env(nil))
+		require.NoError(t, err)
+		require.Equal(t, DefaultDatabaseURL, c.DatabaseURL)
+		require.Equal(t, DefaultRedisURL, c.RedisURL)
+		require.Equal(t, "local", c.LLMProvider)
+		require.Equal(t, DefaultEmbedDim, c.EmbedDim)
+		require.False(t, c.RunMigrations)
+		require.Equal(t, 20*time.Second, c.ShutdownTimeout)
+	})
+
+	t.Run("ReadsEveryVariable", func(t *testing.T) {
+		t.Parallel()
+		c, err := Load(env(map[string]string{
+			"DATABASE_URL": "postgres://u@db/x", "REDIS_URL": "redis://r:6379/2", "HTTP_ADDR": ":9000",
+			"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:1234/v1",
+			"CHAT_MODEL": "m", "EMBED_MODEL": "e", "EMBED_DIM": "256", "WORKER_CONCURRENCY": "3",
+			"RUN_MIGRATIONS": "1", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "5s",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, "openai", c.LLMProvider)
+		require.Equal(t, 256, c.EmbedDim)
+		require.Equal(t, 3, c.WorkerConcurrency)
+		require.True(t, c.RunMigrations)
+		require.Equal(t, 5*time.Second, c.ShutdownTimeout)
+	})
+
+	t.Run("NamesEveryBadVariable", func(t *testing.T) {
+		t.Parallel()
+		_, err := Load(env(map[string]string{
+			"DATABASE_URL": "mysql://x", "LLM_PROVIDER": "magic", "EMBED_DIM": "-1",
+			"RUN_MIGRATIONS": "maybe", "WORKER_CONCURRENCY": "lots",
+		}))
+		require.Error(t, err)
+		for _, name := range []string{"DATABASE_URL", "LLM_PROVIDER", "EMBED_DIM", "RUN_MIGRATIONS", "WORKER_CONCURRENCY"} {
+			require.Contains(t, err.Error(), name)
+		}
+	})
+
+	t.Run("OpenAINeedsAKeyOrBaseURL", func(t *testing.T) {
+		t.Parallel()
+		_, err := Load(env(map[string]string{"LLM_PROVIDER": "openai"}))
+		require.ErrorContains(t, err, "OPENAI_API_KEY")
+	})
+}

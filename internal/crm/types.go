@@ -1,0 +1,147 @@
+package crm
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Org is a tenant. Every other record belongs to exactly one org.
+type Org struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// APIKey is a bearer credential of one org. Only the SHA-256 of the secret is
+// stored; Key is filled once, in the response that creates it.
+type APIKey struct {
+	ID         string     `json:"id"`
+	OrgID      string     `json:"-"`
+	Name       string     `json:"name"`
+	Scopes     []Scope    `json:"scopes"`
+	Key        string     `json:"key,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt *time.Time `json:"-"`
+}
+
+// Principal is who is calling: the org and scopes of an authenticated key.
+type Principal struct {
+	OrgID  string
+	KeyID  string
+	Scopes []Scope
+}
+
+// User is a member of the team: a rep, manager, CSM or admin.
+type User struct {
+	ID        string    `json:"id"`
+	OrgID     string    `json:"-"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Account is a customer or prospect company. Domains are the email domains
+// that resolve participants to this account; each belongs to one account.
+type Account struct {
+	ID        string    `json:"id"`
+	OrgID     string    `json:"-"`
+	Name      string    `json:"name"`
+	Domains   []string  `json:"domains"`
+	Segment   *string   `json:"segment"`
+	OwnerID   *string   `json:"owner_id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Contact is a person at an account. Email is unique within an org, so an
+// activity's participants resolve to one contact.
+type Contact struct {
+	ID        string    `json:"id"`
+	OrgID     string    `json:"-"`
+	AccountID string    `json:"account_id"`
+	Name      string    `json:"name"`
+	Email     *string   `json:"email"`
+	Phone     *string   `json:"phone"`
+	Title     *string   `json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Deal is an opportunity on an account. Amount is a decimal kept as text so
+// no precision is lost on the way to and from NUMERIC.
+type Deal struct {
+	ID        string     `json:"id"`
+	OrgID     string     `json:"-"`
+	AccountID string     `json:"account_id"`
+	Name      string     `json:"name"`
+	Stage     *string    `json:"stage"`
+	Amount    *Decimal   `json:"amount"`
+	Currency  *string    `json:"currency"`
+	CloseDate *Date      `json:"close_date"`
+	OwnerID   *string    `json:"owner_id"`
+	Status    DealStatus `json:"status"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// Participant is someone named on an activity, matched to contacts by email.
+type Participant struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// NextStep is what the rep intends to do next, optionally by a date.
+type NextStep struct {
+	Text    string `json:"text"`
+	DueDate *Date  `json:"due_date"`
+}
+
+// Activity is one sales touch on an account's timeline.
+type Activity struct {
+	ID              string          `json:"id"`
+	OrgID           string          `json:"-"`
+	Type            ActivityType    `json:"type"`
+	Direction       *Direction      `json:"direction"`
+	AccountID       string          `json:"account_id"`
+	DealID          *string         `json:"deal_id"`
+	OwnerID         *string         `json:"owner_id"`
+	ContactIDs      []string        `json:"contact_ids"`
+	Participants    []Participant   `json:"participants"`
+	OccurredAt      time.Time       `json:"occurred_at"`
+	DurationSeconds *int            `json:"duration_seconds"`
+	Subject         *string         `json:"subject"`
+	Body            *string         `json:"body"`
+	Disposition     *string         `json:"disposition"`
+	NextStep        *NextStep       `json:"next_step"`
+	Source          Source          `json:"source"`
+	ExternalID      *string         `json:"external_id"`
+	Metadata        json.RawMessage `json:"metadata"`
+	Notes           json.RawMessage `json:"notes,omitempty"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+}
+
+// Settings are an org's switches for capture and reports.
+type Settings struct {
+	Dispositions       []string  `json:"dispositions"`
+	RequireDisposition bool      `json:"require_disposition"`
+	StalledAfterDays   int       `json:"stalled_after_days"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
+
+// DefaultSettings are an org's settings until it changes them.
+func DefaultSettings() Settings {
+	return Settings{
+		Dispositions:     append([]string(nil), DefaultDispositions...),
+		StalledAfterDays: 14,
+	}
+}
+
+// Page is one page of a keyset-paginated list.
+type Page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}

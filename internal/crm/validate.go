@@ -1,0 +1,201 @@
+package crm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on text fields. They keep one record readable on a timeline and
+// stop a runaway client from storing megabytes in a subject line.
+const (
+	MaxName        = 200
+	MaxEmail       = 320
+	MaxShort       = 100
+	MaxSubject     = 1000
+	MaxBody        = 100_000
+	MaxExternalID  = 255
+	MaxMetadata    = 64 << 10
+	MaxDomains     = 50
+	MaxContactIDs  = 100
+	MaxDuration    = 7 * 24 * 3600
+	MaxBatch       = 1000
+	MaxDispositons = 100
+)
+
+var (
+	uuidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	codeRE   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,49}$`)
+	ccyRE    = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// ValidID reports whether s is a UUID in text form, which every Logbook ID is.
+func ValidID(s string) bool { return uuidRE.MatchString(s) }
+
+// CheckID adds a problem when s is not a valid ID.
+func CheckID(p *Problems, field, s string) {
+	if !ValidID(s) {
+		p.Add(field, "must be an ID (UUID)")
+	}
+}
+
+// CheckText adds a problem when s holds a NUL byte or invalid UTF-8, is
+// longer than max characters, or is blank while required.
+func CheckText(p *Problems, field, s string, max int, required bool) {
+	switch {
+	case !utf8.ValidString(s):
+		p.Add(field, "must be valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		p.Add(field, "must not contain NUL characters")
+	case required && strings.TrimSpace(s) == "":
+		p.Add(field, "is required")
+	case utf8.RuneCountInString(s) > max:
+		p.Add(field, "must be at most %d characters (got %d)", max, utf8.RuneCountInString(s))
+	}
+}
+
+// NormalizeEmail lowercases and trims an address. Emails are compared
+// case-insensitively everywhere.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// CheckEmail adds a problem when s is not a bare email address.
+func CheckEmail(p *Problems, field, s string) {
+	before := p.Len()
+	CheckText(p, field, s, MaxEmail, true)
+	if p.Len() > before {
+		return
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != strings.TrimSpace(s) || !strings.Contains(a.Address, "@") {
+		p.Add(field, "must be an email address such as dana@acme.com")
+	}
+}
+
+// EmailDomain returns the lowercased domain part of an address.
+func EmailDomain(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return ""
+	}
+	return strings.ToLower(email[at+1:])
+}
+
+// NormalizeDomain lowercases a domain and strips a scheme, "www." and a
+// trailing dot or path, so "https://www.Acme.com/" becomes "acme.com".
+func NormalizeDomain(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "www."), ".")
+	return s
+}
+
+// CheckDomains normalises and checks a list of domains in place.
+func CheckDomains(p *Problems, field string, ds []string) []string {
+	if len(ds) > MaxDomains {
+		p.Add(field, "must list at most %d domains", MaxDomains)
+		return ds
+	}
+	out := make([]string, 0, len(ds))
+	seen := map[string]bool{}
+	for i, d := range ds {
+		n := NormalizeDomain(d)
+		if !utf8.ValidString(d) || len(n) > 253 || !domainRE.MatchString(n) {
+			p.Add(fmt.Sprintf("%s[%d]", field, i), "must be a domain such as acme.com")
+			continue
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ParseTime parses an RFC 3339 time with any offset and returns it in UTC.
+func ParseTime(p *Problems, field, s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		p.Add(field, "must be an RFC 3339 time such as 2026-03-02T15:00:00Z")
+		return time.Time{}
+	}
+	if t.Year() < 1970 || t.Year() > 9999 {
+		p.Add(field, "must be between 1970 and 9999")
+	}
+	return t.UTC()
+}
+
+// CheckCode adds a problem when s is not a lowercase code such as a
+// disposition ("no_answer").
+func CheckCode(p *Problems, field, s string) {
+	if !codeRE.MatchString(s) {
+		p.Add(field, "must be a lowercase code of letters, digits and underscores (at most 50)")
+	}
+}
+
+// CheckCurrency adds a problem when s is not an ISO 4217 code.
+func CheckCurrency(p *Problems, field, s string) {
+	if !ccyRE.MatchString(s) {
+		p.Add(field, "must be a three-letter ISO 4217 code such as USD")
+	}
+}
+
+// CheckMetadata checks that raw is a JSON object of at most MaxMetadata bytes
+// whose strings and keys hold no NUL characters (PostgreSQL's jsonb cannot
+// store them), and returns it compacted. An empty raw yields "{}".
+func CheckMetadata(p *Problems, field string, raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return json.RawMessage(`{}`)
+	}
+	if len(raw) > MaxMetadata {
+		p.Add(field, "must be at most %d bytes", MaxMetadata)
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		p.Add(field, "must be a JSON object")
+		return nil
+	}
+	if _, ok := v.(map[string]any); !ok {
+		p.Add(field, "must be a JSON object")
+		return nil
+	}
+	if hasNUL(v) {
+		p.Add(field, "must not contain NUL characters")
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		p.Add(field, "must be a JSON object")
+		return nil
+	}
+	return buf.Bytes()
+}
+
+func hasNUL(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.IndexByte(x, 0) >= 0
+	case []any:
+		for _, e := range x {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

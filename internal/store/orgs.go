@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"logbook/internal/crm"
+)
+
+// KeyPrefix starts every API key, so a leaked key is easy to spot in logs
+// and by secret scanners.
+const KeyPrefix = "lbk_"
+
+// OrgCreate creates an org with default settings.
+func (s *Store) OrgCreate(ctx context.Context, name string) (crm.Org, error) {
+	org := crm.Org{ID: NewID(), Name: name}
+	err := s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.db.QueryRow(ctx,
+			`INSERT INTO orgs (id, name) VALUES ($1, $2) RETURNING created_at`,
+			org.ID, name).Scan(&org.CreatedAt); err != nil {
+			return interpretError("create org", err)
+		}
+		d := crm.DefaultSettings()
+		_, err := tx.db.Exec(ctx,
+			`INSERT INTO settings (org_id, dispositions, require_disposition, stalled_after_days) VALUES ($1, $2, $3, $4)`,
+			org.ID, d.Dispositions, d.RequireDisposition, d.StalledAfterDays)
+		return interpretError("create settings", err)
+	})
+	return org, err
+}
+
+// OrgGet returns one org.
+func (s *Store) OrgGet(ctx context.Context, orgID string) (crm.Org, error) {
+	var o crm.Org
+	err := s.db.QueryRow(ctx, `SELECT id, name, created_at FROM orgs WHERE id = $1`, orgID).
+		Scan(&o.ID, &o.Name, &o.CreatedAt)
+	return o, interpretError("get org", err)
+}
+
+// hashKey is the stored form of a key: SHA-256. Keys are 256-bit random
+// secrets, so a fast hash is enough (no password stretching needed).
+func hashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// APIKeyCreate makes a key for the org and returns it with the secret in Key,
+// the only time the secret is ever available.
+func (s *Store) APIKeyCreate(ctx context.Context, orgID, name string, scopes []crm.Scope) (crm.APIKey, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return crm.APIKey{}, fmt.Errorf("store: create api key: %w", err)
+	}
+	secret := KeyPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	k := crm.APIKey{ID: NewID(), OrgID: orgID, Name: name, Scopes: scopes, Key: secret}
+	err := s.db.QueryRow(ctx,
+		`INSERT INTO api_keys (org_id, id, name, key_hash, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING created_at`,
+		orgID, k.ID, name, hashKey(secret), scopesText(scopes)).Scan(&k.CreatedAt)
+	return k, interpretError("create api key", err)
+}
+
+// APIKeyAuthenticate finds the live key with this secret. An unknown or
+// revoked key is crm.ErrNotFound.
+func (s *Store) APIKeyAuthenticate(ctx context.Context, secret string) (crm.Principal, error) {
+	if !strings.HasPrefix(secret, KeyPrefix) {
+		return crm.Principal{}, fmt.Errorf("store: authenticate: %w", crm.ErrNotFound)
+	}
+	var p crm.Principal
+	var scopes []string
+	err := s.db.QueryRow(ctx,
+		`SELECT org_id, id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+		hashKey(secret)).Scan(&p.OrgID, &p.KeyID, &scopes)
+	if err != nil {
+		return crm.Principal{}, interpretError("authenticate", err)
+	}
+	for _, sc := range scopes {
+		p.Scopes = append(p.Scopes, crm.Scope(sc))
+	}
+	return p, nil
+}
+
+// APIKeyRevoke revokes a key at once. Revoking twice is ErrNotFound the
+// second time, as the key no longer exists as a live credential.
+func (s *Store) APIKeyRevoke(ctx context.Context, orgID, id string) error {
+	return s.execOne(ctx, "revoke api key",
+		`UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL`, orgID, id)
+}
+
+// APIKeyList lists the org's live keys, newest first (without secrets).
+func (s *Store) APIKeyList(ctx context.Context, orgID string) ([]crm.APIKey, error) {
+	rows, err := s.db.Query(ctx,
+		`SELECT id, name, scopes, created_at FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL ORDER BY id DESC`, orgID)
+	if err != nil {
+		return nil, interpretError("list api keys", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (crm.APIKey, error) {
+		var k crm.APIKey
+		var scopes []string
+		err := r.Scan(&k.ID, &k.Name, &scopes, &k.CreatedAt)
+		for _, sc := range scopes {
+			k.Scopes = append(k.Scopes, crm.Scope(sc))
+		}
+		k.OrgID = orgID
+		return k, err
+	})
+	return keys, interpretError("list api keys", err)
+}
+
+func scopesText(scopes []crm.Scope) []string {
+	out := make([]string, len(scopes))
+	for i, s := range scopes {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// SettingsGet returns the org's settings.
+func (s *Store) SettingsGet(ctx context.Context, orgID string) (crm.Settings, error) {
+	var st crm.Settings
+	err := s.db.QueryRow(ctx,
+		`SELECT dispositions, require_disposition, stalled_after_days, updated_at FROM settings WHERE org_id = $1`,
+		orgID).Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.UpdatedAt)
+	return st, interpretError("get settings", err)
+}
+
+// SettingsUpdate applies the set fields of in and returns the result.
+func (s *Store) SettingsUpdate(ctx context.Context, orgID string, in crm.SettingsInput) (crm.Settings, error) {
+	var st crm.Settings
+	err := s.db.QueryRow(ctx, `
+		UPDATE settings SET
+			dispositions        = CASE WHEN $2 THEN $3::text[] ELSE dispositions END,
+			require_disposition = CASE WHEN $4 THEN $5 ELSE require_disposition END,
+			stalled_after_days  = CASE WHEN $6 THEN $7 ELSE stalled_after_days END,
+			updated_at          = $8
+		WHERE org_id = $1
+		RETURNING dispositions, require_disposition, stalled_after_days, updated_at`,
+		orgID, in.Dispositions.Set, in.Dispositions.V, in.RequireDisposition.Set, in.RequireDisposition.V,
+		in.StalledAfterDays.Set, in.StalledAfterDays.V, time.Now()).
+		Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.UpdatedAt)
+	return st, interpretError("update settings", err)
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"logbook/internal/crm"
+)
+
+// DBTX is what a Store runs statements on: a pool, a connection or a
+// transaction.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Store runs Logbook's SQL on a DBTX.
+type Store struct {
+	db DBTX
+}
+
+// New returns a Store on db.
+func New(db DBTX) *Store { return &Store{db: db} }
+
+// WithTx runs fn in a transaction (a savepoint when the Store already runs
+// on one) and commits when fn returns nil, rolls back otherwise.
+func (s *Store) WithTx(ctx context.Context, fn func(*Store) error) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		return fn(&Store{db: tx})
+	})
+}
+
+// NewID returns a new UUIDv7: time-ordered, so fresh rows land at the right
+// edge of the primary key index.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// interpretError translates driver errors into crm errors. op names the
+// operation for the message ("get account").
+func interpretError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("store: %s: %w", op, crm.ErrNotFound)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("store: %s: %w: %s", op, crm.ErrConflict, conflictMessage(pe))
+		case "23503": // foreign_key_violation: a referenced row is not in this org
+			field := fkField(pe)
+			return fmt.Errorf("store: %s: %w", op, crm.Invalid(field, "does not exist"))
+		case "22P02", "22001", "22021", "22007", "22008", "22003", "23514", "54000":
+			// invalid text, too long, bad encoding, bad datetime, out of range,
+			// check violation, value too large: the client's input.
+			return fmt.Errorf("store: %s: %w", op, crm.Invalid("", "%s", pe.Message))
+		}
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// fkField turns a constraint named <table>_<field>_fk into the field name.
+func fkField(pe *pgconn.PgError) string {
+	c := strings.TrimSuffix(pe.ConstraintName, "_fk")
+	return strings.TrimPrefix(c, pe.TableName+"_")
+}
+
+func conflictMessage(pe *pgconn.PgError) string {
+	switch pe.ConstraintName {
+	case "users_email_key":
+		return "a user with this email already exists"
+	case "contacts_email_key":
+		return "a contact with this email already exists"
+	case "account_domains_pkey":
+		return "a domain is already claimed by another account"
+	case "activities_source_external_id_key":
+		return "an activity with this source and external_id already exists"
+	}
+	return pe.ConstraintName
+}
+
+// execOne runs a statement that must touch exactly one row of the org.
+func (s *Store) execOne(ctx context.Context, op, sql string, args ...any) error {
+	tag, err := s.db.Exec(ctx, sql, args...)
+	if err != nil {
+		return interpretError(op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: %s: %w", op, crm.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# services.sh makes sure the services Logbook needs run on this machine:
+# PostgreSQL (>= 15) with the pgvector extension, and Redis. It is idempotent:
+# when everything already runs it only checks and exits within a second or two.
+#
+# pgvector is not packaged for Debian 12, so it is built from Debian's source
+# package of the next release, using a temporary deb-src entry whose URI is
+# read from this machine's own apt sources (no mirror host is written here),
+# against the installed server's pg_config.
+#
+# Environment:
+#   PGHOST/PGPORT/PGUSER   where to check PostgreSQL (default 127.0.0.1:5432, postgres)
+#   REDIS_HOST/REDIS_PORT  where to check Redis (default 127.0.0.1:6379)
+#   PGVECTOR_SUITE         Debian suite to take pgvector's source from (default trixie)
+set -euo pipefail
+
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+PGUSER=${PGUSER:-postgres}
+REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+REDIS_PORT=${REDIS_PORT:-6379}
+PGVECTOR_SUITE=${PGVECTOR_SUITE:-trixie}
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || die "not root and no sudo: run this script as root"
+  SUDO="sudo"
+fi
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    $SUDO apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+pg_ready() { pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; }
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -tAc "$1"; }
+
+vector_ok() {
+  # CREATE EXTENSION inside a rolled-back transaction: proves the extension
+  # loads without leaving anything behind.
+  psql_q "BEGIN; CREATE EXTENSION IF NOT EXISTS vector; SELECT '[1,2]'::vector <-> '[1,3]'::vector; ROLLBACK;" >/dev/null 2>&1
+}
+
+redis_ok() { redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+
+# Fast path: everything already runs.
+if command -v pg_isready >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 \
+   && pg_ready && vector_ok && redis_ok; then
+  log "PostgreSQL with pgvector and Redis are up"
+  exit 0
+fi
+
+# --- PostgreSQL -------------------------------------------------------------
+pg_version() {
+  # Highest installed server major version >= 15, if any.
+  local v best=""
+  for d in /usr/lib/postgresql/*/bin/postgres; do
+    [ -x "$d" ] || continue
+    v=$(basename "$(dirname "$(dirname "$d")")")
+    if [ "$v" -ge 15 ] 2>/dev/null && { [ -z "$best" ] || [ "$v" -gt "$best" ]; }; then best=$v; fi
+  done
+  printf '%s' "$best"
+}
+
+PGV=$(pg_version)
+if [ -z "$PGV" ]; then
+  apt_install postgresql postgresql-client
+  PGV=$(pg_version)
+  [ -n "$PGV" ] || die "PostgreSQL installed but no server >= 15 found"
+fi
+log "PostgreSQL $PGV"
+
+if ! pg_ready; then
+  if ! pg_lsclusters -h 2>/dev/null | awk -v v="$PGV" '$1==v' | grep -q .; then
+    log "creating cluster $PGV/main"
+    $SUDO pg_createcluster "$PGV" main >/dev/null
+  fi
+  cluster=$(pg_lsclusters -h | awk -v v="$PGV" '$1==v {print $2; exit}')
+  log "starting cluster $PGV/$cluster"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$PGV" "$cluster" start || true
+  for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
+  pg_ready || die "PostgreSQL did not come up on $PGHOST:$PGPORT"
+fi
+
+# Local test setup expects trust or a known password; if the postgres role
+# cannot connect over TCP, say so plainly rather than failing later.
+psql_q "SELECT 1" >/dev/null 2>&1 || die "cannot connect as $PGUSER to $PGHOST:$PGPORT (check pg_hba.conf: the tests expect trust auth on localhost)"
+psql_q "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 || psql_q "CREATE DATABASE test" >/dev/null
+
+# --- pgvector ---------------------------------------------------------------
+ext_dir=$(/usr/lib/postgresql/"$PGV"/bin/pg_config --sharedir 2>/dev/null)/extension
+if [ ! -f "$ext_dir/vector.control" ]; then
+  if ! apt-cache show "postgresql-$PGV-pgvector" >/dev/null 2>&1 || ! apt_install "postgresql-$PGV-pgvector"; then
+    log "building pgvector from Debian's $PGVECTOR_SUITE source package"
+    apt_install "postgresql-server-dev-$PGV" build-essential dpkg-dev ca-certificates
+    # The URI of the machine's own Debian main archive, from its apt sources
+    # (deb822 .sources files or one-line .list files).
+    uri=$( { grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' || true;
+             grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{for(i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) {print $i; break}}' || true; } \
+           | grep -v -- '-security' | grep -E '/debian/?$' | head -n1 || true)
+    [ -n "$uri" ] || die "no Debian archive URI found in the apt sources to fetch pgvector's source from"
+    work=$(mktemp -d); chmod 755 "$work"
+    srclist=/etc/apt/sources.list.d/logbook-pgvector-src.list
+    trap '$SUDO rm -f "$srclist"; rm -rf "$work"' EXIT
+    echo "deb-src $uri $PGVECTOR_SUITE main" | $SUDO tee "$srclist" >/dev/null
+    $SUDO apt-get update -qq -o Dir::Etc::sourcelist="$srclist" -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 >/dev/null
+    (cd "$work" && apt-get source -qq --download-only pgvector >/dev/null && dpkg-source -x --no-check ./*.dsc src >/dev/null)
+    $SUDO rm -f "$srclist"
+    $SUDO apt-get update -qq >/dev/null || true
+    make -s -C "$work/src" PG_CONFIG=/usr/lib/postgresql/"$PGV"/bin/pg_config OPTFLAGS="" >/dev/null
+    $SUDO make -s -C "$work/src" PG_CONFIG=/usr/lib/postgresql/"$PGV"/bin/pg_config install >/dev/null
+  fi
+fi
+vector_ok || die "CREATE EXTENSION vector fails on $PGHOST:$PGPORT"
+log "pgvector $(psql_q "SELECT default_version FROM pg_available_extensions WHERE name='vector'")"
+
+# --- Redis ------------------------------------------------------------------
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt_install redis-server redis-tools
+fi
+if ! redis_ok; then
+  log "starting redis-server"
+  $SUDO mkdir -p /var/lib/redis /var/log/redis
+  $SUDO redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/logbook.log
+  for _ in $(seq 1 20); do redis_ok && break; sleep 0.5; done
+  redis_ok || die "Redis did not come up on $REDIS_HOST:$REDIS_PORT"
+fi
+log "PostgreSQL with pgvector and Redis are up"
