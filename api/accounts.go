@@ -12,7 +12,7 @@ func accountRoutes() []route {
 		{Method: "POST", Path: "/v1/accounts", Scope: crm.ScopeWrite, Handle: (*handler).accountCreate, Tag: "accounts",
 			Summary: "Create an account. Each domain may belong to one account of the org (409 otherwise).",
 			Body:    crm.AccountInput{}, Required: []string{"name"},
-			Resp:    errResps(map[int]any{201: crm.Account{}}, 400, 409, 413, 422)},
+			Resp: errResps(map[int]any{201: crm.Account{}}, 400, 409, 413, 422)},
 		{Method: "GET", Path: "/v1/accounts", Scope: crm.ScopeRead, Handle: (*handler).accountList, Tag: "accounts",
 			Summary: "List accounts, newest first; q searches names and domains.",
 			Query: append([]param{

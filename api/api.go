@@ -38,6 +38,33 @@ type Deps struct {
 	Version string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Enqueuer puts work on the task queue after the API has stored it. A
+	// failure to enqueue never fails a request: the row is durable and the
+	// worker's reconciler enqueues it later. nil enqueues nothing (the
+	// reconciler still will).
+	Enqueuer Enqueuer
+	// FollowUps regenerates a meeting's follow-up draft; nil answers 503.
+	FollowUps FollowUpGenerator
+	// Auth checks every request's API key; nil queries the store each time
+	// (Store.APIKeyAuthenticate). Production passes a *store.KeyCache. An
+	// unknown or revoked key must be an error wrapping crm.ErrNotFound (a
+	// 401); any other error is also a 401, logged as a failure to check the
+	// key.
+	Auth interface {
+		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
+	}
+}
+
+// Enqueuer is the task queue as the API sees it.
+type Enqueuer interface {
+	EnqueueTranscript(ctx context.Context, orgID, transcriptID string) error
+	EnqueueWebhook(ctx context.Context, orgID, deliveryID string) error
+}
+
+// FollowUpGenerator drafts a meeting's follow-up email again from its
+// stored notes (the worker package implements it; the API never imports it).
+type FollowUpGenerator interface {
+	RegenerateFollowUp(ctx context.Context, orgID, activityID string) (crm.FollowUp, error)
 }
 
 type handler struct {
@@ -47,6 +74,11 @@ type handler struct {
 	now      func() time.Time
 	openapi  []byte
 	metrics  http.Handler
+	enqueue  Enqueuer
+	followUp FollowUpGenerator
+	auth     interface { // Deps.Auth; nil is h.store
+		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
+	}
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
@@ -61,7 +93,8 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Store == nil {
 		return nil, fmt.Errorf("api: Deps.Store is required")
 	}
-	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now}
+	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps}
+	h.auth = d.Auth
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -146,7 +179,13 @@ func (h *handler) authenticate(r *http.Request) (crm.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
 		return crm.Principal{}, fmt.Errorf("the Authorization header must be Bearer <api key>")
 	}
-	p, err := h.store.APIKeyAuthenticate(r.Context(), strings.TrimSpace(key))
+	var p crm.Principal
+	var err error
+	if h.auth != nil {
+		p, err = h.auth.Authenticate(r.Context(), strings.TrimSpace(key))
+	} else {
+		p, err = h.store.APIKeyAuthenticate(r.Context(), strings.TrimSpace(key))
+	}
 	if err != nil {
 		if r.Context().Err() == nil && !isNotFound(err) {
 			h.log.ErrorContext(r.Context(), "authenticate", slog.Any("error", err))

@@ -11,7 +11,7 @@ func keyRoutes() []route {
 		{Method: "POST", Path: "/v1/api-keys", Scope: crm.ScopeAdmin, Handle: (*handler).keyCreate, Tag: "api-keys",
 			Summary: "Create an API key. The key is shown once; only its hash is stored.",
 			Body:    crm.APIKeyInput{}, Required: []string{"name", "scopes"},
-			Resp:    errResps(map[int]any{201: crm.APIKey{}}, 400, 413, 422)},
+			Resp: errResps(map[int]any{201: crm.APIKey{}}, 400, 413, 422)},
 		{Method: "GET", Path: "/v1/api-keys", Scope: crm.ScopeAdmin, Handle: (*handler).keyList, Tag: "api-keys",
 			Summary: "List the org's live API keys (without secrets).",
 			Resp:    errResps(map[int]any{200: itemsOf[crm.APIKey]{}})},

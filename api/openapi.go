@@ -57,7 +57,10 @@ func buildOpenAPI(rs []route, version string) ([]byte, error) {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		if rt.Body != nil {
+		if ct, ok := rt.Body.(contentTyped); ok {
+			// A body of several shapes (one activity or a batch) describes itself.
+			op["requestBody"] = map[string]any{"required": true, "content": ct.contentTypes(g)}
+		} else if rt.Body != nil {
 			s := g.schema(reflect.TypeOf(rt.Body))
 			if len(rt.Required) > 0 {
 				s = map[string]any{"allOf": []any{s, map[string]any{"required": rt.Required}}}

@@ -46,11 +46,14 @@ func routes() []route {
 	rs = append(rs, opsRoutes()...)
 	rs = append(rs, keyRoutes()...)
 	rs = append(rs, settingsRoutes()...)
+	rs = append(rs, ingestSecretRoutes()...)
 	rs = append(rs, userRoutes()...)
 	rs = append(rs, accountRoutes()...)
 	rs = append(rs, contactRoutes()...)
 	rs = append(rs, dealRoutes()...)
 	rs = append(rs, activityRoutes()...)
+	rs = append(rs, transcriptRoutes()...)
+	rs = append(rs, webhookRoutes()...)
 	return rs
 }
 

@@ -2,9 +2,393 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"logbook/internal/config"
+	"logbook/internal/crm"
+	"logbook/internal/queue"
+	"logbook/internal/store"
 )
 
+// demoMeeting is one entry of examples/meetings.json.
+type demoMeeting struct {
+	File            string            `json:"file"`
+	Format          string            `json:"format"`
+	Title           string            `json:"title"`
+	StartedAt       string            `json:"started_at"`
+	DurationSeconds int               `json:"duration_seconds"`
+	Source          string            `json:"source"`
+	ExternalID      string            `json:"external_id"`
+	Account         demoAccount       `json:"account"`
+	Participants    []crm.Participant `json:"participants"`
+}
+
+type demoAccount struct {
+	Name    string   `json:"name"`
+	Domains []string `json:"domains"`
+}
+
+// sellerDomain is the demo company's email domain: participants on it are
+// users, everyone else a contact of their account.
+const sellerDomain = "northwind.example"
+
+// cmdDemo is the README's first command: the real pipeline on sample
+// transcripts, offline. It migrates the database, runs Logbook (API and
+// worker) in this process on a loopback port with the configured provider
+// (the offline local one by default), creates a demo org with the accounts,
+// users and contacts of the meetings in examples/, posts each transcript
+// through the public API exactly as a note-taker would, shows progress while
+// the workers process them, and prints every meeting's summary, decisions,
+// risks, action items with the transcript lines they came from, and the
+// drafted follow-up email.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	return usageError{"demo: not built yet"}
+	fs := newFlagSet("demo", stderr)
+	dir := fs.String("examples", "examples", "directory with meetings.json and the transcripts it lists")
+	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for processing")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	meetings, err := loadDemoMeetings(*dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	step := func(format string, a ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", a...) }
+	step("migrating %s", redactURL(cfg.DatabaseURL))
+	if _, err := migrate(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	quiet := func(k string) string {
+		if k == "LOG_LEVEL" && getenv(k) == "" {
+			return "error"
+		}
+		return getenv(k)
+	}
+	a, err := openApp(ctx, stderr, quiet)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis at %s: %w (run scripts/services.sh)", redactURL(a.cfg.RedisURL), err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	// Private queues: a Logbook already running on this Redis is not disturbed.
+	prefix := fmt.Sprintf("demo-%d-", os.Getpid())
+	q := queue.Queues{LLM: prefix + "llm", Default: prefix + "default"}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.runAll(runCtx, ln, q) }()
+	defer func() {
+		stop()
+		<-done
+		if err := queue.NewInspector(a.rdb).DeleteQueues(q); err != nil {
+			fmt.Fprintf(stderr, "demo: removing its queues: %v\n", err)
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+	provider := a.cfg.LLMProvider
+	if provider == "local" {
+		provider = "local (offline, extractive)"
+	}
+	step("Logbook is serving on %s with a worker; model provider: %s", base, provider)
+
+	orgID, key, err := createOrg(ctx, store.New(a.pool), "Northwind demo "+time.Now().UTC().Format("2006-01-02 15:04:05"))
+	if err != nil {
+		return err
+	}
+	c := &demoClient{ctx: ctx, http: &http.Client{Timeout: 30 * time.Second}, base: base, key: key}
+	accounts := map[string]string{}
+	users := map[string]string{}
+	for _, m := range meetings {
+		if _, ok := accounts[m.Account.Name]; !ok {
+			accounts[m.Account.Name] = c.post("/v1/accounts", map[string]any{"name": m.Account.Name, "domains": m.Account.Domains})
+		}
+		for _, p := range m.Participants {
+			if crm.EmailDomain(p.Email) == sellerDomain {
+				if _, ok := users[p.Email]; !ok {
+					users[p.Email] = c.post("/v1/users", map[string]any{"email": p.Email, "name": p.Name, "role": "rep"})
+				}
+				continue
+			}
+			if _, ok := users[p.Email]; !ok {
+				users[p.Email] = c.post("/v1/contacts", map[string]any{"account_id": accounts[m.Account.Name], "name": p.Name, "email": p.Email})
+			}
+		}
+	}
+	if c.err != nil {
+		return c.err
+	}
+	step("created org %s with %d accounts and their people", orgID, len(accounts))
+
+	type posted struct {
+		m  demoMeeting
+		id string
+		// activity is the meeting activity the notes attach to.
+		activity string
+	}
+	var all []posted
+	for _, m := range meetings {
+		content, err := os.ReadFile(filepath.Join(*dir, m.File))
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		// No account_id: the note-taker knows only the participants, and
+		// Logbook resolves the account from their emails.
+		body := map[string]any{"source": m.Source, "external_id": m.ExternalID, "title": m.Title, "started_at": m.StartedAt,
+			"duration_seconds": m.DurationSeconds, "participants": m.Participants, "format": m.Format, "content": string(content)}
+		var res struct {
+			ID         string `json:"id"`
+			ActivityID string `json:"activity_id"`
+			Status     string `json:"status"`
+		}
+		if err := postJSON(ctx, c.http, base+"/v1/transcripts", key, body, &res, http.StatusAccepted); err != nil {
+			return err
+		}
+		all = append(all, posted{m: m, id: res.ID, activity: res.ActivityID})
+		// A note-taker's retry of the same meeting changes nothing (200).
+		if m.File == meetings[0].File {
+			if err := postJSON(ctx, c.http, base+"/v1/transcripts", key, body, &res, http.StatusOK); err != nil {
+				return fmt.Errorf("demo: idempotent re-post: %w", err)
+			}
+		}
+	}
+	step("posted %d transcripts (%s); a re-post of the first was answered 200 and changed nothing", len(all), formatsOf(meetings))
+
+	// Progress while the workers process them.
+	deadline := time.Now().Add(*timeout)
+	start := time.Now()
+	tty := isTerminal(stdout)
+	last := ""
+	for {
+		counts := map[string]int{}
+		var failed []string
+		for _, p := range all {
+			var t struct {
+				Status string  `json:"status"`
+				Error  *string `json:"error"`
+			}
+			if err := getJSON(ctx, c.http, base+"/v1/transcripts/"+p.id, key, &t); err != nil {
+				return err
+			}
+			counts[t.Status]++
+			if t.Status == "failed" && t.Error != nil {
+				failed = append(failed, p.m.Title+": "+*t.Error)
+			}
+		}
+		finished := counts["done"] + counts["failed"]
+		line := fmt.Sprintf("%s %d/%d processed (queued %d, processing %d, failed %d)",
+			bar(finished, len(all), 24), finished, len(all), counts["queued"], counts["processing"], counts["failed"])
+		switch {
+		case tty:
+			fmt.Fprintf(stdout, "\r    %s %4.1fs ", line, time.Since(start).Seconds())
+		case line != last:
+			fmt.Fprintf(stdout, "    %s %4.1fs\n", line, time.Since(start).Seconds())
+		}
+		last = line
+		if finished == len(all) {
+			if tty {
+				fmt.Fprintln(stdout)
+			}
+			if len(failed) > 0 {
+				return fmt.Errorf("demo: %d transcript(s) failed:\n  %s", len(failed), strings.Join(failed, "\n  "))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			if tty {
+				fmt.Fprintln(stdout)
+			}
+			return fmt.Errorf("demo: transcripts still unprocessed after %s", *timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+
+	for _, p := range all {
+		var act struct {
+			Notes *crm.Notes `json:"notes"`
+		}
+		if err := getJSON(ctx, c.http, base+"/v1/activities/"+p.activity, key, &act); err != nil {
+			return err
+		}
+		if act.Notes == nil {
+			return fmt.Errorf("demo: %s has no notes", p.m.Title)
+		}
+		printNotes(stdout, p.m, *act.Notes)
+	}
+	var open struct {
+		Items []crm.ActionItem `json:"items"`
+	}
+	c.get("/v1/action-items?status=open&limit=200", &open)
+	if c.err != nil {
+		return c.err
+	}
+	fmt.Fprintf(stdout, "\n%s\n%d open action items across %d meetings, each citing the transcript lines it came from: GET %s/v1/action-items\n",
+		strings.Repeat("═", 78), len(open.Items), len(all), base)
+	fmt.Fprintf(stdout, "API: %s/openapi.json (the server stops when the demo ends; run `logbook all` to keep one)\n", base)
+	return nil
+}
+
+func loadDemoMeetings(dir string) ([]demoMeeting, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "meetings.json"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w (run the demo from the repository root, or pass -examples DIR)", err)
+	}
+	var ms []demoMeeting
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return nil, fmt.Errorf("demo: %s: %w", filepath.Join(dir, "meetings.json"), err)
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("demo: %s lists no meetings", filepath.Join(dir, "meetings.json"))
+	}
+	return ms, nil
+}
+
+func formatsOf(ms []demoMeeting) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range ms {
+		f := m.Format + " " + strings.TrimPrefix(filepath.Ext(m.File), ".")
+		if !seen[m.Format] {
+			seen[m.Format] = true
+			out = append(out, strings.Fields(f)[0])
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// isTerminal reports whether w is a terminal, where progress redraws one
+// line; elsewhere (a log, CI) it prints a line per change.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func bar(n, total, width int) string {
+	filled := 0
+	if total > 0 {
+		filled = n * width / total
+	}
+	return "[" + strings.Repeat("█", filled) + strings.Repeat("·", width-filled) + "]"
+}
+
+func clock(ms int64) string {
+	s := ms / 1000
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%02d:%02d", s/60, s%60)
+}
+
+func cite(evs []crm.Evidence) string {
+	var parts []string
+	for _, e := range evs {
+		parts = append(parts, fmt.Sprintf("[#%d %s %s] %q", e.Segment, clock(e.StartMS), e.Speaker, e.Quote))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func printNotes(w io.Writer, m demoMeeting, n crm.Notes) {
+	fmt.Fprintf(w, "\n%s\n%s   (%s, %s)\n%s\n", strings.Repeat("═", 78), m.Title, m.File, m.StartedAt[:10], strings.Repeat("─", 78))
+	fmt.Fprintf(w, "Summary: %s\n", n.Summary)
+	section := func(name string, ps []crm.Point) {
+		if len(ps) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "%s:\n", name)
+		for _, p := range ps {
+			fmt.Fprintf(w, "  • %s\n      ↳ %s\n", p.Text, cite(p.Evidence))
+		}
+	}
+	section("Decisions", n.Decisions)
+	section("Risks", n.Risks)
+	if len(n.ActionItems) > 0 {
+		fmt.Fprintln(w, "Action items:")
+		for _, ai := range n.ActionItems {
+			owner, due, tent := "owner not said", "", ""
+			if ai.Owner != nil {
+				owner = *ai.Owner
+			}
+			if ai.DueDate != nil {
+				due = ", due " + ai.DueDate.Format("Mon Jan 2")
+			}
+			if ai.Tentative {
+				tent = " (tentative)"
+			}
+			fmt.Fprintf(w, "  □ %s — %s%s%s\n      ↳ %s\n", ai.Text, owner, due, tent, cite(ai.Evidence))
+		}
+	}
+	fmt.Fprintf(w, "Coverage %.0f%% of the transcript · model %s · prompts %s · %d+%d tokens · $%.4f\n",
+		n.Coverage*100, n.Model, n.PromptVersion, n.Tokens.Input, n.Tokens.Output, n.CostUSD)
+	if n.FollowUp != nil {
+		var to []string
+		for _, p := range n.FollowUp.To {
+			to = append(to, p.Name+" <"+p.Email+">")
+		}
+		fmt.Fprintf(w, "\nDrafted follow-up — To: %s\nSubject: %s\n\n%s\n", strings.Join(to, ", "), n.FollowUp.Subject,
+			indent(n.FollowUp.Body, "    "))
+	}
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pre + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// demoClient makes API calls and keeps the first error, so the demo reads
+// as a script.
+type demoClient struct {
+	ctx  context.Context
+	http *http.Client
+	base string
+	key  string
+	err  error
+}
+
+func (c *demoClient) post(path string, body any) string {
+	if c.err != nil {
+		return ""
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	// 201 for a new record, 200 for an idempotent re-post or an action.
+	c.err = postJSON(c.ctx, c.http, c.base+path, c.key, body, &out, 0)
+	return out.ID
+}
+
+func (c *demoClient) get(path string, out any) {
+	if c.err != nil {
+		return
+	}
+	c.err = getJSON(c.ctx, c.http, c.base+path, c.key, out)
 }

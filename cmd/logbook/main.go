@@ -24,9 +24,11 @@ const usage = `logbook: the activity log and meeting-note pipeline for sales and
 
 Usage:
   logbook serve                     run the HTTP API
+  logbook worker                    run the Asynq workers (transcripts → notes, webhooks) and the reconciler
+  logbook all                       serve and worker in one process
   logbook migrate                   apply pending schema migrations (creates the database if missing)
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
-  logbook demo                      the offline demo: migrate, serve, post sample data, print the results
+  logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook bench [flags]             run the benchmarks and print the figures (see logbook bench -h)
   logbook version                   print the version
   logbook help                      this text
@@ -41,7 +43,10 @@ Environment (defaults in brackets):
   CHAT_MODEL          chat model [gpt-4o-mini]
   EMBED_MODEL         embedding model [text-embedding-3-small]
   EMBED_DIM           embedding dimension [384]
-  WORKER_CONCURRENCY  tasks a worker runs at once [8]
+  WORKER_CONCURRENCY  transcripts a worker processes at once [8]
+  QUEUE_PREFIX        prefix of the task queue names, to share one Redis between deployments []
+  LLM_CONTEXT_TOKENS  transcript tokens per model call; longer meetings go map-reduce [12000]
+  LLM_PRICES          JSON price table, USD per million tokens: {"model":{"input":0.15,"output":0.6}}
   RUN_MIGRATIONS      1 lets serve migrate at start; otherwise it refuses a schema with pending migrations [0]
   LOG_LEVEL           debug, info, warn or error [info]
   SHUTDOWN_TIMEOUT    graceful shutdown bound [20s]
@@ -77,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch cmd {
 	case "serve":
 		return cmdServe(ctx, rest, stderr, getenv)
+	case "worker":
+		return cmdWorker(ctx, rest, stderr, getenv)
+	case "all":
+		return cmdAll(ctx, rest, stderr, getenv)
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr, getenv)
 	case "orgs":

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"logbook/api"
+	"logbook/internal/store"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -23,7 +24,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		return err
 	}
 	defer a.close()
-	h, err := a.apiHandler()
+	h, err := a.apiHandler(ctx)
 	if err != nil {
 		return err
 	}
@@ -34,11 +35,30 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	return a.serveHTTP(ctx, ln, h)
 }
 
-func (a *app) apiHandler() (http.Handler, error) {
+// apiHandler builds the HTTP API. It starts the API key cache's listener,
+// which runs until ctx is done: the caller's ctx must last as long as the
+// handler serves.
+func (a *app) apiHandler(ctx context.Context) (http.Handler, error) {
+	enq, w, err := a.pipeline(a.queues())
+	if err != nil {
+		return nil, err
+	}
+	return a.apiHandlerWith(ctx, enq, w)
+}
+
+// apiHandlerWith builds the HTTP API on an enqueuer (where posted
+// transcripts and webhook deliveries go) and a follow-up regenerator.
+func (a *app) apiHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.FollowUpGenerator) (http.Handler, error) {
+	st := storeOf(a.pool)
+	keys := store.NewKeyCache(a.pool, st, store.KeyCacheOptions{Logger: a.log})
+	go func() { _ = keys.Run(ctx) }()
 	return api.NewHandler(api.Deps{
-		Store:   storeOf(a.pool),
-		Logger:  a.log,
-		Version: buildVersion(),
+		Store:     st,
+		Auth:      keys,
+		Enqueuer:  enq,
+		FollowUps: fu,
+		Logger:    a.log,
+		Version:   buildVersion(),
 		Ready: []api.ReadyCheck{
 			{Name: "postgres", Check: func(ctx context.Context) error { return a.pool.Ping(ctx) }},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

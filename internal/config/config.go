@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -41,6 +42,35 @@ type Config struct {
 	LogLevel slog.Level
 	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT, default 20s).
 	ShutdownTimeout time.Duration
+	// QueuePrefix prefixes the task queue names (QUEUE_PREFIX), so several
+	// Logbook deployments can share one Redis without taking each other's
+	// tasks.
+	QueuePrefix string
+	// ContextTokens is the transcript budget of one model call
+	// (LLM_CONTEXT_TOKENS, default 12000): longer meetings are summarised
+	// map-reduce over windows of this size, never truncated.
+	ContextTokens int
+	// Prices is the price table for cost estimates: model → USD per million
+	// input and output tokens (LLM_PRICES, JSON such as
+	// {"gpt-4o-mini":{"input":0.15,"output":0.6}}), over DefaultPrices.
+	Prices map[string]Price
+}
+
+// Price is what a model costs per million tokens, in USD.
+type Price struct {
+	Input  float64 `json:"input"`
+	Output float64 `json:"output"`
+}
+
+// DefaultPrices are list prices of common OpenAI models (USD per million
+// tokens) when this was written; LLM_PRICES overrides or extends them.
+func DefaultPrices() map[string]Price {
+	return map[string]Price{
+		"gpt-4o-mini":  {Input: 0.15, Output: 0.60},
+		"gpt-4o":       {Input: 2.50, Output: 10.00},
+		"gpt-4.1-mini": {Input: 0.40, Output: 1.60},
+		"gpt-4.1":      {Input: 2.00, Output: 8.00},
+	}
 }
 
 // Defaults.
@@ -63,9 +93,12 @@ func Load(getenv func(string) string) (Config, error) {
 		OpenAIBaseURL:     getenv("OPENAI_BASE_URL"),
 		ChatModel:         or(getenv("CHAT_MODEL"), "gpt-4o-mini"),
 		EmbedModel:        or(getenv("EMBED_MODEL"), "text-embedding-3-small"),
+		QueuePrefix:       getenv("QUEUE_PREFIX"),
 		EmbedDim:          DefaultEmbedDim,
 		WorkerConcurrency: 8,
 		ShutdownTimeout:   20 * time.Second,
+		ContextTokens:     12000,
+		Prices:            DefaultPrices(),
 	}
 	var errs []string
 	bad := func(name, format string, args ...any) {
@@ -105,6 +138,19 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	intVar("EMBED_DIM", &c.EmbedDim, 16, 4096)
 	intVar("WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
+	intVar("LLM_CONTEXT_TOKENS", &c.ContextTokens, 1000, 2_000_000)
+	if s := getenv("LLM_PRICES"); s != "" {
+		var extra map[string]Price
+		if err := json.Unmarshal([]byte(s), &extra); err != nil {
+			bad("LLM_PRICES", "must be JSON such as {\"model\":{\"input\":0.15,\"output\":0.6}}")
+		}
+		for m, p := range extra {
+			if p.Input < 0 || p.Output < 0 {
+				bad("LLM_PRICES", "prices must not be negative (%s)", m)
+			}
+			c.Prices[m] = p
+		}
+	}
 	switch s := getenv("RUN_MIGRATIONS"); strings.ToLower(s) {
 	case "", "0", "false", "no":
 	case "1", "true", "yes":

@@ -58,3 +58,14 @@ func TestLoad(t *testing.T) {
 		require.ErrorContains(t, err, "OPENAI_API_KEY")
 	})
 }
+
+func TestPrices(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"LLM_PRICES": `{"my-model":{"input":1,"output":2}}`, "LLM_CONTEXT_TOKENS": "8000"}))
+	require.NoError(t, err)
+	require.Equal(t, Price{Input: 1, Output: 2}, c.Prices["my-model"])
+	require.Equal(t, Price{Input: 0.15, Output: 0.60}, c.Prices["gpt-4o-mini"])
+	require.Equal(t, 8000, c.ContextTokens)
+	_, err = Load(env(map[string]string{"LLM_PRICES": `nope`}))
+	require.ErrorContains(t, err, "LLM_PRICES")
+}

@@ -3,6 +3,8 @@ package crm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"reflect"
 )
 
 // Opt is a PATCH field: it tells "absent" (leave as is) from "null" (clear)
@@ -24,7 +26,20 @@ func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 		o.Null = true
 		return nil
 	}
-	return json.Unmarshal(b, &o.V)
+	if err := json.Unmarshal(b, &o.V); err != nil {
+		// Report every failure as a type error: encoding/json then adds the
+		// field's path, so the client learns which field was wrong.
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return err
+		}
+		v := string(b)
+		if len(v) > 40 {
+			v = v[:40] + "…"
+		}
+		return &json.UnmarshalTypeError{Value: v, Type: reflect.TypeFor[T]()}
+	}
+	return nil
 }
 
 // Ptr returns nil for absent or null, else a pointer to the value.

@@ -67,7 +67,7 @@ func (s *Store) APIKeyCreate(ctx context.Context, orgID, name string, scopes []c
 }
 
 // APIKeyAuthenticate finds the live key with this secret. An unknown or
-// revoked key is crm.ErrNotFound.
+// revoked key is crm.ErrNotFound. KeyCache puts a cache in front of it.
 func (s *Store) APIKeyAuthenticate(ctx context.Context, secret string) (crm.Principal, error) {
 	if !strings.HasPrefix(secret, KeyPrefix) {
 		return crm.Principal{}, fmt.Errorf("store: authenticate: %w", crm.ErrNotFound)
@@ -88,9 +88,27 @@ func (s *Store) APIKeyAuthenticate(ctx context.Context, secret string) (crm.Prin
 
 // APIKeyRevoke revokes a key at once. Revoking twice is ErrNotFound the
 // second time, as the key no longer exists as a live credential.
+//
+// In the same transaction (one statement, so one transaction on a pool) it
+// sends the key's hash, in hex, on APIKeysChannel. PostgreSQL delivers the
+// notification when the revocation commits, and every other process's
+// KeyCache drops the key then; a rolled-back revocation notifies nobody.
+// This process's running KeyCaches drop it before APIKeyRevoke returns.
 func (s *Store) APIKeyRevoke(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, "revoke api key",
-		`UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL`, orgID, id)
+	var hash []byte
+	err := s.db.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE api_keys SET revoked_at = now()
+			WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL
+			RETURNING key_hash
+		)
+		SELECT r.key_hash FROM r, pg_notify($3, encode(r.key_hash, 'hex'))`,
+		orgID, id, APIKeysChannel).Scan(&hash)
+	if err != nil {
+		return interpretError("revoke api key", err)
+	}
+	forgetInProcess(hash)
+	return nil
 }
 
 // APIKeyList lists the org's live keys, newest first (without secrets).

@@ -171,3 +171,40 @@ func dropStale(ctx context.Context, admin *pgx.Conn, prefix string) error {
 	}
 	return nil
 }
+
+// SchemaURL returns a database URL whose connections use a private schema
+// (search_path in the URL), for tests that run the logbook command itself.
+// With migrated false the schema is left empty, to test what happens before
+// `logbook migrate`. The schema is dropped when the test ends.
+func SchemaURL(t testing.TB, migrated bool) string {
+	t.Helper()
+	ctx := context.Background()
+	var schema string
+	if migrated {
+		pool := Schema(t)
+		schema = strings.Split(pool.Config().ConnConfig.RuntimeParams["search_path"], ",")[0]
+	} else {
+		admin, err := pgx.Connect(ctx, URL())
+		if err != nil {
+			t.Fatalf("testdb: cannot connect to PostgreSQL at %s: %v (run scripts/services.sh)", URL(), err)
+		}
+		defer admin.Close(ctx)
+		schema = fmt.Sprintf("t_%s_e%d_%d_%d", pkgName(), schemaNo.Add(1), time.Now().Unix(), os.Getpid())
+		if _, err := admin.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			t.Fatalf("testdb: create schema: %v", err)
+		}
+		t.Cleanup(func() {
+			c, err := pgx.Connect(context.Background(), URL())
+			if err != nil {
+				return
+			}
+			defer c.Close(context.Background())
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+		})
+	}
+	sep := "?"
+	if strings.Contains(URL(), "?") {
+		sep = "&"
+	}
+	return URL() + sep + "search_path=" + schema + ",public"
+}

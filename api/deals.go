@@ -1,0 +1,180 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"logbook/internal/crm"
+	"logbook/internal/store"
+)
+
+func dealRoutes() []route {
+	return []route{
+		{Method: "POST", Path: "/v1/deals", Scope: crm.ScopeWrite, Handle: (*handler).dealCreate, Tag: "deals",
+			Summary: "Create a deal on an account of the org (status defaults to open). account_id and owner_id must name records of the org (422 otherwise); amount is an exact decimal with at most 4 fraction digits.",
+			Body:    crm.DealInput{}, Required: []string{"account_id", "name"},
+			Resp: errResps(map[int]any{201: crm.Deal{}}, 400, 413, 422)},
+		{Method: "GET", Path: "/v1/deals", Scope: crm.ScopeRead, Handle: (*handler).dealList, Tag: "deals",
+			Summary: "List deals, newest first.",
+			Query: append([]param{
+				{Name: "account_id", Type: "string", Format: "uuid", Description: "only the deals of this account"},
+				{Name: "owner_id", Type: "string", Format: "uuid", Description: "only the deals this user owns"},
+				{Name: "status", Type: "string", Description: "only deals with this status", Enum: strs(crm.DealStatuses)},
+				{Name: "stage", Type: "string", Description: "only deals at this stage (exact match)"},
+			}, pageParams...),
+			Resp: errResps(map[int]any{200: crm.Page[crm.Deal]{}}, 422)},
+		{Method: "GET", Path: "/v1/deals/{id}", Scope: crm.ScopeRead, Handle: (*handler).dealGet, Tag: "deals",
+			Object: "deal", Summary: "Get a deal.",
+			Resp: errResps(map[int]any{200: crm.Deal{}}, 404, 422)},
+		{Method: "PATCH", Path: "/v1/deals/{id}", Scope: crm.ScopeWrite, Handle: (*handler).dealUpdate, Tag: "deals",
+			Object: "deal", Summary: "Update a deal; absent fields are kept, null clears stage, amount, currency, close_date and owner_id (account_id, name and status may not be null). Use reassign to change the owner with a handoff on the timeline.",
+			Body: crm.DealInput{},
+			Resp: errResps(map[int]any{200: crm.Deal{}}, 400, 404, 413, 422)},
+		{Method: "DELETE", Path: "/v1/deals/{id}", Scope: crm.ScopeWrite, Handle: (*handler).dealDelete, Tag: "deals",
+			Object: "deal", Summary: "Delete a deal; its activities stay on the account's timeline, unlinked from the deal.",
+			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
+		{Method: "POST", Path: "/v1/deals/{id}/reassign", Scope: crm.ScopeWrite, Handle: (*handler).dealReassign, Tag: "deals",
+			Object: "deal", Summary: "Change a deal's owner and log a handoff activity on its account, atomically. owner_id must be a user of the org other than the current owner (422 otherwise); note becomes the activity's body.",
+			Body: crm.ReassignInput{}, Required: []string{"owner_id"},
+			Resp: errResps(map[int]any{200: dealReassignment{}}, 400, 404, 413, 422)},
+	}
+}
+
+// dealReassignment is the answer to POST /v1/deals/{id}/reassign: the deal
+// with its new owner and the handoff activity that records the change.
+type dealReassignment struct {
+	Deal     crm.Deal    `json:"deal"`
+	Activity dealHandoff `json:"activity"`
+}
+
+// dealHandoff is the handoff activity of a reassignment, as much of it as a
+// client needs to link to it (GET /v1/activities/{id} has the rest).
+type dealHandoff struct {
+	ID         string           `json:"id"`
+	Type       crm.ActivityType `json:"type"`
+	AccountID  string           `json:"account_id"`
+	DealID     string           `json:"deal_id"`
+	OwnerID    string           `json:"owner_id"`
+	OccurredAt time.Time        `json:"occurred_at"`
+	Subject    string           `json:"subject"`
+	Body       *string          `json:"body"`
+}
+
+func (h *handler) dealCreate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	var in crm.DealInput
+	if err := decodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	if err := in.Validate(true); err != nil {
+		return err
+	}
+	d, err := h.store.DealCreate(r.Context(), p.OrgID, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+func (h *handler) dealList(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	var pr crm.Problems
+	status := crm.DealStatus(r.URL.Query().Get("status"))
+	if status != "" && !status.Valid() {
+		pr.Add("status", "must be one of %s", strings.Join(strs(crm.DealStatuses), ", "))
+	}
+	f := store.DealFilter{
+		AccountID: queryID(&pr, r, "account_id"),
+		OwnerID:   queryID(&pr, r, "owner_id"),
+		Status:    status,
+		Stage:     queryText(&pr, r, "stage", crm.MaxShort),
+		Limit:     queryInt(&pr, r, "limit", 1, store.MaxLimit),
+		Cursor:    r.URL.Query().Get("cursor"),
+	}
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	page, err := h.store.DealList(r.Context(), p.OrgID, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func (h *handler) dealGet(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := h.store.DealGet(r.Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (h *handler) dealUpdate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in crm.DealInput
+	if err := decodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	if err := in.Validate(false); err != nil {
+		return err
+	}
+	d, err := h.store.DealUpdate(r.Context(), p.OrgID, id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (h *handler) dealDelete(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.store.DealDelete(r.Context(), p.OrgID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *handler) dealReassign(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in crm.ReassignInput
+	if err := decodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	d, a, deliveries, err := h.store.DealReassign(r.Context(), p.OrgID, id, in)
+	if err != nil {
+		return err
+	}
+	if len(deliveries) > 0 {
+		h.enqueueAfterCommit(r.Context(), p.OrgID, nil, deliveries)
+	}
+	writeJSON(w, http.StatusOK, dealReassignment{Deal: d, Activity: dealHandoff{
+		ID:         a.ID,
+		Type:       a.Type,
+		AccountID:  a.AccountID,
+		DealID:     d.ID,
+		OwnerID:    *a.OwnerID,
+		OccurredAt: a.OccurredAt,
+		Subject:    *a.Subject,
+		Body:       a.Body,
+	}})
+	return nil
+}

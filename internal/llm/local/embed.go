@@ -1,0 +1,284 @@
+package local
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FNV-1a, 64-bit.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// Feature kinds, hashed in front of the words so a unigram and a bigram
+// never share a hash.
+const (
+	kindUnigram = 'u'
+	kindBigram  = 'b'
+)
+
+// bigramWeight scales bigram features against unigrams.
+const bigramWeight = 0.7
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// fmix64 is MurmurHash3's 64-bit finaliser: every input bit affects
+// every output bit.
+func fmix64(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+func fnvByte(h uint64, b byte) uint64 {
+	h ^= uint64(b)
+	return h * fnvPrime
+}
+
+// feature is one hashed term and its weight in a text.
+type feature struct {
+	hash   uint64
+	weight float64
+}
+
+// sparse is a text's features, sorted by hash, each hash once: the
+// collision-free form of an embedding the completions work with.
+type sparse struct {
+	f    []feature
+	norm float64
+}
+
+// embedWords splits text into lower-case words of letters and digits;
+// apostrophes inside a word are dropped ("don't" → "dont").
+func embedWords(text string, dst []string) []string {
+	dst = dst[:0]
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			dst = append(dst, b.String())
+			b.Reset()
+		}
+	}
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		i += n
+		switch {
+		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
+			b.WriteByte(byte(r))
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			b.WriteByte(byte(r + 'a' - 'A'))
+		case r == '\'' || r == '\u2019':
+			// inside a word: skip; elsewhere: a separator
+			if b.Len() == 0 || i >= len(text) {
+				flush()
+				continue
+			}
+			nr, _ := utf8.DecodeRuneInString(text[i:])
+			if !unicode.IsLetter(nr) {
+				flush()
+			}
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return dst
+}
+
+// stopwords are dropped as unigrams: function words and the fillers of
+// spoken English, which say nothing about what a meeting was about.
+var stopwords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+a an the and or but if of to in on at by for with from as into onto over under about
+is are was were be been being am do does did done doing have has had having
+i me my mine we us our ours you your yours he him his she her hers they them their theirs
+it its this that these those there here then than so too very just also only
+will would can could should shall may might must not no nor
+what which who whom whose when where why how all any some each both more most other such
+im ive ill id youre youve youll youd were weve well wed theyre theyve theyll hes shes its
+dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent havent hasnt
+thats theres whats lets gonna wanna gotta
+yeah yes yep yup no nope okay ok oh um uh umm uhh hmm mm like know think really right sure
+great good cool awesome thanks thank hi hello hey bye
+actually basically kind sort lot lots thing things stuff get got go going goes went
+want need let mean say said see saw look one two maybe
+up down out off again now still even much many well`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// contentWord reports whether w is kept as a unigram.
+func contentWord(w string) bool {
+	if stopwords[w] {
+		return false
+	}
+	if len(w) == 1 {
+		return w[0] >= '0' && w[0] <= '9'
+	}
+	return true
+}
+
+// sparseOf builds the sparse vector of text.
+func sparseOf(text string, buf *buffers) sparse {
+	buf.words = embedWords(text, buf.words)
+	var fs []feature
+	fs, buf.hashes = features(buf.words, buf.hashes)
+	return newSparse(fs)
+}
+
+func newSparse(fs []feature) sparse {
+	var n float64
+	for _, f := range fs {
+		n += f.weight * f.weight
+	}
+	return sparse{f: fs, norm: math.Sqrt(n)}
+}
+
+// features hashes words into features: content unigrams, and bigrams of
+// neighbouring words unless both are stop words. Weights are sublinear term
+// frequencies, 1+ln(tf), bigrams scaled by bigramWeight. Unigram hashes are
+// made even and bigram hashes odd, so a feature's kind survives in its hash.
+// The result is sorted by hash, each hash once; scratch is reused.
+func features(words []string, scratch []uint64) ([]feature, []uint64) {
+	hs := scratch[:0]
+	for i, w := range words {
+		if contentWord(w) {
+			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), w)&^1)
+		}
+		if i > 0 {
+			p := words[i-1]
+			if !stopwords[p] || !stopwords[w] {
+				h := fnvString(fnvByte(fnvOffset, kindBigram), p)
+				h = fnvString(fnvByte(h, ' '), w)
+				hs = append(hs, h|1)
+			}
+		}
+	}
+	slices.Sort(hs)
+	fs := make([]feature, 0, len(hs))
+	for i := 0; i < len(hs); {
+		j := i + 1
+		for j < len(hs) && hs[j] == hs[i] {
+			j++
+		}
+		w := 1 + math.Log(float64(j-i))
+		if hs[i]&1 == 1 {
+			w *= bigramWeight
+		}
+		fs = append(fs, feature{hash: hs[i], weight: w})
+		i = j
+	}
+	return fs, hs
+}
+
+// dot is the dot product of two sparse vectors.
+func dot(a, b sparse) float64 {
+	var s float64
+	i, j := 0, 0
+	for i < len(a.f) && j < len(b.f) {
+		switch {
+		case a.f[i].hash < b.f[j].hash:
+			i++
+		case a.f[i].hash > b.f[j].hash:
+			j++
+		default:
+			s += a.f[i].weight * b.f[j].weight
+			i++
+			j++
+		}
+	}
+	return s
+}
+
+// cosine is the cosine similarity of two sparse vectors (0 if either is
+// empty).
+func cosine(a, b sparse) float64 {
+	if a.norm == 0 || b.norm == 0 {
+		return 0
+	}
+	return dot(a, b) / (a.norm * b.norm)
+}
+
+// buffers are scratch space reused across texts.
+type buffers struct {
+	words  []string
+	hashes []uint64
+}
+
+// Embed returns one unit vector of the provider's dimension per text, in
+// order. Each vector is the feature-hashed bag of the text's lower-case
+// words: content unigrams and word bigrams, hashed with FNV-1a to a
+// dimension (hash mod dim) and a sign (the hash's top bit), weighted by
+// sublinear term frequency (1+ln tf), then L2-normalised. Texts sharing
+// words and word pairs have a high cosine similarity.
+//
+// A text with no content words (empty, or only stop words) embeds to the
+// unit vector along dimension 0, so every vector has norm 1. Embed returns
+// ctx.Err() once ctx is done.
+func (p *Provider) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(texts))
+	var buf buffers
+	acc := make([]float64, p.dim)
+	for i, t := range texts {
+		if i%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = p.embedOne(t, &buf, acc)
+	}
+	return out, nil
+}
+
+func (p *Provider) embedOne(text string, buf *buffers, acc []float64) []float32 {
+	clear(acc)
+	buf.words = embedWords(text, buf.words)
+	var fs []feature
+	fs, buf.hashes = features(buf.words, buf.hashes)
+	for _, f := range fs {
+		// FNV's low bits are weak: finalise the hash (fmix64) before
+		// taking the bucket from it, and the sign from its top bit.
+		h := fmix64(f.hash)
+		idx := (h & (1<<62 - 1)) % uint64(p.dim)
+		if h>>63 == 1 {
+			acc[idx] -= f.weight
+		} else {
+			acc[idx] += f.weight
+		}
+	}
+	var n float64
+	for _, x := range acc {
+		n += x * x
+	}
+	v := make([]float32, p.dim)
+	if n == 0 {
+		v[0] = 1
+		return v
+	}
+	n = math.Sqrt(n)
+	for i, x := range acc {
+		v[i] = float32(x / n)
+	}
+	return v
+}

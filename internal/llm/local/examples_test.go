@@ -1,0 +1,68 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"logbook/internal/crm"
+	"logbook/internal/llm"
+	"logbook/internal/transcript"
+)
+
+// TestNotesOnExamples runs the notes extraction over every sample meeting in
+// examples/: no panic (a clause ending in "and" once indexed past the
+// sentence), some action items, and every quote taken from its segment.
+func TestNotesOnExamples(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "..", "examples")
+	b, err := os.ReadFile(filepath.Join(dir, "meetings.json"))
+	require.NoError(t, err)
+	var ms []struct {
+		File         string            `json:"file"`
+		Format       string            `json:"format"`
+		Participants []crm.Participant `json:"participants"`
+	}
+	require.NoError(t, json.Unmarshal(b, &ms))
+	require.NotEmpty(t, ms)
+	for _, m := range ms {
+		c, err := os.ReadFile(filepath.Join(dir, m.File))
+		require.NoError(t, err)
+		segs, err := transcript.Parse(m.Format, c)
+		require.NoError(t, err, m.File)
+		res, err := New(256).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
+			Data: &llm.NotesInput{Title: m.File, MeetingDate: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+				Participants: m.Participants, Segments: segs, Window: 1, Windows: 1}})
+		require.NoError(t, err, m.File)
+		var out llm.NotesOutput
+		require.NoError(t, json.Unmarshal([]byte(res.Text), &out), m.File)
+		require.NotEmpty(t, out.ActionItems, m.File)
+		require.NotEmpty(t, out.Summary, m.File)
+		for _, a := range out.ActionItems {
+			require.NotEmpty(t, a.Segments, m.File)
+			require.Contains(t, segs[a.Segments[0]].Text+" "+textOf(segs, a.Segments), a.Quote, m.File)
+		}
+	}
+}
+
+func textOf(segs []crm.Segment, idx []int) string {
+	var parts []string
+	for _, i := range idx {
+		parts = append(parts, segs[i].Text)
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestClauseEndingInAnd(t *testing.T) {
+	t.Parallel()
+	segs := []crm.Segment{{Index: 0, Speaker: "Maya Patel", Text: "I'll send the guide and"}}
+	_, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
+		Data: &llm.NotesInput{Segments: segs, Window: 1, Windows: 1}})
+	require.NoError(t, err)
+}

@@ -1,0 +1,419 @@
+package local
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"strings"
+
+	"logbook/internal/crm"
+	"logbook/internal/llm"
+)
+
+// maxQuote is the longest quote (in bytes) a claim carries; a longer
+// sentence is quoted from its start, cut at a word boundary.
+const maxQuote = 400
+
+// sent is one sentence of the meeting.
+type sent struct {
+	seg      int // position in the meeting's segment list
+	index    int // the segment's Index
+	sp       span
+	ws       []word
+	vec      sparse
+	content  int // number of content words
+	question bool
+	injected bool // reads like an instruction to a model: never extracted
+	chatter  bool // greeting or small talk
+	decision bool // records a decision
+	risk     bool // raises a risk
+}
+
+// meeting is the parsed input of a notes completion.
+type meeting struct {
+	in    *llm.NotesInput
+	segs  []crm.Segment // distinct by Index, in Index order
+	sents []sent
+	bySeg [][]int // sentence positions per segment
+	vec   sparse  // the whole meeting
+	ppl   people
+}
+
+// parseMeeting splits the meeting into sentences and embeds them. It
+// returns ctx.Err() once ctx is done.
+func parseMeeting(ctx context.Context, in *llm.NotesInput) (*meeting, error) {
+	m := &meeting{in: in}
+	seen := make(map[int]bool, len(in.Segments))
+	for _, s := range in.Segments {
+		if !seen[s.Index] {
+			seen[s.Index] = true
+			m.segs = append(m.segs, s)
+		}
+	}
+	slices.SortStableFunc(m.segs, func(a, b crm.Segment) int { return cmp.Compare(a.Index, b.Index) })
+	m.ppl = newPeople(in.Participants, m.segs)
+	m.bySeg = make([][]int, len(m.segs))
+
+	var buf buffers
+	var all []string
+	for i, s := range m.segs {
+		if i%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		for _, sp := range sentences(s.Text) {
+			ws := wordsOf(s.Text, sp)
+			if len(ws) == 0 {
+				continue
+			}
+			buf.words = embedWords(s.Text[sp.start:sp.end], buf.words)
+			all = append(all, buf.words...)
+			var fs []feature
+			fs, buf.hashes = features(buf.words, buf.hashes)
+			st := sent{seg: i, index: s.Index, sp: sp, ws: ws, vec: newSparse(fs)}
+			for _, w := range buf.words {
+				if contentWord(w) {
+					st.content++
+				}
+			}
+			st.question = strings.HasSuffix(strings.TrimRight(s.Text[sp.start:sp.end], `"')”’`), "?")
+			st.injected = injection(ws)
+			st.chatter = chatter(ws)
+			st.decision = decision(&st)
+			st.risk = !st.chatter && risk(&st)
+			m.bySeg[i] = append(m.bySeg[i], len(m.sents))
+			m.sents = append(m.sents, st)
+		}
+	}
+	fs, _ := features(all, nil)
+	m.vec = newSparse(fs)
+	return m, nil
+}
+
+// text is the sentence's words as said.
+func (m *meeting) text(s *sent) string { return m.segs[s.seg].Text[s.sp.start:s.sp.end] }
+
+// quote is the sentence as said, at most maxQuote bytes.
+func (m *meeting) quote(s *sent) string {
+	q := m.text(s)
+	if len(q) <= maxQuote {
+		return q
+	}
+	cut := s.sp.start
+	for _, w := range s.ws {
+		if w.end-s.sp.start > maxQuote {
+			break
+		}
+		cut = w.end
+	}
+	return m.segs[s.seg].Text[s.sp.start:cut]
+}
+
+func (m *meeting) claim(s *sent) llm.Claim {
+	return llm.Claim{Text: cleanSentence(m.segs[s.seg].Text, s.sp), Segments: []int{s.index}, Quote: m.quote(s)}
+}
+
+// injection reports whether a sentence reads like an instruction to a
+// language model ("ignore all previous instructions…"). A transcript is
+// data: such a sentence is never made a claim.
+func injection(ws []word) bool {
+	for k, w := range ws {
+		switch w.w {
+		case "ignore", "disregard", "forget", "override":
+			for j := k + 1; j < len(ws) && j <= k+5; j++ {
+				switch ws[j].w {
+				case "instructions", "instruction", "prompt", "prompts", "rules", "previous", "prior", "above", "guidelines":
+					return true
+				}
+			}
+		case "system":
+			if k+1 < len(ws) && (ws[k+1].w == "prompt" || ws[k+1].w == "message") {
+				return true
+			}
+		case "jailbreak":
+			return true
+		}
+	}
+	return injectionPhrases.has(ws)
+}
+
+var injectionPhrases = newPhraseSet("you are now", "as an ai", "new instructions", "developer mode", "language model")
+
+var chatterWords = map[string]bool{
+	"weather": true, "weekend": true, "vacation": true, "holiday": true, "holidays": true, "coffee": true,
+	"traffic": true, "kids": true, "mute": true, "muted": true, "unmute": true, "bye": true, "goodbye": true,
+	"hello": true, "hi": true, "hey": true, "welcome": true, "sunny": true, "rain": true, "raining": true,
+	"snow": true, "cheers": true,
+}
+
+var chatterPhrases = newPhraseSet(
+	"how are you", "how's it going", "how is it going", "good morning", "good afternoon", "good evening",
+	"nice to meet", "good to see", "great to see", "nice to see", "thanks for joining", "thank you for joining",
+	"thanks for having", "can you hear me", "can everyone hear", "hear me ok", "see my screen", "share my screen",
+	"talk soon", "have a good", "have a great", "see you", "you're on mute", "you are on mute", "thanks everyone",
+	"thank you everyone", "thanks all", "give it a minute", "wait for", "few more minutes", "let's get started",
+	"let's dive in", "let's jump in", "before we start", "sounds good", "makes sense",
+)
+
+// chatter reports whether a sentence is a greeting or small talk.
+func chatter(ws []word) bool {
+	for _, w := range ws {
+		if chatterWords[w.w] {
+			return true
+		}
+	}
+	return chatterPhrases.has(ws)
+}
+
+// notes extracts a meeting's notes.
+func notes(ctx context.Context, in *llm.NotesInput) (llm.NotesOutput, error) {
+	out := llm.NotesOutput{
+		Summary: []llm.Claim{}, KeyPoints: []llm.Claim{}, Decisions: []llm.Claim{},
+		Risks: []llm.Claim{}, ActionItems: []llm.ActionClaim{},
+	}
+	m, err := parseMeeting(ctx, in)
+	if err != nil {
+		return out, err
+	}
+	summary, keys := m.central()
+	for _, i := range summary {
+		out.Summary = append(out.Summary, m.claim(&m.sents[i]))
+	}
+	for _, i := range keys {
+		out.KeyPoints = append(out.KeyPoints, m.claim(&m.sents[i]))
+	}
+	seen := map[string]bool{}
+	for i := range m.sents {
+		s := &m.sents[i]
+		if s.injected {
+			continue
+		}
+		if s.decision {
+			c := m.claim(s)
+			if k := "d" + strings.ToLower(c.Text); !seen[k] {
+				seen[k] = true
+				out.Decisions = append(out.Decisions, c)
+			}
+		}
+		if s.risk {
+			c := m.claim(s)
+			if k := "r" + strings.ToLower(c.Text); !seen[k] {
+				seen[k] = true
+				out.Risks = append(out.Risks, c)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	out.ActionItems = m.actions()
+	return out, nil
+}
+
+// scored is a candidate sentence and its centrality.
+type scored struct {
+	i     int
+	score float64
+}
+
+// central picks the summary and the key points: sentences ranked by
+// centrality (cosine to the whole meeting times a length prior), chosen by
+// maximal marginal relevance so they do not repeat each other, each list in
+// meeting order.
+func (m *meeting) central() (summary, keys []int) {
+	var cands []scored
+	eligible := 0
+	for i := range m.sents {
+		s := &m.sents[i]
+		if s.injected || s.chatter || s.content < 4 || len(s.ws) < 6 {
+			continue
+		}
+		eligible++
+		prior := math.Sqrt(math.Min(float64(s.content), 12) / 12)
+		if s.content > 40 {
+			prior *= 40 / float64(s.content)
+		}
+		score := cosine(s.vec, m.vec) * prior
+		if s.question {
+			score *= 0.6
+		}
+		if s.decision || s.risk {
+			score *= 1.15
+		}
+		if score > 0 {
+			cands = append(cands, scored{i, score})
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	slices.SortStableFunc(cands, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	if len(cands) > 200 {
+		cands = cands[:200]
+	}
+	nSummary := min(6, max(3, 2+eligible/60))
+	nKeys := min(6, max(3, 2+eligible/40))
+
+	top := cands[0].score
+	var picked []int
+	used := make([]bool, len(cands))
+	mmr := func(n int, ok func(i int) bool) []int {
+		var got []int
+		for len(got) < n {
+			best, bestV := -1, math.Inf(-1)
+			for c, cd := range cands {
+				if used[c] || !ok(cd.i) {
+					continue
+				}
+				sim := 0.0
+				for _, p := range picked {
+					sim = max(sim, cosine(m.sents[cd.i].vec, m.sents[p].vec))
+				}
+				if sim > 0.8 {
+					continue // a near repeat
+				}
+				v := 0.7*cd.score/top - 0.3*sim
+				if v > bestV {
+					best, bestV = c, v
+				}
+			}
+			if best < 0 {
+				break
+			}
+			used[best] = true
+			picked = append(picked, cands[best].i)
+			got = append(got, cands[best].i)
+		}
+		slices.Sort(got)
+		return got
+	}
+	summary = mmr(nSummary, func(int) bool { return true })
+	topics := m.topicWords(30)
+	keys = mmr(nKeys, func(i int) bool {
+		n := 0
+		for _, w := range m.sents[i].ws {
+			if topics[w.w] {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	return summary, keys
+}
+
+// topicWords are the meeting's n most frequent content words (said at
+// least twice).
+func (m *meeting) topicWords(n int) map[string]bool {
+	counts := map[string]int{}
+	var buf []string
+	for _, s := range m.segs {
+		buf = embedWords(s.Text, buf)
+		for _, w := range buf {
+			if contentWord(w) && len(w) > 2 {
+				counts[w]++
+			}
+		}
+	}
+	type wc struct {
+		w string
+		c int
+	}
+	var list []wc
+	for w, c := range counts {
+		if c >= 2 {
+			list = append(list, wc{w, c})
+		}
+	}
+	slices.SortFunc(list, func(a, b wc) int {
+		if c := cmp.Compare(b.c, a.c); c != 0 {
+			return c
+		}
+		return strings.Compare(a.w, b.w)
+	})
+	out := map[string]bool{}
+	for i := 0; i < len(list) && i < n; i++ {
+		out[list[i].w] = true
+	}
+	return out
+}
+
+// decisionCues mark a decision taken in the meeting.
+var decisionCues = newPhraseSet(
+	"we agreed", "agreed to", "agreed on", "agreed that", "we decided", "decided to", "we've decided",
+	"let's go with", "we'll go with", "we will go with", "we're going with", "we're going to go with",
+	"so we're agreed", "we are agreed", "decision is", "the decision", "confirmed that", "we will move forward",
+	"we'll move forward", "we're moving forward", "moving forward with", "signed off", "we'll proceed with",
+	"we will proceed with", "got approved", "was approved", "is approved", "has approved", "have approved",
+	"final answer is", "we settled on", "locked in", "we agree on", "we agree to", "we agree that", "we all agree",
+	"we're aligned on", "we are aligned on",
+)
+
+var agreedQuestion = newPhraseSet("so we're agreed", "are we agreed")
+
+// negations before a cue undo it ("we haven't agreed to…").
+var negations = map[string]bool{
+	"not": true, "never": true, "haven't": true, "hasn't": true, "didn't": true, "don't": true, "doesn't": true,
+	"no": true, "isn't": true, "wasn't": true, "aren't": true, "weren't": true, "won't": true, "can't": true,
+	"yet": true, "if": true, "whether": true, "until": true,
+}
+
+// decision reports whether a sentence records a decision.
+func decision(s *sent) bool {
+	if s.injected || (s.question && !agreedQuestion.has(s.ws)) {
+		return false
+	}
+	return decisionCues.find(s.ws, 0, len(s.ws), func(k int, p []string) bool {
+		for j := max(0, k-3); j < k+len(p); j++ {
+			if negations[s.ws[j].w] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// riskStems start words that name a risk; riskPhrases are risks as
+// phrases.
+var (
+	riskStems   = []string{"concern", "risk", "blocker", "worried", "worries", "worry", "delay", "churn", "escalat", "competitor", "jeopard", "showstopper", "dealbreaker"}
+	riskPhrases = newPhraseSet(
+		"budget freeze", "can't roll out", "cannot roll out", "won't be able", "deal breaker", "no budget",
+		"show stopper", "red flag", "out of budget", "over budget", "pushed back", "slip", "slipping", "slipped", "at stake",
+		"not going to make it", "might lose", "could lose", "walk away", "cut the budget", "budget cut",
+	)
+	riskDenials = newPhraseSet(
+		"no concern", "no concerns", "not concerned", "not worried", "no risk", "not a risk", "not a concern",
+		"no blockers", "no blocker", "not a blocker", "nothing blocking", "no worries", "no worry", "without delay",
+		"no delay", "no delays", "don't see any", "low risk", "zero risk", "not worry", "don't worry",
+	)
+)
+
+// risk reports whether a sentence raises a risk.
+func risk(s *sent) bool {
+	ws := s.ws
+	if s.injected || riskDenials.has(ws) {
+		return false
+	}
+	// "if … isn't ready", "what if …"
+	for k, w := range ws {
+		if w.w != "if" {
+			continue
+		}
+		for j := k + 1; j < len(ws) && j <= k+12; j++ {
+			if ws[j].w == "ready" && j > 0 && (ws[j-1].w == "isn't" || ws[j-1].w == "not" || ws[j-1].w == "aren't" || ws[j-1].w == "won't" || ws[j-1].w == "be" && j > 1 && ws[j-2].w == "won't") {
+				return true
+			}
+		}
+	}
+	if s.question {
+		return false
+	}
+	return hasPrefixWord(ws, 0, len(ws), riskStems...) || riskPhrases.has(ws)
+}

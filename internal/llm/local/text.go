@@ -1,0 +1,280 @@
+package local
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// span is a byte range [start, end) of a text.
+type span struct{ start, end int }
+
+// abbreviations end with a period that does not end a sentence.
+var abbreviations = map[string]bool{
+	"mr": true, "mrs": true, "ms": true, "dr": true, "prof": true, "sr": true, "jr": true, "st": true,
+	"vs": true, "etc": true, "inc": true, "ltd": true, "co": true, "corp": true, "approx": true,
+	"e.g": true, "i.e": true, "eg": true, "ie": true, "no": true, "dept": true, "est": true,
+	"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true, "aug": true,
+	"sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+}
+
+// sentences splits text into sentences: at '.', '!', '?' (and runs of
+// them, with closing quotes or brackets) followed by white space or the
+// end, and at line breaks. A period after a known abbreviation or a single
+// letter does not end a sentence. Each span is trimmed of white space and is
+// never empty.
+func sentences(text string) []span {
+	var out []span
+	start := 0
+	emit := func(end int) {
+		s, e := start, end
+		for s < e {
+			r, n := utf8.DecodeRuneInString(text[s:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			s += n
+		}
+		for e > s {
+			r, n := utf8.DecodeLastRuneInString(text[:e])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			e -= n
+		}
+		if e > s {
+			out = append(out, span{s, e})
+		}
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c == '\n' || c == '\r' {
+			emit(i)
+			i++
+			start = i
+			continue
+		}
+		if c != '.' && c != '!' && c != '?' {
+			_, n := utf8.DecodeRuneInString(text[i:])
+			i += n
+			continue
+		}
+		j := i
+		for j < len(text) && (text[j] == '.' || text[j] == '!' || text[j] == '?') {
+			j++
+		}
+		// closing quotes and brackets belong to the sentence
+		for j < len(text) {
+			r, n := utf8.DecodeRuneInString(text[j:])
+			if r != '"' && r != '\'' && r != ')' && r != '\u201d' && r != '\u2019' && r != ']' {
+				break
+			}
+			j += n
+		}
+		atEnd := j >= len(text)
+		if !atEnd {
+			r, _ := utf8.DecodeRuneInString(text[j:])
+			if !unicode.IsSpace(r) {
+				i = j
+				continue
+			}
+		}
+		if c == '.' && j == i+1 && !atEnd && abbreviated(text[start:i]) {
+			i = j
+			continue
+		}
+		emit(j)
+		i = j
+		start = j
+	}
+	emit(len(text))
+	return out
+}
+
+// abbreviated reports whether before ends with an abbreviation or a single
+// letter (an initial).
+func abbreviated(before string) bool {
+	k := len(before)
+	for k > 0 {
+		r, n := utf8.DecodeLastRuneInString(before[:k])
+		if !unicode.IsLetter(r) && r != '.' {
+			break
+		}
+		k -= n
+	}
+	w := strings.ToLower(strings.TrimLeft(before[k:], "."))
+	if w == "" {
+		return false
+	}
+	if utf8.RuneCountInString(w) == 1 {
+		return true
+	}
+	return abbreviations[w]
+}
+
+// word is one word of a sentence: lower case, curly apostrophes made
+// straight, with its byte range in the original text.
+type word struct {
+	w          string
+	start, end int
+	upper      bool // starts with an upper-case letter
+}
+
+// words splits text[s.start:s.end] into words of letters, digits and
+// inner apostrophes ("I'll", "can't"), with offsets into text.
+func wordsOf(text string, s span) []word {
+	var out []word
+	i := s.start
+	for i < s.end {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			i += n
+			continue
+		}
+		st := i
+		up := unicode.IsUpper(r)
+		plain := true // ASCII lower case and digits, straight apostrophes
+		for i < s.end {
+			r, n := utf8.DecodeRuneInString(text[i:])
+			switch {
+			case unicode.IsLetter(r) || unicode.IsDigit(r):
+				if r >= utf8.RuneSelf || ('A' <= r && r <= 'Z') {
+					plain = false
+				}
+				i += n
+				continue
+			case r == '\'' || r == '\u2019':
+				if i+n < s.end {
+					nr, _ := utf8.DecodeRuneInString(text[i+n:])
+					if unicode.IsLetter(nr) {
+						if r != '\'' {
+							plain = false
+						}
+						i += n
+						continue
+					}
+				}
+			}
+			break
+		}
+		w := text[st:i]
+		if !plain {
+			w = strings.Map(func(r rune) rune {
+				if r == '\u2019' {
+					return '\''
+				}
+				return unicode.ToLower(r)
+			}, w)
+		}
+		out = append(out, word{w: w, start: st, end: i, upper: up})
+	}
+	return out
+}
+
+// gap is the text between words k-1 and k.
+func gap(text string, ws []word, k int) string {
+	if k <= 0 || k >= len(ws) {
+		return ""
+	}
+	return text[ws[k-1].end:ws[k].start]
+}
+
+// fillers are words trimmed from the front of a sentence used as a claim's
+// text.
+var fillers = map[string]bool{
+	"so": true, "yeah": true, "yes": true, "okay": true, "ok": true, "um": true, "uh": true,
+	"well": true, "and": true, "right": true, "alright": true, "oh": true, "also": true,
+	"anyway": true, "now": true, "basically": true, "honestly": true, "look": true, "like": true,
+	"but": true, "then": true, "sure": true, "great": true, "perfect": true, "hmm": true, "mm": true,
+	"totally": true, "absolutely": true, "yep": true, "cool": true, "got": true,
+}
+
+// cleanSentence trims leading fillers ("So, yeah, …") and returns the rest
+// with its first letter upper-cased, for a claim's text.
+func cleanSentence(text string, s span) string {
+	ws := wordsOf(text, s)
+	start := s.start
+	for k := 0; k < len(ws)-3; k++ {
+		if !fillers[ws[k].w] {
+			break
+		}
+		if ws[k].w == "got" { // "got it, …"
+			if k+1 < len(ws) && ws[k+1].w == "it" {
+				start = ws[k+2].start
+				k++
+				continue
+			}
+			break
+		}
+		start = ws[k+1].start
+	}
+	out := strings.TrimSpace(text[start:s.end])
+	out = strings.TrimLeft(out, ",;:-–— ")
+	return upperFirst(out)
+}
+
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || unicode.IsUpper(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// seq reports whether ws[k:] starts with the words of phrase.
+func seq(ws []word, k int, phrase ...string) bool {
+	if k+len(phrase) > len(ws) {
+		return false
+	}
+	for i, p := range phrase {
+		if ws[k+i].w != p {
+			return false
+		}
+	}
+	return true
+}
+
+// phraseSet is a list of word phrases indexed by their first word, so a
+// sentence is scanned once whatever the number of phrases.
+type phraseSet map[string][][]string
+
+func newPhraseSet(phrases ...string) phraseSet {
+	ps := phraseSet{}
+	for _, p := range phrases {
+		f := strings.Fields(p)
+		ps[f[0]] = append(ps[f[0]], f)
+	}
+	return ps
+}
+
+// find calls fn for every phrase of the set in ws[from:to], in order,
+// until fn returns true; it reports whether one did. A nil fn accepts the
+// first phrase found.
+func (ps phraseSet) find(ws []word, from, to int, fn func(k int, p []string) bool) bool {
+	to = min(to, len(ws))
+	for k := max(from, 0); k < to; k++ {
+		for _, p := range ps[ws[k].w] {
+			if k+len(p) <= to && seq(ws, k, p...) && (fn == nil || fn(k, p)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// has reports whether ws holds a phrase of the set.
+func (ps phraseSet) has(ws []word) bool { return ps.find(ws, 0, len(ws), nil) }
+
+// hasPrefixWord reports whether some word of ws[from:to] starts with one of
+// stems.
+func hasPrefixWord(ws []word, from, to int, stems ...string) bool {
+	to = min(to, len(ws))
+	for k := max(from, 0); k < to; k++ {
+		for _, s := range stems {
+			if strings.HasPrefix(ws[k].w, s) {
+				return true
+			}
+		}
+	}
+	return false
+}

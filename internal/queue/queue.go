@@ -1,0 +1,197 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"logbook/internal/crm"
+)
+
+// Task types.
+const (
+	// TypeTranscriptProcess turns a stored transcript into meeting notes.
+	TypeTranscriptProcess = "transcript:process"
+	// TypeWebhookDeliver posts one webhook delivery to its endpoint.
+	TypeWebhookDeliver = "webhook:deliver"
+)
+
+// Queues names the queues tasks go to. Tests use unique names so they
+// never see each other's tasks.
+type Queues struct {
+	// LLM takes tasks that wait on a language model.
+	LLM string
+	// Default takes everything else.
+	Default string
+}
+
+// DefaultQueues are the production queue names.
+var DefaultQueues = Queues{LLM: "llm", Default: "default"}
+
+// Retry and time limits of each task type.
+const (
+	TranscriptMaxRetry = 8
+	TranscriptTimeout  = 15 * time.Minute
+	WebhookMaxRetry    = 10
+	WebhookTimeout     = 30 * time.Second
+)
+
+// TranscriptPayload names the transcript to process.
+type TranscriptPayload struct {
+	OrgID        string `json:"org_id"`
+	TranscriptID string `json:"transcript_id"`
+}
+
+// WebhookPayload names the delivery to send.
+type WebhookPayload struct {
+	OrgID      string `json:"org_id"`
+	DeliveryID string `json:"delivery_id"`
+}
+
+// NewTranscriptProcessTask returns the task for a transcript.
+func NewTranscriptProcessTask(p TranscriptPayload) (*asynq.Task, error) {
+	return newTask(TypeTranscriptProcess, p)
+}
+
+// NewWebhookDeliverTask returns the task for a delivery.
+func NewWebhookDeliverTask(p WebhookPayload) (*asynq.Task, error) {
+	return newTask(TypeWebhookDeliver, p)
+}
+
+func newTask(typ string, p any) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("queue: marshal %s payload: %w", typ, err)
+	}
+	return asynq.NewTask(typ, b), nil
+}
+
+// ParseTranscriptPayload decodes and checks a payload. A bad payload can
+// never succeed: handlers wrap this error in asynq.SkipRetry.
+func ParseTranscriptPayload(b []byte) (TranscriptPayload, error) {
+	var p TranscriptPayload
+	if err := strictJSON(b, &p); err != nil {
+		return p, fmt.Errorf("queue: %s payload: %w", TypeTranscriptProcess, err)
+	}
+	if !crm.ValidID(p.OrgID) || !crm.ValidID(p.TranscriptID) {
+		return p, fmt.Errorf("queue: %s payload: org_id and transcript_id must be IDs", TypeTranscriptProcess)
+	}
+	return p, nil
+}
+
+// ParseWebhookPayload decodes and checks a payload.
+func ParseWebhookPayload(b []byte) (WebhookPayload, error) {
+	var p WebhookPayload
+	if err := strictJSON(b, &p); err != nil {
+		return p, fmt.Errorf("queue: %s payload: %w", TypeWebhookDeliver, err)
+	}
+	if !crm.ValidID(p.OrgID) || !crm.ValidID(p.DeliveryID) {
+		return p, fmt.Errorf("queue: %s payload: org_id and delivery_id must be IDs", TypeWebhookDeliver)
+	}
+	return p, nil
+}
+
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// Enqueuer puts tasks on Redis. Every task carries a TaskID (the
+// transcript or delivery ID), so enqueueing the same work twice is a no-op.
+type Enqueuer struct {
+	client *asynq.Client
+	insp   *asynq.Inspector
+	q      Queues
+}
+
+// NewEnqueuer returns an Enqueuer on rdb. Closing it does not close rdb.
+func NewEnqueuer(rdb redis.UniversalClient, q Queues) *Enqueuer {
+	return &Enqueuer{client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), q: q}
+}
+
+// Queues returns the queue names this Enqueuer uses.
+func (e *Enqueuer) Queues() Queues { return e.q }
+
+// Close releases the Enqueuer.
+func (e *Enqueuer) Close() error { return e.client.Close() }
+
+// EnqueueTranscript queues processing of a transcript. A task already
+// pending, scheduled, retrying or running for it is left alone (it reads the
+// transcript's latest revision when it runs); an archived or completed one is
+// replaced, so a re-post after a permanent failure processes again.
+func (e *Enqueuer) EnqueueTranscript(ctx context.Context, orgID, transcriptID string) error {
+	t, err := NewTranscriptProcessTask(TranscriptPayload{OrgID: orgID, TranscriptID: transcriptID})
+	if err != nil {
+		return err
+	}
+	return e.enqueue(ctx, t, transcriptID, e.q.LLM,
+		asynq.MaxRetry(TranscriptMaxRetry), asynq.Timeout(TranscriptTimeout))
+}
+
+// EnqueueWebhook queues a webhook delivery.
+func (e *Enqueuer) EnqueueWebhook(ctx context.Context, orgID, deliveryID string) error {
+	t, err := NewWebhookDeliverTask(WebhookPayload{OrgID: orgID, DeliveryID: deliveryID})
+	if err != nil {
+		return err
+	}
+	return e.enqueue(ctx, t, deliveryID, e.q.Default,
+		asynq.MaxRetry(WebhookMaxRetry), asynq.Timeout(WebhookTimeout))
+}
+
+func (e *Enqueuer) enqueue(ctx context.Context, t *asynq.Task, id, queue string, opts ...asynq.Option) error {
+	opts = append(opts, asynq.TaskID(id), asynq.Queue(queue))
+	for attempt := 0; ; attempt++ {
+		_, err := e.client.EnqueueContext(ctx, t, opts...)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("queue: enqueue %s %s: %w", t.Type(), id, err)
+		}
+		info, ierr := e.insp.GetTaskInfo(queue, id)
+		if errors.Is(ierr, asynq.ErrTaskNotFound) && attempt < 2 {
+			continue // it finished between the two calls
+		}
+		if ierr != nil {
+			return fmt.Errorf("queue: inspect %s %s: %w", t.Type(), id, ierr)
+		}
+		switch info.State {
+		case asynq.TaskStateArchived, asynq.TaskStateCompleted:
+			if attempt >= 2 {
+				return fmt.Errorf("queue: enqueue %s %s: conflict persists", t.Type(), id)
+			}
+			if err := e.insp.DeleteTask(queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+				return fmt.Errorf("queue: replace %s %s: %w", t.Type(), id, err)
+			}
+		default:
+			return nil // already queued or running
+		}
+	}
+}
+
+// Inspector looks at and cleans up queues.
+type Inspector struct{ insp *asynq.Inspector }
+
+// NewInspector returns an Inspector on rdb.
+func NewInspector(rdb redis.UniversalClient) *Inspector {
+	return &Inspector{insp: asynq.NewInspectorFromRedisClient(rdb)}
+}
+
+// DeleteQueues removes both queues and every task in them (the demo's
+// private queues when it ends). A queue that was never used is fine.
+func (i *Inspector) DeleteQueues(q Queues) error {
+	var errs []error
+	for _, name := range []string{q.LLM, q.Default} {
+		if err := i.insp.DeleteQueue(name, true); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

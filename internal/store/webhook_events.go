@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Webhook events.
+const (
+	EventMeetingProcessed = "meeting.processed"
+	EventActivityCreated  = "activity.created"
+)
+
+// WebhookEvents lists every event an endpoint can subscribe to.
+var WebhookEvents = []string{EventMeetingProcessed, EventActivityCreated}
+
+// WebhookEventRecord writes one pending delivery of event for every webhook
+// of the org subscribed to it, and returns their IDs for the caller to
+// enqueue after commit. Called inside the transaction that makes the event
+// true, it is an outbox: the delivery exists exactly when the event does, and
+// the reconciler enqueues any whose task was lost.
+func (s *Store) WebhookEventRecord(ctx context.Context, orgID, event string, data any) ([]string, error) {
+	body, err := json.Marshal(map[string]any{"event": event, "created_at": time.Now().UTC(), "data": data})
+	if err != nil {
+		return nil, fmt.Errorf("store: record webhook event: %w", err)
+	}
+	rows, err := s.db.Query(ctx, `
+		INSERT INTO webhook_deliveries (org_id, id, webhook_id, event, payload)
+		SELECT w.org_id, `+deliveryIDSQL+`, w.id, $2, $3::jsonb FROM webhooks w
+		WHERE w.org_id = $1 AND $2 = ANY (w.events)
+		RETURNING id`, orgID, event, body)
+	if err != nil {
+		return nil, interpretError("record webhook event", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, interpretError("record webhook event", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, interpretError("record webhook event", rows.Err())
+}
+
+// WebhookSend is what a worker needs to send one delivery.
+type WebhookSend struct {
+	DeliveryID string
+	WebhookID  string
+	URL        string
+	Secret     string
+	Event      string
+	Payload    []byte
+	Status     string
+	Attempts   int
+}
+
+// WebhookDeliveryForSend loads a delivery with its endpoint's URL and secret.
+func (s *Store) WebhookDeliveryForSend(ctx context.Context, orgID, id string) (WebhookSend, error) {
+	var w WebhookSend
+	err := s.db.QueryRow(ctx, `
+		SELECT d.id, d.webhook_id, w.url, w.secret, d.event, d.payload::text, d.status, d.attempts
+		FROM webhook_deliveries d JOIN webhooks w ON w.org_id = d.org_id AND w.id = d.webhook_id
+		WHERE d.org_id = $1 AND d.id = $2`, orgID, id).
+		Scan(&w.DeliveryID, &w.WebhookID, &w.URL, &w.Secret, &w.Event, &w.Payload, &w.Status, &w.Attempts)
+	return w, interpretError("get webhook delivery", err)
+}
+
+// WebhookDeliveryRecord records one attempt: its HTTP status (nil when no
+// answer came), the error text, and the delivery's new status (pending
+// while retries remain, delivered, or failed).
+func (s *Store) WebhookDeliveryRecord(ctx context.Context, orgID, id string, code *int, errText, status string) error {
+	if len(errText) > 1000 {
+		errText = errText[:1000]
+	}
+	var e *string
+	if errText != "" {
+		e = &errText
+	}
+	return s.execOne(ctx, "record webhook delivery", `
+		UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $3, last_error = $4, status = $5,
+			updated_at = now(), delivered_at = CASE WHEN $5 = 'delivered' THEN now() ELSE delivered_at END
+		WHERE org_id = $1 AND id = $2`, orgID, id, code, e, status)
+}
+
+// DeliveryRef names a webhook delivery across orgs, for the reconciler.
+type DeliveryRef struct {
+	OrgID, ID string
+}
+
+// WebhookDeliveriesPending lists pending deliveries untouched for olderThan,
+// across orgs: the reconciler enqueues them again in case their task was
+// lost (a task still in Redis makes that a no-op).
+func (s *Store) WebhookDeliveriesPending(ctx context.Context, olderThan time.Duration, limit int) ([]DeliveryRef, error) {
+	rows, err := s.db.Query(ctx, `SELECT org_id, id FROM webhook_deliveries
+		WHERE status = 'pending' AND updated_at < now() - $1::interval ORDER BY updated_at LIMIT $2`, olderThan, limit)
+	if err != nil {
+		return nil, interpretError("list pending deliveries", err)
+	}
+	var out []DeliveryRef
+	for rows.Next() {
+		var d DeliveryRef
+		if err := rows.Scan(&d.OrgID, &d.ID); err != nil {
+			rows.Close()
+			return nil, interpretError("list pending deliveries", err)
+		}
+		out = append(out, d)
+	}
+	return out, interpretError("list pending deliveries", rows.Err())
+}

@@ -1,0 +1,276 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"logbook/internal/crm"
+)
+
+// Outbound webhooks: an org's endpoints (webhooks) and the log of what was
+// sent to them (webhook_deliveries). A delivery row is written in the same
+// transaction, often the same statement, as the event it reports (an
+// outbox), so an event the database has is never lost if the process dies
+// before the task reaches the queue: the worker's reconciler enqueues
+// pending deliveries whose task went missing.
+
+// deliveryIDSQL makes a UUIDv7 in SQL, as NewID does in Go: the current
+// Unix time in milliseconds over the first 48 bits of a random UUID, and
+// the version nibble turned from 4 to 7 (PostgreSQL 15 has no uuidv7()).
+// Deliveries are inserted by INSERT … SELECT, one per subscribed webhook,
+// so their IDs are made where the rows are; being time-ordered, they keep
+// the delivery log's id DESC order newest first.
+const deliveryIDSQL = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING
+	substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6),
+	52, 1), 53, 1), 'hex')::uuid`
+
+// timeJSONOpen + a timestamptz expression + timeJSONClose renders it as
+// encoding/json renders a time.Time in UTC (RFC 3339, the fraction without
+// trailing zeros, "Z"), whatever the session's TimeZone: payloads built in
+// SQL read exactly like those WebhookEventRecord builds in Go.
+const (
+	timeJSONOpen  = `(rtrim(rtrim(to_char((`
+	timeJSONClose = `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '0'), '.') || 'Z')`
+)
+
+// activityCreatedDeliveriesSQL is the outbox insert of activity.created, run
+// as a data-modifying CTE beside the statement that writes activities: one
+// pending delivery per webhook of the org ($1) subscribed to the event, for
+// every row of the CTE named a (the activities just written) that was
+// inserted rather than updated. a must have the columns id, account_id,
+// type, occurred_at, source, external_id, created_at and inserted. It
+// returns each delivery's id and activity_id. An org without such a webhook
+// pays one probe of the webhooks primary key (and the executor's start-up
+// of the INSERT node, measured at about 15µs).
+//
+// The payload is the envelope WebhookEventRecord writes: {"event",
+// "created_at", "data": {"activity_id", "account_id", "type",
+// "occurred_at", "source", "external_id"}}, created_at being the
+// activity's.
+const activityCreatedDeliveriesSQL = `
+		INSERT INTO webhook_deliveries (org_id, id, webhook_id, event, payload)
+		SELECT w.org_id, ` + deliveryIDSQL + `, w.id, '` + EventActivityCreated + `',
+			jsonb_build_object('event', '` + EventActivityCreated + `', 'created_at', ` + timeJSONOpen + `a.created_at` + timeJSONClose + `,
+				'data', jsonb_build_object('activity_id', a.id, 'account_id', a.account_id, 'type', a.type,
+					'occurred_at', ` + timeJSONOpen + `a.occurred_at` + timeJSONClose + `, 'source', a.source, 'external_id', a.external_id))
+		FROM webhooks w JOIN a ON a.inserted
+		WHERE w.org_id = $1 AND '` + EventActivityCreated + `' = ANY (w.events)
+		RETURNING id, (payload #>> '{data,activity_id}')::uuid AS activity_id`
+
+// activityCreatedData is the data of an activity.created event, for writers
+// that record it through WebhookEventRecord rather than
+// activityCreatedDeliveriesSQL (the same fields, the same JSON).
+type activityCreatedData struct {
+	ActivityID string           `json:"activity_id"`
+	AccountID  string           `json:"account_id"`
+	Type       crm.ActivityType `json:"type"`
+	OccurredAt time.Time        `json:"occurred_at"`
+	Source     crm.Source       `json:"source"`
+	ExternalID *string          `json:"external_id"`
+}
+
+// newSecret returns 32 random bytes, base64url-encoded without padding (43
+// characters): a webhook's or an ingest hook's signing secret.
+func newSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("store: generate secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// webhookInputCheck validates a create input and returns the URL (trimmed)
+// and the events (deduplicated, in the order given) to store. Problems are a
+// *crm.ValidationError naming the fields.
+func webhookInputCheck(in *crm.WebhookInput) (string, []string, error) {
+	var p crm.Problems
+	raw := strings.TrimSpace(in.URL)
+	before := p.Len()
+	crm.CheckText(&p, "url", raw, crm.MaxWebhookURL, true)
+	if p.Len() == before {
+		if len(raw) > crm.MaxWebhookURL {
+			p.Add("url", "must be at most %d bytes", crm.MaxWebhookURL)
+		} else if u, err := url.Parse(raw); err != nil || u.Opaque != "" || u.Hostname() == "" ||
+			(!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) {
+			p.Add("url", "must be an absolute http or https URL with a host, such as https://example.com/hooks/logbook")
+		} else if u.User != nil {
+			p.Add("url", "must not carry a user name or password")
+		}
+	}
+	var events []string
+	if len(in.Events) == 0 {
+		p.Add("events", "must list at least one of %s", strings.Join(WebhookEvents, ", "))
+	}
+	for i, e := range in.Events {
+		switch {
+		case !slices.Contains(WebhookEvents, e):
+			p.Add(fmt.Sprintf("events[%d]", i), "must be one of %s", strings.Join(WebhookEvents, ", "))
+		case !slices.Contains(events, e):
+			events = append(events, e)
+		}
+	}
+	if in.Secret != nil {
+		before := p.Len()
+		crm.CheckText(&p, "secret", *in.Secret, crm.MaxWebhookSecret, false)
+		if p.Len() == before && utf8.RuneCountInString(*in.Secret) < crm.MinWebhookSecret {
+			p.Add("secret", "must be at least %d characters (or leave it out to have one generated)", crm.MinWebhookSecret)
+		}
+	}
+	return raw, events, p.Err()
+}
+
+// WebhookCreate validates in and stores a webhook of the org. With no
+// secret in the input one is generated (newSecret) and returned in Secret,
+// the only time it is shown; a secret the client chose is never returned.
+// Problems are a *crm.ValidationError naming the fields (url, events[i],
+// secret).
+func (s *Store) WebhookCreate(ctx context.Context, orgID string, in crm.WebhookInput) (crm.Webhook, error) {
+	u, events, err := webhookInputCheck(&in)
+	if err != nil {
+		return crm.Webhook{}, err
+	}
+	var secret string
+	if in.Secret != nil {
+		secret = *in.Secret
+	} else if secret, err = newSecret(); err != nil {
+		return crm.Webhook{}, err
+	}
+	w := crm.Webhook{ID: NewID(), OrgID: orgID, URL: u, Events: events}
+	err = s.db.QueryRow(ctx, `INSERT INTO webhooks (org_id, id, url, events, secret) VALUES ($1, $2, $3, $4, $5)
+		RETURNING created_at`, orgID, w.ID, w.URL, w.Events, secret).Scan(&w.CreatedAt)
+	if err != nil {
+		return crm.Webhook{}, interpretError("create webhook", err)
+	}
+	w.CreatedAt = w.CreatedAt.UTC()
+	if in.Secret == nil {
+		w.Secret = secret
+	}
+	return w, nil
+}
+
+// webhookColumns are what scanWebhook reads; never the secret.
+const webhookColumns = `id, url, events, created_at`
+
+func scanWebhook(orgID string) pgx.RowToFunc[crm.Webhook] {
+	return func(r pgx.CollectableRow) (crm.Webhook, error) {
+		w := crm.Webhook{OrgID: orgID}
+		err := r.Scan(&w.ID, &w.URL, &w.Events, &w.CreatedAt)
+		w.CreatedAt = w.CreatedAt.UTC()
+		return w, err
+	}
+}
+
+// WebhookList returns every webhook of the org, newest first, without
+// their secrets. An org has few, so the list is not paginated.
+func (s *Store) WebhookList(ctx context.Context, orgID string) ([]crm.Webhook, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE org_id = $1 ORDER BY id DESC`, orgID)
+	if err != nil {
+		return nil, interpretError("list webhooks", err)
+	}
+	ws, err := pgx.CollectRows(rows, scanWebhook(orgID))
+	if err != nil {
+		return nil, interpretError("list webhooks", err)
+	}
+	if ws == nil {
+		ws = []crm.Webhook{}
+	}
+	return ws, nil
+}
+
+// WebhookGet returns one webhook of the org, without its secret. A webhook
+// of another org is crm.ErrNotFound.
+func (s *Store) WebhookGet(ctx context.Context, orgID, id string) (crm.Webhook, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE org_id = $1 AND id = $2`, orgID, id)
+	if err != nil {
+		return crm.Webhook{}, interpretError("get webhook", err)
+	}
+	w, err := pgx.CollectExactlyOneRow(rows, scanWebhook(orgID))
+	return w, interpretError("get webhook", err)
+}
+
+// WebhookDelete deletes a webhook of the org with its deliveries (the
+// foreign key cascades); a task still queued for one of them finds nothing
+// and ends. A webhook of another org is crm.ErrNotFound.
+func (s *Store) WebhookDelete(ctx context.Context, orgID, id string) error {
+	return s.execOne(ctx, "delete webhook", `DELETE FROM webhooks WHERE org_id = $1 AND id = $2`, orgID, id)
+}
+
+// WebhookDeliveryFilter narrows WebhookDeliveryList. Zero fields do not
+// filter.
+type WebhookDeliveryFilter struct {
+	// Status keeps deliveries with this status.
+	Status crm.WebhookDeliveryStatus
+	// Limit is the page size: 0 is DefaultLimit, more than MaxLimit is
+	// MaxLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page; a cursor that does not
+	// decode is a validation error on "cursor".
+	Cursor string
+}
+
+// WebhookDeliveryList is a webhook's delivery log, newest first (by id, a
+// UUIDv7), one keyset page at a time: a page is a range scan of
+// webhook_deliveries_webhook_idx. A webhook that is not the org's is
+// crm.ErrNotFound, even when the filter would match nothing anyway; an
+// unknown status is a validation error on "status".
+func (s *Store) WebhookDeliveryList(ctx context.Context, orgID, webhookID string, f WebhookDeliveryFilter) (crm.Page[crm.WebhookDelivery], error) {
+	const op = "list webhook deliveries"
+	var a args
+	where := []string{"d.org_id = " + a.add(orgID), "d.webhook_id = " + a.add(webhookID)}
+	if f.Status != "" {
+		if !f.Status.Valid() {
+			return crm.Page[crm.WebhookDelivery]{}, crm.Invalid("status", "must be one of pending, delivered, failed")
+		}
+		where = append(where, "d.status = "+a.add(string(f.Status)))
+	}
+	if f.Cursor != "" {
+		id, err := decodeIDCursor(f.Cursor)
+		if err != nil {
+			return crm.Page[crm.WebhookDelivery]{}, err
+		}
+		where = append(where, "d.id < "+a.add(id))
+	}
+	limit := clampLimit(f.Limit)
+	q := `SELECT d.id, d.event, d.status, d.attempts, d.last_status_code, d.last_error, d.created_at, d.updated_at,
+		d.delivered_at FROM webhook_deliveries d WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY d.id DESC LIMIT ` + a.add(limit+1)
+	rows, err := s.db.Query(ctx, q, a...)
+	if err != nil {
+		return crm.Page[crm.WebhookDelivery]{}, interpretError(op, err)
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (crm.WebhookDelivery, error) {
+		var d crm.WebhookDelivery
+		err := r.Scan(&d.ID, &d.Event, &d.Status, &d.Attempts, &d.LastStatusCode, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt)
+		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+		if d.DeliveredAt != nil {
+			t := d.DeliveredAt.UTC()
+			d.DeliveredAt = &t
+		}
+		return d, err
+	})
+	if err != nil {
+		return crm.Page[crm.WebhookDelivery]{}, interpretError(op, err)
+	}
+	if len(items) == 0 {
+		// A delivery proves its webhook exists (foreign key); only an empty
+		// page needs to ask.
+		var ok bool
+		if err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE org_id = $1 AND id = $2)`,
+			orgID, webhookID).Scan(&ok); err != nil {
+			return crm.Page[crm.WebhookDelivery]{}, interpretError(op, err)
+		}
+		if !ok {
+			return crm.Page[crm.WebhookDelivery]{}, fmt.Errorf("store: %s: %w", op, crm.ErrNotFound)
+		}
+	}
+	return pageByID(items, limit, func(d crm.WebhookDelivery) string { return d.ID }), nil
+}

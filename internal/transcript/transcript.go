@@ -1,0 +1,235 @@
+package transcript
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"logbook/internal/crm"
+)
+
+// Limits on what Parse and FromSegments accept. A four-hour meeting is about
+// 50,000 words, so MaxWords leaves room for the longest real meetings while
+// keeping one transcript within what the summariser and indexer handle.
+const (
+	// MaxWords is the most words a transcript may hold; more is ErrTooLong.
+	MaxWords = 60000
+	// MaxSegments is the most segments (after merging) a transcript may
+	// hold; more is ErrTooLong.
+	MaxSegments = 20000
+	// MergeMaxRunes is the longest text, in characters, that merging
+	// consecutive fragments of one speaker may produce. A longer single
+	// fragment is kept as it is; it is never cut.
+	MergeMaxRunes = 1200
+	// MergeMaxGap is the longest silence, in milliseconds, between two
+	// fragments of one speaker that are still merged into one segment.
+	MergeMaxGap = 30_000
+)
+
+// Format names accepted by Parse and returned by Detect.
+const (
+	// FormatVTT is WebVTT, as Zoom and Microsoft Teams write it.
+	FormatVTT = "vtt"
+	// FormatSRT is SubRip subtitles.
+	FormatSRT = "srt"
+	// FormatText is plain text: "Speaker: text" lines, optionally
+	// timestamped, or an Otter.ai export.
+	FormatText = "text"
+	// FormatJSON is a JSON segment, sentence or utterance list.
+	FormatJSON = "json"
+)
+
+// sentinel is an error value that also matches the errors it lists, so that
+// callers can test for the broad class (crm.ErrInvalid) or the precise one.
+type sentinel struct {
+	msg     string
+	parents []error
+}
+
+func (e *sentinel) Error() string { return e.msg }
+
+func (e *sentinel) Is(target error) bool {
+	for _, p := range e.parents {
+		if target == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors returned by Parse and FromSegments.
+var (
+	// ErrInvalid is matched (errors.Is) by every error that means "this
+	// content is not a transcript we can read": a *ParseError or ErrEmpty.
+	// It also matches crm.ErrInvalid, so the API's generic mapping answers
+	// 422 without knowing this package.
+	ErrInvalid error = &sentinel{msg: "transcript: invalid", parents: []error{crm.ErrInvalid}}
+	// ErrEmpty means the content was well formed but held no speech: no
+	// cues, only NOTE blocks, only blank texts. It matches ErrInvalid.
+	ErrEmpty error = &sentinel{msg: "transcript: no speech found", parents: []error{ErrInvalid, crm.ErrInvalid}}
+	// ErrTooLong means the transcript has more than MaxWords words or more
+	// than MaxSegments segments. It does not match ErrInvalid: the API
+	// answers 413, not 422. Returned errors wrap it and say which limit
+	// was passed.
+	ErrTooLong = errors.New("transcript: too long")
+)
+
+// ParseError says where and why content could not be parsed. Line is
+// 1-based; it is 0 when the position is not known (a JSON structure error).
+// It matches ErrInvalid and crm.ErrInvalid with errors.Is.
+type ParseError struct {
+	Format string
+	Line   int
+	Reason string
+}
+
+// Error renders the error as "vtt line 12: reason", or "json: reason" when
+// the line is not known.
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s line %d: %s", e.Format, e.Line, e.Reason)
+	}
+	return e.Format + ": " + e.Reason
+}
+
+// Is reports that a ParseError is an ErrInvalid (and a crm.ErrInvalid).
+func (e *ParseError) Is(target error) bool { return target == ErrInvalid || target == crm.ErrInvalid }
+
+// Parse parses content in the given format ("vtt", "srt", "text" or "json";
+// "webvtt", "txt" and "plain" are accepted too, case-insensitively) into
+// normalised segments. An empty format means Detect(content). It returns
+// ErrTooLong, or an error matching ErrInvalid: a *ParseError or ErrEmpty.
+func Parse(format string, content []byte) ([]crm.Segment, error) {
+	f := strings.ToLower(strings.TrimSpace(format))
+	if f == "" {
+		f = Detect(content)
+	}
+	var (
+		frags []fragment
+		err   error
+	)
+	switch f {
+	case FormatVTT, "webvtt":
+		frags, err = parseVTT(prepare(content))
+	case FormatSRT:
+		frags, err = parseSRT(prepare(content))
+	case FormatText, "txt", "plain":
+		frags, err = parseText(prepare(content))
+	case FormatJSON:
+		frags, err = parseJSON(trimBOM(content))
+	default:
+		return nil, &ParseError{Format: "transcript", Reason: fmt.Sprintf("unknown format %q (want vtt, srt, text or json)", format)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return normalize(frags)
+}
+
+// FromSegments normalises a segments array a client posted directly (API.md:
+// `segments:[{speaker,start_ms,end_ms,text}]`) exactly as the parsers'
+// output is normalised; the input's Index values are ignored. An EndMS of 0
+// after a positive StartMS is taken as "not given" and filled from the next
+// segment's start. Errors are as for Parse.
+func FromSegments(in []crm.Segment) ([]crm.Segment, error) {
+	frags := make([]fragment, 0, len(in))
+	for _, s := range in {
+		frags = append(frags, fragment{
+			speaker: s.Speaker,
+			text:    s.Text,
+			start:   s.StartMS,
+			end:     s.EndMS,
+			hasEnd:  !(s.EndMS == 0 && s.StartMS > 0),
+		})
+	}
+	return normalize(frags)
+}
+
+// Detect guesses the format of content: a WEBVTT header is "vtt"; a first
+// cue made of a numeric index line and a "-->" timing line (or a timing line
+// alone) is "srt"; a leading '{' or '[' opening a JSON object or array is
+// "json"; anything else is "text". It never fails.
+func Detect(content []byte) string {
+	b := trimBOM(content)
+	if len(b) > 4096 {
+		b = b[:4096]
+	}
+	s := strings.TrimLeft(string(b), " \t\r\n")
+	if isVTTHeader(firstLine(s)) {
+		return FormatVTT
+	}
+	if s != "" {
+		switch s[0] {
+		case '{':
+			return FormatJSON
+		case '[':
+			rest := strings.TrimLeft(s[1:], " \t\r\n")
+			if rest == "" || rest[0] == '{' || rest[0] == ']' {
+				return FormatJSON
+			}
+		}
+	}
+	l1, rest, _ := strings.Cut(s, "\n")
+	l1 = strings.TrimSuffix(l1, "\r")
+	l2 := firstLine(rest)
+	if strings.Contains(l1, "-->") || (isDigits(strings.TrimSpace(l1)) && strings.Contains(l2, "-->")) {
+		return FormatSRT
+	}
+	return FormatText
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSuffix(s, "\r")
+}
+
+// isVTTHeader reports whether line is a WebVTT signature line: "WEBVTT"
+// alone or followed by a space or tab and free text.
+func isVTTHeader(line string) bool {
+	rest, ok := strings.CutPrefix(line, "WEBVTT")
+	return ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t')
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func trimBOM(b []byte) []byte {
+	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		return b[3:]
+	}
+	return b
+}
+
+// prepare turns content into a string with a leading BOM removed and every
+// CRLF or lone CR turned into LF.
+func prepare(content []byte) string {
+	s := string(trimBOM(content))
+	if strings.IndexByte(s, '\r') >= 0 {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.ReplaceAll(s, "\r", "\n")
+	}
+	return s
+}
+
+// isBlank reports whether a line holds only whitespace.
+func isBlank(line string) bool {
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case ' ', '\t', '\f', '\v':
+		default:
+			return false
+		}
+	}
+	return true
+}

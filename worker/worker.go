@@ -1,0 +1,192 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"logbook/internal/llm/openai"
+	"logbook/internal/queue"
+	"logbook/internal/store"
+	"logbook/summarize"
+)
+
+// Config is what a Worker needs. Store, Summarizer, Redis and Enqueuer are
+// required.
+type Config struct {
+	Store      *store.Store
+	Summarizer *summarize.Summarizer
+	Redis      redis.UniversalClient
+	Enqueuer   *queue.Enqueuer
+	// Queues names the queues to serve; zero is queue.DefaultQueues.
+	Queues queue.Queues
+	// LLMConcurrency is how many transcripts are processed at once (default 8).
+	LLMConcurrency int
+	// DefaultConcurrency is how many other tasks run at once (default 2×CPUs).
+	DefaultConcurrency int
+	// ReconcileEvery is the reconciler's period (default 30s); ReconcileGrace
+	// is how long work may sit unfinished before it is enqueued again
+	// (default 1m).
+	ReconcileEvery, ReconcileGrace time.Duration
+	// HTTPClient sends webhooks (default: 10s timeout, no redirects).
+	HTTPClient *http.Client
+	// Logger gets the workers' logs; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Worker runs the task handlers and the reconciler.
+type Worker struct {
+	cfg  Config
+	log  *slog.Logger
+	now  func() time.Time
+	http *http.Client
+}
+
+// New checks cfg, fills defaults and returns a Worker.
+func New(cfg Config) (*Worker, error) {
+	if cfg.Store == nil || cfg.Summarizer == nil || cfg.Redis == nil || cfg.Enqueuer == nil {
+		return nil, errors.New("worker: Store, Summarizer, Redis and Enqueuer are required")
+	}
+	if cfg.Queues == (queue.Queues{}) {
+		cfg.Queues = queue.DefaultQueues
+	}
+	if cfg.LLMConcurrency <= 0 {
+		cfg.LLMConcurrency = 8
+	}
+	if cfg.DefaultConcurrency <= 0 {
+		cfg.DefaultConcurrency = 2 * runtime.NumCPU()
+	}
+	if cfg.ReconcileEvery <= 0 {
+		cfg.ReconcileEvery = 30 * time.Second
+	}
+	if cfg.ReconcileGrace <= 0 {
+		cfg.ReconcileGrace = time.Minute
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger, now: cfg.Now, http: cfg.HTTPClient}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.http == nil {
+		w.http = &http.Client{
+			Timeout:       10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	return w, nil
+}
+
+// Mux routes every task type to its handler.
+func (w *Worker) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(queue.TypeTranscriptProcess, w.HandleTranscriptProcess)
+	mux.HandleFunc(queue.TypeWebhookDeliver, w.HandleWebhookDeliver)
+	return mux
+}
+
+// Run serves both queues and runs the reconciler until ctx ends, then
+// shuts down: running tasks get up to shutdownTimeout to finish, and any
+// that do not are left for asynq to hand to another worker.
+func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
+	if shutdownTimeout <= 0 {
+		shutdownTimeout = 20 * time.Second
+	}
+	base := asynq.Config{
+		RetryDelayFunc:  retryDelay,
+		IsFailure:       isFailure,
+		Logger:          asynqLogger{w.log},
+		ShutdownTimeout: shutdownTimeout,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			w.log.WarnContext(ctx, "task failed", slog.String("type", t.Type()), slog.Any("error", err))
+		}),
+	}
+	llmCfg := base
+	llmCfg.Concurrency = w.cfg.LLMConcurrency
+	llmCfg.Queues = map[string]int{w.cfg.Queues.LLM: 1}
+	defCfg := base
+	defCfg.Concurrency = w.cfg.DefaultConcurrency
+	defCfg.Queues = map[string]int{w.cfg.Queues.Default: 1}
+	servers := []*asynq.Server{
+		asynq.NewServerFromRedisClient(w.cfg.Redis, llmCfg),
+		asynq.NewServerFromRedisClient(w.cfg.Redis, defCfg),
+	}
+	mux := w.Mux()
+	for i, s := range servers {
+		if err := s.Start(mux); err != nil {
+			for _, started := range servers[:i] {
+				started.Shutdown()
+			}
+			return fmt.Errorf("worker: start: %w", err)
+		}
+	}
+	w.log.Info("worker started", slog.String("llm_queue", w.cfg.Queues.LLM), slog.Int("llm_concurrency", w.cfg.LLMConcurrency),
+		slog.String("default_queue", w.cfg.Queues.Default), slog.Int("default_concurrency", w.cfg.DefaultConcurrency))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.reconcileLoop(ctx)
+	}()
+	<-ctx.Done()
+	w.log.Info("worker stopping")
+	var sw sync.WaitGroup
+	for _, s := range servers {
+		sw.Add(1)
+		go func() { defer sw.Done(); s.Shutdown() }()
+	}
+	sw.Wait()
+	wg.Wait()
+	w.log.Info("worker stopped")
+	return nil
+}
+
+// retryDelay is exponential backoff with jitter (1 s, 2 s, 4 s … capped at
+// 10 min), honouring a provider's Retry-After, and quick for work that only
+// needs running again (new content arrived, a lease expired).
+func retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	var ra *openai.RetryAfterError
+	if errors.As(err, &ra) && ra.After > 0 {
+		return min(ra.After, 10*time.Minute)
+	}
+	if errors.Is(err, store.ErrStaleRevision) || errors.Is(err, asynq.ErrLeaseExpired) {
+		return time.Second
+	}
+	d := time.Second << min(n, 10)
+	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
+	return min(d, 10*time.Minute)
+}
+
+// isFailure keeps a stale revision from counting as a failed attempt.
+func isFailure(err error) bool { return !errors.Is(err, store.ErrStaleRevision) }
+
+// asynqLogger adapts slog to asynq's Logger.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) {
+	a.l.Debug(fmt.Sprint(args...), slog.String("component", "asynq"))
+}
+func (a asynqLogger) Info(args ...any) {
+	a.l.Info(fmt.Sprint(args...), slog.String("component", "asynq"))
+}
+func (a asynqLogger) Warn(args ...any) {
+	a.l.Warn(fmt.Sprint(args...), slog.String("component", "asynq"))
+}
+func (a asynqLogger) Error(args ...any) {
+	a.l.Error(fmt.Sprint(args...), slog.String("component", "asynq"))
+}
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...), slog.String("component", "asynq"))
+}
