@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"logbook/internal/crm"
 	"logbook/internal/store"
@@ -71,6 +72,9 @@ type transcriptInput struct {
 
 // segmentInput is one posted segment.
 type segmentInput struct {
+	// Index is accepted (GET ?include=segments returns it) and ignored:
+	// segments are renumbered in order.
+	Index   *int   `json:"index,omitempty"`
 	Speaker string `json:"speaker"`
 	StartMS int64  `json:"start_ms"`
 	EndMS   int64  `json:"end_ms"`
@@ -92,7 +96,9 @@ func (in *transcriptInput) ingest() (store.TranscriptIngest, error) {
 	var p crm.Problems
 	crm.CheckText(&p, "source", in.Source, 50, true)
 	if in.ExternalID != nil {
-		crm.CheckText(&p, "external_id", *in.ExternalID, crm.MaxExternalID, true)
+		// The meeting activity's external_id is "<source>:<external_id>",
+		// which must fit crm.MaxExternalID.
+		crm.CheckText(&p, "external_id", *in.ExternalID, max(1, crm.MaxExternalID-utf8.RuneCountInString(in.Source)-1), true)
 	}
 	crm.CheckText(&p, "title", in.Title, 500, false)
 	var started time.Time

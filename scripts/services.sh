@@ -92,9 +92,27 @@ if ! pg_ready; then
   pg_ready || die "PostgreSQL did not come up on $PGHOST:$PGPORT"
 fi
 
-# Local test setup expects trust or a known password; if the postgres role
-# cannot connect over TCP, say so plainly rather than failing later.
-psql_q "SELECT 1" >/dev/null 2>&1 || die "cannot connect as $PGUSER to $PGHOST:$PGPORT (check pg_hba.conf: the tests expect trust auth on localhost)"
+# The local development and test setup connects as postgres over TCP with
+# no password (trust on localhost, as on our machines). A freshly installed
+# Debian cluster asks for a password on 127.0.0.1: when the server is this
+# machine's own cluster, allow trust for loopback connections only.
+if ! psql_q "SELECT 1" >/dev/null 2>&1; then
+  hba=$(ls /etc/postgresql/"$PGV"/*/pg_hba.conf 2>/dev/null | head -n1 || true)
+  if [ -n "$hba" ] && { [ "$PGHOST" = 127.0.0.1 ] || [ "$PGHOST" = localhost ]; } && ! grep -q 'logbook: local trust' "$hba"; then
+    log "allowing passwordless loopback connections in $hba (local development and test setup)"
+    tmp=$(mktemp)
+    { echo "# logbook: local trust for the development and test setup (scripts/services.sh)"
+      echo "host all all 127.0.0.1/32 trust"
+      echo "host all all ::1/128 trust"
+      cat "$hba"; } > "$tmp"
+    $SUDO cp "$tmp" "$hba"
+    rm -f "$tmp"
+    cluster=$(pg_lsclusters -h | awk -v v="$PGV" '$1==v {print $2; exit}')
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$PGV" "$cluster" reload || true
+    sleep 1
+  fi
+  psql_q "SELECT 1" >/dev/null 2>&1 || die "cannot connect as $PGUSER to $PGHOST:$PGPORT (check pg_hba.conf: the tests expect trust auth on localhost)"
+fi
 psql_q "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 || psql_q "CREATE DATABASE test" >/dev/null
 
 # --- pgvector ---------------------------------------------------------------

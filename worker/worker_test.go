@@ -364,3 +364,42 @@ func TestPanicFailsVisibly(t *testing.T) {
 	require.Equal(t, crm.TranscriptFailed, got.Status)
 	require.Contains(t, *got.Error, "panic")
 }
+
+// TestRetryableFailuresAreVisible shows a 429 and a model timeout each end
+// an attempt retryably: the handler returns an error asynq retries (not
+// SkipRetry), the transcript stays processing with the reason readable, and
+// the 429's Retry-After sets the retry delay.
+func TestRetryableFailuresAreVisible(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		reply   llmtest.Reply
+		timeout time.Duration
+		want    string
+	}{
+		"RateLimited": {reply: llmtest.Reply429(7 * time.Second), timeout: 5 * time.Second, want: "429"},
+		"TimedOut":    {reply: llmtest.ReplyTimeout(3 * time.Second), timeout: 300 * time.Millisecond, want: "timeout"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := llmtest.NewServer(t)
+			srv.Reply(tc.reply)
+			p, err := openai.New(openai.Config{APIKey: "test-key", BaseURL: srv.URL(), ChatModel: llmtest.DefaultChatModel,
+				EmbedModel: llmtest.DefaultEmbedModel, EmbedDim: llmtest.DefaultEmbedDim, Timeout: tc.timeout})
+			require.NoError(t, err)
+			b := setup(t, p)
+			tr := b.ingest(t, "r-"+name, meetingSegments())
+			err = b.process(t, tr)
+			require.Error(t, err)
+			require.False(t, errors.Is(err, asynq.SkipRetry), "a retryable failure must be retried: %v", err)
+			if name == "RateLimited" {
+				require.Equal(t, 7*time.Second, retryDelay(0, err, nil))
+			}
+			got, gerr := b.store.TranscriptGet(ctx, b.orgID, tr.ID, false)
+			require.NoError(t, gerr)
+			require.Equal(t, crm.TranscriptProcessing, got.Status)
+			require.NotNil(t, got.Error)
+			require.Contains(t, strings.ToLower(*got.Error), tc.want)
+		})
+	}
+}

@@ -50,7 +50,8 @@ func startLogbook(t *testing.T, env map[string]string, args ...string) *exec.Cmd
 
 // TestWorkerKilledMidTask kills a worker (SIGKILL) while the model is
 // answering, then starts another: the task runs again once asynq's lease on
-// it expires, and the meeting ends with exactly one set of notes.
+// it has expired (about a minute with asynq's defaults), and the meeting ends
+// with exactly one set of notes.
 func TestWorkerKilledMidTask(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -111,9 +112,10 @@ func TestWorkerKilledMidTask(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, crm.TranscriptProcessing, cur.Status, "the killed worker left the transcript mid-task")
 
-	// asynq hands the task on once its lease (30 s) expires; a new worker's
-	// recoverer runs at start, so start it just after that.
-	time.Sleep(time.Until(killedAt.Add(32 * time.Second)))
+	// asynq hands a task on once its lease (30 s after the last heartbeat)
+	// has been expired for another 30 s (its allowance for clock skew); a new
+	// worker's recoverer runs at start, so start it just after that.
+	time.Sleep(time.Until(killedAt.Add(62 * time.Second)))
 	second := startLogbook(t, env, "worker")
 	require.Eventually(t, func() bool {
 		cur, err = s.TranscriptGet(ctx, org.ID, tr.ID, false)

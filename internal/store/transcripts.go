@@ -71,6 +71,7 @@ func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in Tran
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", in.Format, in.Title, in.StartedAt.UTC().Format(time.RFC3339Nano))
 	h.Write(segs)
+	h.Write(parts) // participants decide owners and follow-up recipients
 	hash := h.Sum(nil)
 
 	var (
@@ -85,10 +86,10 @@ func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in Tran
 			return err
 		}
 		var prevHash []byte
-		var id string
+		var id, prevAccount, prevStatus string
 		err = tx.db.QueryRow(ctx,
-			`SELECT id, content_hash FROM transcripts WHERE org_id = $1 AND activity_id = $2 FOR UPDATE`,
-			orgID, act.ID).Scan(&id, &prevHash)
+			`SELECT id, content_hash, account_id, status FROM transcripts WHERE org_id = $1 AND activity_id = $2 FOR UPDATE`,
+			orgID, act.ID).Scan(&id, &prevHash, &prevAccount, &prevStatus)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			id = NewID()
@@ -104,8 +105,24 @@ func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in Tran
 			res = IngestQueued
 		case err != nil:
 			return interpretError(op, err)
+		case string(prevHash) == string(hash) && prevStatus == string(crm.TranscriptFailed):
+			// The same content after a permanent failure (a wrong key since
+			// fixed, a model that refused): the re-post is the retry.
+			if _, err := tx.db.Exec(ctx, `UPDATE transcripts SET account_id = $3, status = 'queued', revision = revision + 1,
+				attempts = 0, error = NULL, updated_at = now() WHERE org_id = $1 AND id = $2`, orgID, id, act.AccountID); err != nil {
+				return interpretError(op, err)
+			}
+			res = IngestQueued
 		case string(prevHash) == string(hash):
 			res = IngestUnchanged
+			if prevAccount != act.AccountID {
+				// Same content, but the re-post moved the meeting to another
+				// account (a corrected account_id): the transcript follows it.
+				if _, err := tx.db.Exec(ctx, `UPDATE transcripts SET account_id = $3 WHERE org_id = $1 AND id = $2`,
+					orgID, id, act.AccountID); err != nil {
+					return interpretError(op, err)
+				}
+			}
 		default:
 			_, err = tx.db.Exec(ctx, `
 				UPDATE transcripts SET account_id = $3, title = $4, format = $5, content = $6, content_hash = $7,
@@ -117,6 +134,14 @@ func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in Tran
 				return interpretError(op, err)
 			}
 			res = IngestQueued
+		}
+		if prevAccount != "" && prevAccount != act.AccountID {
+			// The action items already written are listed by account: they
+			// move with the meeting too.
+			if _, err := tx.db.Exec(ctx, `UPDATE action_items SET account_id = $3 WHERE org_id = $1 AND activity_id = $2`,
+				orgID, act.ID, act.AccountID); err != nil {
+				return interpretError(op, err)
+			}
 		}
 		t, err = tx.TranscriptGet(ctx, orgID, id, false)
 		return err

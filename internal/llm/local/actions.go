@@ -263,6 +263,19 @@ var hedges = newPhraseSet(
 // endWords end a commitment's clause.
 var endWords = wordSet(`but because cause since although though whereas unless however otherwise while`)
 
+// causeNoun are words after which "cause" is the noun ("a root cause
+// analysis"), not a clipped "because".
+var causeNoun = wordSet(`a the root main probable likely underlying real actual`)
+
+// endsClause reports whether word j of ws is an end word.
+func endsClause(ws []word, j int) bool {
+	w := ws[j].w
+	if w == "cause" && j > 0 && causeNoun[ws[j-1].w] {
+		return false
+	}
+	return endWords[w]
+}
+
 // tagWords may trail a commitment after a comma ("…, okay?").
 var tagWords = wordSet(`okay ok right yeah alright sound sounds good does that work works for you is fine if that's no problem yes cool`)
 
@@ -336,7 +349,7 @@ func (m *meeting) clauseStartAt(text string, ws []word, k int) bool {
 func clauseFloor(text string, ws []word, k int) int {
 	j := k
 	for j > 0 && j > k-4 {
-		if strings.ContainsAny(gap(text, ws, j), ";:—–") || endWords[ws[j-1].w] {
+		if strings.ContainsAny(gap(text, ws, j), ";:—–") || endsClause(ws, j-1) {
 			break
 		}
 		j--
@@ -355,7 +368,7 @@ func (m *meeting) clauseEnd(text string, ws []word, c0 int) int {
 			return j
 		}
 		w := ws[j].w
-		if endWords[w] {
+		if endsClause(ws, j) {
 			return j
 		}
 		if w == "so" && strings.Contains(g, ",") {
