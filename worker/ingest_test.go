@@ -488,3 +488,26 @@ func TestFailedTranscriptRepostRetries(t *testing.T) {
 	require.Equal(t, store.IngestUnchanged, res.Result)
 	require.Equal(t, crm.TranscriptDone, res.Transcript.Status)
 }
+
+// TestMeetingMovedToAnotherAccount shows a PATCH of a processed meeting's
+// account_id takes its transcript and action items along.
+func TestMeetingMovedToAnotherAccount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, local.New(256))
+	tr := b.ingest(t, "moved", meetingSegments())
+	require.NoError(t, b.process(t, tr))
+	other, err := b.store.AccountCreate(ctx, b.orgID, crm.AccountInput{Name: crm.Some("Acme Holdings")})
+	require.NoError(t, err)
+	_, err = b.store.ActivityUpdate(ctx, b.orgID, tr.ActivityID, crm.ActivityInput{AccountID: crm.Some(other.ID)})
+	require.NoError(t, err)
+	got, err := b.store.TranscriptGet(ctx, b.orgID, tr.ID, false)
+	require.NoError(t, err)
+	require.Equal(t, other.ID, got.AccountID)
+	moved, err := b.store.ActionItemList(ctx, b.orgID, store.ActionItemFilter{AccountID: other.ID})
+	require.NoError(t, err)
+	require.NotEmpty(t, moved.Items)
+	left, err := b.store.ActionItemList(ctx, b.orgID, store.ActionItemFilter{AccountID: b.account})
+	require.NoError(t, err)
+	require.Empty(t, left.Items)
+}

@@ -147,14 +147,39 @@ func TestKeyCache(t *testing.T) {
 		require.ErrorIs(t, err, crm.ErrNotFound)
 	}
 
-	// deleteBehindItsBack removes the key without any notification, so only
-	// a cache still holding it can accept it.
+	// deleteBehindItsBack removes the key without any notification (triggers
+	// off for this one transaction), so only a cache still holding it can
+	// accept it.
 	deleteBehindItsBack := func(t *testing.T, b *testBundle, k crm.APIKey) {
 		t.Helper()
-		tag, err := b.admin.Exec(ctx, `DELETE FROM api_keys WHERE org_id = $1 AND id = $2`, k.OrgID, k.ID)
+		tx, err := b.admin.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { _ = tx.Rollback(ctx) }()
+		_, err = tx.Exec(ctx, `SET LOCAL session_replication_role = replica`)
+		require.NoError(t, err)
+		tag, err := tx.Exec(ctx, `DELETE FROM api_keys WHERE org_id = $1 AND id = $2`, k.OrgID, k.ID)
 		require.NoError(t, err)
 		require.EqualValues(t, 1, tag.RowsAffected())
+		require.NoError(t, tx.Commit(ctx))
 	}
+
+	t.Run("RevocationByHandInSQLIsSeen", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		start(t, b.cache)
+		revoked, deleted := newKey(t, b), newKey(t, b)
+		accepted(t, b.cache, revoked)
+		accepted(t, b.cache, deleted)
+		require.Equal(t, 2, b.cache.Len())
+		// An operator's SQL, not APIKeyRevoke: the trigger notifies.
+		_, err := b.admin.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE id = $1`, revoked.ID)
+		require.NoError(t, err)
+		_, err = b.admin.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, deleted.ID)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return b.cache.Len() == 0 }, time.Second, time.Millisecond)
+		rejected(t, b.cache, revoked)
+		rejected(t, b.cache, deleted)
+	})
 
 	t.Run("BoundedSize", func(t *testing.T) {
 		t.Parallel()
