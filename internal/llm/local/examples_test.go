@@ -66,3 +66,25 @@ func TestClauseEndingInAnd(t *testing.T) {
 		Data: &llm.NotesInput{Segments: segs, Window: 1, Windows: 1}})
 	require.NoError(t, err)
 }
+
+// TestDecisionsAreTheMeetings keeps retold or third-party "decided/agreed"
+// out of the decisions, and the meeting's own in.
+func TestDecisionsAreTheMeetings(t *testing.T) {
+	t.Parallel()
+	segs := []crm.Segment{
+		{Index: 0, Speaker: "Hector Alvarez", Text: "Sorry I'm late, Teams decided to update itself."},
+		{Index: 1, Speaker: "Raj Mehta", Text: "Our old tool said a customer agreed to a price increase that was never discussed."},
+		{Index: 2, Speaker: "Maya Patel", Text: "We decided to keep annual billing for the pilot."},
+		{Index: 3, Speaker: "Raj Mehta", Text: "And we agreed that the pilot covers twelve CSMs."},
+	}
+	res, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
+		Data: &llm.NotesInput{Segments: segs, Window: 1, Windows: 1}})
+	require.NoError(t, err)
+	var out llm.NotesOutput
+	require.NoError(t, json.Unmarshal([]byte(res.Text), &out))
+	var got []int
+	for _, d := range out.Decisions {
+		got = append(got, d.Segments...)
+	}
+	require.ElementsMatch(t, []int{2, 3}, got)
+}

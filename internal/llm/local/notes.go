@@ -375,8 +375,29 @@ func decision(s *sent) bool {
 				return false
 			}
 		}
+		if bareDecisionCue[p[0]] {
+			// "decided to", "agreed to" record a decision of the meeting only
+			// when the people in it took it: "we decided to", not "Teams
+			// decided to update itself" or "a customer agreed to…" retold.
+			for j := max(0, k-3); j < k; j++ {
+				if meetingSubjects[s.ws[j].w] {
+					return true
+				}
+			}
+			return false
+		}
 		return true
 	})
+}
+
+// bareDecisionCue are the cues that carry no subject of their own.
+var bareDecisionCue = map[string]bool{"agreed": true, "decided": true, "confirmed": true}
+
+// meetingSubjects are the subjects that make a bare cue the meeting's own
+// decision.
+var meetingSubjects = map[string]bool{
+	"we": true, "i": true, "you": true, "us": true, "both": true, "everyone": true, "all": true,
+	"we've": true, "we're": true, "i've": true, "you've": true, "everybody": true,
 }
 
 // riskStems start words that name a risk; riskPhrases are risks as
