@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/crm"
+	"logbook/internal/datephrase"
 	"logbook/internal/llm"
 	"logbook/internal/transcript"
 )
@@ -87,4 +88,61 @@ func TestDecisionsAreTheMeetings(t *testing.T) {
 		got = append(got, d.Segments...)
 	}
 	require.ElementsMatch(t, []int{2, 3}, got)
+}
+
+// TestExampleCommitments measures the offline extraction against the
+// commitments examples/meetings.json lists for each sample meeting: every
+// one is found (its quote is the item's quote or lies in a segment the item
+// cites), with the expected owner (except "We'll …", which names no owner by
+// design) and, where the expected due phrase is a calendar date, that phrase.
+func TestExampleCommitments(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "..", "examples")
+	b, err := os.ReadFile(filepath.Join(dir, "meetings.json"))
+	require.NoError(t, err)
+	var ms []struct {
+		File         string            `json:"file"`
+		Format       string            `json:"format"`
+		Participants []crm.Participant `json:"participants"`
+		Expect       struct {
+			Commitments []struct {
+				Owner string `json:"owner"`
+				Due   string `json:"due"`
+				Quote string `json:"quote"`
+			} `json:"commitments"`
+		} `json:"expect"`
+	}
+	require.NoError(t, json.Unmarshal(b, &ms))
+	ref := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	total := 0
+	for _, m := range ms {
+		c, err := os.ReadFile(filepath.Join(dir, m.File))
+		require.NoError(t, err)
+		segs, err := transcript.Parse(m.Format, c)
+		require.NoError(t, err)
+		res, err := New(256).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
+			Data: &llm.NotesInput{MeetingDate: ref, Participants: m.Participants, Segments: segs, Window: 1, Windows: 1}})
+		require.NoError(t, err)
+		var out llm.NotesOutput
+		require.NoError(t, json.Unmarshal([]byte(res.Text), &out))
+		for _, e := range m.Expect.Commitments {
+			total++
+			var hit *llm.ActionClaim
+			for i, a := range out.ActionItems {
+				if strings.Contains(a.Quote, e.Quote) || strings.Contains(e.Quote, a.Quote) ||
+					strings.Contains(textOf(segs, a.Segments), e.Quote) {
+					hit = &out.ActionItems[i]
+					break
+				}
+			}
+			require.NotNil(t, hit, "%s: no action item for %q", m.File, e.Quote)
+			if !strings.HasPrefix(e.Quote, "We'll") {
+				require.Equal(t, e.Owner, hit.Owner, "%s: %q", m.File, e.Quote)
+			}
+			if _, ok := datephrase.Resolve(e.Due, ref); ok {
+				require.Contains(t, strings.ToLower(hit.Due), strings.ToLower(strings.TrimPrefix(e.Due, "by ")), "%s: %q", m.File, e.Quote)
+			}
+		}
+	}
+	require.GreaterOrEqual(t, total, 15)
 }
