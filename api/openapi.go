@@ -161,12 +161,15 @@ var (
 
 // enums lists the values of the string enums.
 var enums = map[reflect.Type][]string{
-	reflect.TypeOf(crm.ActivityType("")): strs(crm.ActivityTypes),
-	reflect.TypeOf(crm.Direction("")):    strs(crm.Directions),
-	reflect.TypeOf(crm.Source("")):       strs(crm.Sources),
-	reflect.TypeOf(crm.Role("")):         strs(crm.Roles),
-	reflect.TypeOf(crm.DealStatus("")):   strs(crm.DealStatuses),
-	reflect.TypeOf(crm.Scope("")):        strs(crm.Scopes),
+	reflect.TypeOf(crm.ActivityType("")):          strs(crm.ActivityTypes),
+	reflect.TypeOf(crm.Direction("")):             strs(crm.Directions),
+	reflect.TypeOf(crm.Source("")):                strs(crm.Sources),
+	reflect.TypeOf(crm.Role("")):                  strs(crm.Roles),
+	reflect.TypeOf(crm.DealStatus("")):            strs(crm.DealStatuses),
+	reflect.TypeOf(crm.Scope("")):                 strs(crm.Scopes),
+	reflect.TypeOf(crm.TranscriptStatus("")):      strs(crm.TranscriptStatuses),
+	reflect.TypeOf(crm.WebhookDeliveryStatus("")): strs(crm.WebhookDeliveryStatuses),
+	reflect.TypeOf(crm.ActionItemStatus("")):      {string(crm.ActionOpen), string(crm.ActionDone)},
 }
 
 func strs[T ~string](vs []T) []string {

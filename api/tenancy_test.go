@@ -205,3 +205,17 @@ func TestOps(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIEnums checks the status enums reach the document.
+func TestOpenAPIEnums(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	schemas := b.spec["components"].(map[string]any)["schemas"].(map[string]any)
+	enumOf := func(schema, field string) []any {
+		props := schemas[schema].(map[string]any)["properties"].(map[string]any)
+		return props[field].(map[string]any)["enum"].([]any)
+	}
+	require.ElementsMatch(t, []any{"queued", "processing", "done", "failed"}, enumOf("Transcript", "status"))
+	require.ElementsMatch(t, []any{"open", "done"}, enumOf("ActionItem", "status"))
+	require.ElementsMatch(t, []any{"pending", "delivered", "failed"}, enumOf("WebhookDelivery", "status"))
+}
