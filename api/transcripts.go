@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -113,7 +114,7 @@ func (in *transcriptInput) ingest() (store.TranscriptIngest, error) {
 	format := ""
 	if in.Format != nil {
 		format = strings.ToLower(*in.Format)
-		if !contains(transcriptFormats, format) {
+		if !slices.Contains(transcriptFormats, format) {
 			p.Add("format", "must be one of %s", strings.Join(transcriptFormats, ", "))
 		}
 	}
@@ -193,15 +194,6 @@ func (in *transcriptInput) ingest() (store.TranscriptIngest, error) {
 		Duration: in.DurationSeconds, Meeting: m, Format: format, Content: content, Segments: segs,
 		Participants: in.Participants,
 	}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *handler) transcriptCreate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {

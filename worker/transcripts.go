@@ -116,14 +116,8 @@ func (w *Worker) meeting(ctx context.Context, t crm.Transcript) (summarize.Meeti
 			m.External = append(m.External, p)
 		}
 	}
-	act, err := w.cfg.Store.ActivityGet(ctx, t.OrgID, t.ActivityID)
-	if err != nil {
+	if m.From, err = w.cfg.Store.ActivityOwnerName(ctx, t.OrgID, t.ActivityID); err != nil {
 		return m, err
-	}
-	if act.OwnerID != nil {
-		if u, err := w.cfg.Store.UserGet(ctx, t.OrgID, *act.OwnerID); err == nil {
-			m.From = u.Name
-		}
 	}
 	if m.From == "" && len(m.External) < len(t.Participants) {
 		// The first participant not on the customer's side speaks for us.

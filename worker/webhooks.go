@@ -50,11 +50,7 @@ func (w *Worker) HandleWebhookDeliver(ctx context.Context, task *asynq.Task) err
 	last := ok && retried >= maxRetry
 	res, err := w.http.Do(req)
 	if err != nil {
-		status := "pending"
-		if last {
-			status = "failed"
-		}
-		if rerr := w.cfg.Store.WebhookDeliveryRecord(context.WithoutCancel(ctx), p.OrgID, d.DeliveryID, nil, err.Error(), status); rerr != nil {
+		if rerr := w.cfg.Store.WebhookDeliveryRecord(context.WithoutCancel(ctx), p.OrgID, d.DeliveryID, nil, err.Error(), retryStatus(last)); rerr != nil {
 			w.log.ErrorContext(ctx, "record webhook attempt", slog.Any("error", rerr))
 		}
 		return fmt.Errorf("webhook %s: %w", d.WebhookID, err)
@@ -71,13 +67,18 @@ func (w *Worker) HandleWebhookDeliver(ctx context.Context, task *asynq.Task) err
 		}
 		return fmt.Errorf("webhook %s: 410 Gone: %w", d.WebhookID, asynq.SkipRetry)
 	default:
-		status := "pending"
-		if last {
-			status = "failed"
-		}
-		if err := w.cfg.Store.WebhookDeliveryRecord(ctx, p.OrgID, d.DeliveryID, &code, fmt.Sprintf("endpoint answered %d", code), status); err != nil {
+		if err := w.cfg.Store.WebhookDeliveryRecord(ctx, p.OrgID, d.DeliveryID, &code, fmt.Sprintf("endpoint answered %d", code), retryStatus(last)); err != nil {
 			return err
 		}
 		return fmt.Errorf("webhook %s: endpoint answered %d", d.WebhookID, code)
 	}
+}
+
+// retryStatus is a failed attempt's delivery status: pending while asynq
+// will retry, failed after the last attempt.
+func retryStatus(last bool) string {
+	if last {
+		return "failed"
+	}
+	return "pending"
 }

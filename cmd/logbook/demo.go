@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -264,16 +264,13 @@ func loadDemoMeetings(dir string) ([]demoMeeting, error) {
 }
 
 func formatsOf(ms []demoMeeting) string {
-	seen := map[string]bool{}
 	var out []string
 	for _, m := range ms {
-		f := m.Format + " " + strings.TrimPrefix(filepath.Ext(m.File), ".")
-		if !seen[m.Format] {
-			seen[m.Format] = true
-			out = append(out, strings.Fields(f)[0])
+		if !slices.Contains(out, m.Format) {
+			out = append(out, m.Format)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return strings.Join(out, ", ")
 }
 

@@ -3,6 +3,7 @@ package crm
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -300,7 +301,7 @@ func CheckDisposition(s Settings, typ ActivityType, dir *Direction, disposition 
 		switch {
 		case !typ.TakesDisposition():
 			p.Add("disposition", "is only allowed on calls and voicemails")
-		case !contains(s.Dispositions, *disposition):
+		case !slices.Contains(s.Dispositions, *disposition):
 			p.Add("disposition", "must be one of the org's codes: %s", strings.Join(s.Dispositions, ", "))
 		}
 	} else if s.RequireDisposition && typ == ActivityCall && dir != nil && *dir == DirectionOutbound {
@@ -394,15 +395,6 @@ func join[T ~string](vs []T) string {
 		s[i] = string(v)
 	}
 	return strings.Join(s, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func ptrOr[T any](p *[]T) []T {

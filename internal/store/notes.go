@@ -314,3 +314,19 @@ func (s *Store) ActionItemSetStatus(ctx context.Context, orgID, id string, statu
 	}
 	return items[0], nil
 }
+
+// ActivityOwnerName returns the name of the user who owns an activity, or ""
+// when it has no owner: the rep a meeting's follow-up is written from.
+func (s *Store) ActivityOwnerName(ctx context.Context, orgID, activityID string) (string, error) {
+	var name *string
+	err := s.db.QueryRow(ctx, `SELECT u.name FROM activities a
+		LEFT JOIN users u ON u.org_id = a.org_id AND u.id = a.owner_id
+		WHERE a.org_id = $1 AND a.id = $2`, orgID, activityID).Scan(&name)
+	if err != nil {
+		return "", interpretError("get activity owner", err)
+	}
+	if name == nil {
+		return "", nil
+	}
+	return *name, nil
+}
