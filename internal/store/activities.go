@@ -1361,13 +1361,8 @@ func (s *Store) ActivityUpdate(ctx context.Context, orgID, id string, in crm.Act
 			}
 		}
 		if row.accountID != cur.AccountID {
-			// A meeting moved to another account takes its transcript and
-			// action items along (they are listed and resolved by account).
-			b := &pgx.Batch{}
-			b.Queue(`UPDATE transcripts SET account_id = $3 WHERE org_id = $1 AND activity_id = $2`, orgID, row.id, row.accountID)
-			b.Queue(`UPDATE action_items SET account_id = $3, updated_at = now() WHERE org_id = $1 AND activity_id = $2`, orgID, row.id, row.accountID)
-			if err := tx.db.SendBatch(ctx, b).Close(); err != nil {
-				return interpretError(op, err)
+			if err := tx.meetingMoved(ctx, orgID, row.id, row.accountID); err != nil {
+				return err
 			}
 		}
 		return nil

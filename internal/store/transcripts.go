@@ -115,14 +115,6 @@ func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in Tran
 			res = IngestQueued
 		case string(prevHash) == string(hash):
 			res = IngestUnchanged
-			if prevAccount != act.AccountID {
-				// Same content, but the re-post moved the meeting to another
-				// account (a corrected account_id): the transcript follows it.
-				if _, err := tx.db.Exec(ctx, `UPDATE transcripts SET account_id = $3 WHERE org_id = $1 AND id = $2`,
-					orgID, id, act.AccountID); err != nil {
-					return interpretError(op, err)
-				}
-			}
 		default:
 			_, err = tx.db.Exec(ctx, `
 				UPDATE transcripts SET account_id = $3, title = $4, format = $5, content = $6, content_hash = $7,
@@ -136,11 +128,10 @@ func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in Tran
 			res = IngestQueued
 		}
 		if prevAccount != "" && prevAccount != act.AccountID {
-			// The action items already written are listed by account: they
-			// move with the meeting too.
-			if _, err := tx.db.Exec(ctx, `UPDATE action_items SET account_id = $3 WHERE org_id = $1 AND activity_id = $2`,
-				orgID, act.ID, act.AccountID); err != nil {
-				return interpretError(op, err)
+			// The re-post moved the meeting to another account (a corrected
+			// account_id): its transcript and action items follow it.
+			if err := tx.meetingMoved(ctx, orgID, act.ID, act.AccountID); err != nil {
+				return err
 			}
 		}
 		t, err = tx.TranscriptGet(ctx, orgID, id, false)
@@ -257,4 +248,14 @@ func (s *Store) TranscriptsUnfinished(ctx context.Context, olderThan time.Durati
 		return t, r.Scan(&t.OrgID, &t.ID)
 	})
 	return refs, interpretError("list unfinished transcripts", err)
+}
+
+// meetingMoved moves a meeting's transcript and action items to the
+// meeting's new account: both are listed and resolved by account.
+func (s *Store) meetingMoved(ctx context.Context, orgID, activityID, accountID string) error {
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE transcripts SET account_id = $3 WHERE org_id = $1 AND activity_id = $2`, orgID, activityID, accountID)
+	b.Queue(`UPDATE action_items SET account_id = $3, updated_at = now() WHERE org_id = $1 AND activity_id = $2`,
+		orgID, activityID, accountID)
+	return interpretError("move meeting notes", s.db.SendBatch(ctx, b).Close())
 }
