@@ -45,6 +45,9 @@ type Deps struct {
 	Enqueuer Enqueuer
 	// FollowUps regenerates a meeting's follow-up draft; nil answers 503.
 	FollowUps FollowUpGenerator
+	// Asker answers questions about history (retrieval.Service); nil
+	// answers 503.
+	Asker Asker
 	// Auth checks every request's API key; nil queries the store each time
 	// (Store.APIKeyAuthenticate). Production passes a *store.KeyCache. An
 	// unknown or revoked key must be an error wrapping crm.ErrNotFound (a
@@ -76,6 +79,7 @@ type handler struct {
 	metrics  http.Handler
 	enqueue  Enqueuer
 	followUp FollowUpGenerator
+	ask      Asker
 	auth     interface { // Deps.Auth; nil is h.store
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
@@ -93,7 +97,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Store == nil {
 		return nil, fmt.Errorf("api: Deps.Store is required")
 	}
-	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps}
+	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, ask: d.Asker}
 	h.auth = d.Auth
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
