@@ -2,7 +2,14 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
 
+	"logbook/internal/crm"
 	"logbook/retrieval"
 )
 
@@ -10,4 +17,131 @@ import (
 // receives the answer's text as it is produced (for text/event-stream).
 type Asker interface {
 	Ask(ctx context.Context, q retrieval.Question, onToken func(string) error) (retrieval.Answer, error)
+}
+
+func askRoutes() []route {
+	sse := "With `Accept: text/event-stream` the answer streams as server-sent events: `token` events ({\"text\"}) as it is written, then one `citations` event (the validated citations), then `done` ({\"answer\",\"grounded\"}: the final, validated answer, which is what to keep: a reference the validation removed may have streamed); a failure after the stream began is an `error` event with a problem object."
+	return []route{
+		{Method: "POST", Path: "/v1/accounts/{id}/ask", Scope: crm.ScopeRead, Handle: (*handler).accountAsk, Tag: "questions",
+			Object:  "account",
+			Summary: "Ask a question about one account's history. Only that account's records are searched (hybrid: meaning and words); the answer cites the records it rests on, each citation checked against the sources the model was given. When nothing relevant is on record, the answer says so and grounded is false. " + sse,
+			Body:    crm.AskInput{}, Required: []string{"question"},
+			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 404, 413, 422, 503)},
+		{Method: "POST", Path: "/v1/ask", Scope: crm.ScopeRead, Handle: (*handler).orgAsk, Tag: "questions",
+			Summary: "Ask a question over the whole org's history; citations add account_id. " + sse,
+			Body:    crm.AskInput{}, Required: []string{"question"},
+			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 413, 422, 503)},
+	}
+}
+
+func (h *handler) accountAsk(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.AccountGet(r.Context(), p.OrgID, id); err != nil {
+		return err
+	}
+	return h.ask(w, r, p, id)
+}
+
+func (h *handler) orgAsk(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	return h.ask(w, r, p, "")
+}
+
+func (h *handler) ask(w http.ResponseWriter, r *http.Request, p crm.Principal, accountID string) error {
+	var in crm.AskInput
+	if err := decodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	aq, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	if h.asker == nil {
+		return errStatus(http.StatusServiceUnavailable, "questions are not available: this server runs without a retrieval service")
+	}
+	q := retrieval.Question{OrgID: p.OrgID, AccountID: accountID, Text: aq.Question, Since: aq.Since, Until: aq.Until, Types: aq.Types}
+	if !acceptsEventStream(r) {
+		a, err := h.asker.Ask(r.Context(), q, nil)
+		if err != nil {
+			return askError(err)
+		}
+		writeJSON(w, http.StatusOK, a)
+		return nil
+	}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	a, err := h.asker.Ask(r.Context(), q, func(tok string) error {
+		return s.event("token", map[string]string{"text": tok})
+	})
+	if err != nil {
+		if !s.started {
+			return askError(err)
+		}
+		// The status is sent; the failure goes down the stream.
+		h.log.ErrorContext(r.Context(), "answer failed mid-stream", slog.String("path", r.URL.Path), slog.Any("error", err))
+		_ = s.event("error", Problem{Status: http.StatusServiceUnavailable, Detail: askDetail(err)})
+		return nil
+	}
+	if err := s.event("citations", a.Citations); err != nil {
+		return nil // the client went away
+	}
+	_ = s.event("done", map[string]any{"answer": a.Answer, "grounded": a.Grounded})
+	return nil
+}
+
+// askError maps a failure to answer: the model or embedder being
+// unavailable is a 503 the client may retry, not a server fault.
+func askError(err error) error {
+	if errors.Is(err, retrieval.ErrUnavailable) {
+		return errStatus(http.StatusServiceUnavailable, "%s", askDetail(err))
+	}
+	return err
+}
+
+func askDetail(err error) string {
+	if errors.Is(err, retrieval.ErrUnavailable) {
+		return "the language model could not answer just now; try again shortly"
+	}
+	return "internal error; it has been logged"
+}
+
+// acceptsEventStream reports whether the client asked for server-sent
+// events.
+func acceptsEventStream(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(v, ",") {
+			mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sseWriter writes server-sent events, sending the headers with the first.
+type sseWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	started bool
+}
+
+func (s *sseWriter) event(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if !s.started {
+		s.started = true
+		hd := s.w.Header()
+		hd.Set("Content-Type", "text/event-stream")
+		hd.Set("Cache-Control", "no-cache")
+		hd.Set("X-Accel-Buffering", "no")
+		s.w.WriteHeader(http.StatusOK)
+	}
+	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", name, b); err != nil {
+		return err
+	}
+	return s.rc.Flush()
 }

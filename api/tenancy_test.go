@@ -49,7 +49,7 @@ func TestTenancy(t *testing.T) {
 	owner2 := "Dana Lee"
 	_, err := b.store.NotesSave(context.Background(), b.orgID, tr.ID, 1, crm.Notes{Summary: "canary A", Coverage: 1, Model: "m", PromptVersion: "v",
 		ActionItems: []crm.ActionItem{{Text: "Send the canary A list", Owner: &owner2,
-			Evidence: []crm.Evidence{{Segment: 0, Speaker: "Dana Lee", Quote: "I'll send the canary A list"}}}}})
+			Evidence: []crm.Evidence{{Segment: 0, Speaker: "Dana Lee", Quote: "I'll send the canary A list"}}}}}, nil)
 	require.NoError(t, err)
 	items, err := b.store.ActionItemList(context.Background(), b.orgID, store.ActionItemFilter{})
 	require.NoError(t, err)

@@ -630,7 +630,7 @@ func trSaveNotes(t *testing.T, b *trBundle, transcriptID string, owners ...strin
 			Evidence: []crm.Evidence{{Segment: 1, StartMS: 4200, Speaker: "Dana Lee", Quote: "I will send the user list"}}})
 	}
 	_, err = b.store.NotesSave(ctx, b.orgID, transcriptID, tr.Revision, crm.Notes{Summary: "A sync.",
-		ActionItems: items, Coverage: 1, Model: "test", PromptVersion: "test"})
+		ActionItems: items, Coverage: 1, Model: "test", PromptVersion: "test"}, nil)
 	require.NoError(t, err)
 	_, notes, err := b.store.MeetingNotes(ctx, b.orgID, tr.ActivityID)
 	require.NoError(t, err)

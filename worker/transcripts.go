@@ -19,7 +19,8 @@ import (
 
 // HandleTranscriptProcess turns a stored transcript into meeting notes:
 // claim it (processing, one more attempt), summarize, then write notes,
-// action items and the follow-up draft in one transaction that replaces any
+// action items, the follow-up draft and the meeting's retrieval chunks
+// (transcript and notes, embedded) in one transaction that replaces any
 // earlier attempt's, mark it done and enqueue the meeting.processed webhooks.
 //
 // A permanent failure (the model refused the request) marks the transcript
@@ -61,7 +62,13 @@ func (w *Worker) HandleTranscriptProcess(ctx context.Context, task *asynq.Task) 
 	if err != nil {
 		return w.transcriptFailed(ctx, log, t, err)
 	}
-	deliveries, err := w.cfg.Store.NotesSave(ctx, p.OrgID, p.TranscriptID, t.Revision, notes)
+	var chunks []crm.Chunk
+	if w.cfg.Retrieval != nil {
+		if chunks, err = w.cfg.Retrieval.MeetingChunks(ctx, p.OrgID, t.ActivityID, t.Segments, notes); err != nil {
+			return w.transcriptFailed(ctx, log, t, err)
+		}
+	}
+	deliveries, err := w.cfg.Store.NotesSave(ctx, p.OrgID, p.TranscriptID, t.Revision, notes, chunks)
 	if errors.Is(err, store.ErrStaleRevision) {
 		log.InfoContext(ctx, "transcript changed while processing; running again on the new content")
 		return err
@@ -70,7 +77,7 @@ func (w *Worker) HandleTranscriptProcess(ctx context.Context, task *asynq.Task) 
 		return err
 	}
 	log.InfoContext(ctx, "transcript processed", slog.Int("segments", len(t.Segments)),
-		slog.Int("action_items", len(notes.ActionItems)), slog.Float64("coverage", notes.Coverage),
+		slog.Int("action_items", len(notes.ActionItems)), slog.Float64("coverage", notes.Coverage), slog.Int("chunks", len(chunks)),
 		slog.Int("input_tokens", notes.Tokens.Input), slog.Int("output_tokens", notes.Tokens.Output))
 	w.enqueueDeliveries(ctx, p.OrgID, deliveries)
 	return nil

@@ -17,6 +17,7 @@ import (
 	"logbook/internal/llm/openai"
 	"logbook/internal/queue"
 	"logbook/internal/store"
+	"logbook/retrieval"
 	"logbook/summarize"
 )
 
@@ -27,6 +28,13 @@ type Config struct {
 	Summarizer *summarize.Summarizer
 	Redis      redis.UniversalClient
 	Enqueuer   *queue.Enqueuer
+	// Retrieval indexes meetings and activities for questions. nil
+	// processes transcripts without indexing them and runs no indexing
+	// (tests of other parts only; production always sets it).
+	Retrieval *retrieval.Service
+	// IndexEvery is how often the sweep looks for activities whose text is
+	// not indexed yet (default 2s).
+	IndexEvery time.Duration
 	// Queues names the queues to serve; zero is queue.DefaultQueues.
 	Queues queue.Queues
 	// LLMConcurrency is how many transcripts are processed at once (default 8).
@@ -70,6 +78,9 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.ReconcileEvery <= 0 {
 		cfg.ReconcileEvery = 30 * time.Second
 	}
+	if cfg.IndexEvery <= 0 {
+		cfg.IndexEvery = 2 * time.Second
+	}
 	if cfg.ReconcileGrace <= 0 {
 		cfg.ReconcileGrace = time.Minute
 	}
@@ -94,6 +105,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(queue.TypeTranscriptProcess, w.HandleTranscriptProcess)
 	mux.HandleFunc(queue.TypeWebhookDeliver, w.HandleWebhookDeliver)
+	mux.HandleFunc(queue.TypeActivityIndex, w.HandleActivityIndex)
 	return mux
 }
 
@@ -135,10 +147,14 @@ func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 	w.log.Info("worker started", slog.String("llm_queue", w.cfg.Queues.LLM), slog.Int("llm_concurrency", w.cfg.LLMConcurrency),
 		slog.String("default_queue", w.cfg.Queues.Default), slog.Int("default_concurrency", w.cfg.DefaultConcurrency))
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		w.reconcileLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		w.indexLoop(ctx)
 	}()
 	<-ctx.Done()
 	w.log.Info("worker stopping")
@@ -161,7 +177,7 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if errors.As(err, &ra) && ra.After > 0 {
 		return min(ra.After, 10*time.Minute)
 	}
-	if errors.Is(err, store.ErrStaleRevision) || errors.Is(err, asynq.ErrLeaseExpired) {
+	if errors.Is(err, store.ErrStaleRevision) || errors.Is(err, retrieval.ErrChanged) || errors.Is(err, asynq.ErrLeaseExpired) {
 		return time.Second
 	}
 	d := time.Second << min(n, 10)
@@ -170,7 +186,9 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 }
 
 // isFailure keeps a stale revision from counting as a failed attempt.
-func isFailure(err error) bool { return !errors.Is(err, store.ErrStaleRevision) }
+func isFailure(err error) bool {
+	return !errors.Is(err, store.ErrStaleRevision) && !errors.Is(err, retrieval.ErrChanged)
+}
 
 // asynqLogger adapts slog to asynq's Logger.
 type asynqLogger struct{ l *slog.Logger }

@@ -248,7 +248,7 @@ func TestTranscriptProcess(t *testing.T) {
 		segs := meetingSegments()
 		segs[2].Text = "I'll send the revised order form by Monday."
 		b.ingest(t, "m4", segs) // new content: revision 2, queued again
-		_, err = b.store.NotesSave(ctx, b.orgID, tr.ID, claimed.Revision, crm.Notes{Summary: "stale"})
+		_, err = b.store.NotesSave(ctx, b.orgID, tr.ID, claimed.Revision, crm.Notes{Summary: "stale"}, nil)
 		require.ErrorIs(t, err, store.ErrStaleRevision)
 		require.NoError(t, b.process(t, tr))
 		_, notes, err := b.store.MeetingNotes(ctx, b.orgID, tr.ActivityID)

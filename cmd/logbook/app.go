@@ -58,6 +58,10 @@ func openApp(ctx context.Context, stderr io.Writer, getenv func(string) string) 
 		a.close()
 		return nil, err
 	}
+	if err := a.checkEmbedDim(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		a.close()

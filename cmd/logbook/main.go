@@ -29,6 +29,7 @@ Usage:
   logbook migrate                   apply pending schema migrations (creates the database if missing)
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
+  logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
   logbook bench [flags]             run the benchmarks and print the figures (see logbook bench -h)
   logbook version                   print the version
   logbook help                      this text
@@ -46,6 +47,7 @@ Environment (defaults in brackets):
   WORKER_CONCURRENCY  transcripts a worker processes at once [8]
   QUEUE_PREFIX        prefix of the task queue names, to share one Redis between deployments []
   LLM_CONTEXT_TOKENS  transcript tokens per model call; longer meetings go map-reduce [12000]
+  ANSWER_MIN_SIMILARITY  least similarity of a record to a question to answer from it [0.2, for the local embedder]
   LLM_PRICES          JSON price table, USD per million tokens: {"model":{"input":0.15,"output":0.6}}
   RUN_MIGRATIONS      1 lets serve migrate at start; otherwise it refuses a schema with pending migrations [0]
   LOG_LEVEL           debug, info, warn or error [info]
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdOrgs(ctx, rest, stdout, stderr, getenv)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr, getenv)
+	case "reindex":
+		return cmdReindex(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		return cmdBench(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":

@@ -50,6 +50,10 @@ func (a *app) apiHandler(ctx context.Context) (http.Handler, error) {
 // transcripts and webhook deliveries go) and a follow-up regenerator.
 func (a *app) apiHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.FollowUpGenerator) (http.Handler, error) {
 	st := storeOf(a.pool)
+	rs, err := a.retrievalService()
+	if err != nil {
+		return nil, err
+	}
 	keys := store.NewKeyCache(a.pool, st, store.KeyCacheOptions{Logger: a.log})
 	go func() { _ = keys.Run(ctx) }()
 	return api.NewHandler(api.Deps{
@@ -57,6 +61,7 @@ func (a *app) apiHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.Follo
 		Auth:      keys,
 		Enqueuer:  enq,
 		FollowUps: fu,
+		Asker:     rs,
 		Logger:    a.log,
 		Version:   buildVersion(),
 		Ready: []api.ReadyCheck{

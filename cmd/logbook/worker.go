@@ -44,9 +44,13 @@ func (a *app) pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 		prices[m] = summarize.Price{InputPerMTok: p.Input, OutputPerMTok: p.Output}
 	}
 	sum := summarize.New(completer, summarize.Config{ContextTokens: a.cfg.ContextTokens, Prices: prices, Model: model})
+	rs, err := a.retrievalService()
+	if err != nil {
+		return nil, nil, err
+	}
 	enq := queue.NewEnqueuer(a.rdb, q)
 	w, err := worker.New(worker.Config{
-		Store: storeOf(a.pool), Summarizer: sum, Redis: a.rdb, Enqueuer: enq, Queues: q,
+		Store: storeOf(a.pool), Summarizer: sum, Retrieval: rs, Redis: a.rdb, Enqueuer: enq, Queues: q,
 		LLMConcurrency: a.cfg.WorkerConcurrency, Logger: a.log,
 	})
 	if err != nil {

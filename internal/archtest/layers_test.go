@@ -63,6 +63,7 @@ type rule struct {
 func layerTable() map[string]rule {
 	return map[string]rule{
 		"internal/crm":    {layer: 0, stdlibOnly: true},
+		"internal/stem":   {layer: 0, stdlibOnly: true},
 		"internal/config": {layer: 0},
 
 		"internal/transcript": {layer: 1},

@@ -54,6 +54,11 @@ type Config struct {
 	// input and output tokens (LLM_PRICES, JSON such as
 	// {"gpt-4o-mini":{"input":0.15,"output":0.6}}), over DefaultPrices.
 	Prices map[string]Price
+	// MinSimilarity is the least cosine similarity at which a record found
+	// by meaning alone is relevant enough to answer a question from
+	// (ANSWER_MIN_SIMILARITY, 0–1; 0 keeps retrieval's default, which suits
+	// the local embedder).
+	MinSimilarity float64
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -139,6 +144,14 @@ func Load(getenv func(string) string) (Config, error) {
 	intVar("EMBED_DIM", &c.EmbedDim, 16, 4096)
 	intVar("WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
 	intVar("LLM_CONTEXT_TOKENS", &c.ContextTokens, 1000, 2_000_000)
+	if s := getenv("ANSWER_MIN_SIMILARITY"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0 || f > 1 {
+			bad("ANSWER_MIN_SIMILARITY", "must be a number from 0 to 1")
+		} else {
+			c.MinSimilarity = f
+		}
+	}
 	if s := getenv("LLM_PRICES"); s != "" {
 		var extra map[string]Price
 		if err := json.Unmarshal([]byte(s), &extra); err != nil {

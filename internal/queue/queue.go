@@ -20,6 +20,8 @@ const (
 	TypeTranscriptProcess = "transcript:process"
 	// TypeWebhookDeliver posts one webhook delivery to its endpoint.
 	TypeWebhookDeliver = "webhook:deliver"
+	// TypeActivityIndex (re)indexes an activity's own text for retrieval.
+	TypeActivityIndex = "activity:index"
 )
 
 // Queues names the queues tasks go to. Tests use unique names so they
@@ -40,6 +42,8 @@ const (
 	TranscriptTimeout  = 15 * time.Minute
 	WebhookMaxRetry    = 10
 	WebhookTimeout     = 30 * time.Second
+	IndexMaxRetry      = 10
+	IndexTimeout       = 2 * time.Minute
 )
 
 // TranscriptPayload names the transcript to process.
@@ -52,6 +56,24 @@ type TranscriptPayload struct {
 type WebhookPayload struct {
 	OrgID      string `json:"org_id"`
 	DeliveryID string `json:"delivery_id"`
+}
+
+// ActivityPayload names the activity to index.
+type ActivityPayload struct {
+	OrgID      string `json:"org_id"`
+	ActivityID string `json:"activity_id"`
+}
+
+// ParseActivityPayload decodes and checks a payload.
+func ParseActivityPayload(b []byte) (ActivityPayload, error) {
+	var p ActivityPayload
+	if err := strictJSON(b, &p); err != nil {
+		return p, fmt.Errorf("queue: %s payload: %w", TypeActivityIndex, err)
+	}
+	if !crm.ValidID(p.OrgID) || !crm.ValidID(p.ActivityID) {
+		return p, fmt.Errorf("queue: %s payload: org_id and activity_id must be IDs", TypeActivityIndex)
+	}
+	return p, nil
 }
 
 // NewTranscriptProcessTask returns the task for a transcript.
@@ -143,6 +165,17 @@ func (e *Enqueuer) EnqueueWebhook(ctx context.Context, orgID, deliveryID string)
 	}
 	return e.enqueue(ctx, t, deliveryID, e.q.Default,
 		asynq.MaxRetry(WebhookMaxRetry), asynq.Timeout(WebhookTimeout))
+}
+
+// EnqueueActivityIndex queues indexing of an activity's own text. A task
+// already waiting for it is left alone: it reads the activity when it runs.
+func (e *Enqueuer) EnqueueActivityIndex(ctx context.Context, orgID, activityID string) error {
+	t, err := newTask(TypeActivityIndex, ActivityPayload{OrgID: orgID, ActivityID: activityID})
+	if err != nil {
+		return err
+	}
+	return e.enqueue(ctx, t, "index:"+activityID, e.q.Default,
+		asynq.MaxRetry(IndexMaxRetry), asynq.Timeout(IndexTimeout))
 }
 
 func (e *Enqueuer) enqueue(ctx context.Context, t *asynq.Task, id, queue string, opts ...asynq.Option) error {

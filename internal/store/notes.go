@@ -19,8 +19,9 @@ import (
 // outbox: the event exists exactly when the notes do). It returns the
 // delivery IDs to enqueue after commit. When the transcript's revision is no
 // longer the one processed, nothing is written and the error is
-// ErrStaleRevision.
-func (s *Store) NotesSave(ctx context.Context, orgID, transcriptID string, revision int, n crm.Notes) ([]string, error) {
+// ErrStaleRevision. chunks (the transcript's and the notes' retrieval
+// chunks) replace the meeting's earlier ones in the same transaction.
+func (s *Store) NotesSave(ctx context.Context, orgID, transcriptID string, revision int, n crm.Notes, chunks []crm.Chunk) ([]string, error) {
 	const op = "save notes"
 	var deliveries []string
 	err := s.WithTx(ctx, func(tx *Store) error {
@@ -35,6 +36,9 @@ func (s *Store) NotesSave(ctx context.Context, orgID, transcriptID string, revis
 			return ErrStaleRevision
 		}
 		if err := tx.notesReplace(ctx, orgID, activityID, accountID, transcriptID, n); err != nil {
+			return err
+		}
+		if err := tx.chunksReplace(ctx, orgID, activityID, []crm.ChunkKind{crm.ChunkTranscript, crm.ChunkNotes}, chunks); err != nil {
 			return err
 		}
 		if _, err := tx.db.Exec(ctx, `UPDATE transcripts SET status = 'done', error = NULL, processed_at = now(),

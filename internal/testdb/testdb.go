@@ -122,6 +122,9 @@ func newSchema(ctx context.Context, prefix string, maxConns int32) (*pgxpool.Poo
 	if _, err := admin.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS vector SCHEMA public`); err != nil {
 		return nil, fmt.Errorf("pgvector is not installed in PostgreSQL (CREATE EXTENSION vector: %w); run scripts/services.sh, which builds it", err)
 	}
+	if _, err := admin.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS btree_gin SCHEMA public`); err != nil {
+		return nil, fmt.Errorf("btree_gin (PostgreSQL's contrib) is not installed (CREATE EXTENSION btree_gin: %w); run scripts/services.sh", err)
+	}
 	if err := dropStale(ctx, admin, prefix); err != nil {
 		return nil, err
 	}

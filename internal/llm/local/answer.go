@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"logbook/internal/llm"
+	"logbook/internal/stem"
 )
 
 // NothingOnRecord is the answer when no source bears on the question.
@@ -20,21 +21,6 @@ const answerThreshold = 0.25
 var questionWords = wordSet(`tell anything mention mentioned discuss discussed talk talked happen happened ask asked
 status latest update updates anyone someone somebody everything give show find remind please`)
 
-// stem is a word without a plural or verb ending, for matching.
-func stem(w string) string {
-	if len(w) > 5 {
-		for _, suf := range []string{"ing", "ed", "es"} {
-			if strings.HasSuffix(w, suf) {
-				return strings.TrimSuffix(w, suf)
-			}
-		}
-	}
-	if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
-		return strings.TrimSuffix(w, "s")
-	}
-	return w
-}
-
 // terms are the distinct stemmed content words of text.
 func terms(text string, drop map[string]bool) []string {
 	var out []string
@@ -42,7 +28,7 @@ func terms(text string, drop map[string]bool) []string {
 		if !contentWord(w) || drop[w] || (len(w) < 3 && !isNumber(w)) {
 			continue
 		}
-		if s := stem(w); !slices.Contains(out, s) {
+		if s := stem.Word(w); !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

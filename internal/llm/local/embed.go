@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"logbook/internal/stem"
 )
 
 // FNV-1a, 64-bit.
@@ -152,7 +154,8 @@ func newSparse(fs []feature) sparse {
 	return sparse{f: fs, norm: math.Sqrt(n)}
 }
 
-// features hashes words into features: content unigrams, and bigrams of
+// features hashes words into features: content unigrams (stemmed, so
+// "promised" and "promise" share one), and bigrams of
 // neighbouring words unless both are stop words. Weights are sublinear term
 // frequencies, 1+ln(tf), bigrams scaled by bigramWeight. Unigram hashes are
 // made even and bigram hashes odd, so a feature's kind survives in its hash.
@@ -161,13 +164,13 @@ func features(words []string, scratch []uint64) ([]feature, []uint64) {
 	hs := scratch[:0]
 	for i, w := range words {
 		if contentWord(w) {
-			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), w)&^1)
+			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), stem.Word(w))&^1)
 		}
 		if i > 0 {
 			p := words[i-1]
 			if !stopwords[p] || !stopwords[w] {
-				h := fnvString(fnvByte(fnvOffset, kindBigram), p)
-				h = fnvString(fnvByte(h, ' '), w)
+				h := fnvString(fnvByte(fnvOffset, kindBigram), stem.Word(p))
+				h = fnvString(fnvByte(h, ' '), stem.Word(w))
 				hs = append(hs, h|1)
 			}
 		}

@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+
+	"logbook/internal/crm"
+)
+
+// ChunkHash is the content hash a chunk's embedding is reused by.
+func ChunkHash(text string) []byte {
+	h := sha256.Sum256([]byte(text))
+	return h[:]
+}
+
+// ChunkEmbeddings returns the embeddings model already made for an
+// activity's chunks, by content hash, so re-indexing embeds only text that
+// changed.
+func (s *Store) ChunkEmbeddings(ctx context.Context, orgID, activityID, model string) (map[string][]float32, error) {
+	rows, err := s.db.Query(ctx, `SELECT content_hash, embedding FROM chunks
+		WHERE org_id = $1 AND activity_id = $2 AND model = $3 AND embedding IS NOT NULL`, orgID, activityID, model)
+	if err != nil {
+		return nil, interpretError("chunk embeddings", err)
+	}
+	out := map[string][]float32{}
+	var hash []byte
+	var v pgvector.HalfVector
+	_, err = pgx.ForEachRow(rows, []any{&hash, &v}, func() error {
+		out[string(hash)] = v.Slice()
+		return nil
+	})
+	if err != nil {
+		return nil, interpretError("chunk embeddings", err)
+	}
+	return out, nil
+}
+
+// chunksReplace deletes an activity's chunks of the given kinds and
+// inserts cs in their place, taking account, type and time from the
+// activity row itself.
+func (s *Store) chunksReplace(ctx context.Context, orgID, activityID string, kinds []crm.ChunkKind, cs []crm.Chunk) error {
+	const op = "replace chunks"
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
+		ks[i] = string(k)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM chunks WHERE org_id = $1 AND activity_id = $2 AND kind = ANY($3)`, orgID, activityID, ks)
+	for _, c := range cs {
+		lines, err := json.Marshal(orEmpty(c.Lines))
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", op, err)
+		}
+		var emb any
+		var model *string
+		if len(c.Embedding) > 0 {
+			emb = pgvector.NewHalfVector(c.Embedding)
+			model = &c.Model
+		}
+		hash := c.ContentHash
+		if hash == nil {
+			hash = ChunkHash(c.Text)
+		}
+		b.Queue(`INSERT INTO chunks (org_id, id, account_id, activity_id, activity_type, occurred_at, kind, position,
+				text, speaker, start_ms, end_ms, seg_first, seg_last, lines, content_hash, model, embedding)
+			SELECT a.org_id, $3, a.account_id, a.id, a.type, a.occurred_at, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+			FROM activities a WHERE a.org_id = $1 AND a.id = $2`,
+			orgID, activityID, NewID(), string(c.Kind), c.Position, c.Text, c.Speaker, c.StartMS, c.EndMS,
+			c.SegFirst, c.SegLast, lines, hash, model, emb)
+	}
+	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
+		return interpretError(op, err)
+	}
+	return nil
+}
+
+// ActivityToIndex is an activity whose own text needs (re)indexing.
+type ActivityToIndex struct {
+	OrgID, ID string
+}
+
+// ActivitiesUnindexed returns up to limit activities whose text changed
+// since it was last indexed (or was never indexed), oldest change first.
+func (s *Store) ActivitiesUnindexed(ctx context.Context, limit int) ([]ActivityToIndex, error) {
+	rows, err := s.db.Query(ctx, `SELECT org_id, id FROM activities
+		WHERE indexed_at IS DISTINCT FROM updated_at ORDER BY updated_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, interpretError("unindexed activities", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ActivityToIndex])
+	return out, interpretError("unindexed activities", err)
+}
+
+// ActivityIndexSave replaces an activity's own-text chunks with cs and
+// records that the activity is indexed as of updatedAt, in one
+// transaction. When the activity changed after updatedAt (it was read
+// before), nothing is written and the error is ErrStaleRevision (and
+// crm.ErrConflict): the
+// caller indexes the new text instead. A deleted activity is
+// crm.ErrNotFound.
+func (s *Store) ActivityIndexSave(ctx context.Context, orgID, activityID string, updatedAt time.Time, cs []crm.Chunk) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		var cur time.Time
+		err := tx.db.QueryRow(ctx, `SELECT updated_at FROM activities WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE`,
+			orgID, activityID).Scan(&cur)
+		if err != nil {
+			return interpretError("index activity", err)
+		}
+		if !cur.Equal(updatedAt) {
+			return fmt.Errorf("store: index activity: %w (%w)", ErrStaleRevision, crm.ErrConflict)
+		}
+		if err := tx.chunksReplace(ctx, orgID, activityID, []crm.ChunkKind{crm.ChunkActivity}, cs); err != nil {
+			return err
+		}
+		_, err = tx.db.Exec(ctx, `UPDATE activities SET indexed_at = updated_at WHERE org_id = $1 AND id = $2`, orgID, activityID)
+		return interpretError("index activity", err)
+	})
+}
+
+// chunkColumns are what a search returns of a chunk, aliased c.
+const chunkColumns = `c.id, c.org_id, c.account_id, c.activity_id, c.activity_type, c.occurred_at, c.kind, c.position,
+	c.text, c.speaker, c.start_ms, c.end_ms, c.seg_first, c.seg_last, c.lines`
+
+func scanChunkHit(row pgx.CollectableRow) (crm.ChunkHit, error) {
+	var h crm.ChunkHit
+	var kind string
+	var lines []byte
+	err := row.Scan(&h.ID, &h.OrgID, &h.AccountID, &h.ActivityID, &h.ActivityType, &h.OccurredAt, &kind, &h.Position,
+		&h.Text, &h.Speaker, &h.StartMS, &h.EndMS, &h.SegFirst, &h.SegLast, &lines, &h.Score)
+	if err != nil {
+		return h, err
+	}
+	h.Kind = crm.ChunkKind(kind)
+	if err := json.Unmarshal(lines, &h.Lines); err != nil {
+		return h, fmt.Errorf("chunk %s lines: %w", h.ID, err)
+	}
+	return h, nil
+}
+
+// chunkFilter renders q's conditions on chunks aliased c, numbering
+// parameters after the ones already in args.
+func chunkFilter(q crm.ChunkQuery, args []any) (string, []any) {
+	var w strings.Builder
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	w.WriteString("c.org_id = " + arg(q.OrgID))
+	if q.AccountID != "" {
+		w.WriteString(" AND c.account_id = " + arg(q.AccountID))
+	}
+	if !q.Since.IsZero() {
+		w.WriteString(" AND c.occurred_at >= " + arg(q.Since))
+	}
+	if !q.Until.IsZero() {
+		w.WriteString(" AND c.occurred_at < " + arg(q.Until))
+	}
+	if len(q.Types) > 0 {
+		w.WriteString(" AND c.activity_type = ANY(" + arg(q.Types) + ")")
+	}
+	return w.String(), args
+}
+
+// ChunkVectorSQL is the per-account nearest-neighbour query: an exact scan
+// of the account's chunks. The OFFSET 0 subquery is a fence: the planner
+// cannot push ORDER BY … LIMIT into it, so it can never switch to the HNSW
+// index with a post-filter, which returns short (ARCHITECTURE.md). An
+// EXPLAIN test pins the plan. Exported for that test and the benchmark.
+func ChunkVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
+	args := []any{pgvector.NewHalfVector(vec), q.Model, q.Limit}
+	where, args := chunkFilter(q, args)
+	return `SELECT ` + chunkColumns + `, 1 - (c.embedding <=> $1) FROM (
+			SELECT * FROM chunks c WHERE ` + where + ` AND c.model = $2 AND c.embedding IS NOT NULL OFFSET 0
+		) c ORDER BY c.embedding <=> $1, c.id LIMIT $3`, args
+}
+
+// ChunkVectorOrgSQL is the org-wide nearest-neighbour query: the HNSW
+// index with pgvector's iterative scan (relaxed order), so filters never
+// return short, re-sorted by exact distance.
+func ChunkVectorOrgSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
+	args := []any{pgvector.NewHalfVector(vec), q.Model, q.Limit}
+	where, args := chunkFilter(q, args)
+	return `WITH r AS MATERIALIZED (
+			SELECT ` + chunkColumns + `, c.embedding <=> $1 AS dist FROM chunks c
+			WHERE ` + where + ` AND c.model = $2 ORDER BY c.embedding <=> $1 LIMIT $3
+		) SELECT id, org_id, account_id, activity_id, activity_type, occurred_at, kind, position, text, speaker,
+			start_ms, end_ms, seg_first, seg_last, lines, 1 - dist FROM r ORDER BY dist, id`, args
+}
+
+// MaxScanTuples caps how many index tuples an org-wide iterative HNSW scan
+// visits (hnsw.max_scan_tuples) before it gives up on filling the page.
+const MaxScanTuples = 40000
+
+// ChunkSearchVector returns the chunks nearest to vec, most similar first.
+// With q.AccountID it scans the account's chunks exactly (recall 1.0);
+// without, it searches the org through the HNSW index with efSearch
+// candidates (hnsw.ef_search; zero is 100).
+func (s *Store) ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []float32, efSearch int) ([]crm.ChunkHit, error) {
+	const op = "vector search"
+	if q.AccountID != "" {
+		sql, args := ChunkVectorSQL(q, vec)
+		rows, err := s.db.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, interpretError(op, err)
+		}
+		hits, err := pgx.CollectRows(rows, scanChunkHit)
+		return hits, interpretError(op, err)
+	}
+	if efSearch <= 0 {
+		efSearch = 100
+	}
+	var hits []crm.ChunkHit
+	err := s.WithTx(ctx, func(tx *Store) error {
+		_, err := tx.db.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true),
+			set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.max_scan_tuples', $2, true)`,
+			strconv.Itoa(efSearch), strconv.Itoa(MaxScanTuples))
+		if err != nil {
+			return err
+		}
+		sql, args := ChunkVectorOrgSQL(q, vec)
+		rows, err := tx.db.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		hits, err = pgx.CollectRows(rows, scanChunkHit)
+		return err
+	})
+	return hits, interpretError(op, err)
+}
+
+// ChunkTextSQL is the full-text query: websearch_to_tsquery over the
+// english configuration, ranked by ts_rank_cd.
+func ChunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
+	args := []any{text, q.Limit}
+	where, args := chunkFilter(q, args)
+	return `SELECT ` + chunkColumns + `, ts_rank_cd(c.tsv, query) AS rank
+		FROM chunks c, websearch_to_tsquery('english', $1) query
+		WHERE ` + where + ` AND c.tsv @@ query ORDER BY rank DESC, c.id LIMIT $2`, args
+}
+
+// ChunkSearchText returns the chunks that match the websearch query text,
+// best ranked first.
+func (s *Store) ChunkSearchText(ctx context.Context, q crm.ChunkQuery, text string) ([]crm.ChunkHit, error) {
+	const op = "full-text search"
+	sql, args := ChunkTextSQL(q, text)
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, interpretError(op, err)
+	}
+	hits, err := pgx.CollectRows(rows, scanChunkHit)
+	return hits, interpretError(op, err)
+}
+
+// EmbeddingDim returns the dimension of chunks.embedding.
+func (s *Store) EmbeddingDim(ctx context.Context) (int, error) {
+	var typmod int
+	err := s.db.QueryRow(ctx, `SELECT a.atttypmod FROM pg_attribute a
+		WHERE a.attrelid = 'chunks'::regclass AND a.attname = 'embedding'`).Scan(&typmod)
+	return typmod, interpretError("embedding dimension", err)
+}
+
+// SetEmbeddingDim changes chunks.embedding to dim dimensions. Every stored
+// embedding is dropped (vectors of another dimension cannot be kept), so
+// a reindex must follow; the HNSW index is rebuilt empty.
+func (s *Store) SetEmbeddingDim(ctx context.Context, dim int) error {
+	if dim < 1 || dim > 4000 {
+		return fmt.Errorf("store: embedding dimension %d: must be 1 to 4000 (halfvec with HNSW)", dim)
+	}
+	return s.WithTx(ctx, func(tx *Store) error {
+		for _, q := range []string{
+			`DROP INDEX IF EXISTS chunks_embedding_hnsw`,
+			`ALTER TABLE chunks ALTER COLUMN embedding TYPE halfvec(` + strconv.Itoa(dim) + `) USING NULL`,
+			`UPDATE chunks SET model = NULL`,
+			`CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding halfvec_cosine_ops)`,
+		} {
+			if _, err := tx.db.Exec(ctx, q); err != nil {
+				return interpretError("set embedding dimension", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ChunksToEmbed returns up to limit chunks, in (org, id) order after the
+// chunk after (zero: from the start), that model has not embedded; only
+// orgID's when it is set.
+func (s *Store) ChunksToEmbed(ctx context.Context, orgID, model string, afterOrg, afterID string, limit int) ([]crm.Chunk, error) {
+	if afterOrg == "" {
+		afterOrg, afterID = "00000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-000000000000"
+	}
+	rows, err := s.db.Query(ctx, `SELECT org_id, id, text FROM chunks
+		WHERE (org_id, id) > ($1, $2) AND ($3 = '' OR org_id = $3::uuid)
+		  AND (model IS DISTINCT FROM $4 OR embedding IS NULL)
+		ORDER BY org_id, id LIMIT $5`, afterOrg, afterID, orgID, model, limit)
+	if err != nil {
+		return nil, interpretError("chunks to embed", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (crm.Chunk, error) {
+		var c crm.Chunk
+		return c, row.Scan(&c.OrgID, &c.ID, &c.Text)
+	})
+	return out, interpretError("chunks to embed", err)
+}
+
+// ChunksCountToEmbed counts the chunks ChunksToEmbed would return in all.
+func (s *Store) ChunksCountToEmbed(ctx context.Context, orgID, model string) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM chunks WHERE ($1 = '' OR org_id = $1::uuid)
+		AND (model IS DISTINCT FROM $2 OR embedding IS NULL)`, orgID, model).Scan(&n)
+	return n, interpretError("count chunks to embed", err)
+}
+
+// ChunkEmbeddingsSet stores embeddings made by model for the chunks cs
+// (matched by org and ID; Embedding must be set). Chunks whose text changed
+// since they were read (their hash differs) are left for the next pass.
+func (s *Store) ChunkEmbeddingsSet(ctx context.Context, model string, cs []crm.Chunk) error {
+	b := &pgx.Batch{}
+	for _, c := range cs {
+		b.Queue(`UPDATE chunks SET model = $3, embedding = $4 WHERE org_id = $1 AND id = $2 AND content_hash = $5`,
+			c.OrgID, c.ID, model, pgvector.NewHalfVector(c.Embedding), ChunkHash(c.Text))
+	}
+	return interpretError("set chunk embeddings", s.db.SendBatch(ctx, b).Close())
+}

@@ -1,0 +1,193 @@
+package retrieval
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"logbook/internal/crm"
+	"logbook/internal/llm"
+)
+
+// Store is what retrieval needs of storage (*store.Store implements it).
+type Store interface {
+	// ChunkEmbeddings returns the embeddings model made for an activity's
+	// chunks, by content hash.
+	ChunkEmbeddings(ctx context.Context, orgID, activityID, model string) (map[string][]float32, error)
+	// ChunkSearchVector returns the chunks nearest to vec: an exact scan
+	// with q.AccountID, the HNSW index (efSearch candidates) without.
+	ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []float32, efSearch int) ([]crm.ChunkHit, error)
+	// ChunkSearchText returns the chunks matching a websearch query.
+	ChunkSearchText(ctx context.Context, q crm.ChunkQuery, text string) ([]crm.ChunkHit, error)
+	// ActivityGet returns an activity (crm.ErrNotFound when gone).
+	ActivityGet(ctx context.Context, orgID, id string) (crm.Activity, error)
+	// ActivityIndexSave replaces an activity's own-text chunks and marks it
+	// indexed as of updatedAt.
+	ActivityIndexSave(ctx context.Context, orgID, activityID string, updatedAt time.Time, cs []crm.Chunk) error
+}
+
+// ErrUnavailable wraps a failure of the embedder or the model (a timeout,
+// a 429, a 5xx, an answer that is not the JSON asked for): the question
+// can be asked again.
+var ErrUnavailable = errors.New("retrieval: the language model is unavailable")
+
+// Config is what a Service needs. Store and Embedder are required; Answer
+// needs Completer too.
+type Config struct {
+	Store     Store
+	Embedder  llm.Embedder
+	Completer llm.Completer
+	// EmbedModel names the embedding model; every chunk records it, and
+	// only chunks of this model are compared with a question's vector.
+	EmbedModel string
+	// EmbedBatch is the most texts sent to the embedder at once (default
+	// 256).
+	EmbedBatch int
+	// EfSearch is hnsw.ef_search for org-wide questions (default 100).
+	EfSearch int
+	// MinSimilarity is the least cosine similarity at which a chunk found
+	// only by meaning counts as relevant enough to answer from. Zero uses
+	// DefaultMinSimilarity.
+	MinSimilarity float64
+	// Sources is how many search results an answer is given (default 8).
+	Sources int
+}
+
+// DefaultMinSimilarity suits the local hashing embedder, whose vectors
+// share features only where texts share words; a dense model's unrelated
+// texts sit higher, so set MinSimilarity for it.
+const DefaultMinSimilarity = 0.2
+
+// Service indexes and searches an org's history and answers questions
+// from it.
+type Service struct {
+	cfg Config
+}
+
+// New checks cfg and fills its defaults.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Embedder == nil {
+		return nil, errors.New("retrieval: Store and Embedder are required")
+	}
+	if cfg.EmbedModel == "" {
+		return nil, errors.New("retrieval: EmbedModel is required")
+	}
+	if cfg.EmbedBatch <= 0 {
+		cfg.EmbedBatch = 256
+	}
+	if cfg.EfSearch <= 0 {
+		cfg.EfSearch = 100
+	}
+	if cfg.MinSimilarity <= 0 {
+		cfg.MinSimilarity = DefaultMinSimilarity
+	}
+	if cfg.Sources <= 0 {
+		cfg.Sources = 8
+	}
+	return &Service{cfg: cfg}, nil
+}
+
+// EmbedModel returns the model chunks are embedded with.
+func (s *Service) EmbedModel() string { return s.cfg.EmbedModel }
+
+// embed fills the embeddings of cs: reused from known (by content hash)
+// where the text is unchanged, the rest requested in batches. It returns
+// how many were requested.
+func (s *Service) embed(ctx context.Context, cs []crm.Chunk, known map[string][]float32) (int, error) {
+	var todo []int
+	for i := range cs {
+		cs[i].ContentHash = hashText(cs[i].Text)
+		cs[i].Model = s.cfg.EmbedModel
+		if v, ok := known[string(cs[i].ContentHash)]; ok {
+			cs[i].Embedding = v
+			continue
+		}
+		todo = append(todo, i)
+	}
+	for start := 0; start < len(todo); start += s.cfg.EmbedBatch {
+		batch := todo[start:min(start+s.cfg.EmbedBatch, len(todo))]
+		texts := make([]string, len(batch))
+		for j, i := range batch {
+			texts[j] = cs[i].Text
+		}
+		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
+		if err != nil {
+			return 0, fmt.Errorf("retrieval: embed %d chunks: %w", len(texts), err)
+		}
+		if len(vecs) != len(texts) {
+			return 0, fmt.Errorf("retrieval: embed: sent %d texts, got %d vectors", len(texts), len(vecs))
+		}
+		for j, i := range batch {
+			cs[i].Embedding = vecs[j]
+		}
+	}
+	return len(todo), nil
+}
+
+// EmbedTexts embeds texts in batches (reindexing uses it).
+func (s *Service) EmbedTexts(ctx context.Context, cs []crm.Chunk) error {
+	_, err := s.embed(ctx, cs, nil)
+	return err
+}
+
+// MeetingChunks returns a processed meeting's chunks, its transcript's and
+// its notes', embedded: text unchanged since the last indexing keeps its
+// stored embedding. The caller stores them with the notes, in one
+// transaction (store.NotesSave).
+func (s *Service) MeetingChunks(ctx context.Context, orgID, activityID string, segs []crm.Segment, notes crm.Notes) ([]crm.Chunk, error) {
+	cs := ChunkTranscript(segs)
+	ns := ChunkNotes(notes)
+	for i := range ns {
+		ns[i].Position = i
+	}
+	cs = append(cs, ns...)
+	known, err := s.cfg.Store.ChunkEmbeddings(ctx, orgID, activityID, s.cfg.EmbedModel)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.embed(ctx, cs, known); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// ErrChanged means an activity changed while it was being indexed; index
+// it again.
+var ErrChanged = errors.New("retrieval: activity changed while indexing")
+
+// IndexActivity (re)indexes an activity's own text: subject, body,
+// disposition and next step. Unchanged chunks keep their embeddings. A
+// deleted activity is not an error (its chunks went with it).
+func (s *Service) IndexActivity(ctx context.Context, orgID, activityID string) (embedded int, err error) {
+	a, err := s.cfg.Store.ActivityGet(ctx, orgID, activityID)
+	if errors.Is(err, crm.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	cs := ChunkActivity(a)
+	known, err := s.cfg.Store.ChunkEmbeddings(ctx, orgID, activityID, s.cfg.EmbedModel)
+	if err != nil {
+		return 0, err
+	}
+	if embedded, err = s.embed(ctx, cs, known); err != nil {
+		return 0, err
+	}
+	err = s.cfg.Store.ActivityIndexSave(ctx, orgID, activityID, a.UpdatedAt, cs)
+	if errors.Is(err, crm.ErrNotFound) {
+		return embedded, nil
+	}
+	if errors.Is(err, crm.ErrConflict) {
+		return embedded, fmt.Errorf("%w: %w", ErrChanged, err)
+	}
+	return embedded, err
+}
+
+// hashText is a chunk's content hash (SHA-256 of its text).
+func hashText(text string) []byte {
+	h := sha256.Sum256([]byte(text))
+	return h[:]
+}

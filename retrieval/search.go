@@ -1,0 +1,212 @@
+package retrieval
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"logbook/internal/crm"
+	"logbook/internal/stem"
+)
+
+// Mode picks the retrieval method.
+type Mode int
+
+// Retrieval methods. Hybrid is what questions use; the others exist to
+// measure it against (logbook eval).
+const (
+	Hybrid Mode = iota
+	VectorOnly
+	TextOnly
+)
+
+func (m Mode) String() string {
+	switch m {
+	case VectorOnly:
+		return "vector"
+	case TextOnly:
+		return "full-text"
+	}
+	return "hybrid"
+}
+
+// RRFK is reciprocal rank fusion's k: a hit's fused score is the sum over
+// the lists it is in of 1/(RRFK + rank), rank counted from 1.
+const RRFK = 60
+
+// Hit is a chunk a search found.
+type Hit struct {
+	crm.Chunk
+	// Score is the fused RRF score (or the single list's for one method).
+	Score float64
+	// VectorRank and TextRank are the hit's 1-based rank in each list (0:
+	// not in it); Similarity is its cosine similarity to the question
+	// (0 when the vector list did not reach it).
+	VectorRank, TextRank int
+	Similarity           float64
+	// Coverage is the share of the question's content words the chunk has.
+	Coverage float64
+}
+
+// candidates is how many hits each method contributes before fusion.
+func candidates(k int) int { return max(50, 5*k) }
+
+// Search returns the k chunks that best match the question, by the given
+// method. The org (and the account, when the question names one) bounds
+// every query; the filters apply to both lists.
+func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]Hit, error) {
+	if k <= 0 {
+		k = 10
+	}
+	cq := crm.ChunkQuery{OrgID: q.OrgID, AccountID: q.AccountID, Since: q.Since, Until: q.Until, Types: q.Types,
+		Model: s.cfg.EmbedModel, Limit: candidates(k)}
+	var vec, txt []crm.ChunkHit
+	if mode != TextOnly {
+		vs, err := s.cfg.Embedder.Embed(ctx, []string{q.Text})
+		if err != nil {
+			return nil, fmt.Errorf("%w: embed question: %w", ErrUnavailable, err)
+		}
+		if len(vs) != 1 {
+			return nil, fmt.Errorf("retrieval: embed question: got %d vectors", len(vs))
+		}
+		if vec, err = s.cfg.Store.ChunkSearchVector(ctx, cq, vs[0], s.cfg.EfSearch); err != nil {
+			return nil, err
+		}
+	}
+	if mode != VectorOnly {
+		if tq := TextQuery(q.Text); tq != "" {
+			var err error
+			if txt, err = s.cfg.Store.ChunkSearchText(ctx, cq, tq); err != nil {
+				return nil, err
+			}
+		}
+	}
+	hits := fuse(vec, txt)
+	terms := contentTerms(q.Text)
+	for i := range hits {
+		hits[i].Coverage = coverage(terms, hits[i].Text)
+	}
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	return hits, nil
+}
+
+// fuse merges the vector and text lists by reciprocal rank fusion; ties go
+// to the better vector rank, then the chunk ID, so the order is stable.
+func fuse(vec, txt []crm.ChunkHit) []Hit {
+	byID := map[string]*Hit{}
+	var order []*Hit
+	get := func(h crm.ChunkHit) *Hit {
+		if x, ok := byID[h.ID]; ok {
+			return x
+		}
+		x := &Hit{Chunk: h.Chunk}
+		byID[h.ID] = x
+		order = append(order, x)
+		return x
+	}
+	for i, h := range vec {
+		x := get(h)
+		x.VectorRank, x.Similarity = i+1, h.Score
+		x.Score += 1.0 / float64(RRFK+i+1)
+	}
+	for i, h := range txt {
+		x := get(h)
+		x.TextRank = i + 1
+		x.Score += 1.0 / float64(RRFK+i+1)
+	}
+	out := make([]Hit, len(order))
+	for i, x := range order {
+		out[i] = *x
+	}
+	slices.SortStableFunc(out, func(a, b Hit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(rankOrMax(a.VectorRank), rankOrMax(b.VectorRank))
+	})
+	return out
+}
+
+func rankOrMax(r int) int {
+	if r == 0 {
+		return 1 << 30
+	}
+	return r
+}
+
+// TextQuery turns a question into a websearch_to_tsquery query that matches
+// any of its words ("what did we promise about SSO" → "what or did or we or
+// promise or about or SSO"); PostgreSQL drops the stop words and ts_rank_cd
+// ranks chunks with more (and closer) matches first. A question asked as
+// all of its words would match almost nothing: people do not ask in the
+// words the record uses.
+func TextQuery(question string) string {
+	var words []string
+	for _, w := range strings.FieldsFunc(question, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	}) {
+		w = strings.Trim(w, "'")
+		if w == "" || strings.EqualFold(w, "or") {
+			continue
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, " or ")
+}
+
+// stopWords carry no topic: a question's other words are its content.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`a an the and or but if of to in on at by for with about from into over after before
+		is are was were be been being am do does did done have has had having will would shall should can could may might must
+		i me my we us our you your he him his she her it its they them their this that these those there here
+		what which who whom whose when where why how not no yes any all some each every more most other such than too very
+		so just also only then again ever up down out off own same both few nor s t don now ask asked say said tell told
+		anything something everything thing things anyone someone get got give gave go went make made let lets know knew`) {
+		m[w] = true
+	}
+	return m
+}()
+
+func words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// contentTerms are the distinct stemmed non-stop words of text.
+func contentTerms(text string) []string {
+	var out []string
+	for _, w := range words(text) {
+		if stopWords[w] || len(w) < 2 {
+			continue
+		}
+		if s := stem.Word(w); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// coverage is the share of terms that occur in text.
+func coverage(terms []string, text string) float64 {
+	if len(terms) == 0 {
+		return 0
+	}
+	have := map[string]bool{}
+	for _, w := range words(text) {
+		have[stem.Word(w)] = true
+	}
+	n := 0
+	for _, t := range terms {
+		if have[t] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(terms))
+}
