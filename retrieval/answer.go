@@ -160,9 +160,9 @@ func sendWords(onToken func(string) error, text string) error {
 var marker = regexp.MustCompile(`\[(\d+(?:\s*,\s*\d+)*)\]`)
 
 // validate keeps the citations whose source was given and whose quote is
-// in it, drops the answer's references to anything else, and turns each
-// citation into the record it cites. An answer with no valid citation is
-// NothingOnRecord.
+// in it, drops the answer's references to anything else and every sentence
+// left citing nothing, and turns each citation into the record it cites.
+// An answer with no valid citation is NothingOnRecord.
 func validate(out llm.AnswerOutput, srcs []Hit, orgWide bool) Answer {
 	a := Answer{Citations: []Citation{}}
 	valid := map[int]bool{}
@@ -194,21 +194,41 @@ func validate(out llm.AnswerOutput, srcs []Hit, orgWide bool) Answer {
 		}
 		a.Citations = append(a.Citations, cit)
 	}
-	text := marker.ReplaceAllStringFunc(out.Answer, func(m string) string {
-		var keep []string
-		for _, n := range strings.Split(m[1:len(m)-1], ",") {
-			k, err := strconv.Atoi(strings.TrimSpace(n))
-			if err == nil && valid[k] {
-				keep = append(keep, strconv.Itoa(k))
+	// Keep the sentences that cite a valid source; a sentence that cites
+	// nothing, or only what was not given or not quoted, is not on record.
+	var sents []string
+	for _, sent := range Sentences(out.Answer) {
+		// "… on track. [1]": a reference after the full stop belongs to the
+		// sentence before it.
+		if len(sents) > 0 && strings.TrimSpace(marker.ReplaceAllString(sent, "")) == "" {
+			sents[len(sents)-1] += " " + sent
+			continue
+		}
+		sents = append(sents, sent)
+	}
+	var kept []string
+	for _, sent := range sents {
+		cited := false
+		sent = marker.ReplaceAllStringFunc(sent, func(m string) string {
+			var keep []string
+			for _, n := range strings.Split(m[1:len(m)-1], ",") {
+				k, err := strconv.Atoi(strings.TrimSpace(n))
+				if err == nil && valid[k] {
+					keep = append(keep, strconv.Itoa(k))
+				}
 			}
+			if len(keep) == 0 {
+				return ""
+			}
+			cited = true
+			return "[" + strings.Join(keep, ", ") + "]"
+		})
+		if cited {
+			sent = strings.Join(strings.Fields(sent), " ")
+			kept = append(kept, strings.ReplaceAll(sent, " .", "."))
 		}
-		if len(keep) == 0 {
-			return ""
-		}
-		return "[" + strings.Join(keep, ", ") + "]"
-	})
-	text = strings.Join(strings.Fields(text), " ")
-	text = strings.ReplaceAll(text, " .", ".")
+	}
+	text := strings.Join(kept, " ")
 	if len(a.Citations) == 0 || text == "" {
 		return Answer{Answer: NothingOnRecord, Citations: []Citation{}}
 	}

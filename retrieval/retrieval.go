@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"logbook/internal/crm"
@@ -110,7 +112,7 @@ func (s *Service) embed(ctx context.Context, cs []crm.Chunk, known map[string][]
 		batch := todo[start:min(start+s.cfg.EmbedBatch, len(todo))]
 		texts := make([]string, len(batch))
 		for j, i := range batch {
-			texts[j] = cs[i].Text
+			texts[j] = EmbedText(cs[i].Text)
 		}
 		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
 		if err != nil {
@@ -190,4 +192,27 @@ func (s *Service) IndexActivity(ctx context.Context, orgID, activityID string) (
 func hashText(text string) []byte {
 	h := sha256.Sum256([]byte(text))
 	return h[:]
+}
+
+// EmbedText is what is embedded of a chunk's text: each line's label (the
+// speaker of a transcript line, "Decision" or "Email" elsewhere) said once,
+// then the lines without it. Repeated on every line, names would outweigh
+// what was said, and every chunk of a meeting would look alike.
+func EmbedText(text string) string {
+	var labels []string
+	var body strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		if label, rest, ok := strings.Cut(line, ": "); ok && label != "" && len(strings.Fields(label)) <= 4 && !strings.ContainsAny(label, ".?!") {
+			if !slices.Contains(labels, label) {
+				labels = append(labels, label)
+			}
+			line = rest
+		}
+		body.WriteString(line)
+		body.WriteByte('\n')
+	}
+	if len(labels) == 0 {
+		return text
+	}
+	return strings.Join(labels, ", ") + "\n" + strings.TrimSuffix(body.String(), "\n")
 }

@@ -164,7 +164,11 @@ func features(words []string, scratch []uint64) ([]feature, []uint64) {
 	hs := scratch[:0]
 	for i, w := range words {
 		if contentWord(w) {
-			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), stem.Word(w))&^1)
+			sw := stem.Word(w)
+			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), sw)&^1)
+			if c, ok := concepts[sw]; ok {
+				hs = append(hs, c&^1) // a concept counts as a unigram
+			}
 		}
 		if i > 0 {
 			p := words[i-1]

@@ -1,0 +1,213 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"logbook/internal/llm"
+	"logbook/internal/llm/llmtest"
+	"logbook/internal/llm/local"
+	"logbook/internal/llm/openai"
+	"logbook/retrieval"
+)
+
+// setupAsk is setup with questions answered by retrieval on the local
+// provider (or the given completer), and an account with an indexed email.
+func setupAsk(t *testing.T, c llm.Completer) (b *testBundle, svc *retrieval.Service, account, email string) {
+	t.Helper()
+	b = setup(t)
+	p := local.New(384)
+	if c == nil {
+		c = p
+	}
+	svc, err := retrieval.New(retrieval.Config{Store: b.store, Embedder: p, Completer: c, EmbedModel: "local-hash-v1/384"})
+	require.NoError(t, err)
+	h, err := NewHandler(Deps{Store: b.store, Asker: svc})
+	require.NoError(t, err)
+	b.handler = h
+	account = b.create("/v1/accounts", map[string]any{"name": "Acme"})
+	email = b.create("/v1/activities", map[string]any{"type": "email", "direction": "outbound", "account_id": account,
+		"occurred_at": "2026-03-10T15:00:00Z", "subject": "Renewal quote",
+		"body": "Hi Wei, the renewal uplift is capped at 7 percent for a two-year term, as promised on the call."})
+	_, err = svc.IndexActivity(context.Background(), b.orgID, email)
+	require.NoError(t, err)
+	return b, svc, account, email
+}
+
+func TestAskAccount(t *testing.T) {
+	b, _, account, email := setupAsk(t, nil)
+	res := b.do("POST", "/v1/accounts/"+account+"/ask", map[string]any{"question": "What cap did we promise on the renewal uplift?"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	var a retrieval.Answer
+	res.JSON(t, &a)
+	require.True(t, a.Grounded)
+	require.NotEmpty(t, a.Citations)
+	for _, c := range a.Citations {
+		require.Equal(t, email, c.ActivityID)
+		require.Equal(t, "email", c.Type)
+		require.Contains(t, c.Quote, "7 percent")
+		require.Empty(t, c.AccountID)
+	}
+	m := res.Map(t)
+	cit := m["citations"].([]any)[0].(map[string]any)
+	for _, k := range []string{"activity_id", "chunk_id", "occurred_at", "type", "speaker", "start_ms", "quote"} {
+		require.Contains(t, cit, k, "API.md's citation fields")
+	}
+
+	// Nothing on record.
+	res = b.do("POST", "/v1/accounts/"+account+"/ask", map[string]any{"question": "How did the Kubernetes migration go?"})
+	require.Equal(t, http.StatusOK, res.Status)
+	res.JSON(t, &a)
+	require.False(t, a.Grounded)
+	require.Equal(t, retrieval.NothingOnRecord, a.Answer)
+	require.Empty(t, a.Citations)
+	require.Equal(t, "[]", string(bytes.TrimSpace(extractJSONField(res.Body, "citations"))), "an empty list, not null")
+
+	// Filters: an until before the email finds nothing.
+	res = b.do("POST", "/v1/accounts/"+account+"/ask", map[string]any{"question": "What cap did we promise on the renewal uplift?",
+		"until": "2026-03-01T00:00:00Z"})
+	require.Equal(t, http.StatusOK, res.Status)
+	res.JSON(t, &a)
+	require.False(t, a.Grounded)
+	res = b.do("POST", "/v1/accounts/"+account+"/ask", map[string]any{"question": "What cap did we promise on the renewal uplift?",
+		"types": []string{"call", "meeting"}})
+	res.JSON(t, &a)
+	require.False(t, a.Grounded, "types excludes the email")
+
+	// Org-wide: citations name the account.
+	res = b.do("POST", "/v1/ask", map[string]any{"question": "What cap did we promise on the renewal uplift?"})
+	require.Equal(t, http.StatusOK, res.Status)
+	res.JSON(t, &a)
+	require.True(t, a.Grounded)
+	require.Equal(t, account, a.Citations[0].AccountID)
+}
+
+// extractJSONField returns the raw JSON of a top-level field.
+func extractJSONField(body []byte, name string) []byte {
+	i := bytes.Index(body, []byte(`"`+name+`":`))
+	if i < 0 {
+		return nil
+	}
+	rest := body[i+len(name)+3:]
+	depth := 0
+	for j, c := range rest {
+		switch c {
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return rest[:j+1]
+			}
+			if depth < 0 {
+				return rest[:j]
+			}
+		case ',':
+			if depth == 0 {
+				return rest[:j]
+			}
+		}
+	}
+	return rest
+}
+
+func TestAskBadInput(t *testing.T) {
+	b, _, account, _ := setupAsk(t, nil)
+	path := "/v1/accounts/" + account + "/ask"
+	for _, tc := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]any{}, "question"},
+		{map[string]any{"question": "   "}, "question"},
+		{map[string]any{"question": strings.Repeat("x", 2001)}, "question"},
+		{map[string]any{"question": "a\x00b"}, "question"},
+		{map[string]any{"question": "q", "since": "March"}, "since"},
+		{map[string]any{"question": "q", "since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z"}, "until"},
+		{map[string]any{"question": "q", "types": []string{"fax"}}, "types"},
+	} {
+		res := b.do("POST", path, tc.body)
+		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%v: %s", tc.body, res.Body)
+		require.Contains(t, res.Fields(t), tc.field)
+	}
+	require.Equal(t, http.StatusUnprocessableEntity, b.do("POST", path, `{"question":"q","extra":1}`).Status)
+	require.Equal(t, http.StatusBadRequest, b.do("POST", path, `{"question":`).Status)
+	require.Equal(t, http.StatusNotFound, b.do("POST", "/v1/accounts/00000000-0000-7000-8000-000000000000/ask", map[string]any{"question": "q"}).Status)
+	require.Equal(t, http.StatusUnprocessableEntity, b.do("POST", "/v1/accounts/nope/ask", map[string]any{"question": "q"}).Status)
+
+	// A server without retrieval says so.
+	plain := setup(t)
+	acct := plain.create("/v1/accounts", map[string]any{"name": "Acme"})
+	res := plain.do("POST", "/v1/accounts/"+acct+"/ask", map[string]any{"question": "q"})
+	require.Equal(t, http.StatusServiceUnavailable, res.Status)
+}
+
+func TestAskModelDown(t *testing.T) {
+	srv := llmtest.NewServer(t)
+	p, err := openai.New(openai.Config{APIKey: "k", BaseURL: srv.URL(), ChatModel: llmtest.DefaultChatModel,
+		EmbedModel: llmtest.DefaultEmbedModel, EmbedDim: 384})
+	require.NoError(t, err)
+	b, _, account, _ := setupAsk(t, p)
+	srv.Reply(llmtest.Reply500())
+	srv.Reply(llmtest.Reply500())
+	res := b.do("POST", "/v1/accounts/"+account+"/ask", map[string]any{"question": "What cap did we promise on the renewal uplift?"})
+	require.Equal(t, http.StatusServiceUnavailable, res.Status, "%s", res.Body)
+	require.Contains(t, string(res.Body), "try again")
+}
+
+func TestAskEventStream(t *testing.T) {
+	b, _, account, email := setupAsk(t, nil)
+	req := httptest.NewRequest("POST", "/v1/accounts/"+account+"/ask",
+		strings.NewReader(`{"question":"What cap did we promise on the renewal uplift?"}`))
+	req.Header.Set("Authorization", "Bearer "+b.key)
+	req.Header.Set("Accept", "text/event-stream")
+	rec := httptest.NewRecorder()
+	b.handler.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "text/event-stream", rec.Header().Get("Content-Type"))
+	var events []string
+	var tokens strings.Builder
+	var data []string
+	sc := bufio.NewScanner(rec.Body)
+	var ev string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			ev = strings.TrimPrefix(line, "event: ")
+			events = append(events, ev)
+		case strings.HasPrefix(line, "data: "):
+			d := strings.TrimPrefix(line, "data: ")
+			data = append(data, d)
+			if ev == "token" {
+				var tok struct{ Text string }
+				require.NoError(t, jsonUnmarshal(d, &tok))
+				tokens.WriteString(tok.Text)
+			}
+		}
+	}
+	require.GreaterOrEqual(t, len(events), 4)
+	n := len(events)
+	require.Equal(t, []string{"citations", "done"}, events[n-2:])
+	for _, e := range events[:n-2] {
+		require.Equal(t, "token", e)
+	}
+	var done struct {
+		Answer   string
+		Grounded bool
+	}
+	require.NoError(t, jsonUnmarshal(data[n-1], &done))
+	require.True(t, done.Grounded)
+	require.Equal(t, done.Answer, tokens.String(), "the tokens spell the answer")
+	require.Contains(t, data[n-2], email)
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

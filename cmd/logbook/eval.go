@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"logbook/internal/config"
+	"logbook/internal/crm"
+	"logbook/internal/llm/local"
+	"logbook/internal/store"
+	"logbook/retrieval"
+	"logbook/summarize"
+)
+
+// The labelled retrieval set (retrieval/testdata/quality/README.md).
+type evalDataset struct {
+	Vendor   string `json:"vendor"`
+	Accounts []struct {
+		Key     string   `json:"key"`
+		Name    string   `json:"name"`
+		Domains []string `json:"domains"`
+	} `json:"accounts"`
+	Activities []evalActivity `json:"activities"`
+	Questions  []evalQuestion `json:"questions"`
+}
+
+type evalActivity struct {
+	ExternalID   string            `json:"external_id"`
+	Account      string            `json:"account"`
+	Type         string            `json:"type"`
+	Title        string            `json:"title"`
+	OccurredAt   time.Time         `json:"occurred_at"`
+	Participants []crm.Participant `json:"participants"`
+	Segments     []struct {
+		Speaker string `json:"speaker"`
+		StartMS int64  `json:"start_ms"`
+		EndMS   int64  `json:"end_ms"`
+		Text    string `json:"text"`
+	} `json:"segments"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
+type evalQuestion struct {
+	ID       string `json:"id"`
+	Account  string `json:"account"`
+	Question string `json:"question"`
+	Answers  []struct {
+		Activity string `json:"activity"`
+		Segments []int  `json:"segments"`
+	} `json:"answers"`
+	Unanswerable bool `json:"unanswerable"`
+}
+
+// evalScores are one retrieval method's figures over the answerable
+// questions.
+type evalScores struct {
+	Mode              retrieval.Mode
+	Recall5, Recall10 float64
+	MRR               float64
+}
+
+// evalResult is what the harness measured.
+type evalResult struct {
+	Questions, Answerable, Chunks int
+	Scores                        []evalScores // hybrid, vector, full-text
+	// Answers: grounded answers to answerable questions, and of those the
+	// ones citing a labelled record; ungrounded answers to unanswerable
+	// questions.
+	Grounded, GroundedRight, Declined, Unanswerable int
+}
+
+func loadEvalDataset(path string) (evalDataset, error) {
+	var ds evalDataset
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ds, err
+	}
+	if err := json.Unmarshal(b, &ds); err != nil {
+		return ds, fmt.Errorf("%s: %w", path, err)
+	}
+	return ds, nil
+}
+
+// runEval loads the dataset into a new org through the real pipeline
+// (local notes, chunking, local embeddings) and scores every retrieval
+// method, then asks every question through retrieval.Ask.
+func runEval(ctx context.Context, st *store.Store, ds evalDataset, progress io.Writer) (evalResult, error) {
+	var res evalResult
+	p := local.New(384)
+	svc, err := retrieval.New(retrieval.Config{Store: st, Embedder: p, Completer: p, EmbedModel: "local-hash-v1/384"})
+	if err != nil {
+		return res, err
+	}
+	sum := summarize.New(p, summarize.Config{})
+	org, err := st.OrgCreate(ctx, "retrieval eval "+time.Now().UTC().Format(time.RFC3339))
+	if err != nil {
+		return res, err
+	}
+	accounts := map[string]string{}
+	for _, a := range ds.Accounts {
+		acct, err := st.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some(a.Name), Domains: crm.Some(a.Domains)})
+		if err != nil {
+			return res, fmt.Errorf("account %s: %w", a.Key, err)
+		}
+		accounts[a.Key] = acct.ID
+	}
+	activities := map[string]string{} // activity ID → external_id
+	for i, a := range ds.Activities {
+		id, n, err := evalLoad(ctx, st, svc, sum, org.ID, accounts[a.Account], a)
+		if err != nil {
+			return res, fmt.Errorf("activity %s: %w", a.ExternalID, err)
+		}
+		activities[id] = a.ExternalID
+		res.Chunks += n
+		if progress != nil && (i+1)%10 == 0 {
+			fmt.Fprintf(progress, "eval: loaded %d/%d activities\n", i+1, len(ds.Activities))
+		}
+	}
+	relevant := func(q evalQuestion, c crm.Chunk) int { // index of the answer the chunk holds, or -1
+		ext := activities[c.ActivityID]
+		for i, ans := range q.Answers {
+			if ans.Activity != ext {
+				continue
+			}
+			if len(ans.Segments) == 0 {
+				return i
+			}
+			for _, l := range c.Lines {
+				if l.Segment != nil && slices.Contains(ans.Segments, *l.Segment) {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	for _, mode := range []retrieval.Mode{retrieval.Hybrid, retrieval.VectorOnly, retrieval.TextOnly} {
+		sc := evalScores{Mode: mode}
+		n := 0
+		for _, q := range ds.Questions {
+			if q.Unanswerable {
+				continue
+			}
+			n++
+			hits, err := svc.Search(ctx, retrieval.Question{OrgID: org.ID, AccountID: accounts[q.Account], Text: q.Question}, mode, 10)
+			if err != nil {
+				return res, err
+			}
+			found5, found10 := map[int]bool{}, map[int]bool{}
+			first := 0
+			for rank, h := range hits {
+				i := relevant(q, h.Chunk)
+				if i < 0 {
+					continue
+				}
+				if first == 0 {
+					first = rank + 1
+				}
+				found10[i] = true
+				if rank < 5 {
+					found5[i] = true
+				}
+			}
+			sc.Recall5 += float64(len(found5)) / float64(len(q.Answers))
+			sc.Recall10 += float64(len(found10)) / float64(len(q.Answers))
+			if first > 0 {
+				sc.MRR += 1 / float64(first)
+			}
+		}
+		sc.Recall5 /= float64(n)
+		sc.Recall10 /= float64(n)
+		sc.MRR /= float64(n)
+		res.Answerable = n
+		res.Scores = append(res.Scores, sc)
+	}
+	res.Questions = len(ds.Questions)
+	for _, q := range ds.Questions {
+		a, err := svc.Ask(ctx, retrieval.Question{OrgID: org.ID, AccountID: accounts[q.Account], Text: q.Question}, nil)
+		if err != nil {
+			return res, err
+		}
+		if q.Unanswerable {
+			res.Unanswerable++
+			if !a.Grounded {
+				res.Declined++
+			}
+			continue
+		}
+		if !a.Grounded {
+			continue
+		}
+		res.Grounded++
+		for _, c := range a.Citations {
+			if slices.ContainsFunc(q.Answers, func(ans struct {
+				Activity string `json:"activity"`
+				Segments []int  `json:"segments"`
+			}) bool {
+				return ans.Activity == activities[c.ActivityID]
+			}) {
+				res.GroundedRight++
+				break
+			}
+		}
+	}
+	return res, nil
+}
+
+// evalLoad stores one activity of the set the way production does: a
+// meeting's transcript, its local notes and their chunks in one
+// transaction; any other activity indexed as the activity:index task does.
+func evalLoad(ctx context.Context, st *store.Store, svc *retrieval.Service, sum *summarize.Summarizer, orgID, accountID string, a evalActivity) (string, int, error) {
+	if a.Type != "meeting" {
+		in := crm.ActivityInput{Type: crm.Some(crm.ActivityType(a.Type)), AccountID: crm.Some(accountID),
+			OccurredAt: crm.Some(a.OccurredAt.Format(time.RFC3339)), Subject: crm.Some(a.Subject), Body: crm.Some(a.Body),
+			Participants: crm.Some(a.Participants), Source: crm.Some(crm.SourceAPI), ExternalID: crm.Some(a.ExternalID)}
+		if err := in.Validate(true); err != nil {
+			return "", 0, err
+		}
+		act, _, _, err := st.ActivityUpsert(ctx, orgID, in)
+		if err != nil {
+			return "", 0, err
+		}
+		n, err := svc.IndexActivity(ctx, orgID, act.ID)
+		return act.ID, n, err
+	}
+	segs := make([]crm.Segment, len(a.Segments))
+	for i, s := range a.Segments {
+		segs[i] = crm.Segment{Index: i, Speaker: s.Speaker, StartMS: s.StartMS, EndMS: s.EndMS, Text: s.Text}
+	}
+	ext := a.ExternalID
+	ing, err := st.TranscriptIngestStore(ctx, orgID, store.TranscriptIngest{
+		Source: "eval", ExternalID: &ext, Title: a.Title, StartedAt: a.OccurredAt, Format: "segments", Segments: segs,
+		Participants: a.Participants,
+		Meeting: crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(accountID),
+			OccurredAt: crm.Some(a.OccurredAt.Format(time.RFC3339)), Source: crm.Some(crm.SourceNotetaker),
+			ExternalID: crm.Some(a.ExternalID), Subject: crm.Some(a.Title)},
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	tr := ing.Transcript
+	notes, err := sum.Notes(ctx, summarize.Meeting{Title: a.Title, Date: a.OccurredAt, Participants: a.Participants, Segments: segs})
+	if err != nil {
+		return "", 0, err
+	}
+	chunks, err := svc.MeetingChunks(ctx, orgID, tr.ActivityID, segs, notes)
+	if err != nil {
+		return "", 0, err
+	}
+	if _, err := st.NotesSave(ctx, orgID, tr.ID, tr.Revision, notes, chunks); err != nil {
+		return "", 0, err
+	}
+	return tr.ActivityID, len(chunks), nil
+}
+
+func printEval(w io.Writer, r evalResult) {
+	fmt.Fprintf(w, "## Retrieval quality (labelled set: %d questions, %d answerable; %d chunks; local embedder, 384 dimensions)\n\n",
+		r.Questions, r.Answerable, r.Chunks)
+	fmt.Fprintln(w, "| method | recall@5 | recall@10 | MRR |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, s := range r.Scores {
+		fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f |\n", s.Mode, s.Recall5, s.Recall10, s.MRR)
+	}
+	fmt.Fprintf(w, "\nAnswers (retrieval.Ask, local provider): %d of %d answerable questions answered grounded, %d of them citing a labelled record; %d of %d unanswerable questions answered \"nothing on record\".\n",
+		r.Grounded, r.Answerable, r.GroundedRight, r.Declined, r.Unanswerable)
+}
+
+func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlagSet("eval", stderr)
+	data := fs.String("data", "retrieval/testdata/quality/dataset.json", "the labelled set")
+	dbName := fs.String("db", "logbook_eval", "database to create afresh and use")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ds, err := loadEvalDataset(*data)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{*dbName}.Sanitize()+" WITH (FORCE)")
+	conn.Close(ctx)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + *dbName
+	if _, err := migrate(ctx, u.String()); err != nil {
+		return err
+	}
+	pool, err := store.Connect(ctx, u.String(), store.PoolConfig{})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	start := time.Now()
+	r, err := runEval(ctx, store.New(pool), ds, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "command: logbook eval %s (%s)\n\n", *data, time.Since(start).Round(time.Millisecond))
+	printEval(stdout, r)
+	return nil
+}
