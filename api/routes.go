@@ -49,10 +49,12 @@ func routes() []route {
 	rs = append(rs, ingestSecretRoutes()...)
 	rs = append(rs, userRoutes()...)
 	rs = append(rs, accountRoutes()...)
+	rs = append(rs, briefRoutes()...)
 	rs = append(rs, contactRoutes()...)
 	rs = append(rs, dealRoutes()...)
 	rs = append(rs, activityRoutes()...)
 	rs = append(rs, transcriptRoutes()...)
+	rs = append(rs, askRoutes()...)
 	rs = append(rs, webhookRoutes()...)
 	return rs
 }
