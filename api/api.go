@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,12 +80,16 @@ type handler struct {
 	metrics  http.Handler
 	enqueue  Enqueuer
 	followUp FollowUpGenerator
-	ask      Asker
+	asker    Asker
 	auth     interface { // Deps.Auth; nil is h.store
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// observers caches the requests counter and duration observer of each
+	// route, method and status seen (a metricKey → *routeMetrics), so a
+	// request does not hash its labels into both vectors again.
+	observers sync.Map
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -97,7 +102,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Store == nil {
 		return nil, fmt.Errorf("api: Deps.Store is required")
 	}
-	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, ask: d.Asker}
+	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker}
 	h.auth = d.Auth
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -200,14 +205,56 @@ func (h *handler) authenticate(r *http.Request) (crm.Principal, error) {
 	return p, nil
 }
 
-// statusRecorder remembers the status a handler wrote.
+// metricKey identifies one series of the HTTP metrics.
+type metricKey struct {
+	route, method string
+	status        int
+}
+
+// routeMetrics are the two series of one metricKey.
+type routeMetrics struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// observe counts a request and records its latency, looking up the series
+// of its labels once per process rather than once per request.
+func (h *handler) observe(route, method string, status int, d time.Duration) {
+	k := metricKey{route: route, method: method, status: status}
+	v, ok := h.observers.Load(k)
+	if !ok {
+		code := strconv.Itoa(status)
+		v, _ = h.observers.LoadOrStore(k, &routeMetrics{
+			requests: h.requests.WithLabelValues(route, method, code),
+			duration: h.duration.WithLabelValues(route, method, code),
+		})
+	}
+	m := v.(*routeMetrics)
+	m.requests.Inc()
+	m.duration.Observe(d.Seconds())
+}
+
+// statusRecorder remembers the status a handler wrote. Whether a route
+// matched is read from the request's Pattern, which the mux sets before it
+// calls any handler, at the first write (so the request is routed once).
 type statusRecorder struct {
 	http.ResponseWriter
+	r       *http.Request
 	status  int
+	decided bool
 	capture bool // swallow the mux's own plain-text 404/405 body
 }
 
+// decide sets capture once, at the first write: no route matched.
+func (s *statusRecorder) decide() {
+	if !s.decided {
+		s.decided = true
+		s.capture = s.r.Pattern == ""
+	}
+}
+
 func (s *statusRecorder) WriteHeader(code int) {
+	s.decide()
 	s.status = code
 	if s.capture {
 		return
@@ -216,6 +263,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.decide()
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
@@ -241,8 +289,7 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func (h *handler) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		_, pattern := mux.Handler(r)
-		rec := &statusRecorder{ResponseWriter: w, capture: pattern == ""}
+		rec := &statusRecorder{ResponseWriter: w, r: r}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -253,17 +300,16 @@ func (h *handler) middleware(mux *http.ServeMux) http.Handler {
 					writeProblem(rec, Problem{Status: http.StatusInternalServerError, Detail: "internal error; it has been logged"})
 				}
 			}
-			route := pattern
+			route := r.Pattern
 			if route == "" {
 				route = "unmatched"
 			} else if _, p, ok := strings.Cut(route, " "); ok {
 				route = p
 			}
-			status := strconv.Itoa(rec.status)
-			h.requests.WithLabelValues(route, r.Method, status).Inc()
-			h.duration.WithLabelValues(route, r.Method, status).Observe(time.Since(start).Seconds())
+			h.observe(route, r.Method, rec.status, time.Since(start))
 		}()
 		mux.ServeHTTP(rec, r)
+		rec.decide()
 		if rec.capture {
 			rec.capture = false
 			status := rec.status

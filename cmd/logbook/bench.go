@@ -45,7 +45,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	deepPage := fs.Int("deep-page", 10_000, "the deep timeline page to measure")
 	samples := fs.Int("samples", 300, "timeline requests per page measured")
 	dbName := fs.String("db", "logbook_bench", "database to create and use for the benchmark")
-	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline")
+	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline,retrieval")
+	retrievalOpts := retrievalFlags(fs)
 	transcripts := fs.Int("transcripts", 200, "one-hour transcripts per pipeline run")
 	rounds := fs.Int("rounds", 2, "single-row ingest alternates raw and HTTP in this many rounds of rows/rounds each")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -126,6 +127,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 	}
+	if want("retrieval") {
+		if err := benchRetrievalRun(ctx, stdout, u, retrievalOpts); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -199,6 +205,7 @@ func benchIngest(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 	fmt.Fprintln(w, "| path | activities/s | vs baseline |")
 	fmt.Fprintln(w, "|---|---:|---:|")
 
+	var cpuPerRow string
 	rawOrg, err := newBenchOrg(ctx, st, client, base, "bench raw single")
 	if err != nil {
 		return err
@@ -223,22 +230,30 @@ func benchIngest(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 	if _, err := parallelRun(ctx, n, n+warm, conc, viaHTTP); err != nil {
 		return fmt.Errorf("http single warm-up: %w", err)
 	}
+	backends := benchBackendPIDs(ctx, pool)
 	var rawTime, httpTime time.Duration
+	var rawCPU, httpCPU benchCPU
 	for r := 0; r < rounds; r++ {
 		from, to := r*n/rounds, (r+1)*n/rounds
+		c0 := readBenchCPU(backends)
 		d, err := parallelRun(ctx, from, to, conc, raw)
 		if err != nil {
 			return fmt.Errorf("raw single: %w", err)
 		}
+		c1 := readBenchCPU(backends)
 		rawTime += d
 		if d, err = parallelRun(ctx, from, to, conc, viaHTTP); err != nil {
 			return fmt.Errorf("http single: %w", err)
 		}
+		c2 := readBenchCPU(backends)
 		httpTime += d
+		rawCPU, httpCPU = rawCPU.add(c1.sub(c0)), httpCPU.add(c2.sub(c1))
 	}
 	rawSingle, httpSingle := float64(n)/rawTime.Seconds(), float64(n)/httpTime.Seconds()
 	fmt.Fprintf(w, "| raw pgx INSERT, one row per statement (baseline) | %.0f | 1.00 |\n", rawSingle)
 	fmt.Fprintf(w, "| HTTP POST /v1/activities, one per request | %.0f | %.2f |\n", httpSingle, httpSingle/rawSingle)
+	cpuPerRow = fmt.Sprintf("CPU per single-row activity (this process: the clients, and in the HTTP path also the server; "+
+		"PostgreSQL: the pool's backends%s): raw %s; HTTP %s.\n\n", backends.note(), rawCPU.perRow(n), httpCPU.perRow(n))
 
 	// COPY in chunks of 1000 on one connection: the baseline for batches,
 	// both sequential.
@@ -292,6 +307,7 @@ func benchIngest(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 	fmt.Fprintf(w, "| HTTP POST /v1/activities, %d per request | %.0f | %.2f |\n\n", batch, httpBatch, httpBatch/copyRate)
 	fmt.Fprintf(w, "Goals: HTTP single ≥ 0.50 of raw single (%s); HTTP batched ≥ 0.50 of COPY (%s).\n\n",
 		verdict(httpSingle/rawSingle >= 0.5), verdict(httpBatch/copyRate >= 0.5))
+	fmt.Fprint(w, cpuPerRow)
 	return nil
 }
 
