@@ -81,6 +81,7 @@ func TestWorkerKilledMidTask(t *testing.T) {
 	// The model hangs on the first request (the worker dies waiting), then
 	// answers like a good model.
 	srv := llmtest.NewServer(t)
+	srv.EmbedDim = 384 // the chunks table's dimension (EMBED_DIM's default)
 	srv.Reply(llmtest.Reply{Delay: 5 * time.Minute, Content: "{}"})
 	srv.Default = func(req llmtest.ChatRequest) string {
 		for _, m := range req.Messages {
