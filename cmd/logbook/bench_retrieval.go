@@ -42,6 +42,7 @@ type retrievalOpts struct {
 	order       string
 	keep        bool
 	propose     bool
+	hnsw        string
 	seed        uint64
 }
 
@@ -59,6 +60,7 @@ func retrievalFlags(fs *flag.FlagSet) *retrievalOpts {
 	fs.IntVar(&o.transcripts, "retrieval-transcripts", 10_000, "transcripts indexed one at a time for the worker memory curve (0: skip)")
 	fs.StringVar(&o.order, "retrieval-order", "interleaved", "row order of the load: interleaved (accounts' meetings mixed in time, as in production) or account (clustered by account)")
 	fs.BoolVar(&o.keep, "retrieval-keep", false, "keep the retrieval database for reruns (a rerun with the same data flags reuses it)")
+	fs.StringVar(&o.hnsw, "retrieval-hnsw", "", "HNSW build options, e.g. m=16,ef_construction=200 (default: pgvector's, m=16,ef_construction=64); a kept database's index is rebuilt when they differ")
 	fs.BoolVar(&o.propose, "retrieval-propose", false, "also measure the proposed per-account query (covering index, exact re-rank of the top 10)")
 	fs.Uint64Var(&o.seed, "retrieval-seed", 1, "seed of the generated text")
 	return o
@@ -111,7 +113,10 @@ func dropDatabase(ctx context.Context, adminURL, name string) error {
 type retrievalResult struct {
 	AccountRecall map[int]float64
 	OrgRecall     map[int]float64
-	RSS           []rssSample
+	// ProposedRecall is the proposed per-account query's recall on the
+	// large account (with -retrieval-propose).
+	ProposedRecall float64
+	RSS            []rssSample
 }
 
 // benchRetrieval measures issue #4 on the migrated database at mainURL
@@ -126,6 +131,9 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	res := retrievalResult{AccountRecall: map[int]float64{}, OrgRecall: map[int]float64{}}
 	if o.order != "interleaved" && o.order != "account" {
 		return res, fmt.Errorf("-retrieval-order %q: want interleaved or account", o.order)
+	}
+	if o.hnsw != "" && !hnswOptions.MatchString(o.hnsw) {
+		return res, fmt.Errorf("-retrieval-hnsw %q: want name=number pairs separated by commas", o.hnsw)
 	}
 	if o.big+o.small > o.chunks {
 		return res, fmt.Errorf("-retrieval-chunks %d is less than the two measured accounts (%d + %d)", o.chunks, o.big, o.small)
@@ -226,7 +234,8 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	}
 	fmt.Fprintln(w)
 	if o.propose {
-		if err := benchRetrievalProposal(ctx, w, pool, big.target, big.q, big.vecs, exactPath(big.q), storePath(big.q)); err != nil {
+		res.ProposedRecall, err = benchRetrievalProposal(ctx, w, pool, big.target, big.q, big.vecs, exactPath(big.q), storePath(big.q))
+		if err != nil {
 			return res, err
 		}
 	}
@@ -450,12 +459,12 @@ func proposedVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
 // beside the baseline and the real path on the large account, and drops
 // the index again (a kept database stays as migrated).
 func benchRetrievalProposal(ctx context.Context, w io.Writer, pool *pgxpool.Pool, target int, q crm.ChunkQuery, vecs [][]float32,
-	base, cur acctPath) error {
+	base, cur acctPath) (float64, error) {
 	progress("retrieval: building the proposed covering index ...")
 	start := time.Now()
 	c, err := pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	_, err = c.Exec(ctx, `SET maintenance_work_mem = '1GB'`)
 	if err == nil {
@@ -466,13 +475,13 @@ func benchRetrievalProposal(ctx context.Context, w io.Writer, pool *pgxpool.Pool
 	}
 	c.Release()
 	if err != nil {
-		return fmt.Errorf("proposed index: %w", err)
+		return 0, fmt.Errorf("proposed index: %w", err)
 	}
 	defer func() { _, _ = pool.Exec(context.WithoutCancel(ctx), `DROP INDEX IF EXISTS chunks_account_vec`) }()
 	built := time.Since(start)
 	var size string
 	if err := pool.QueryRow(ctx, `SELECT pg_size_pretty(pg_relation_size('chunks_account_vec'))`).Scan(&size); err != nil {
-		return err
+		return 0, err
 	}
 	fmt.Fprintf(w, "#### Proposed per-account query (covering index, built in %s, %s)\n\n", built.Round(time.Second), size)
 	fmt.Fprintf(w, "```sql\n%s;\n\n%s\n```\n\n", proposedIndex, leadingTabs.ReplaceAllString(func() string { s, _ := proposedVectorSQL(q, nil); return s }(), ""))
@@ -497,16 +506,16 @@ func benchRetrievalProposal(ctx context.Context, w io.Writer, pool *pgxpool.Pool
 	}}
 	rs, err := measureAccount(w, target, vecs, base, cur, proposed)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	sql, args := proposedVectorSQL(q, vecs[0])
 	ex, err := explainAnalyze(ctx, pool, sql, args...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	fmt.Fprintf(w, "\nProposed query on the %d-chunk account: p99 ≤ 20 ms with recall 1.0: %s. Its plan:\n\n```\n%s```\n\n",
 		target, verdict(rs[1].p[1] <= 20*time.Millisecond && rs[1].recall == 1), ex)
-	return nil
+	return rs[1].recall, nil
 }
 
 // ---- Generated text with topic structure ----
@@ -737,6 +746,19 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 			ids[i] = byName[a.name]
 		}
 		fmt.Fprintf(w, "Reusing the kept database (%s).\n\n", mark)
+		var cur []string
+		if err := pool.QueryRow(ctx, `SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = 'chunks_embedding_hnsw'`).Scan(&cur); err != nil {
+			return orgs, nil, err
+		}
+		if strings.Join(cur, ",") != o.hnsw {
+			fmt.Fprintf(w, "The kept HNSW index was built with (%s); rebuilt with (%s):\n\n", strings.Join(cur, ","), o.hnsw)
+			fmt.Fprintln(w, "| step | time |")
+			fmt.Fprintln(w, "|---|---:|")
+			if err := buildIndexes(ctx, w, pool, o, true); err != nil {
+				return orgs, nil, err
+			}
+			fmt.Fprintln(w)
+		}
 		return orgs, ids, retrievalSizes(ctx, w, pool)
 	}
 	if err != pgx.ErrNoRows {
@@ -786,16 +808,42 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 		return orgs, nil, err
 	}
 	fmt.Fprintf(w, "| generate, chunk (retrieval.ChunkTranscript), embed and COPY %d chunks | %s |\n", o.chunks, time.Since(start).Round(time.Second))
-	for _, s := range []struct{ name, sql string }{
-		{"CREATE INDEX chunks_tsv (GIN), maintenance_work_mem 1GB", `CREATE INDEX chunks_tsv ON chunks USING gin (org_id, account_id, tsv)`},
+	if err := buildIndexes(ctx, w, pool, o, false); err != nil {
+		return orgs, nil, err
+	}
+	fmt.Fprintln(w)
+	if _, err := pool.Exec(ctx, `UPDATE orgs SET name = $1 WHERE id = $2`, mark, orgs[0]); err != nil {
+		return orgs, nil, err
+	}
+	return orgs, ids, retrievalSizes(ctx, w, pool)
+}
+
+var hnswOptions = regexp.MustCompile(`^[a-z_]+=[0-9]+(,[a-z_]+=[0-9]+)*$`)
+
+// buildIndexes builds the indexes the load dropped (only the HNSW index
+// when hnswOnly), printing a row per step.
+func buildIndexes(ctx context.Context, w io.Writer, pool *pgxpool.Pool, o *retrievalOpts, hnswOnly bool) error {
+	hnsw, with := "pgvector's defaults, m=16,ef_construction=64", ""
+	if o.hnsw != "" {
+		hnsw, with = o.hnsw, " WITH ("+o.hnsw+")"
+	}
+	steps := []struct{ name, sql string }{
+		{"CREATE INDEX chunks_tsv (GIN), maintenance_work_mem 2GB", `CREATE INDEX chunks_tsv ON chunks USING gin (org_id, account_id, tsv)`},
 		{"VACUUM ANALYZE chunks", `VACUUM ANALYZE chunks`},
-		{"CREATE INDEX chunks_embedding_hnsw (m 16, ef_construction 64), maintenance_work_mem 2GB, 1 parallel worker + leader",
-			`CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding halfvec_cosine_ops)`},
-	} {
+		{"CREATE INDEX chunks_embedding_hnsw (" + hnsw + "), maintenance_work_mem 2GB, 1 parallel worker + leader",
+			`CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding halfvec_cosine_ops)` + with},
+	}
+	if hnswOnly {
+		steps = steps[2:]
+		if _, err := pool.Exec(ctx, `DROP INDEX IF EXISTS chunks_embedding_hnsw`); err != nil {
+			return err
+		}
+	}
+	for _, s := range steps {
 		t := time.Now()
 		c, err := pool.Acquire(ctx)
 		if err != nil {
-			return orgs, nil, err
+			return err
 		}
 		progress("retrieval: %s ...", s.name)
 		_, err = c.Exec(ctx, `SET maintenance_work_mem = '2GB'`)
@@ -807,15 +855,11 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 		}
 		c.Release()
 		if err != nil {
-			return orgs, nil, fmt.Errorf("%s: %w", s.name, err)
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		fmt.Fprintf(w, "| %s | %s |\n", s.name, time.Since(t).Round(time.Second))
 	}
-	fmt.Fprintln(w)
-	if _, err := pool.Exec(ctx, `UPDATE orgs SET name = $1 WHERE id = $2`, mark, orgs[0]); err != nil {
-		return orgs, nil, err
-	}
-	return orgs, ids, retrievalSizes(ctx, w, pool)
+	return nil
 }
 
 func retrievalSizes(ctx context.Context, w io.Writer, pool *pgxpool.Pool) error {

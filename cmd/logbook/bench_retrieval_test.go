@@ -21,6 +21,7 @@ func TestBenchRetrieval(t *testing.T) {
 	require.NoError(t, err, out.String())
 	t.Log(out.String())
 	require.Equal(t, map[int]float64{1000: 1, 100: 1}, res.AccountRecall)
+	require.Equal(t, 1.0, res.ProposedRecall)
 	require.Len(t, res.OrgRecall, 2)
 	for ef, r := range res.OrgRecall {
 		require.Greater(t, r, 0.5, "ef_search %d", ef)
