@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -62,7 +61,8 @@ func ChunkTranscript(segs []crm.Segment) []crm.Chunk {
 	}, true)
 }
 
-// NotesLine is one cited line of a meeting's notes, as chunked.
+// notesUnits are the lines of a meeting's notes, each cited to the first
+// segment of its evidence.
 func notesUnits(n crm.Notes) []unit {
 	var units []unit
 	add := func(label, text string, ev []crm.Evidence) {
@@ -287,6 +287,3 @@ func Sentences(text string) []string {
 	}
 	return out
 }
-
-// chunkName is how logs and errors name a chunk.
-func chunkName(c crm.Chunk) string { return fmt.Sprintf("%s chunk %d", c.Kind, c.Position) }

@@ -2,7 +2,6 @@ package retrieval
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -100,7 +99,7 @@ func (s *Service) EmbedModel() string { return s.cfg.EmbedModel }
 func (s *Service) embed(ctx context.Context, cs []crm.Chunk, known map[string][]float32) (int, error) {
 	var todo []int
 	for i := range cs {
-		cs[i].ContentHash = hashText(cs[i].Text)
+		cs[i].ContentHash = crm.ChunkHash(cs[i].Text)
 		cs[i].Model = s.cfg.EmbedModel
 		if v, ok := known[string(cs[i].ContentHash)]; ok {
 			cs[i].Embedding = v
@@ -140,11 +139,7 @@ func (s *Service) EmbedTexts(ctx context.Context, cs []crm.Chunk) error {
 // transaction (store.NotesSave).
 func (s *Service) MeetingChunks(ctx context.Context, orgID, activityID string, segs []crm.Segment, notes crm.Notes) ([]crm.Chunk, error) {
 	cs := ChunkTranscript(segs)
-	ns := ChunkNotes(notes)
-	for i := range ns {
-		ns[i].Position = i
-	}
-	cs = append(cs, ns...)
+	cs = append(cs, ChunkNotes(notes)...)
 	known, err := s.cfg.Store.ChunkEmbeddings(ctx, orgID, activityID, s.cfg.EmbedModel)
 	if err != nil {
 		return nil, err
@@ -186,12 +181,6 @@ func (s *Service) IndexActivity(ctx context.Context, orgID, activityID string) (
 		return embedded, fmt.Errorf("%w: %w", ErrChanged, err)
 	}
 	return embedded, err
-}
-
-// hashText is a chunk's content hash (SHA-256 of its text).
-func hashText(text string) []byte {
-	h := sha256.Sum256([]byte(text))
-	return h[:]
 }
 
 // EmbedText is what is embedded of a chunk's text: each line's label (the

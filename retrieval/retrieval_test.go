@@ -2,9 +2,8 @@ package retrieval
 
 import (
 	"context"
-	"strings"
+	"slices"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -145,7 +144,7 @@ func TestAskFiltersAndOrgWide(t *testing.T) {
 func uniq(ss []string) []string {
 	var out []string
 	for _, s := range ss {
-		if !strings.Contains(strings.Join(out, ","), s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -229,5 +228,4 @@ func TestMeetingChunksReuseEmbeddings(t *testing.T) {
 	cs, err = svc.MeetingChunks(ctx, f.orgID, id, segs, crm.Notes{Summary: "A short sync about Memphis."})
 	require.NoError(t, err)
 	require.Equal(t, 1, emb.texts, "only the changed notes chunk is embedded")
-	_ = time.Second
 }

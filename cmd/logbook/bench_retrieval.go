@@ -980,7 +980,7 @@ func transcriptRows(orgID, accountID string, at time.Time, cs []crm.Chunk, model
 			return nil, nil, err
 		}
 		rows[i] = []any{orgID, store.NewID(), accountID, actID, "meeting", at, string(crm.ChunkTranscript), c.Position,
-			c.Text, c.Speaker, c.StartMS, c.EndMS, c.SegFirst, c.SegLast, lines, store.ChunkHash(c.Text), model,
+			c.Text, c.Speaker, c.StartMS, c.EndMS, c.SegFirst, c.SegLast, lines, crm.ChunkHash(c.Text), model,
 			pgvector.NewHalfVector(c.Embedding)}
 	}
 	return act, rows, nil

@@ -50,14 +50,18 @@ type evalActivity struct {
 }
 
 type evalQuestion struct {
-	ID       string `json:"id"`
-	Account  string `json:"account"`
-	Question string `json:"question"`
-	Answers  []struct {
-		Activity string `json:"activity"`
-		Segments []int  `json:"segments"`
-	} `json:"answers"`
-	Unanswerable bool `json:"unanswerable"`
+	ID           string       `json:"id"`
+	Account      string       `json:"account"`
+	Question     string       `json:"question"`
+	Answers      []evalAnswer `json:"answers"`
+	Unanswerable bool         `json:"unanswerable"`
+}
+
+// evalAnswer is where a question is answered: an activity and the
+// segments that hold the answer (none: the whole activity).
+type evalAnswer struct {
+	Activity string `json:"activity"`
+	Segments []int  `json:"segments"`
 }
 
 // evalScores are one retrieval method's figures over the answerable
@@ -199,12 +203,7 @@ func runEval(ctx context.Context, st *store.Store, ds evalDataset, progress io.W
 		}
 		res.Grounded++
 		for _, c := range a.Citations {
-			if slices.ContainsFunc(q.Answers, func(ans struct {
-				Activity string `json:"activity"`
-				Segments []int  `json:"segments"`
-			}) bool {
-				return ans.Activity == activities[c.ActivityID]
-			}) {
+			if slices.ContainsFunc(q.Answers, func(ans evalAnswer) bool { return ans.Activity == activities[c.ActivityID] }) {
 				res.GroundedRight++
 				break
 			}

@@ -33,7 +33,7 @@ func TestReindex(t *testing.T) {
 	rows := make([][]any, 30)
 	for i := range rows {
 		text := "chunk number " + strings.Repeat("x", i+1)
-		rows[i] = []any{org.ID, store.NewID(), acct.ID, act.ID, "note", act.OccurredAt, "activity", i, text, store.ChunkHash(text)}
+		rows[i] = []any{org.ID, store.NewID(), acct.ID, act.ID, "note", act.OccurredAt, "activity", i, text, crm.ChunkHash(text)}
 	}
 	_, err = pool.CopyFrom(ctx, pgx.Identifier{"chunks"}, []string{"org_id", "id", "account_id", "activity_id", "activity_type",
 		"occurred_at", "kind", "position", "text", "content_hash"}, pgx.CopyFromRows(rows))

@@ -1,6 +1,9 @@
 package crm
 
-import "time"
+import (
+	"crypto/sha256"
+	"time"
+)
 
 // ChunkKind says where a chunk's text comes from.
 type ChunkKind string
@@ -46,6 +49,13 @@ type Chunk struct {
 	// Model made Embedding; both are empty until the chunk is embedded.
 	Model     string
 	Embedding []float32
+}
+
+// ChunkHash is a chunk's content hash (SHA-256 of its text): an embedding
+// is reused while the hash and the model are unchanged.
+func ChunkHash(text string) []byte {
+	h := sha256.Sum256([]byte(text))
+	return h[:]
 }
 
 // LineAt returns the line that holds byte offset off of the chunk's text

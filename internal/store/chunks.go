@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -14,12 +13,6 @@ import (
 
 	"logbook/internal/crm"
 )
-
-// ChunkHash is the content hash a chunk's embedding is reused by.
-func ChunkHash(text string) []byte {
-	h := sha256.Sum256([]byte(text))
-	return h[:]
-}
 
 // ChunkEmbeddings returns the embeddings model already made for an
 // activity's chunks, by content hash, so re-indexing embeds only text that
@@ -67,7 +60,7 @@ func (s *Store) chunksReplace(ctx context.Context, orgID, activityID string, kin
 		}
 		hash := c.ContentHash
 		if hash == nil {
-			hash = ChunkHash(c.Text)
+			hash = crm.ChunkHash(c.Text)
 		}
 		b.Queue(`INSERT INTO chunks (org_id, id, account_id, activity_id, activity_type, occurred_at, kind, position,
 				text, speaker, start_ms, end_ms, seg_first, seg_last, lines, content_hash, model, embedding)
@@ -325,7 +318,7 @@ func (s *Store) ChunkEmbeddingsSet(ctx context.Context, model string, cs []crm.C
 	b := &pgx.Batch{}
 	for _, c := range cs {
 		b.Queue(`UPDATE chunks SET model = $3, embedding = $4 WHERE org_id = $1 AND id = $2 AND content_hash = $5`,
-			c.OrgID, c.ID, model, pgvector.NewHalfVector(c.Embedding), ChunkHash(c.Text))
+			c.OrgID, c.ID, model, pgvector.NewHalfVector(c.Embedding), crm.ChunkHash(c.Text))
 	}
 	return interpretError("set chunk embeddings", s.db.SendBatch(ctx, b).Close())
 }

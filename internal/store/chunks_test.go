@@ -28,7 +28,7 @@ func plantChunks(t *testing.T, tx pgx.Tx, orgID, accountID, activityID string, n
 			v[j] = float32(rng.NormFloat64())
 		}
 		rows[i] = []any{orgID, store.NewID(), accountID, activityID, "meeting", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC), "transcript", i,
-			fmt.Sprintf("chunk %d about renewal pricing", i), store.ChunkHash(fmt.Sprint(i)), "m", pgvector.NewHalfVector(v)}
+			fmt.Sprintf("chunk %d about renewal pricing", i), crm.ChunkHash(fmt.Sprint(i)), "m", pgvector.NewHalfVector(v)}
 	}
 	_, err := tx.CopyFrom(context.Background(), pgx.Identifier{"chunks"}, []string{"org_id", "id", "account_id", "activity_id",
 		"activity_type", "occurred_at", "kind", "position", "text", "content_hash", "model", "embedding"}, pgx.CopyFromRows(rows))
