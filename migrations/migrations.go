@@ -77,3 +77,17 @@ func Pending(ctx context.Context, db *sql.DB) (int, error) {
 	}
 	return n, nil
 }
+
+// DownTo rolls migrations back until version is the newest applied (0:
+// all of them) and returns how many ran.
+func DownTo(ctx context.Context, db *sql.DB, version int64, opts Options) (int, error) {
+	p, err := provider(db, opts)
+	if err != nil {
+		return 0, err
+	}
+	res, err := p.DownTo(ctx, version)
+	if err != nil {
+		return len(res), fmt.Errorf("migrations: down to %d: %w", version, err)
+	}
+	return len(res), nil
+}

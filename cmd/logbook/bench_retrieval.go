@@ -41,7 +41,6 @@ type retrievalOpts struct {
 	transcripts int
 	order       string
 	keep        bool
-	propose     bool
 	hnsw        string
 	seed        uint64
 }
@@ -60,8 +59,7 @@ func retrievalFlags(fs *flag.FlagSet) *retrievalOpts {
 	fs.IntVar(&o.transcripts, "retrieval-transcripts", 10_000, "transcripts indexed one at a time for the worker memory curve (0: skip)")
 	fs.StringVar(&o.order, "retrieval-order", "interleaved", "row order of the load: interleaved (accounts' meetings mixed in time, as in production) or account (clustered by account)")
 	fs.BoolVar(&o.keep, "retrieval-keep", false, "keep the retrieval database for reruns (a rerun with the same data flags reuses it)")
-	fs.StringVar(&o.hnsw, "retrieval-hnsw", "", "HNSW build options, e.g. m=16,ef_construction=200 (default: pgvector's, m=16,ef_construction=64); a kept database's index is rebuilt when they differ")
-	fs.BoolVar(&o.propose, "retrieval-propose", false, "also measure the proposed per-account query (covering index, exact re-rank of the top 10)")
+	fs.StringVar(&o.hnsw, "retrieval-hnsw", "", "HNSW build options, e.g. m=16,ef_construction=64 (default: the migrations', store.HNSWOptions); a kept database's index is rebuilt when they differ")
 	fs.Uint64Var(&o.seed, "retrieval-seed", 1, "seed of the generated text")
 	return o
 }
@@ -113,10 +111,7 @@ func dropDatabase(ctx context.Context, adminURL, name string) error {
 type retrievalResult struct {
 	AccountRecall map[int]float64
 	OrgRecall     map[int]float64
-	// ProposedRecall is the proposed per-account query's recall on the
-	// large account (with -retrieval-propose).
-	ProposedRecall float64
-	RSS            []rssSample
+	RSS           []rssSample
 }
 
 // benchRetrieval measures issue #4 on the migrated database at mainURL
@@ -173,8 +168,8 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	fmt.Fprintf(w, "%d queries per account, drawn from the account's topics; each query runs every path back to back.\n", o.queries)
 	fmt.Fprintln(w, "Baseline: `SELECT id FROM chunks WHERE org_id = $1 AND account_id = $2 AND model = $3 ORDER BY embedding <=> $4, id LIMIT 10`")
 	fmt.Fprintln(w, "with `enable_indexscan = off, enable_indexonlyscan = off` (a bitmap scan of an (org_id, account_id) index, then a top-10 sort:")
-	fmt.Fprintln(w, "exact, returns ids only). Real path: `(*store.Store).ChunkSearchVector` with the account set (ChunkVectorSQL: OFFSET 0 fence,")
-	fmt.Fprintln(w, "all chunk columns).")
+	fmt.Fprintln(w, "exact, returns ids only). Real path: `(*store.Store).ChunkSearchVector` with the account set (ChunkVectorSQL: index-only")
+	fmt.Fprintln(w, "scan of chunks_account_vec behind an OFFSET 0 fence, then the top 10 fetched with all chunk columns).")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| account | path | p50 | p99 | p99 vs baseline | recall@10 vs exact |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
@@ -233,12 +228,6 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 		fmt.Fprintln(w, e)
 	}
 	fmt.Fprintln(w)
-	if o.propose {
-		res.ProposedRecall, err = benchRetrievalProposal(ctx, w, pool, big.target, big.q, big.vecs, exactPath(big.q), storePath(big.q))
-		if err != nil {
-			return res, err
-		}
-	}
 
 	// Org-wide search.
 	orgID := orgs[0]
@@ -430,92 +419,6 @@ func pcts(ds []time.Duration) [2]time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return [2]time.Duration{s[len(s)*50/100], s[min(len(s)-1, len(s)*99/100)]}
-}
-
-// proposedIndex and proposedVectorSQL are the per-account search this
-// benchmark proposes for internal/store (issue #4): a btree that carries
-// the embedding (INCLUDE), so the exact scan of an account reads its
-// vectors packed together from the index (an index-only scan) instead of
-// one heap page per chunk, wherever the chunks lie in the table; only the
-// top 10 rows are then fetched from the heap. Still exact (recall 1.0).
-// A halfvec over about 1,300 dimensions does not fit a btree tuple.
-const proposedIndex = `CREATE INDEX chunks_account_vec ON chunks (org_id, account_id, occurred_at)
-	INCLUDE (activity_type, model, id, embedding)`
-
-const proposedColumns = `c.id, c.org_id, c.account_id, c.activity_id, c.activity_type, c.occurred_at, c.kind, c.position,
-	c.text, c.speaker, c.start_ms, c.end_ms, c.seg_first, c.seg_last, c.lines`
-
-func proposedVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
-	return `WITH top AS MATERIALIZED (
-			SELECT s.id, s.embedding <=> $1 AS dist FROM (
-				SELECT c.id, c.embedding FROM chunks c
-				WHERE c.org_id = $4 AND c.account_id = $5 AND c.model = $2 AND c.embedding IS NOT NULL OFFSET 0
-			) s ORDER BY dist, s.id LIMIT $3
-		) SELECT ` + proposedColumns + `, 1 - top.dist FROM top JOIN chunks c ON c.org_id = $4 AND c.id = top.id
-		ORDER BY top.dist, c.id`, []any{pgvector.NewHalfVector(vec), q.Model, q.Limit, q.OrgID, q.AccountID}
-}
-
-// benchRetrievalProposal builds proposedIndex, measures proposedVectorSQL
-// beside the baseline and the real path on the large account, and drops
-// the index again (a kept database stays as migrated).
-func benchRetrievalProposal(ctx context.Context, w io.Writer, pool *pgxpool.Pool, target int, q crm.ChunkQuery, vecs [][]float32,
-	base, cur acctPath) (float64, error) {
-	progress("retrieval: building the proposed covering index ...")
-	start := time.Now()
-	c, err := pool.Acquire(ctx)
-	if err != nil {
-		return 0, err
-	}
-	_, err = c.Exec(ctx, `SET maintenance_work_mem = '1GB'`)
-	if err == nil {
-		_, err = c.Exec(ctx, `DROP INDEX IF EXISTS chunks_account_vec`)
-	}
-	if err == nil {
-		_, err = c.Exec(ctx, proposedIndex)
-	}
-	c.Release()
-	if err != nil {
-		return 0, fmt.Errorf("proposed index: %w", err)
-	}
-	defer func() { _, _ = pool.Exec(context.WithoutCancel(ctx), `DROP INDEX IF EXISTS chunks_account_vec`) }()
-	built := time.Since(start)
-	var size string
-	if err := pool.QueryRow(ctx, `SELECT pg_size_pretty(pg_relation_size('chunks_account_vec'))`).Scan(&size); err != nil {
-		return 0, err
-	}
-	fmt.Fprintf(w, "#### Proposed per-account query (covering index, built in %s, %s)\n\n", built.Round(time.Second), size)
-	fmt.Fprintf(w, "```sql\n%s;\n\n%s\n```\n\n", proposedIndex, leadingTabs.ReplaceAllString(func() string { s, _ := proposedVectorSQL(q, nil); return s }(), ""))
-	fmt.Fprintln(w, "| account | path | p50 | p99 | p99 vs baseline | recall@10 vs exact |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
-	proposed := acctPath{"proposed: index-only exact scan + fetch top 10", func(v []float32) ([]string, error) {
-		sql, args := proposedVectorSQL(q, v)
-		rows, err := pool.Query(ctx, sql, args...)
-		if err != nil {
-			return nil, err
-		}
-		var ids []string
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				return nil, err
-			}
-			u := vals[0].([16]byte)
-			ids = append(ids, fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]))
-		}
-		return ids, rows.Err()
-	}}
-	rs, err := measureAccount(w, target, vecs, base, cur, proposed)
-	if err != nil {
-		return 0, err
-	}
-	sql, args := proposedVectorSQL(q, vecs[0])
-	ex, err := explainAnalyze(ctx, pool, sql, args...)
-	if err != nil {
-		return 0, err
-	}
-	fmt.Fprintf(w, "\nProposed query on the %d-chunk account: p99 ≤ 20 ms with recall 1.0: %s. Its plan:\n\n```\n%s```\n\n",
-		target, verdict(rs[1].p[1] <= 20*time.Millisecond && rs[1].recall == 1), ex)
-	return rs[1].recall, nil
 }
 
 // ---- Generated text with topic structure ----
@@ -747,14 +650,18 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 		}
 		fmt.Fprintf(w, "Reusing the kept database (%s).\n\n", mark)
 		var cur []string
-		if err := pool.QueryRow(ctx, `SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = 'chunks_embedding_hnsw'`).Scan(&cur); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = 'chunks_embedding_hnsw'::regclass`).Scan(&cur); err != nil {
 			return orgs, nil, err
 		}
-		if strings.Join(cur, ",") != o.hnsw {
-			fmt.Fprintf(w, "The kept HNSW index was built with (%s); rebuilt with (%s):\n\n", strings.Join(cur, ","), o.hnsw)
+		if want := o.hnswOptions(); strings.Join(cur, ",") != want {
+			fmt.Fprintf(w, "The kept HNSW index was built with (%s); rebuilt with (%s):\n\n", strings.Join(cur, ","), want)
 			fmt.Fprintln(w, "| step | time |")
 			fmt.Fprintln(w, "|---|---:|")
-			if err := buildIndexes(ctx, w, pool, o, true); err != nil {
+			defs, err := dropChunkIndexes(ctx, pool, "chunks_embedding_hnsw")
+			if err != nil {
+				return orgs, nil, err
+			}
+			if err := buildIndexes(ctx, w, pool, o, defs); err != nil {
 				return orgs, nil, err
 			}
 			fmt.Fprintln(w)
@@ -795,8 +702,10 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 		return orgs, nil, err
 	}
 	// Bulk load: secondary indexes that are cheaper built once than
-	// maintained row by row are dropped and built after.
-	if _, err := pool.Exec(ctx, `DROP INDEX IF EXISTS chunks_tsv, chunks_embedding_hnsw`); err != nil {
+	// maintained row by row are dropped and built after, from the
+	// definitions the migrations gave them.
+	defs, err := dropChunkIndexes(ctx, pool, "chunks_tsv", "chunks_account_vec", "chunks_embedding_hnsw")
+	if err != nil {
 		return orgs, nil, err
 	}
 	fmt.Fprintf(w, "Load: %d accounts in 2 orgs (%d-chunk and %d-chunk accounts measured), one activity per transcript.\n", len(plan.accounts), o.big, o.small)
@@ -808,7 +717,7 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 		return orgs, nil, err
 	}
 	fmt.Fprintf(w, "| generate, chunk (retrieval.ChunkTranscript), embed and COPY %d chunks | %s |\n", o.chunks, time.Since(start).Round(time.Second))
-	if err := buildIndexes(ctx, w, pool, o, false); err != nil {
+	if err := buildIndexes(ctx, w, pool, o, defs); err != nil {
 		return orgs, nil, err
 	}
 	fmt.Fprintln(w)
@@ -820,24 +729,54 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 
 var hnswOptions = regexp.MustCompile(`^[a-z_]+=[0-9]+(,[a-z_]+=[0-9]+)*$`)
 
-// buildIndexes builds the indexes the load dropped (only the HNSW index
-// when hnswOnly), printing a row per step.
-func buildIndexes(ctx context.Context, w io.Writer, pool *pgxpool.Pool, o *retrievalOpts, hnswOnly bool) error {
-	hnsw, with := "pgvector's defaults, m=16,ef_construction=64", ""
+// hnswOptions are the HNSW build options measured: -retrieval-hnsw, or
+// the migrations' (store.HNSWOptions).
+func (o *retrievalOpts) hnswOptions() string {
 	if o.hnsw != "" {
-		hnsw, with = o.hnsw, " WITH ("+o.hnsw+")"
+		return o.hnsw
 	}
-	steps := []struct{ name, sql string }{
-		{"CREATE INDEX chunks_tsv (GIN), maintenance_work_mem 2GB", `CREATE INDEX chunks_tsv ON chunks USING gin (org_id, account_id, tsv)`},
-		{"VACUUM ANALYZE chunks", `VACUUM ANALYZE chunks`},
-		{"CREATE INDEX chunks_embedding_hnsw (" + hnsw + "), maintenance_work_mem 2GB, 1 parallel worker + leader",
-			`CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding halfvec_cosine_ops)` + with},
-	}
-	if hnswOnly {
-		steps = steps[2:]
-		if _, err := pool.Exec(ctx, `DROP INDEX IF EXISTS chunks_embedding_hnsw`); err != nil {
-			return err
+	return store.HNSWOptions
+}
+
+// indexDef is an index to build again after a load.
+type indexDef struct{ name, sql string }
+
+// dropChunkIndexes drops the named indexes of chunks and returns their
+// definitions, in the order given.
+func dropChunkIndexes(ctx context.Context, pool *pgxpool.Pool, names ...string) ([]indexDef, error) {
+	var defs []indexDef
+	for _, n := range names {
+		var def string
+		if err := pool.QueryRow(ctx, `SELECT pg_get_indexdef($1::regclass)`, n).Scan(&def); err != nil {
+			return nil, fmt.Errorf("definition of index %s: %w", n, err)
 		}
+		if _, err := pool.Exec(ctx, `DROP INDEX `+pgx.Identifier{n}.Sanitize()); err != nil {
+			return nil, err
+		}
+		defs = append(defs, indexDef{n, def})
+	}
+	return defs, nil
+}
+
+// hnswWith matches the build options of an HNSW index definition.
+var hnswWith = regexp.MustCompile(` WITH \([^)]*\)$`)
+
+// buildIndexes builds the dropped indexes defs again, the HNSW index with
+// o's options, printing a row per step; VACUUM ANALYZE runs before the
+// HNSW build, as after a load the statistics are needed and the visibility
+// map lets the covering index's scans stay index-only.
+func buildIndexes(ctx context.Context, w io.Writer, pool *pgxpool.Pool, o *retrievalOpts, defs []indexDef) error {
+	var steps []indexDef
+	for _, d := range defs {
+		if d.name == "chunks_embedding_hnsw" {
+			d.sql = hnswWith.ReplaceAllString(d.sql, "") + " WITH (" + o.hnswOptions() + ")"
+			if len(defs) > 1 {
+				steps = append(steps, indexDef{"VACUUM ANALYZE chunks", `VACUUM ANALYZE chunks`})
+			}
+			d.name += " (" + o.hnswOptions() + "), 1 parallel worker + leader"
+		}
+		d.name = "CREATE INDEX " + d.name + ", maintenance_work_mem 2GB"
+		steps = append(steps, d)
 	}
 	for _, s := range steps {
 		t := time.Now()
@@ -867,11 +806,11 @@ func retrievalSizes(ctx context.Context, w io.Writer, pool *pgxpool.Pool) error 
 	err := pool.QueryRow(ctx, `SELECT pg_size_pretty(pg_relation_size('chunks')),
 		pg_size_pretty(pg_total_relation_size('chunks') - pg_relation_size('chunks') - pg_indexes_size('chunks')),
 		pg_size_pretty(pg_relation_size('chunks_embedding_hnsw')), pg_size_pretty(pg_relation_size('chunks_tsv')),
-		pg_size_pretty(pg_relation_size('chunks_account'))`).Scan(&table, &toast, &hnsw, &gin, &btree)
+		pg_size_pretty(pg_relation_size('chunks_account_vec'))`).Scan(&table, &toast, &hnsw, &gin, &btree)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Sizes: chunks heap %s (+ TOAST %s), HNSW index %s, GIN %s, chunks_account btree %s.\n\n", table, toast, hnsw, gin, btree)
+	fmt.Fprintf(w, "Sizes: chunks heap %s (+ TOAST %s), HNSW index %s, GIN %s, chunks_account_vec btree (with the vectors) %s.\n\n", table, toast, hnsw, gin, btree)
 	return nil
 }
 

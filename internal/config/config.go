@@ -59,6 +59,9 @@ type Config struct {
 	// (ANSWER_MIN_SIMILARITY, 0–1; 0 keeps retrieval's default, which suits
 	// the local embedder).
 	MinSimilarity float64
+	// EfSearch is hnsw.ef_search for org-wide questions (HNSW_EF_SEARCH,
+	// 10–1000; 0 keeps retrieval's default).
+	EfSearch int
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -144,6 +147,7 @@ func Load(getenv func(string) string) (Config, error) {
 	intVar("EMBED_DIM", &c.EmbedDim, 16, 4096)
 	intVar("WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
 	intVar("LLM_CONTEXT_TOKENS", &c.ContextTokens, 1000, 2_000_000)
+	intVar("HNSW_EF_SEARCH", &c.EfSearch, 10, 1000)
 	if s := getenv("ANSWER_MIN_SIMILARITY"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 0 || f > 1 {

@@ -30,7 +30,7 @@ func TestLoad(t *testing.T) {
 			"DATABASE_URL": "postgres://u@db/x", "REDIS_URL": "redis://r:6379/2", "HTTP_ADDR": ":9000",
 			"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:1234/v1",
 			"CHAT_MODEL": "m", "EMBED_MODEL": "e", "EMBED_DIM": "256", "WORKER_CONCURRENCY": "3",
-			"RUN_MIGRATIONS": "1", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "5s",
+			"RUN_MIGRATIONS": "1", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "5s", "HNSW_EF_SEARCH": "400",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, "openai", c.LLMProvider)
@@ -38,16 +38,17 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, 3, c.WorkerConcurrency)
 		require.True(t, c.RunMigrations)
 		require.Equal(t, 5*time.Second, c.ShutdownTimeout)
+		require.Equal(t, 400, c.EfSearch)
 	})
 
 	t.Run("NamesEveryBadVariable", func(t *testing.T) {
 		t.Parallel()
 		_, err := Load(env(map[string]string{
 			"DATABASE_URL": "mysql://x", "LLM_PROVIDER": "magic", "EMBED_DIM": "-1",
-			"RUN_MIGRATIONS": "maybe", "WORKER_CONCURRENCY": "lots",
+			"RUN_MIGRATIONS": "maybe", "WORKER_CONCURRENCY": "lots", "HNSW_EF_SEARCH": "5000",
 		}))
 		require.Error(t, err)
-		for _, name := range []string{"DATABASE_URL", "LLM_PROVIDER", "EMBED_DIM", "RUN_MIGRATIONS", "WORKER_CONCURRENCY"} {
+		for _, name := range []string{"DATABASE_URL", "LLM_PROVIDER", "EMBED_DIM", "RUN_MIGRATIONS", "WORKER_CONCURRENCY", "HNSW_EF_SEARCH"} {
 			require.Contains(t, err.Error(), name)
 		}
 	})

@@ -163,16 +163,50 @@ func chunkFilter(q crm.ChunkQuery, args []any) (string, []any) {
 }
 
 // ChunkVectorSQL is the per-account nearest-neighbour query: an exact scan
-// of the account's chunks. The OFFSET 0 subquery is a fence: the planner
-// cannot push ORDER BY … LIMIT into it, so it can never switch to the HNSW
-// index with a post-filter, which returns short (ARCHITECTURE.md). An
-// EXPLAIN test pins the plan. Exported for that test and the benchmark.
+// of the account's chunks, in two steps. The first scores every candidate
+// from chunks_account_vec, the btree that carries the vector, without
+// touching the heap (an index-only scan over the account's vectors packed
+// together; a chunk's heap row is ~2 KB for a 0.8 KB vector); the second
+// fetches the ten winners by primary key. The OFFSET 0 subquery is a
+// fence: the planner cannot push ORDER BY … LIMIT into it, so it can never
+// switch to the HNSW index with a post-filter, which returns short
+// (ARCHITECTURE.md). An EXPLAIN test pins the plan. Exported for that test
+// and the benchmark.
 func ChunkVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
 	args := []any{pgvector.NewHalfVector(vec), q.Model, q.Limit}
+	org := "$" + strconv.Itoa(len(args)+1) // chunkFilter's first parameter
 	where, args := chunkFilter(q, args)
-	return `SELECT ` + chunkColumns + `, 1 - (c.embedding <=> $1) FROM (
-			SELECT * FROM chunks c WHERE ` + where + ` AND c.model = $2 AND c.embedding IS NOT NULL OFFSET 0
-		) c ORDER BY c.embedding <=> $1, c.id LIMIT $3`, args
+	return `WITH top AS MATERIALIZED (
+			SELECT s.id, s.embedding <=> $1 AS dist FROM (
+				SELECT c.id, c.embedding FROM chunks c
+				WHERE ` + where + ` AND c.model = $2 AND c.embedding IS NOT NULL OFFSET 0
+			) s ORDER BY dist, s.id LIMIT $3
+		) SELECT ` + chunkColumns + `, 1 - top.dist FROM top JOIN chunks c ON c.org_id = ` + org + ` AND c.id = top.id
+		ORDER BY top.dist, c.id`, args
+}
+
+// MaxCoveredDim is the largest embedding dimension chunks_account_vec
+// carries: a btree tuple holds at most ~2.7 KB, and a halfvec takes two
+// bytes a dimension. Above it the index leaves the vector out and the
+// per-account scan reads vectors from the heap (slower, still exact).
+const MaxCoveredDim = 1024
+
+// HNSWOptions are the build options of chunks_embedding_hnsw (migration
+// 00006): ef_construction 200 rather than pgvector's 64 lifts org-wide
+// recall@10 at 1,000,000 chunks from 0.93 to 0.99 (BENCHMARKS.md).
+const HNSWOptions = "m=16,ef_construction=200"
+
+// chunkIndexesSQL creates the vector-bearing indexes of chunks for an
+// embedding of dim dimensions.
+func chunkIndexesSQL(dim int) []string {
+	include := "activity_type, model, id, embedding"
+	if dim > MaxCoveredDim {
+		include = "activity_type, model, id"
+	}
+	return []string{
+		`CREATE INDEX chunks_account_vec ON chunks (org_id, account_id, occurred_at) INCLUDE (` + include + `)`,
+		`CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding halfvec_cosine_ops) WITH (` + HNSWOptions + `)`,
+	}
 }
 
 // ChunkVectorOrgSQL is the org-wide nearest-neighbour query: the HNSW
@@ -262,18 +296,18 @@ func (s *Store) EmbeddingDim(ctx context.Context) (int, error) {
 
 // SetEmbeddingDim changes chunks.embedding to dim dimensions. Every stored
 // embedding is dropped (vectors of another dimension cannot be kept), so
-// a reindex must follow; the HNSW index is rebuilt empty.
+// a reindex must follow; the HNSW index is rebuilt empty, and
+// chunks_account_vec with or without the vector (MaxCoveredDim).
 func (s *Store) SetEmbeddingDim(ctx context.Context, dim int) error {
 	if dim < 1 || dim > 4000 {
 		return fmt.Errorf("store: embedding dimension %d: must be 1 to 4000 (halfvec with HNSW)", dim)
 	}
 	return s.WithTx(ctx, func(tx *Store) error {
-		for _, q := range []string{
-			`DROP INDEX IF EXISTS chunks_embedding_hnsw`,
+		for _, q := range append([]string{
+			`DROP INDEX IF EXISTS chunks_embedding_hnsw, chunks_account_vec`,
 			`ALTER TABLE chunks ALTER COLUMN embedding TYPE halfvec(` + strconv.Itoa(dim) + `) USING NULL`,
 			`UPDATE chunks SET model = NULL`,
-			`CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding halfvec_cosine_ops)`,
-		} {
+		}, chunkIndexesSQL(dim)...) {
 			if _, err := tx.db.Exec(ctx, q); err != nil {
 				return interpretError("set embedding dimension", err)
 			}

@@ -21,9 +21,14 @@ import (
 // account, straight into the table.
 func plantChunks(t *testing.T, tx pgx.Tx, orgID, accountID, activityID string, n int, rng *rand.Rand) {
 	t.Helper()
+	plantChunksDim(t, tx, orgID, accountID, activityID, n, 384, rng)
+}
+
+func plantChunksDim(t *testing.T, tx pgx.Tx, orgID, accountID, activityID string, n, dim int, rng *rand.Rand) {
+	t.Helper()
 	rows := make([][]any, n)
 	for i := range rows {
-		v := make([]float32, 384)
+		v := make([]float32, dim)
 		for j := range v {
 			v[j] = float32(rng.NormFloat64())
 		}
@@ -121,4 +126,75 @@ func TestChunkSearchPlans(t *testing.T) {
 	for _, h := range th {
 		require.Equal(t, accounts[1], h.AccountID)
 	}
+}
+
+// TestChunkIndexesMigrated checks that the migrations build the search
+// indexes as the store describes them: the HNSW graph with HNSWOptions and
+// the per-account btree carrying the vector.
+func TestChunkIndexesMigrated(t *testing.T) {
+	tx := testdb.Tx(t)
+	var opts []string
+	require.NoError(t, tx.QueryRow(context.Background(), `SELECT reloptions FROM pg_class
+		WHERE oid = 'chunks_embedding_hnsw'::regclass`).Scan(&opts))
+	require.Equal(t, strings.Split(store.HNSWOptions, ","), opts)
+	require.Contains(t, indexDef(t, tx, "chunks_account_vec"), "INCLUDE (activity_type, model, id, embedding)")
+}
+
+func indexDef(t *testing.T, tx pgx.Tx, name string) string {
+	t.Helper()
+	var def string
+	require.NoError(t, tx.QueryRow(context.Background(), `SELECT pg_get_indexdef($1::regclass)`, name).Scan(&def))
+	return def
+}
+
+// TestSetEmbeddingDimCovering changes the dimension past what a btree tuple
+// holds: the per-account index then leaves the vector out, and the search
+// stays exact, reading vectors from the heap; back under, it carries them
+// again.
+func TestSetEmbeddingDimCovering(t *testing.T) {
+	ctx := context.Background()
+	pool := testdb.Schema(t)
+	s := store.New(pool)
+	require.NoError(t, s.SetEmbeddingDim(ctx, 1536))
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	def := indexDef(t, tx, "chunks_account_vec")
+	require.NotContains(t, def, "embedding", "a 1536-dimension halfvec does not fit a btree tuple")
+	var opts []string
+	require.NoError(t, tx.QueryRow(ctx, `SELECT reloptions FROM pg_class WHERE oid = 'chunks_embedding_hnsw'::regclass`).Scan(&opts))
+	require.Equal(t, strings.Split(store.HNSWOptions, ","), opts, "the rebuilt graph keeps its build options")
+
+	ts := store.New(tx)
+	org, err := ts.OrgCreate(ctx, "wide")
+	require.NoError(t, err)
+	a, err := ts.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("Wide")})
+	require.NoError(t, err)
+	in := crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(a.ID), OccurredAt: crm.Some("2026-03-02T15:00:00Z")}
+	require.NoError(t, in.Validate(true))
+	act, _, _, err := ts.ActivityUpsert(ctx, org.ID, in)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(3, 4))
+	plantChunksDim(t, tx, org.ID, a.ID, act.ID, 50, 1536, rng)
+	vec := make([]float32, 1536)
+	vec[7] = 1
+	q := crm.ChunkQuery{OrgID: org.ID, AccountID: a.ID, Model: "m", Limit: 10}
+	hits, err := ts.ChunkSearchVector(ctx, q, vec, 0)
+	require.NoError(t, err)
+	rows, err := tx.Query(ctx, `SELECT id::text FROM chunks WHERE org_id = $1 AND account_id = $2
+		ORDER BY embedding <=> $3, id LIMIT 10`, org.ID, a.ID, pgvector.NewHalfVector(vec))
+	require.NoError(t, err)
+	want, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Len(t, hits, 10)
+	for i, h := range hits {
+		require.Equal(t, want[i], h.ID)
+	}
+	require.NoError(t, tx.Rollback(ctx))
+
+	require.NoError(t, s.SetEmbeddingDim(ctx, 384))
+	tx2, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx2.Rollback(ctx) }()
+	require.Contains(t, indexDef(t, tx2, "chunks_account_vec"), "embedding)")
 }
