@@ -14,13 +14,15 @@ import (
 )
 
 // Asker answers a question from an org's history. onToken, when not nil,
-// receives the answer's text as it is produced (for text/event-stream).
+// receives the validated answer's text (for text/event-stream): sentence
+// by sentence while the model writes when it can stream, and never
+// anything the validation drops.
 type Asker interface {
 	Ask(ctx context.Context, q retrieval.Question, onToken func(string) error) (retrieval.Answer, error)
 }
 
 func askRoutes() []route {
-	sse := "With `Accept: text/event-stream` the answer streams as server-sent events: `token` events ({\"text\"}) as it is written, then one `citations` event (the validated citations), then `done` ({\"answer\",\"grounded\"}: the final, validated answer, which is what to keep: a reference the validation removed may have streamed); a failure after the stream began is an `error` event with a problem object."
+	sse := "With `Accept: text/event-stream` the answer streams as server-sent events: `token` events ({\"text\"}), then one `citations` event (the validated citations), then `done` ({\"answer\",\"grounded\"}: the validated answer). Only validated text streams: once the model's citations are checked, each sentence is sent as soon as it is complete, in the form the validated answer has it, so a sentence or reference the validation drops never appears, and the `token` texts joined are exactly `done`'s answer. A failure after the stream began is an `error` event with a problem object; the tokens before it are not an answer."
 	return []route{
 		{Method: "POST", Path: "/v1/accounts/{id}/ask", Scope: crm.ScopeRead, Handle: (*handler).accountAsk, Tag: "questions",
 			Object:  "account",

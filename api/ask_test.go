@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -183,3 +186,109 @@ func TestAskEventStream(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestAskEventStreamFromAStreamingModel runs an SSE answer end to end over
+// HTTP with the openai provider streaming from the fake model: the first
+// sentence reaches the client while the model is still writing, and
+// nothing the validation drops is ever sent.
+func TestAskEventStreamFromAStreamingModel(t *testing.T) {
+	srv := llmtest.NewServer(t)
+	p, err := openai.New(openai.Config{APIKey: "k", BaseURL: srv.URL(), ChatModel: llmtest.DefaultChatModel,
+		EmbedModel: llmtest.DefaultEmbedModel, EmbedDim: 384})
+	require.NoError(t, err)
+	b, _, account, email := setupAsk(t, p)
+
+	hold := make(chan struct{})
+	var release sync.Once
+	defer release.Do(func() { close(hold) })
+	source := regexp.MustCompile(`(?m)^\[(\d+)\] .*7 percent`)
+	srv.DefaultReply = func(req llmtest.ChatRequest) llmtest.Reply {
+		m := source.FindStringSubmatch(req.Messages[len(req.Messages)-1].Content)
+		if m == nil {
+			return llmtest.Reply{Status: http.StatusBadRequest, Error: "test: the email is not among the sources"}
+		}
+		n := m[1]
+		// The model cites an invented source and writes a sentence citing
+		// nothing; the last delta waits until the client has a token.
+		return llmtest.Reply{Hold: hold, Content: `{"citations":[{"source":` + n + `,"quote":"capped at 7 percent"},` +
+			`{"source":7,"quote":"free onboarding for a year"}],"answer":"The renewal uplift is capped at 7 percent [` + n + `]. ` +
+			`We also offered free onboarding [7]. Wei was delighted. It holds for a two-year term [` + n + `]."}`}
+	}
+
+	hs := httptest.NewServer(b.handler)
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "POST", hs.URL+"/v1/accounts/"+account+"/ask",
+		strings.NewReader(`{"question":"What cap did we promise on the renewal uplift?"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+b.key)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := hs.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+
+	br := bufio.NewReader(resp.Body)
+	next := func() (name, data string) {
+		t.Helper()
+		for {
+			line, err := br.ReadString('\n')
+			require.NoError(t, err, "the stream ended early (or never sent a token while the model was writing)")
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				data = strings.TrimPrefix(line, "data: ")
+			case line == "" && name != "":
+				return name, data
+			}
+		}
+	}
+	var tokens []string
+	token := func(data string) {
+		var tok struct{ Text string }
+		require.NoError(t, jsonUnmarshal(data, &tok))
+		tokens = append(tokens, tok.Text)
+	}
+
+	// The model has not finished: its last delta is held back.
+	name, data := next()
+	require.Equal(t, "token", name)
+	token(data)
+	release.Do(func() { close(hold) })
+
+	var citations, done string
+	for done == "" {
+		name, data = next()
+		switch name {
+		case "token":
+			require.Empty(t, citations, "no token after the citations")
+			token(data)
+		case "citations":
+			citations = data
+		case "done":
+			done = data
+		default:
+			t.Fatalf("unexpected event %s: %s", name, data)
+		}
+	}
+	var final struct {
+		Answer   string
+		Grounded bool
+	}
+	require.NoError(t, jsonUnmarshal(done, &final))
+	require.True(t, final.Grounded)
+	require.Regexp(t, `^The renewal uplift is capped at 7 percent \[\d+\]\. It holds for a two-year term \[\d+\]\.$`, final.Answer)
+	require.Equal(t, final.Answer, strings.Join(tokens, ""), "the tokens spell the answer")
+	for _, tok := range tokens {
+		for _, bad := range []string{"onboarding", "[7]", "delighted"} {
+			require.NotContains(t, tok, bad)
+		}
+	}
+	require.Contains(t, citations, email)
+	require.NotContains(t, citations, "onboarding")
+	require.True(t, srv.ChatRequests()[0].Stream)
+}

@@ -105,9 +105,9 @@ func FollowUp(in FollowUpInput) (Prompt, error) {
 	return render("followup", "v1", in)
 }
 
-// Answer renders answer.v1: a question and the numbered sources it may cite.
+// Answer renders answer.v2: a question and the numbered sources it may cite.
 func Answer(in AnswerInput) (Prompt, error) {
-	return render("answer", "v1", in)
+	return render("answer", "v2", in)
 }
 
 func render(name, version string, data any) (Prompt, error) {

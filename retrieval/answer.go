@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"logbook/internal/llm"
 	"logbook/prompts"
@@ -25,25 +26,31 @@ const NothingOnRecord = "Nothing on record answers this."
 const MinCoverage = 0.5
 
 // answerSchema is the strict JSON Schema of an answer (llm.AnswerOutput).
+// citations comes before answer on purpose: strict structured output
+// generates properties in schema order, so the citations are complete, and
+// checked, before the first word of the answer arrives, and the answer can
+// then stream sentence by sentence with nothing uncited in it (answerStream).
 var answerSchema = llm.Schema{Name: "account_answer", JSON: json.RawMessage(`{
 	"type": "object",
 	"properties": {
-		"answer": {"type": "string"},
 		"citations": {"type": "array", "items": {
 			"type": "object",
 			"properties": {"source": {"type": "integer"}, "quote": {"type": "string"}},
 			"required": ["source", "quote"],
 			"additionalProperties": false
-		}}
+		}},
+		"answer": {"type": "string"}
 	},
-	"required": ["answer", "citations"],
+	"required": ["citations", "answer"],
 	"additionalProperties": false
 }`)}
 
 // Streamer is a Completer that can stream a completion's text as it is
 // generated (the openai provider). Answers stream through it when the
 // caller asks for tokens; other completers answer whole and the answer is
-// then sent word by word.
+// then sent word by word. CompleteStream calls onDelta with each piece of
+// text in order, stops when onDelta fails and returns that error (wrapped
+// or not), and returns the whole completion only when the stream finished.
 type Streamer interface {
 	CompleteStream(ctx context.Context, req llm.CompletionRequest, onDelta func(string) error) (llm.Completion, error)
 }
@@ -58,8 +65,17 @@ var ErrNoCompleter = errors.New("retrieval: no completer configured")
 // guess. The model's citations are validated against the sources given:
 // a source number it was not given, or a quote that is not in its source,
 // is dropped, and an answer left with no valid citation is replaced by
-// NothingOnRecord. onToken, when set, receives the answer's text as it is
-// produced; the returned Answer is the validated one.
+// NothingOnRecord.
+//
+// onToken, when set, receives the answer's text; the tokens, joined, are
+// exactly the returned (validated) Answer.Answer, and nothing validation
+// drops is ever sent. With a Streamer they come as the model writes:
+// once the model's citations are complete and checked, each sentence is
+// sent as soon as it is complete and known to be kept, in the form the
+// validated answer has it, and the last one after validation. Otherwise,
+// or when the model wrote its answer before its citations, the validated
+// answer is sent word by word when it is known. When Ask fails after
+// tokens were sent, they are not an answer.
 func (s *Service) Ask(ctx context.Context, q Question, onToken func(string) error) (Answer, error) {
 	if s.cfg.Completer == nil {
 		return Answer{}, ErrNoCompleter
@@ -98,43 +114,65 @@ func (s *Service) Ask(ctx context.Context, q Question, onToken func(string) erro
 		Purpose: p.Purpose(), System: p.System, Messages: []llm.Message{{Role: "user", Content: p.User}},
 		JSON: true, Schema: &answerSchema, MaxTokens: 800, Data: &in,
 	}
-	out, streamed, err := s.complete(ctx, req, onToken)
-	if err != nil {
-		return Answer{}, err
-	}
-	a := validate(out, srcs, q.AccountID == "")
-	if !streamed {
-		if err := sendWords(onToken, a.Answer); err != nil {
-			return Answer{}, err
-		}
-	}
-	return a, nil
+	return s.answer(ctx, req, srcs, q.AccountID == "", onToken)
 }
 
-// complete asks for the answer, streaming it through onToken when the
-// completer can, and retries once when the answer is not the JSON asked
-// for. streamed reports whether onToken already got the text.
-func (s *Service) complete(ctx context.Context, req llm.CompletionRequest, onToken func(string) error) (out llm.AnswerOutput, streamed bool, err error) {
+// answer asks the model for the answer, validates it and sends it to
+// onToken (streaming it when the completer can), asking once more when
+// the answer is not the JSON asked for.
+//
+// The retry and the stream: nothing is streamed before the model's
+// citations are complete and checked, and only sentences validate keeps,
+// so an attempt whose JSON turns out malformed has usually sent nothing,
+// and is then retried (streamed again) as if it had never been. Once a
+// token is out, no second answer is asked for, since it could contradict
+// the first: a failure after that point (a cut stream, a truncated or
+// malformed answer) is returned as ErrUnavailable, and the API ends the
+// stream with an error event.
+func (s *Service) answer(ctx context.Context, req llm.CompletionRequest, srcs []Hit, orgWide bool, onToken func(string) error) (Answer, error) {
+	st, canStream := s.cfg.Completer.(Streamer)
+	canStream = canStream && onToken != nil
 	var last error
-	for attempt := range 2 {
-		var c llm.Completion
-		st, ok := s.cfg.Completer.(Streamer)
-		if ok && onToken != nil && attempt == 0 {
-			ex := &answerExtractor{emit: onToken}
-			c, err = st.CompleteStream(ctx, req, ex.write)
-			streamed = ex.sent
+	for range 2 {
+		var (
+			c   llm.Completion
+			err error
+			as  *answerStream
+		)
+		if canStream {
+			as = newAnswerStream(srcs, orgWide, onToken)
+			c, err = st.CompleteStream(ctx, req, as.write)
 		} else {
 			c, err = s.cfg.Completer.Complete(ctx, req)
 		}
 		if err != nil {
-			return out, streamed, fmt.Errorf("%w: answer: %w", ErrUnavailable, err)
+			if as != nil && as.emitErr != nil && errors.Is(err, as.emitErr) {
+				// onToken's own failure (the client went away), not the
+				// model's.
+				return Answer{}, as.emitErr
+			}
+			return Answer{}, fmt.Errorf("%w: answer: %w", ErrUnavailable, err)
 		}
-		if last = json.Unmarshal([]byte(c.Text), &out); last == nil {
-			return out, streamed, nil
+		var out llm.AnswerOutput
+		if last = json.Unmarshal([]byte(c.Text), &out); last != nil {
+			if as != nil && as.streamed() {
+				return Answer{}, fmt.Errorf("%w: the model's answer stopped being the JSON asked for after it began to stream: %w",
+					ErrUnavailable, last)
+			}
+			continue
 		}
-		out = llm.AnswerOutput{}
+		a := validate(out, srcs, orgWide)
+		if as != nil {
+			err = as.finish(a.Answer)
+		} else {
+			err = sendWords(onToken, a.Answer)
+		}
+		if err != nil {
+			return Answer{}, err
+		}
+		return a, nil
 	}
-	return out, streamed, fmt.Errorf("%w: the model's answer is not the JSON asked for: %w", ErrUnavailable, last)
+	return Answer{}, fmt.Errorf("%w: the model's answer is not the JSON asked for: %w", ErrUnavailable, last)
 }
 
 // sendWords sends text to onToken a word (with its following space) at a
@@ -162,78 +200,147 @@ var marker = regexp.MustCompile(`\[(\d+(?:\s*,\s*\d+)*)\]`)
 // validate keeps the citations whose source was given and whose quote is
 // in it, drops the answer's references to anything else and every sentence
 // left citing nothing, and turns each citation into the record it cites.
-// An answer with no valid citation is NothingOnRecord.
+// An answer with no valid citation is NothingOnRecord. answerStream applies
+// the same rules (citationCheck, sentenceKeeper) while the answer streams.
 func validate(out llm.AnswerOutput, srcs []Hit, orgWide bool) Answer {
-	a := Answer{Citations: []Citation{}}
-	valid := map[int]bool{}
-	seen := map[string]bool{}
+	cc := newCitationCheck(srcs, orgWide)
 	for _, c := range out.Citations {
-		if c.Source < 1 || c.Source > len(srcs) {
-			continue
-		}
-		h := &srcs[c.Source-1]
-		off, quote := findQuote(h.Text, c.Quote)
-		if off < 0 {
-			continue
-		}
-		valid[c.Source] = true
-		key := h.ID + "\x00" + quote
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		line := h.LineAt(off)
-		cit := Citation{ActivityID: h.ActivityID, ChunkID: h.ID, OccurredAt: h.OccurredAt, Type: h.ActivityType,
-			Speaker: line.Speaker, Quote: quote}
-		if line.StartMS != nil {
-			ms := int(*line.StartMS)
-			cit.StartMS = &ms
-		}
-		if orgWide {
-			cit.AccountID = h.AccountID
-		}
-		a.Citations = append(a.Citations, cit)
+		cc.add(c)
 	}
-	// Keep the sentences that cite a valid source; a sentence that cites
-	// nothing, or only what was not given or not quoted, is not on record.
-	var sents []string
-	for _, sent := range Sentences(out.Answer) {
-		// "… on track. [1]": a reference after the full stop belongs to the
-		// sentence before it.
-		if len(sents) > 0 && strings.TrimSpace(marker.ReplaceAllString(sent, "")) == "" {
-			sents[len(sents)-1] += " " + sent
-			continue
-		}
-		sents = append(sents, sent)
-	}
+	k := sentenceKeeper{valid: cc.valid}
 	var kept []string
-	for _, sent := range sents {
-		cited := false
-		sent = marker.ReplaceAllStringFunc(sent, func(m string) string {
-			var keep []string
-			for _, n := range strings.Split(m[1:len(m)-1], ",") {
-				k, err := strconv.Atoi(strings.TrimSpace(n))
-				if err == nil && valid[k] {
-					keep = append(keep, strconv.Itoa(k))
-				}
-			}
-			if len(keep) == 0 {
-				return ""
-			}
-			cited = true
-			return "[" + strings.Join(keep, ", ") + "]"
-		})
-		if cited {
-			sent = strings.Join(strings.Fields(sent), " ")
-			kept = append(kept, strings.ReplaceAll(sent, " .", "."))
+	for _, sent := range Sentences(out.Answer) {
+		if t, ok := k.push(sent); ok {
+			kept = append(kept, t)
 		}
+	}
+	if t, ok := k.settle(); ok {
+		kept = append(kept, t)
 	}
 	text := strings.Join(kept, " ")
-	if len(a.Citations) == 0 || text == "" {
+	if len(cc.citations) == 0 || text == "" {
 		return Answer{Answer: NothingOnRecord, Citations: []Citation{}}
 	}
-	a.Answer, a.Grounded = text, true
-	return a
+	return Answer{Answer: text, Citations: cc.citations, Grounded: true}
+}
+
+// citationCheck validates a model's citations one at a time: a citation
+// counts when its source number was given and its quote is in that source
+// (findQuote). It collects the valid ones, once each, as the records they
+// cite.
+type citationCheck struct {
+	// citations are the valid citations so far, never nil.
+	citations []Citation
+	orgWide   bool
+	seen      map[string]bool
+	srcs      []Hit
+	// valid holds the source numbers cited validly so far.
+	valid map[int]bool
+}
+
+func newCitationCheck(srcs []Hit, orgWide bool) *citationCheck {
+	return &citationCheck{citations: []Citation{}, orgWide: orgWide, seen: map[string]bool{}, srcs: srcs, valid: map[int]bool{}}
+}
+
+// add checks one citation and keeps it when it is valid.
+func (cc *citationCheck) add(c llm.AnswerCitation) {
+	if c.Source < 1 || c.Source > len(cc.srcs) {
+		return
+	}
+	h := &cc.srcs[c.Source-1]
+	off, quote := findQuote(h.Text, c.Quote)
+	if off < 0 {
+		return
+	}
+	cc.valid[c.Source] = true
+	key := h.ID + "\x00" + quote
+	if cc.seen[key] {
+		return
+	}
+	cc.seen[key] = true
+	line := h.LineAt(off)
+	cit := Citation{ActivityID: h.ActivityID, ChunkID: h.ID, OccurredAt: h.OccurredAt, Type: h.ActivityType,
+		Speaker: line.Speaker, Quote: quote}
+	if line.StartMS != nil {
+		ms := int(*line.StartMS)
+		cit.StartMS = &ms
+	}
+	if cc.orgWide {
+		cit.AccountID = h.AccountID
+	}
+	cc.citations = append(cc.citations, cit)
+}
+
+// sentenceKeeper applies the sentence rules of a validated answer to the
+// answer's sentences (as Sentences splits them), one at a time: a sentence
+// keeps only its references to valid sources, and goes when it cites no
+// valid source; a sentence that is nothing but references ("… on track.
+// [1]") belongs to the sentence before it. validate and answerStream both
+// use it, so a streamed answer and a validated one cannot differ.
+type sentenceKeeper struct {
+	// valid holds the source numbers cited validly.
+	valid map[int]bool
+	// pending is the last sentence pushed, with any reference-only
+	// sentences after it; has says whether there is one.
+	pending string
+	has     bool
+}
+
+// push adds the next sentence. It returns the sentence before it in its
+// kept form, with ok true, when that sentence is now complete and kept.
+func (k *sentenceKeeper) push(sent string) (kept string, ok bool) {
+	if k.has && onlyMarkers(sent) {
+		k.pending += " " + sent
+		return "", false
+	}
+	prev, had := k.pending, k.has
+	k.pending, k.has = sent, true
+	if !had {
+		return "", false
+	}
+	return keepSentence(prev, k.valid)
+}
+
+// settle ends the pending sentence: the next one, if any, is known not to
+// be references only. It returns the sentence in its kept form, with ok
+// true, when it is kept.
+func (k *sentenceKeeper) settle() (kept string, ok bool) {
+	if !k.has {
+		return "", false
+	}
+	k.has = false
+	return keepSentence(k.pending, k.valid)
+}
+
+// onlyMarkers reports whether sent is nothing but source references.
+func onlyMarkers(sent string) bool {
+	return strings.TrimSpace(marker.ReplaceAllString(sent, "")) == ""
+}
+
+// keepSentence returns sent with its references to sources not in valid
+// removed and its spacing tidied, and whether it still cites a valid
+// source (if not, it is not on record and goes).
+func keepSentence(sent string, valid map[int]bool) (string, bool) {
+	cited := false
+	sent = marker.ReplaceAllStringFunc(sent, func(m string) string {
+		var keep []string
+		for _, n := range strings.Split(m[1:len(m)-1], ",") {
+			k, err := strconv.Atoi(strings.TrimSpace(n))
+			if err == nil && valid[k] {
+				keep = append(keep, strconv.Itoa(k))
+			}
+		}
+		if len(keep) == 0 {
+			return ""
+		}
+		cited = true
+		return "[" + strings.Join(keep, ", ") + "]"
+	})
+	if !cited {
+		return "", false
+	}
+	sent = strings.Join(strings.Fields(sent), " ")
+	return strings.ReplaceAll(sent, " .", "."), true
 }
 
 // findQuote finds quote in text, ignoring case, punctuation and spacing
@@ -292,64 +399,401 @@ func normWordSpans(s string) ([]string, [][2]int) {
 	return ws, spans
 }
 
-// answerExtractor pulls the "answer" string out of a JSON object while it
-// streams in, emitting its decoded text as it arrives.
-type answerExtractor struct {
-	emit  func(string) error
-	buf   strings.Builder
-	state int // 0: looking for the key, 1: in the string, 2: done
-	pos   int // next byte of buf to read
-	sent  bool
+// answerStream reads a streamed answer (the JSON object of answerSchema,
+// arriving in pieces through write) and sends onward only what validate
+// will keep. It collects and checks the citations as each one completes;
+// once the citations array is closed, it follows the answer string and
+// sends each sentence as soon as it is complete and known to be kept, in
+// its kept form (sentenceKeeper), preceded by a space after the first. The
+// last kept sentence waits for finish, after validation.
+//
+// If the answer comes before the citations (JSON mode servers keep no
+// order), or the text stops being the JSON expected, it sends nothing more
+// and the caller's validation decides; finish then sends the validated
+// answer word by word when nothing was sent. The parser is deliberately
+// not the judge of the answer: encoding/json decodes the whole text, and
+// finish refuses to complete a stream whose tokens are not the start of
+// the validated answer (a model that wrote "answer" twice, say), so the
+// tokens can only ever spell the validated answer.
+type answerStream struct {
+	emit func(string) error
+	// emitErr is the error emit returned; nothing is sent after it.
+	emitErr error
+	// sent is everything sent so far.
+	sent strings.Builder
+
+	cits *citationCheck
+	keep sentenceKeeper
+	// live is set when the answer string began after the citations array
+	// closed: its sentences are streamed.
+	live bool
+	// pushed counts the answer's sentences given to keep.
+	pushed int
+
+	buf         []byte
+	pos         int // next byte of buf to parse
+	state       parseState
+	first       bool   // no member or element yet in the current object or array
+	key         string // the member being read
+	answerStart int    // offset of the answer string's opening quote
+	seenAnswer  bool
+	seenCits    bool
+	citsClosed  bool
 }
 
-func (x *answerExtractor) write(delta string) error {
-	x.buf.WriteString(delta)
-	s := x.buf.String()
-	if x.state == 0 {
-		k := strings.Index(s, `"answer"`)
-		if k < 0 {
-			return nil
-		}
-		rest := s[k+len(`"answer"`):]
-		i := strings.IndexByte(rest, '"')
-		if i < 0 || strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest[:i]), ":")) != "" {
-			return nil
-		}
-		x.state, x.pos = 1, k+len(`"answer"`)+i+1
+// parseState is where answerStream is in the answer's JSON.
+type parseState int
+
+const (
+	psObject       parseState = iota // before the opening brace
+	psKey                            // expecting a member name (or "}" when first)
+	psColon                          // expecting ":"
+	psValue                          // expecting a member's value
+	psCitation                       // in the citations array: an element (or "]" when first)
+	psCitationNext                   // after a citation: "," or "]"
+	psAnswer                         // inside the answer string
+	psNext                           // after a member: "," or "}"
+	psDone                           // after the closing brace: only space may follow
+	psFailed                         // not the JSON expected: parse nothing more
+)
+
+func newAnswerStream(srcs []Hit, orgWide bool, emit func(string) error) *answerStream {
+	cits := newCitationCheck(srcs, orgWide)
+	return &answerStream{emit: emit, cits: cits, keep: sentenceKeeper{valid: cits.valid}}
+}
+
+// write takes the next piece of the model's text (the Streamer's onDelta).
+// It returns onToken's error, which stops the stream.
+func (x *answerStream) write(delta string) error {
+	if x.emitErr != nil {
+		return x.emitErr
 	}
-	if x.state != 1 {
+	x.buf = append(x.buf, delta...)
+	x.parse()
+	return x.emitErr
+}
+
+// streamed reports whether any token was sent.
+func (x *answerStream) streamed() bool { return x.sent.Len() > 0 }
+
+// finish sends what is left of the validated answer after the tokens
+// already sent: all of it, word by word, when nothing was sent; otherwise
+// the rest, which begins at a sentence boundary. Tokens that are not the
+// start of the validated answer (the model's JSON said two things, and the
+// stream read the other one) make it fail with ErrUnavailable.
+func (x *answerStream) finish(answer string) error {
+	if x.emitErr != nil {
+		return x.emitErr
+	}
+	if !x.streamed() {
+		return sendWords(x.emit, answer)
+	}
+	rest, ok := strings.CutPrefix(answer, x.sent.String())
+	if !ok || (rest != "" && rest[0] != ' ') {
+		return fmt.Errorf("%w: the model's answer is ambiguous JSON: the streamed part is not the validated answer", ErrUnavailable)
+	}
+	if rest == "" {
 		return nil
 	}
-	var out strings.Builder
-	for x.pos < len(s) {
-		c := s[x.pos]
-		if c == '\\' {
-			// Collect a whole escape (\n, \", \uXXXX) before decoding it.
-			j := x.pos
-			need := 2
-			if j+1 < len(s) && s[j+1] == 'u' {
-				need = 6
+	return x.emit(rest)
+}
+
+// send sends one kept sentence.
+func (x *answerStream) send(sent string) {
+	if x.emitErr != nil {
+		return
+	}
+	if x.streamed() {
+		sent = " " + sent
+	}
+	x.sent.WriteString(sent)
+	x.emitErr = x.emit(sent)
+}
+
+// parse reads as far into buf as it can.
+func (x *answerStream) parse() {
+	for x.state != psFailed && x.emitErr == nil {
+		if x.state == psAnswer {
+			if !x.readAnswer() {
+				return
 			}
-			if j+need > len(s) {
-				break
-			}
-			var r string
-			if err := json.Unmarshal([]byte(`"`+s[j:j+need]+`"`), &r); err == nil {
-				out.WriteString(r)
-			}
-			x.pos += need
 			continue
 		}
-		if c == '"' {
-			x.state = 2
+		for x.pos < len(x.buf) && isJSONSpace(x.buf[x.pos]) {
+			x.pos++
+		}
+		if x.pos == len(x.buf) {
+			return
+		}
+		c := x.buf[x.pos]
+		switch x.state {
+		case psObject:
+			if c != '{' {
+				x.state = psFailed
+				continue
+			}
+			x.pos++
+			x.state, x.first = psKey, true
+		case psKey:
+			if c == '}' && x.first {
+				x.pos++
+				x.state = psDone
+				continue
+			}
+			end := scanJSONString(x.buf, x.pos)
+			if end == -1 {
+				return
+			}
+			if end < 0 || json.Unmarshal(x.buf[x.pos:end], &x.key) != nil {
+				x.state = psFailed
+				continue
+			}
+			x.pos, x.state = end, psColon
+		case psColon:
+			if c != ':' {
+				x.state = psFailed
+				continue
+			}
+			x.pos++
+			x.state = psValue
+		case psValue:
+			switch {
+			case x.key == "citations" && !x.seenCits && c == '[':
+				x.seenCits = true
+				x.pos++
+				x.state, x.first = psCitation, true
+			case x.key == "answer" && !x.seenAnswer && c == '"':
+				x.seenAnswer, x.live = true, x.citsClosed
+				x.answerStart = x.pos
+				x.pos++
+				x.state = psAnswer
+			case x.key == "citations" || x.key == "answer":
+				// Twice, or not an array or a string: encoding/json will
+				// decide what it means; stream no more of it.
+				x.state = psFailed
+			default:
+				end := scanJSONValue(x.buf, x.pos)
+				if end == -1 {
+					return
+				}
+				if end < 0 || !json.Valid(x.buf[x.pos:end]) {
+					x.state = psFailed
+					continue
+				}
+				x.pos, x.state = end, psNext
+			}
+		case psCitation:
+			if c == ']' && x.first {
+				x.pos++
+				x.state, x.citsClosed = psNext, true
+				continue
+			}
+			end := scanJSONValue(x.buf, x.pos)
+			if end == -1 {
+				return
+			}
+			var ac llm.AnswerCitation
+			if end < 0 || json.Unmarshal(x.buf[x.pos:end], &ac) != nil {
+				x.state = psFailed
+				continue
+			}
+			x.cits.add(ac)
+			x.pos, x.state = end, psCitationNext
+		case psCitationNext:
+			switch c {
+			case ',':
+				x.pos++
+				x.state, x.first = psCitation, false
+			case ']':
+				x.pos++
+				x.state, x.citsClosed = psNext, true
+			default:
+				x.state = psFailed
+			}
+		case psNext:
+			switch c {
+			case ',':
+				x.pos++
+				x.state, x.first = psKey, false
+			case '}':
+				x.pos++
+				x.state = psDone
+			default:
+				x.state = psFailed
+			}
+		case psDone:
+			x.state = psFailed // text after the object
+		case psAnswer, psFailed:
+		}
+	}
+}
+
+// readAnswer reads the answer string: to its end, feeding the whole text,
+// or as far as it has come, feeding what can be decoded of it and
+// reporting false (more is needed).
+func (x *answerStream) readAnswer() bool {
+	end := scanJSONString(x.buf, x.answerStart)
+	if end == -1 {
+		if !x.live {
+			return false
+		}
+		text, err := decodeStringPrefix(x.buf[x.answerStart+1:])
+		if err != nil {
+			x.state = psFailed
+			return true
+		}
+		x.feed(text, false)
+		return false
+	}
+	var text string
+	if end < 0 || json.Unmarshal(x.buf[x.answerStart:end], &text) != nil {
+		x.state = psFailed
+		return true
+	}
+	x.feed(text, true)
+	x.pos, x.state = end, psNext
+	return true
+}
+
+// feed takes the answer's text so far (all of it when complete) and sends
+// the sentences that are now complete and kept. Sentences splits a text the
+// same way whatever follows it, except for its last sentence, which may
+// still grow (sentencesArePrefixStable tests this); so all but the last
+// sentence of a partial text are pushed. The one before the last is
+// settled early when the last already holds something that no source
+// reference can be made of: it will not be merged with what follows.
+// (Only an answer's last sentence can be references alone, since every
+// other one ends in punctuation; it always goes out through finish.)
+func (x *answerStream) feed(text string, complete bool) {
+	if !x.live {
+		return
+	}
+	ss := Sentences(text)
+	stable := len(ss) - 1
+	if complete {
+		stable = len(ss)
+	}
+	for ; x.pushed < stable; x.pushed++ {
+		if t, ok := x.keep.push(ss[x.pushed]); ok {
+			x.send(t)
+		}
+	}
+	if !complete && len(ss) > 0 && x.pushed == len(ss)-1 && x.keep.has && !markerAlphabet(ss[len(ss)-1]) {
+		if t, ok := x.keep.settle(); ok {
+			x.send(t)
+		}
+	}
+}
+
+// markerAlphabet reports whether s is made only of what source references
+// and the space around them are made of ("[", "]", digits, "," and space),
+// so that it might, once complete, be nothing but references.
+func markerAlphabet(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !strings.ContainsRune("[],0123456789", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// scanJSONString returns the offset just after the JSON string starting at
+// b[i] (a '"'): -1 when b ends inside it, -2 when it is not a string.
+func scanJSONString(b []byte, i int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -2
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '\\':
+			j++ // the escaped byte; \uXXXX's digits need no care
+		case c == '"':
+			return j + 1
+		case c < 0x20:
+			return -2
+		}
+	}
+	return -1
+}
+
+// scanJSONValue returns the offset just after the JSON value starting at
+// b[i]: -1 when b ends inside it (or may: a number at the end of b), -2
+// when it cannot be one. It finds where the value ends; json.Valid or
+// json.Unmarshal judges it.
+func scanJSONValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return scanJSONString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end := scanJSONString(b, j)
+				if end < 0 {
+					return end
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	case ',', ':', '}', ']':
+		return -2
+	default: // a number, true, false or null
+		for j := i; j < len(b); j++ {
+			if c := b[j]; c == ',' || c == '}' || c == ']' || isJSONSpace(c) {
+				return j
+			}
+		}
+		return -1
+	}
+}
+
+// decodeStringPrefix decodes the body of an unfinished JSON string (after
+// its opening quote): as much of it as can be decoded for certain, leaving
+// out an escape, a surrogate pair or a UTF-8 sequence cut at the end.
+func decodeStringPrefix(raw []byte) (string, error) {
+	cut := len(raw)
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(raw) {
+			cut = i
 			break
 		}
-		out.WriteByte(c)
-		x.pos++
+		if raw[i+1] != 'u' {
+			i++
+			continue
+		}
+		if i+6 > len(raw) {
+			cut = i
+			break
+		}
+		// A high surrogate decodes only with the low one after it.
+		if v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16); err == nil && v >= 0xD800 && v < 0xDC00 && i+12 > len(raw) {
+			cut = i
+			break
+		}
+		i += 5
 	}
-	if out.Len() == 0 {
-		return nil
+	k := cut
+	for k > 0 && cut-k < utf8.UTFMax && !utf8.RuneStart(raw[k-1]) {
+		k--
 	}
-	x.sent = true
-	return x.emit(out.String())
+	if k > 0 && !utf8.FullRune(raw[k-1:cut]) {
+		cut = k - 1
+	}
+	var s string
+	err := json.Unmarshal(append(append([]byte{'"'}, raw[:cut]...), '"'), &s)
+	return s, err
 }

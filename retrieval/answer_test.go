@@ -141,14 +141,3 @@ func TestAnswerModelFailures(t *testing.T) {
 	_, err = f.svc.Ask(context.Background(), q, nil)
 	require.ErrorIs(t, err, ErrUnavailable)
 }
-
-func TestAnswerExtractorStreamsTheAnswerField(t *testing.T) {
-	var got strings.Builder
-	x := &answerExtractor{emit: func(s string) error { got.WriteString(s); return nil }}
-	full := `{"answer": "Okta \"SAML\" by April [1].\nCaf\u00e9 ok", "citations": [{"source": 1, "quote": "x"}]}`
-	for i := 0; i < len(full); i += 3 {
-		require.NoError(t, x.write(full[i:min(i+3, len(full))]))
-	}
-	require.Equal(t, "Okta \"SAML\" by April [1].\nCafé ok", got.String())
-	require.True(t, x.sent)
-}

@@ -21,7 +21,7 @@ const (
 	PurposeNotes    = "notes.v1"
 	PurposeReduce   = "notes-reduce.v1"
 	PurposeFollowUp = "followup.v1"
-	PurposeAnswer   = "answer.v1"
+	PurposeAnswer   = "answer.v2"
 )
 
 // Message is one chat message.

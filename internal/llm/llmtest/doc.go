@@ -19,7 +19,17 @@
 // (embeddings), consumed in order, and cover the failures a provider must
 // classify: error statuses with Retry-After, delays past the client's
 // timeout, bodies cut mid-JSON, a server that refuses json_schema, answers
-// cut by the token limit, malformed content. With an empty queue a chat
+// cut by the token limit, malformed content.
+//
+// A chat request with "stream": true is answered with server-sent events
+// the way OpenAI streams (chat.completion.chunk objects, the content in
+// small deltas, the finish_reason in the last chunk, a usage chunk when
+// stream_options.include_usage asks for one, then "data: [DONE]"), after
+// the same request checks. Its faults are scripted on the same Reply: an
+// error status before the stream, a pause between chunks (ChunkDelay), a
+// connection cut halfway without [DONE] (Truncate), a chunk that is not
+// valid JSON (BadChunk), and Hold, which keeps the end of the answer back
+// until the test lets it go. With an empty queue a chat
 // request is answered by Server.Default (or a 500 saying nothing was
 // scripted) and an embeddings request by deterministic, L2-normalised
 // vectors (Vector).

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Default model names a Server expects unless told otherwise.
@@ -42,9 +43,13 @@ type Server struct {
 	// DefaultChatModel.
 	ChatModel string
 	// Default answers a chat request when no reply is queued: its result is
-	// the assistant message content. When nil, such a request is answered
-	// with a 500 saying that nothing was scripted.
+	// the assistant message content. When it and DefaultReply are nil, such
+	// a request is answered with a 500 saying that nothing was scripted.
 	Default func(req ChatRequest) string
+	// DefaultReply, when set, answers a chat request when no reply is
+	// queued instead of Default, with a whole Reply built from the request
+	// (a streamed answer with faults, say).
+	DefaultReply func(req ChatRequest) Reply
 	// EmbedDim is the dimension of default vectors when a request has no
 	// "dimensions"; default DefaultEmbedDim.
 	EmbedDim int
@@ -160,8 +165,19 @@ type ChatRequest struct {
 	Model string `json:"model"`
 	// ResponseFormat is nil when the request sent none.
 	ResponseFormat *ResponseFormat `json:"response_format"`
-	// Stream must be false: the fake server does not stream.
+	// Stream asks for the answer as server-sent events of
+	// chat.completion.chunk objects, ended by "data: [DONE]".
 	Stream bool `json:"stream"`
+	// StreamOptions is nil when the request sent none; only a streamed
+	// request may send it.
+	StreamOptions *StreamOptions `json:"stream_options"`
+}
+
+// StreamOptions is a streamed request's stream_options.
+type StreamOptions struct {
+	// IncludeUsage asks for a last chunk, before [DONE], that carries the
+	// token usage and no choices.
+	IncludeUsage bool `json:"include_usage"`
 }
 
 // ChatMessage is one message of a chat completion request.
@@ -213,15 +229,35 @@ type Usage struct {
 
 // Reply scripts the answer to one request. The zero Reply answers 200 with
 // an empty assistant message (chat) or default vectors (embeddings).
+//
+// A chat request with "stream": true gets the same reply as server-sent
+// events when its status is 2xx: a first chunk with the assistant role, the
+// content in small deltas, a chunk with the finish_reason, a usage chunk
+// when the request asked for one (stream_options.include_usage), then
+// "data: [DONE]". A non-2xx status (and RejectSchema) is answered before
+// any stream, as a JSON error body, the way OpenAI does. The fields marked
+// "for a stream" script the faults a streaming client must handle.
 type Reply struct {
+	// BadChunk, for a stream, sends a chunk whose JSON is cut off halfway
+	// through the content deltas, as a broken proxy might, then carries on.
+	BadChunk bool
 	// Body, when set, is sent as the raw response body instead of one
-	// built from the other fields.
+	// built from the other fields (for a 2xx stream: the raw event stream,
+	// with Content-Type text/event-stream).
 	Body string
-	// Content is the assistant message content of a chat answer.
+	// ChunkDelay, for a stream, is the pause before each chunk after the
+	// first (each content delta, the finish chunk and the usage chunk); it
+	// ends early, answering nothing more, when the client gives up.
+	ChunkDelay time.Duration
+	// Content is the assistant message content of a chat answer. A stream
+	// sends it in deltas of at most four characters unless Deltas is set.
 	Content string
 	// Delay holds the answer back; it ends early, answering nothing, when
 	// the client gives up.
 	Delay time.Duration
+	// Deltas, for a stream, are the content deltas to send, in order,
+	// instead of Content cut into pieces.
+	Deltas []string
 	// Dim, for an embeddings answer, makes the default vectors this long
 	// instead of the requested dimension.
 	Dim int
@@ -234,6 +270,11 @@ type Reply struct {
 	FinishReason string
 	// Header holds extra response headers (Retry-After…).
 	Header map[string]string
+	// Hold, for a stream, holds back the last content delta and all that
+	// follows until it is closed, so a test can see what a client does
+	// with the deltas before the answer is over. The stream ends early,
+	// answering nothing more, when the client gives up.
+	Hold <-chan struct{}
 	// RejectSchema answers 400 "response_format json_schema is not
 	// supported", in vLLM's error format, as servers without structured
 	// output do.
@@ -241,10 +282,13 @@ type Reply struct {
 	// Status is the HTTP status; zero means 200.
 	Status int
 	// Truncate sends only the first half of the body, then cuts the
-	// connection.
+	// connection. For a stream it sends the first half of the content
+	// deltas, then cuts the connection with neither a finish_reason nor
+	// [DONE].
 	Truncate bool
 	// Usage is the chat answer's token usage; when zero, rough counts
-	// (four bytes a token) are reported.
+	// (four bytes a token) are reported. A stream reports it only when the
+	// request asked (stream_options.include_usage).
 	Usage Usage
 }
 
@@ -401,14 +445,18 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	reply, scripted := s.next(&s.chatQueue)
 	if !scripted {
 		s.mu.Lock()
-		def := s.Default
+		def, defReply := s.Default, s.DefaultReply
 		s.mu.Unlock()
-		if def == nil {
+		switch {
+		case defReply != nil:
+			reply = defReply(req)
+		case def != nil:
+			reply = Reply{Content: def(req)}
+		default:
 			writeError(w, http.StatusInternalServerError,
-				"llmtest: no reply queued (Server.Reply) and Server.Default is nil", "server_error")
+				"llmtest: no reply queued (Server.Reply), and Server.Default and Server.DefaultReply are nil", "server_error")
 			return
 		}
-		reply = Reply{Content: def(req)}
 	}
 	if !wait(r, reply.Delay) {
 		return
@@ -418,6 +466,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		reply.Status = http.StatusBadRequest
 		reply.Body = `{"object":"error","message":"response_format json_schema is not supported",` +
 			`"type":"BadRequestError","param":"response_format","code":400}`
+	}
+	if req.Stream && ok2xx(reply.Status) {
+		writeStream(w, r, req, reply)
+		return
 	}
 	if reply.Body == "" && ok2xx(reply.Status) {
 		reply.Body = chatBody(req, reply)
@@ -517,8 +569,9 @@ func (s *Server) checkChat(req ChatRequest) []string {
 	if req.Model != s.ChatModel {
 		problems = append(problems, fmt.Sprintf("model is %q, want %q", req.Model, s.ChatModel))
 	}
-	if req.Stream {
-		problems = append(problems, "stream is true; the fake server answers whole completions only")
+	if req.StreamOptions != nil && !req.Stream {
+		// OpenAI refuses this request with a 400 in exactly this case.
+		problems = append(problems, "stream_options is only allowed when stream is true")
 	}
 	if req.MaxTokens < 0 || req.MaxCompletionTokens < 0 {
 		problems = append(problems, "max_tokens must not be negative")
@@ -693,18 +746,8 @@ func decodeEmbed(body []byte) (EmbedRequest, error) {
 
 // chatBody builds a chat.completion answer for reply.
 func chatBody(req ChatRequest, reply Reply) string {
-	finish := reply.FinishReason
-	if finish == "" {
-		finish = "stop"
-	}
-	usage := reply.Usage
-	if usage == (Usage{}) {
-		var n int
-		for _, m := range req.Messages {
-			n += len(m.Content)
-		}
-		usage = Usage{Prompt: n/4 + 1, Completion: len(reply.Content)/4 + 1}
-	}
+	finish := finishReason(reply)
+	usage := chatUsage(req, reply)
 	type message struct {
 		Content string `json:"content"`
 		Role    string `json:"role"`
@@ -726,6 +769,151 @@ func chatBody(req ChatRequest, reply Reply) string {
 			"total_tokens":      usage.Prompt + usage.Completion,
 		},
 	})
+}
+
+// finishReason is reply's finish_reason, "stop" by default.
+func finishReason(reply Reply) string {
+	if reply.FinishReason == "" {
+		return "stop"
+	}
+	return reply.FinishReason
+}
+
+// chatUsage is reply's usage, or rough counts (four bytes a token) when
+// none was scripted.
+func chatUsage(req ChatRequest, reply Reply) Usage {
+	if reply.Usage != (Usage{}) {
+		return reply.Usage
+	}
+	var n int
+	for _, m := range req.Messages {
+		n += len(m.Content)
+	}
+	return Usage{Prompt: n/4 + 1, Completion: len(reply.Content)/4 + 1}
+}
+
+// writeStream answers a streamed chat request with reply as server-sent
+// events (see Reply), flushing every event so the client reads each chunk
+// as it is sent.
+func writeStream(w http.ResponseWriter, r *http.Request, req ChatRequest, reply Reply) {
+	for k, v := range reply.Header {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flush := func() {
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	if reply.Body != "" {
+		_, _ = io.WriteString(w, reply.Body)
+		flush()
+		return
+	}
+
+	type delta struct {
+		Content *string `json:"content,omitempty"`
+		Role    string  `json:"role,omitempty"`
+	}
+	type choice struct {
+		Delta        delta   `json:"delta"`
+		FinishReason *string `json:"finish_reason"`
+		Index        int     `json:"index"`
+	}
+	sent := false
+	// send writes one chunk, after ChunkDelay unless it is the first; false
+	// means the client went away.
+	send := func(choices []choice, usage map[string]int) bool {
+		if sent && !wait(r, reply.ChunkDelay) {
+			return false
+		}
+		sent = true
+		chunk := map[string]any{
+			"id":      "chatcmpl-llmtest",
+			"object":  "chat.completion.chunk",
+			"created": created,
+			"model":   req.Model,
+			"choices": choices,
+		}
+		if usage != nil {
+			chunk["usage"] = usage
+		}
+		_, _ = io.WriteString(w, "data: "+mustJSON(chunk)+"\n\n")
+		flush()
+		return true
+	}
+
+	empty := ""
+	if !send([]choice{{Delta: delta{Role: "assistant", Content: &empty}}}, nil) {
+		return
+	}
+	deltas := reply.Deltas
+	if deltas == nil {
+		deltas = pieces(reply.Content, 4)
+	}
+	half := len(deltas) / 2
+	for i := 0; i <= len(deltas); i++ {
+		if i == half {
+			if reply.Truncate {
+				// Abort the connection: the client sees the chunked body
+				// end without its terminating chunk. net/http does not log
+				// this sentinel.
+				panic(http.ErrAbortHandler)
+			}
+			if reply.BadChunk {
+				_, _ = io.WriteString(w, `data: {"id":"chatcmpl-llmtest","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"`+"\n\n")
+				flush()
+			}
+		}
+		if i == len(deltas) {
+			break
+		}
+		if i == len(deltas)-1 && reply.Hold != nil {
+			select {
+			case <-reply.Hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if !send([]choice{{Delta: delta{Content: &deltas[i]}}}, nil) {
+			return
+		}
+	}
+	finish := finishReason(reply)
+	if !send([]choice{{FinishReason: &finish}}, nil) {
+		return
+	}
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		u := chatUsage(req, reply)
+		if !send([]choice{}, map[string]int{
+			"prompt_tokens":     u.Prompt,
+			"completion_tokens": u.Completion,
+			"total_tokens":      u.Prompt + u.Completion,
+		}) {
+			return
+		}
+	}
+	_, _ = io.WriteString(w, "data: [DONE]\n\n")
+	flush()
+}
+
+// pieces cuts s into pieces of at most n runes, as a model's tokens cut
+// its text: escapes and words are split wherever the cut falls.
+func pieces(s string, n int) []string {
+	var out []string
+	for s != "" {
+		i, count := 0, 0
+		for i < len(s) && count < n {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			count++
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	return out
 }
 
 // embedBody builds an embeddings answer: reply's vectors, or default ones.

@@ -53,7 +53,7 @@
 // a verbatim substring of that segment's text.
 //
 // Follow-ups (followup.v1) are plain-text emails built from the validated
-// notes only. Answers (answer.v1) quote the one to three source sentences
+// notes only. Answers (answer.v2) quote the one to three source sentences
 // that best match the question (keyword overlap plus hashed cosine), each
 // followed by its source marker "[n]", or say NothingOnRecord.
 package local

@@ -40,14 +40,7 @@ func (p *Provider) Complete(ctx context.Context, req llm.CompletionRequest) (llm
 			req.Schema.Name, req.Purpose, llm.ErrPermanent)
 	}
 
-	f := formatText
-	switch {
-	case req.Schema != nil && !p.noSchema.Load():
-		f = formatJSONSchema
-	case req.Schema != nil || req.JSON:
-		f = formatJSONObject
-	}
-
+	f := p.format(req)
 	resp, err := p.chat(ctx, req, f)
 	if err != nil && f == formatJSONSchema && schemaRejected(err) {
 		// Not a retry of the same request: the server cannot do strict

@@ -24,6 +24,20 @@
 // refused as well: then the 400 was about something else). The caller
 // validates the JSON either way.
 //
+// # Streaming
+//
+// CompleteStream sends the same request with "stream": true and hands each
+// piece of the answer to a callback as it arrives (retrieval streams account
+// answers through it). It asks for the token usage in a last chunk
+// (stream_options.include_usage) and stops asking, for the Provider's
+// lifetime, once a server refuses that parameter. The json_schema fallback
+// above applies too; both fallbacks happen only on a refusal that comes
+// before the stream, so the callback never sees two answers. Config.Timeout
+// bounds the whole stream, not the pause between chunks. The answer is
+// checked at the end as Complete checks it; a stream that ends without a
+// finish_reason (cut, or closed early) is a retryable error, never a
+// partial answer.
+//
 // # Errors
 //
 // Failures are classified here, once, for both methods:

@@ -45,8 +45,9 @@ type Config struct {
 	// http.DefaultTransport and no overall timeout (Timeout applies).
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP request (one chat completion, one batch of
-	// embeddings). Zero means DefaultTimeout. A request that runs out of
-	// time fails with a retryable error.
+	// embeddings; for CompleteStream, the whole stream from the request to
+	// its last chunk). Zero means DefaultTimeout. A request that runs out
+	// of time fails with a retryable error.
 	Timeout time.Duration
 }
 
@@ -80,7 +81,8 @@ func maskKey(key string) string {
 }
 
 // Provider is an llm.Completer and llm.Embedder backed by an
-// OpenAI-compatible server. It is safe for concurrent use.
+// OpenAI-compatible server, which can also stream a completion
+// (CompleteStream). It is safe for concurrent use.
 type Provider struct {
 	chatModel  string
 	client     *goopenai.Client
@@ -89,6 +91,9 @@ type Provider struct {
 	// noSchema is set once the server has refused a json_schema response
 	// format; from then on schema requests go out in JSON mode.
 	noSchema atomic.Bool
+	// noStreamUsage is set once the server has refused stream_options;
+	// from then on streamed requests do not ask for usage.
+	noStreamUsage atomic.Bool
 	// scrub removes the API key from a message. The key lives only in this
 	// closure (and in go-openai's client), never in a field, so printing a
 	// Provider with %v or %#v cannot show it.
@@ -136,11 +141,11 @@ func New(cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("openai: invalid config: %w", errors.Join(problems...))
 	}
 
-	if cfg.HTTPClient != nil {
-		clientCfg.HTTPClient = cfg.HTTPClient
-	} else {
-		clientCfg.HTTPClient = &http.Client{}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{}
 	}
+	clientCfg.HTTPClient = headerDoer{client: httpClient}
 	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
