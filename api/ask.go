@@ -80,6 +80,12 @@ func (h *handler) ask(w http.ResponseWriter, r *http.Request, p crm.Principal, a
 		if !s.started {
 			return askError(err)
 		}
+		if r.Context().Err() != nil {
+			// The client went away: nobody is left to tell, and it is not
+			// a server fault.
+			h.log.InfoContext(r.Context(), "client left an answer mid-stream", slog.String("path", r.URL.Path))
+			return nil
+		}
 		// The status is sent; the failure goes down the stream.
 		h.log.ErrorContext(r.Context(), "answer failed mid-stream", slog.String("path", r.URL.Path), slog.Any("error", err))
 		_ = s.event("error", Problem{Status: http.StatusServiceUnavailable, Detail: askDetail(err)})

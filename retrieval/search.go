@@ -34,7 +34,8 @@ func (m Mode) String() string {
 }
 
 // RRFK is reciprocal rank fusion's k: a hit's fused score is the sum over
-// the lists it is in of 1/(RRFK + rank), rank counted from 1.
+// the lists it is in of 1/(RRFK + rank), rank counted from 1. Hits a list
+// scores the same share the average of the ranks they span (see fuse).
 const RRFK = 60
 
 // Hit is a chunk a search found.
@@ -95,8 +96,16 @@ func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]H
 	return hits, nil
 }
 
-// fuse merges the vector and text lists by reciprocal rank fusion; ties go
-// to the better vector rank, then the chunk ID, so the order is stable.
+// fuse merges the vector and text lists by reciprocal rank fusion; equal
+// fused scores go to the better vector rank, then keep the lists' order,
+// so the order is stable.
+//
+// Hits a list scores the same are tied in that list, and tied hits share
+// the average of the ranks they span (fractional ranking): ts_rank_cd
+// gives every chunk that mentions one of the question's words once the
+// same rank, and the database returns such ties in storage order, so
+// counting their positions would let the order chunks were written in
+// decide the fused ranking.
 func fuse(vec, txt []crm.ChunkHit) []Hit {
 	byID := map[string]*Hit{}
 	var order []*Hit
@@ -109,15 +118,17 @@ func fuse(vec, txt []crm.ChunkHit) []Hit {
 		order = append(order, x)
 		return x
 	}
+	vr := tiedRanks(vec)
 	for i, h := range vec {
 		x := get(h)
 		x.VectorRank, x.Similarity = i+1, h.Score
-		x.Score += 1.0 / float64(RRFK+i+1)
+		x.Score += 1 / (RRFK + vr[i])
 	}
+	tr := tiedRanks(txt)
 	for i, h := range txt {
 		x := get(h)
 		x.TextRank = i + 1
-		x.Score += 1.0 / float64(RRFK+i+1)
+		x.Score += 1 / (RRFK + tr[i])
 	}
 	out := make([]Hit, len(order))
 	for i, x := range order {
@@ -130,6 +141,24 @@ func fuse(vec, txt []crm.ChunkHit) []Hit {
 		return cmp.Compare(rankOrMax(a.VectorRank), rankOrMax(b.VectorRank))
 	})
 	return out
+}
+
+// tiedRanks returns the 1-based rank of each hit of a list sorted best
+// first, hits with equal scores sharing the average of their positions
+// (scores 0.3, 0.1, 0.1, 0.1 rank 1, 3, 3, 3).
+func tiedRanks(l []crm.ChunkHit) []float64 {
+	ranks := make([]float64, len(l))
+	for i := 0; i < len(l); {
+		j := i + 1
+		for j < len(l) && l[j].Score == l[i].Score {
+			j++
+		}
+		for k := i; k < j; k++ {
+			ranks[k] = float64(i+j+1) / 2 // mean of positions i+1 … j
+		}
+		i = j
+	}
+	return ranks
 }
 
 func rankOrMax(r int) int {

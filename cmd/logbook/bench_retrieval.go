@@ -133,7 +133,7 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	if o.big+o.small > o.chunks {
 		return res, fmt.Errorf("-retrieval-chunks %d is less than the two measured accounts (%d + %d)", o.chunks, o.big, o.small)
 	}
-	model := fmt.Sprintf("local-hash-v1/%d", o.dim)
+	model := fmt.Sprintf("%s/%d", local.EmbedModel, o.dim)
 	emb := local.New(o.dim)
 	gen := newTextModel(o.seed)
 	fmt.Fprintf(w, "## Retrieval (issue #4: %d chunks, local embedder at %d dimensions, halfvec, %s row order)\n\n", o.chunks, o.dim, o.order)
@@ -630,7 +630,7 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 	model string, plan loadPlan, o *retrievalOpts) ([2]string, []string, error) {
 	var orgs [2]string
 	ids := make([]string, len(plan.accounts))
-	mark := fmt.Sprintf("bench retrieval chunks=%d big=%d small=%d dim=%d order=%s seed=%d", o.chunks, o.big, o.small, o.dim, o.order, o.seed)
+	mark := fmt.Sprintf("bench retrieval chunks=%d big=%d small=%d model=%s order=%s seed=%d", o.chunks, o.big, o.small, model, o.order, o.seed)
 	err := pool.QueryRow(ctx, `SELECT id FROM orgs WHERE name = $1`, mark).Scan(&orgs[0])
 	if err == nil {
 		if err := pool.QueryRow(ctx, `SELECT id FROM orgs WHERE name = $1`, mark+" other").Scan(&orgs[1]); err != nil {

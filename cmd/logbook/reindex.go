@@ -8,6 +8,7 @@ import (
 
 	"logbook/internal/config"
 	"logbook/internal/crm"
+	"logbook/internal/llm/local"
 	"logbook/internal/store"
 	"logbook/retrieval"
 )
@@ -19,7 +20,7 @@ func embedModelName(cfg config.Config) string {
 	if cfg.LLMProvider == "openai" {
 		return fmt.Sprintf("%s/%d", cfg.EmbedModel, cfg.EmbedDim)
 	}
-	return fmt.Sprintf("local-hash-v1/%d", cfg.EmbedDim)
+	return fmt.Sprintf("%s/%d", local.EmbedModel, cfg.EmbedDim)
 }
 
 // retrievalService builds retrieval on the configured provider.

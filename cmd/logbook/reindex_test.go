@@ -52,9 +52,9 @@ func TestReindex(t *testing.T) {
 	}
 	var out, errOut strings.Builder
 	require.NoError(t, run(ctx, []string{"reindex", "--batch", "7"}, &out, &errOut, env("")), errOut.String())
-	require.Contains(t, out.String(), "30 chunk(s) to embed with local-hash-v1/384")
+	require.Contains(t, out.String(), "30 chunk(s) to embed with local-hash-v2/384")
 	require.Contains(t, out.String(), "done, 30 chunk(s) embedded")
-	n, err := st.ChunksCountToEmbed(ctx, "", "local-hash-v1/384")
+	n, err := st.ChunksCountToEmbed(ctx, "", "local-hash-v2/384")
 	require.NoError(t, err)
 	require.Zero(t, n)
 

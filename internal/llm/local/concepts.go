@@ -33,6 +33,12 @@ report reports reporting dashboard dashboards analytics export exports
 support ticket tickets escalation escalate escalated sla response
 `
 
+// conceptHash is the feature hash of the concept a line of conceptGroups
+// stands for, named by its first word. Even, like a unigram's.
+func conceptHash(name string) uint64 {
+	return fnvString(fnvByte(fnvOffset, 'c'), name) &^ 1
+}
+
 // concepts maps a stemmed word to its concept feature's hash.
 var concepts = func() map[string]uint64 {
 	m := map[string]uint64{}
@@ -41,7 +47,7 @@ var concepts = func() map[string]uint64 {
 		if len(words) == 0 {
 			continue
 		}
-		h := fnvString(fnvByte(fnvOffset, 'c'), words[0])
+		h := conceptHash(words[0])
 		for _, w := range words {
 			for _, part := range strings.Split(w, "-") {
 				// "sign-on" is said as "sign on": each part stands for the concept
@@ -53,6 +59,20 @@ var concepts = func() map[string]uint64 {
 					m[stem.Word(part)] = h
 				}
 			}
+		}
+	}
+	return m
+}()
+
+// conceptCoord maps a concept feature's hash to the coordinate Embed gives
+// it (at conceptMinDim and above): 1 for the first line of conceptGroups, 2
+// for the second, and so on. Reordering the lines changes every vector, so
+// it needs a new EmbedModel.
+var conceptCoord = func() map[uint64]int {
+	m := map[uint64]int{}
+	for _, line := range strings.Split(strings.TrimSpace(conceptGroups), "\n") {
+		if words := strings.Fields(line); len(words) > 0 {
+			m[conceptHash(words[0])] = 1 + len(m)
 		}
 	}
 	return m

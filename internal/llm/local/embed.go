@@ -159,20 +159,40 @@ func newSparse(fs []feature) sparse {
 // neighbouring words unless both are stop words. Weights are sublinear term
 // frequencies, 1+ln(tf), bigrams scaled by bigramWeight. Unigram hashes are
 // made even and bigram hashes odd, so a feature's kind survives in its hash.
-// The result is sorted by hash, each hash once; scratch is reused.
+// The result is sorted by hash, each hash once; scratch is reused. The
+// completions (notes, answers) compare sentences with these; Embed uses
+// embedFeatures.
 func features(words []string, scratch []uint64) ([]feature, []uint64) {
+	return hashFeatures(words, scratch, func(p, w string) bool { return !stopwords[p] || !stopwords[w] })
+}
+
+// embedFeatures are the features Embed hashes: those of features, except
+// that a bigram is kept only when both its words are content words.
+// "promised Okta" or "rate limit" say more than their words apart; "we
+// promised" or "the limit" say nothing their content word does not, and in
+// a hashed vector every feature that cannot match costs: it collides with
+// the features that do. In the chunks of the retrieval quality set
+// (retrieval/testdata/quality) such bigrams are over a third of the
+// features and three fifths of the bigrams' squared weight.
+func embedFeatures(words []string, scratch []uint64) ([]feature, []uint64) {
+	return hashFeatures(words, scratch, func(p, w string) bool { return contentWord(p) && contentWord(w) })
+}
+
+// hashFeatures hashes words into features, with a bigram for each pair of
+// neighbouring words keep accepts.
+func hashFeatures(words []string, scratch []uint64, keep func(prev, w string) bool) ([]feature, []uint64) {
 	hs := scratch[:0]
 	for i, w := range words {
 		if contentWord(w) {
 			sw := stem.Word(w)
 			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), sw)&^1)
 			if c, ok := concepts[sw]; ok {
-				hs = append(hs, c&^1) // a concept counts as a unigram
+				hs = append(hs, c) // a concept counts as a unigram
 			}
 		}
 		if i > 0 {
 			p := words[i-1]
-			if !stopwords[p] || !stopwords[w] {
+			if keep(p, w) {
 				h := fnvString(fnvByte(fnvOffset, kindBigram), stem.Word(p))
 				h = fnvString(fnvByte(h, ' '), stem.Word(w))
 				hs = append(hs, h|1)
@@ -230,12 +250,26 @@ type buffers struct {
 	hashes []uint64
 }
 
+// EmbedModel names the scheme Embed embeds by. Chunks record it with the
+// dimension ("local-hash-v2/384"), and logbook reindex re-embeds the chunks
+// another scheme made: bump the version with any change that alters a
+// vector (features, weights, hashing, stop words, stemming, concepts).
+//
+// v2: bigrams only of two content words; concepts on coordinates of their
+// own.
+const EmbedModel = "local-hash-v2"
+
 // Embed returns one unit vector of the provider's dimension per text, in
 // order. Each vector is the feature-hashed bag of the text's lower-case
-// words: content unigrams and word bigrams, hashed with FNV-1a to a
-// dimension (hash mod dim) and a sign (the hash's top bit), weighted by
-// sublinear term frequency (1+ln tf), then L2-normalised. Texts sharing
-// words and word pairs have a high cosine similarity.
+// words: content unigrams, bigrams of neighbouring content words and the
+// concepts the words stand for (concepts.go), weighted by sublinear term
+// frequency (1+ln tf), then L2-normalised. Words and bigrams are hashed
+// with FNV-1a to a coordinate (hash mod dim) and a sign (the hash's top
+// bit). Concepts are a closed vocabulary and need no hashing: at a
+// dimension of at least conceptMinDim each has a coordinate of its own (1,
+// 2, …), where it never collides with a word, and the words are hashed to
+// the coordinates after them. Texts sharing words, word pairs and concepts
+// have a high cosine similarity.
 //
 // A text with no content words (empty, or only stop words) embeds to the
 // unit vector along dimension 0, so every vector has norm 1. Embed returns
@@ -258,16 +292,32 @@ func (p *Provider) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	return out, nil
 }
 
+// conceptMinDim is the least dimension at which concepts get coordinates
+// of their own: below it they would take too much of the space from the
+// words, and are hashed with them.
+var conceptMinDim = 4 * (1 + len(conceptCoord))
+
 func (p *Provider) embedOne(text string, buf *buffers, acc []float64) []float32 {
 	clear(acc)
 	buf.words = embedWords(text, buf.words)
 	var fs []feature
-	fs, buf.hashes = features(buf.words, buf.hashes)
+	fs, buf.hashes = embedFeatures(buf.words, buf.hashes)
+	own := p.dim >= conceptMinDim
+	first := 0 // the first coordinate words are hashed to
+	if own {
+		first = 1 + len(conceptCoord)
+	}
 	for _, f := range fs {
+		if own {
+			if c, ok := conceptCoord[f.hash]; ok {
+				acc[c] += f.weight
+				continue
+			}
+		}
 		// FNV's low bits are weak: finalise the hash (fmix64) before
-		// taking the bucket from it, and the sign from its top bit.
+		// taking the coordinate from it, and the sign from its top bit.
 		h := fmix64(f.hash)
-		idx := (h & (1<<62 - 1)) % uint64(p.dim)
+		idx := first + int((h&(1<<62-1))%uint64(p.dim-first))
 		if h>>63 == 1 {
 			acc[idx] -= f.weight
 		} else {

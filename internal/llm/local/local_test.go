@@ -16,6 +16,7 @@ import (
 	"logbook/internal/datephrase"
 	"logbook/internal/llm"
 	"logbook/internal/llm/llmtest"
+	"logbook/internal/stem"
 )
 
 func completeNotes(t *testing.T, purpose string, in *llm.NotesInput) (llm.Completion, llm.NotesOutput) {
@@ -350,6 +351,63 @@ func TestEmbed(t *testing.T) {
 	none, err := p.Embed(context.Background(), nil)
 	require.NoError(t, err)
 	require.Empty(t, none)
+}
+
+func TestEmbedFeatures(t *testing.T) {
+	t.Parallel()
+	bigrams := func(fs []feature) int {
+		n := 0
+		for _, f := range fs {
+			n += int(f.hash & 1)
+		}
+		return n
+	}
+	words := embedWords("we promised the rate limit", nil)
+	fs, _ := embedFeatures(words, nil)
+	require.Equal(t, 1, bigrams(fs), "only \"rate limit\": \"we promised\", \"promised the\" and \"the rate\" have a stop word")
+	all, _ := features(words, nil)
+	require.Equal(t, 4, bigrams(all), "the completions keep bigrams with one stop word")
+	require.Equal(t, len(fs), len(all)-3, "the unigrams and concepts are the same")
+}
+
+func TestEmbedConcepts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("OwnCoordinates", func(t *testing.T) {
+		t.Parallel()
+		// "pricing" and "quote" share no word, only the price concept, which
+		// sits on a coordinate of its own: their similarity is exactly the
+		// concept's share of each vector, with no hashing noise.
+		p := New(384)
+		vs, err := p.Embed(ctx, []string{"pricing", "quote"})
+		require.NoError(t, err)
+		c := conceptCoord[concepts[stem.Word("price")]]
+		require.Positive(t, c)
+		require.Less(t, c, 1+len(conceptCoord))
+		require.InDelta(t, 1/math.Sqrt2, vs[0][c], 1e-6, "unigram and concept weigh the same")
+		require.InDelta(t, 0.5, cos32(vs[0], vs[1]), 1e-6)
+		for i := 1; i < 1+len(conceptCoord); i++ {
+			if i != c {
+				require.Zero(t, vs[0][i], "coordinate %d belongs to another concept", i)
+			}
+		}
+		// No word is hashed to a concept's coordinate.
+		words, err := p.Embed(ctx, []string{"dispatchers forklift reefer pallets driver scanners warehouse dock"})
+		require.NoError(t, err)
+		for i := 1; i < 1+len(conceptCoord); i++ {
+			require.Zero(t, words[0][i])
+		}
+	})
+
+	t.Run("SmallDimensionHashesThem", func(t *testing.T) {
+		t.Parallel()
+		// Below conceptMinDim the concepts are hashed with the words.
+		require.Less(t, 64, conceptMinDim)
+		vs, err := New(64).Embed(ctx, []string{"pricing", "quote"})
+		require.NoError(t, err)
+		require.Greater(t, math.Abs(cos32(vs[0], vs[1])), 0.3)
+	})
 }
 
 func TestFollowUp(t *testing.T) {
