@@ -78,7 +78,10 @@ func TestChunkSearchPlans(t *testing.T) {
 
 	q := crm.ChunkQuery{OrgID: org.ID, AccountID: accounts[0], Model: "m", Limit: 10}
 	sql, args := store.ChunkVectorSQL(q, vec)
-	for _, setting := range []string{"", "SET LOCAL enable_seqscan = off", "SET LOCAL enable_sort = off"} {
+	for _, setting := range []string{"", "SET LOCAL enable_seqscan = off", "SET LOCAL enable_sort = off",
+		// Every way but an index's order taken away: only the fence stops
+		// the HNSW index (with an incremental sort for the id tiebreak).
+		"SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexonlyscan = off"} {
 		if setting != "" {
 			_, err := tx.Exec(ctx, setting)
 			require.NoError(t, err)
@@ -87,7 +90,7 @@ func TestChunkSearchPlans(t *testing.T) {
 		require.NotContains(t, plan, "chunks_embedding_hnsw", "per-account search must be exact (%s):\n%s", setting, plan)
 		require.Contains(t, plan, "Sort", "an exact top-k sorts the account's chunks:\n%s", plan)
 	}
-	_, err = tx.Exec(ctx, "RESET enable_seqscan; RESET enable_sort")
+	_, err = tx.Exec(ctx, "RESET enable_seqscan; RESET enable_sort; RESET enable_bitmapscan; RESET enable_indexonlyscan")
 	require.NoError(t, err)
 
 	// The exact answer: every one of the account's chunks is a candidate.
