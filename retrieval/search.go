@@ -86,9 +86,9 @@ func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]H
 		}
 	}
 	hits := fuse(vec, txt)
-	terms := contentTerms(q.Text)
+	terms, topic := contentTerms(q.Text), topicTerms(q.Text)
 	for i := range hits {
-		hits[i].Coverage = coverage(terms, hits[i].Text)
+		hits[i].Coverage = coverage(terms, topic, hits[i].Text)
 	}
 	if len(hits) > k {
 		hits = hits[:k]
@@ -222,8 +222,27 @@ func contentTerms(text string) []string {
 	return out
 }
 
-// coverage is the share of terms that occur in text.
-func coverage(terms []string, text string) float64 {
+// topicMarkers introduce what a question is about: "what did we promise
+// Acme about SSO?", "anything regarding the renewal".
+var topicMarkers = map[string]bool{"about": true, "regarding": true, "concerning": true}
+
+// topicTerms are the content terms after the question's last topic marker:
+// the subject an answer must be about. Without a marker, none.
+func topicTerms(question string) []string {
+	ws := words(question)
+	for i := len(ws) - 1; i >= 0; i-- {
+		if topicMarkers[ws[i]] {
+			return contentTerms(strings.Join(ws[i+1:], " "))
+		}
+	}
+	return nil
+}
+
+// coverage is the share of terms that occur in text, the question's
+// subject (topic, a subset of terms) counting twice: a chunk about the
+// subject answers "what did we promise Acme about SSO?" more than one
+// that says "promise" and "Acme".
+func coverage(terms, topic []string, text string) float64 {
 	if len(terms) == 0 {
 		return 0
 	}
@@ -231,11 +250,16 @@ func coverage(terms []string, text string) float64 {
 	for _, w := range words(text) {
 		have[stem.Word(w)] = true
 	}
-	n := 0
+	n, total := 0, 0
 	for _, t := range terms {
+		w := 1
+		if slices.Contains(topic, t) {
+			w = 2
+		}
+		total += w
 		if have[t] {
-			n++
+			n += w
 		}
 	}
-	return float64(n) / float64(len(terms))
+	return float64(n) / float64(total)
 }

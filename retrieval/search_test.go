@@ -77,3 +77,17 @@ func TestFuse(t *testing.T) {
 		require.Equal(t, []string{"a", "b", "c"}, hitIDs(fuse(chunkHits(0.9, 0.9, 0.1), nil)))
 	})
 }
+
+// TestCoverageWeighsTheSubject: the words after "about" name what the
+// answer must be about, and count twice toward a chunk's coverage.
+func TestCoverageWeighsTheSubject(t *testing.T) {
+	q := "What did we promise Acme about SSO?"
+	terms, topic := contentTerms(q), topicTerms(q)
+	require.Equal(t, []string{"sso"}, topic)
+	onTopic := coverage(terms, topic, "If SSO isn't ready, we can't roll out to the warehouse leads.")
+	offTopic := coverage(terms, topic, "I'll keep the usage part short, I promise.")
+	require.Greater(t, onTopic, offTopic)
+	require.GreaterOrEqual(t, onTopic, MinCoverage, "the subject alone makes a chunk relevant enough to answer from")
+	require.Empty(t, topicTerms("When will we get the SOC 2 report?"))
+	require.Equal(t, coverage(terms, nil, "promise"), 1/float64(len(terms)), "without a subject every term counts once")
+}

@@ -244,7 +244,47 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	fmt.Fprintf(stdout, "\n%s\n%d open action items across %d meetings, each citing the transcript lines it came from: GET %s/v1/action-items\n",
 		strings.Repeat("═", 78), len(open.Items), len(all), base)
-	fmt.Fprintf(stdout, "API: %s/openapi.json (the server stops when the demo ends; run `logbook all` to keep one)\n", base)
+	if acme, ok := accounts["Acme Logistics"]; ok {
+		fmt.Fprintf(stdout, "\n%s\nQuestions about an account's history: POST %s/v1/accounts/{id}/ask\n", strings.Repeat("═", 78), base)
+		for _, question := range []string{"What did we promise Acme about SSO?", "What did Acme say about moving their Tokyo office?"} {
+			if err := demoAsk(c, stdout, acme, question); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "\nAPI: %s/openapi.json (the server stops when the demo ends; run `logbook all` to keep one)\n", base)
+	return nil
+}
+
+// demoAsk asks a question of an account through the API and prints the
+// answer with the records it cites.
+func demoAsk(c *demoClient, w io.Writer, accountID, question string) error {
+	var a struct {
+		Answer    string `json:"answer"`
+		Grounded  bool   `json:"grounded"`
+		Citations []struct {
+			Type       string    `json:"type"`
+			OccurredAt time.Time `json:"occurred_at"`
+			Speaker    string    `json:"speaker"`
+			StartMS    *int64    `json:"start_ms"`
+			Quote      string    `json:"quote"`
+		} `json:"citations"`
+	}
+	if err := postJSON(c.ctx, c.http, c.base+"/v1/accounts/"+accountID+"/ask", c.key, map[string]string{"question": question}, &a, 200); err != nil {
+		return fmt.Errorf("demo: ask %q: %w", question, err)
+	}
+	fmt.Fprintf(w, "\n  Q: %s\n  A: %s\n  (grounded: %t)\n", question, a.Answer, a.Grounded)
+	for _, cit := range a.Citations {
+		at := ""
+		if cit.StartMS != nil {
+			at = " at " + clock(*cit.StartMS)
+		}
+		who := ""
+		if cit.Speaker != "" {
+			who = ", " + cit.Speaker
+		}
+		fmt.Fprintf(w, "    cites: %s %s%s%s: %q\n", cit.Type, cit.OccurredAt.Format("Jan 2, 2006"), who, at, cit.Quote)
+	}
 	return nil
 }
 

@@ -39,6 +39,22 @@ func isNumber(w string) bool {
 	return w != "" && strings.IndexFunc(w, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
+// topicMarkers introduce what a question is about: "what did we promise
+// Acme about SSO", "anything regarding the renewal".
+var topicMarkers = wordSet(`about regarding concerning`)
+
+// topicTerms are the terms of the words after the question's last topic
+// marker: the subject an answer must be about. Without a marker, none.
+func topicTerms(question string) []string {
+	ws := embedWords(question, nil)
+	for i := len(ws) - 1; i >= 0; i-- {
+		if topicMarkers[ws[i]] {
+			return terms(strings.Join(ws[i+1:], " "), questionWords)
+		}
+	}
+	return nil
+}
+
 // candidate is a source sentence scored against the question.
 type candidate struct {
 	src   int // position in Sources
@@ -49,14 +65,28 @@ type candidate struct {
 }
 
 // answer quotes the one to three source sentences that best match the
-// question (keyword overlap and hashed-embedding cosine), each followed by
-// its source marker "[n]", and cites them; with no sentence above the
-// threshold it answers NothingOnRecord and cites nothing.
+// question (keyword overlap and hashed-embedding cosine), each with its
+// source marker "[n]" before its closing punctuation, and cites them; with no sentence above the
+// threshold it answers NothingOnRecord and cites nothing. When the
+// question names its subject ("… about SSO"), a sentence must mention it,
+// and its words count twice: "I'll keep it short, I promise" shares a word
+// with "what did we promise about SSO?" but does not answer it.
 func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	none := llm.AnswerOutput{Answer: NothingOnRecord, Citations: []llm.AnswerCitation{}}
 	qTerms := terms(in.Question, questionWords)
 	if len(qTerms) == 0 {
 		return none
+	}
+	topic := topicTerms(in.Question)
+	weight := func(t string) int {
+		if slices.Contains(topic, t) {
+			return 2
+		}
+		return 1
+	}
+	total := 0
+	for _, t := range qTerms {
+		total += weight(t)
 	}
 	var buf buffers
 	qVec := sparseOf(in.Question, &buf)
@@ -71,17 +101,18 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 				continue
 			}
 			st := terms(text, nil)
-			hits := 0
+			hits, onTopic := 0, len(topic) == 0
 			for _, t := range qTerms {
 				if slices.Contains(st, t) {
-					hits++
+					hits += weight(t)
+					onTopic = onTopic || weight(t) == 2
 				}
 			}
-			if hits == 0 {
+			if hits == 0 || !onTopic {
 				continue
 			}
 			v := sparseOf(text, &buf)
-			score := 0.6*float64(hits)/float64(len(qTerms)) + 0.4*cosine(qVec, v)
+			score := 0.6*float64(hits)/float64(total) + 0.4*cosine(qVec, v)
 			if score >= answerThreshold {
 				cands = append(cands, candidate{src: si, order: order, text: text, vec: v, score: score})
 			}
@@ -115,7 +146,11 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	var parts []string
 	for _, p := range picked {
 		n := in.Sources[p.src].N
-		parts = append(parts, p.text+" ["+strconv.Itoa(n)+"]")
+		// The marker goes before the sentence's closing punctuation
+		// ("… by Friday [2]."), where a reader and the answer's sentence
+		// splitting both take it to belong to this sentence, not the next.
+		body := strings.TrimRight(p.text, ".!?…")
+		parts = append(parts, body+" ["+strconv.Itoa(n)+"]"+p.text[len(body):])
 		out.Citations = append(out.Citations, llm.AnswerCitation{Source: n, Quote: p.text})
 	}
 	out.Answer = strings.Join(parts, " ")

@@ -487,7 +487,8 @@ func TestAnswer(t *testing.T) {
 	for _, c := range out.Citations {
 		cited = append(cited, c.Source)
 		require.Contains(t, in.Sources[c.Source-1].Text, c.Quote, "quote verbatim from its source")
-		require.Contains(t, out.Answer, c.Quote+fmt.Sprintf(" [%d]", c.Source))
+		q := strings.TrimRight(c.Quote, ".!?…")
+		require.Contains(t, out.Answer, q+fmt.Sprintf(" [%d]", c.Source)+c.Quote[len(q):], "the marker sits before the closing punctuation")
 	}
 	require.Contains(t, cited, 2)
 	require.NotContains(t, cited, 4, "an injection is not quoted")
@@ -495,6 +496,20 @@ func TestAnswer(t *testing.T) {
 	out = ask("Is there a budget freeze?")
 	require.Equal(t, 1, out.Citations[0].Source)
 	require.Equal(t, "On pricing, we have a budget freeze until April.", out.Citations[0].Quote)
+
+	// The subject a question names decides: a sentence that shares only
+	// its verb is no answer.
+	in.Sources = append(in.Sources, llm.Source{N: 5, Speaker: "Jon Okafor", Type: "meeting",
+		Text: "And I'll keep the usage part short, I promise. Once they have addresses, turning on SSO for them on our side is a ten minute job."})
+	out = ask("What did we promise Acme about SSO?")
+	require.NotEmpty(t, out.Citations)
+	for _, c := range out.Citations {
+		require.Contains(t, c.Quote, "SSO", "every quote is about the subject asked")
+	}
+	require.Equal(t, []string{"sso", "rollout"}, topicTerms("Anything regarding the SSO rollout?"))
+	require.Empty(t, topicTerms("When will we get the SOC 2 report?"))
+	out = ask("What did we promise about the Tokyo office?")
+	require.Equal(t, NothingOnRecord, out.Answer, "a promise about something else is not an answer")
 
 	for _, q := range []string{"What is the capital of France?", "What did they say?", ""} {
 		out = ask(q)
