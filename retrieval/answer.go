@@ -274,23 +274,33 @@ func (cc *citationCheck) add(c llm.AnswerCitation) {
 // sentenceKeeper applies the sentence rules of a validated answer to the
 // answer's sentences (as Sentences splits them), one at a time: a sentence
 // keeps only its references to valid sources, and goes when it cites no
-// valid source; a sentence that is nothing but references ("… on track.
-// [1]") belongs to the sentence before it. validate and answerStream both
-// use it, so a streamed answer and a validated one cannot differ.
+// valid source; references that open a sentence ("… on track. [1] The
+// next …", or a last sentence "… on track. [1]") belong to the sentence
+// before it. validate and answerStream both use it, so a streamed answer
+// and a validated one cannot differ.
 type sentenceKeeper struct {
 	// valid holds the source numbers cited validly.
 	valid map[int]bool
-	// pending is the last sentence pushed, with any reference-only
-	// sentences after it; has says whether there is one.
+	// pending is the last sentence pushed, with the references that
+	// opened the sentences after it; has says whether there is one.
 	pending string
 	has     bool
+	// leadTaken says the references opening the next sentence pushed are
+	// in pending already (settleBefore took them).
+	leadTaken bool
 }
 
 // push adds the next sentence. It returns the sentence before it in its
 // kept form, with ok true, when that sentence is now complete and kept.
 func (k *sentenceKeeper) push(sent string) (kept string, ok bool) {
-	if k.has && onlyMarkers(sent) {
-		k.pending += " " + sent
+	lead, rest := leadingMarkers(sent)
+	if k.leadTaken {
+		sent, k.leadTaken = rest, false
+	} else if k.has && lead != "" {
+		k.pending += " " + lead
+		sent = rest
+	}
+	if k.has && strings.TrimSpace(sent) == "" {
 		return "", false
 	}
 	prev, had := k.pending, k.has
@@ -312,9 +322,29 @@ func (k *sentenceKeeper) settle() (kept string, ok bool) {
 	return keepSentence(k.pending, k.valid)
 }
 
-// onlyMarkers reports whether sent is nothing but source references.
-func onlyMarkers(sent string) bool {
-	return strings.TrimSpace(marker.ReplaceAllString(sent, "")) == ""
+// settleBefore ends the pending sentence while next, the sentence after
+// it, is still being written but already holds more than references: the
+// references that open next are final, so they join the pending sentence
+// now, and push will not take them again.
+func (k *sentenceKeeper) settleBefore(next string) (kept string, ok bool) {
+	if !k.has {
+		return "", false
+	}
+	if lead, _ := leadingMarkers(next); lead != "" {
+		k.pending += " " + lead
+	}
+	k.leadTaken = true
+	return k.settle()
+}
+
+// leadingRefs matches the source references that open a sentence.
+var leadingRefs = regexp.MustCompile(`^\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+`)
+
+// leadingMarkers splits sent into the references that open it and the
+// rest.
+func leadingMarkers(sent string) (lead, rest string) {
+	n := len(leadingRefs.FindString(sent))
+	return strings.TrimSpace(sent[:n]), sent[n:]
 }
 
 // keepSentence returns sent with its references to sources not in valid
@@ -678,8 +708,8 @@ func (x *answerStream) feed(text string, complete bool) {
 			x.send(t)
 		}
 	}
-	if !complete && len(ss) > 0 && x.pushed == len(ss)-1 && x.keep.has && !markerAlphabet(ss[len(ss)-1]) {
-		if t, ok := x.keep.settle(); ok {
+	if !complete && len(ss) > 0 && x.pushed == len(ss)-1 && x.keep.has && !x.keep.leadTaken && !markerAlphabet(ss[len(ss)-1]) {
+		if t, ok := x.keep.settleBefore(ss[len(ss)-1]); ok {
 			x.send(t)
 		}
 	}

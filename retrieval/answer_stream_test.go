@@ -92,6 +92,14 @@ func TestAnswerStream(t *testing.T) {
 			never:   []string{"discount", "[9]", "Finance", "happy", "9]"},
 		},
 		{
+			name: "ReferencesOpeningASentenceBelongToTheOneBefore",
+			text: `{"citations":[{"source":1,"quote":"Okta SAML support"},{"source":2,"quote":"12 percent uplift"}],` +
+				`"answer":"Okta SAML ships in April. [1] The uplift is 12 percent [2]. Nobody said why. [2, 1] Done."}`,
+			want:   "Okta SAML ships in April. [1] The uplift is 12 percent [2]. Nobody said why. [2, 1]",
+			during: []string{"Okta SAML ships in April. [1]", " The uplift is 12 percent [2].", " Nobody said why. [2, 1]"},
+			never:  []string{"Done"},
+		},
+		{
 			name: "ReferenceAfterTheFullStopBelongsToTheSentenceBefore",
 			text: `{"citations":[{"source":1,"quote":"Okta SAML support"}],"answer":"SSO comes first [1]. Okta SAML ships by the end of April. [1]"}`,
 			want: "SSO comes first [1]. Okta SAML ships by the end of April. [1]",
