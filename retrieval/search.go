@@ -222,18 +222,11 @@ func contentTerms(text string) []string {
 	return out
 }
 
-// topicMarkers introduce what a question is about: "what did we promise
-// Acme about SSO?", "anything regarding the renewal".
-var topicMarkers = map[string]bool{"about": true, "regarding": true, "concerning": true}
-
-// topicTerms are the content terms after the question's last topic marker:
-// the subject an answer must be about. Without a marker, none.
+// topicTerms are the content terms of the question's subject (the words
+// after its last "about", stem.Subject): what an answer must be about.
 func topicTerms(question string) []string {
-	ws := words(question)
-	for i := len(ws) - 1; i >= 0; i-- {
-		if topicMarkers[ws[i]] {
-			return contentTerms(strings.Join(ws[i+1:], " "))
-		}
+	if ws := stem.Subject(words(question)); len(ws) > 0 {
+		return contentTerms(strings.Join(ws, " "))
 	}
 	return nil
 }

@@ -1,8 +1,9 @@
 // Package stem reduces English words to a common stem, lightly: enough
 // that "promised", "promises" and "promise" match, and "pricing" matches
-// "price", without a dictionary. The offline embedder, the extractive
-// answerer and retrieval's relevance check share it, so they agree on what
-// counts as the same word.
+// "price", without a dictionary; and it finds a question's subject (the
+// words after "about"). The offline embedder, the extractive answerer and
+// retrieval's relevance check share it, so they agree on what counts as the
+// same word and on what a question asks about.
 package stem
 
 import "strings"
@@ -61,4 +62,20 @@ func hasLetter(s string) bool {
 		}
 	}
 	return false
+}
+
+// subjectMarkers introduce what a question is about: "what did we promise
+// Acme about SSO?", "anything regarding the renewal", "concerning pricing".
+var subjectMarkers = map[string]bool{"about": true, "regarding": true, "concerning": true}
+
+// Subject returns the words of a question (lower-case, in order) after its
+// last subject marker: the subject an answer must be about. Without a
+// marker it returns nil.
+func Subject(words []string) []string {
+	for i := len(words) - 1; i >= 0; i-- {
+		if subjectMarkers[words[i]] {
+			return words[i+1:]
+		}
+	}
+	return nil
 }

@@ -1,6 +1,9 @@
 package stem
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestWord(t *testing.T) {
 	groups := [][]string{
@@ -22,6 +25,22 @@ func TestWord(t *testing.T) {
 	for _, w := range []string{"sso", "api", "2026", "status", "process", "analysis", "bus"} {
 		if got := Word(w); got != w {
 			t.Errorf("Word(%q) = %q, want it unchanged", w, got)
+		}
+	}
+}
+
+func TestSubject(t *testing.T) {
+	for _, c := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"what", "did", "we", "promise", "acme", "about", "sso"}, "sso"},
+		{[]string{"anything", "about", "pricing", "regarding", "the", "renewal"}, "the renewal"},
+		{[]string{"when", "is", "the", "renewal"}, ""},
+		{[]string{"tell", "me", "about"}, ""},
+	} {
+		if got := strings.Join(Subject(c.words), " "); got != c.want {
+			t.Errorf("Subject(%q) = %q, want %q", c.words, got, c.want)
 		}
 	}
 }

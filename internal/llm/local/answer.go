@@ -39,18 +39,11 @@ func isNumber(w string) bool {
 	return w != "" && strings.IndexFunc(w, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
-// topicMarkers introduce what a question is about: "what did we promise
-// Acme about SSO", "anything regarding the renewal".
-var topicMarkers = wordSet(`about regarding concerning`)
-
-// topicTerms are the terms of the words after the question's last topic
-// marker: the subject an answer must be about. Without a marker, none.
+// topicTerms are the terms of the question's subject (the words after its
+// last "about", stem.Subject): what an answer must be about.
 func topicTerms(question string) []string {
-	ws := embedWords(question, nil)
-	for i := len(ws) - 1; i >= 0; i-- {
-		if topicMarkers[ws[i]] {
-			return terms(strings.Join(ws[i+1:], " "), questionWords)
-		}
+	if ws := stem.Subject(embedWords(question, nil)); len(ws) > 0 {
+		return terms(strings.Join(ws, " "), questionWords)
 	}
 	return nil
 }
