@@ -133,8 +133,8 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	if o.big+o.small > o.chunks {
 		return res, fmt.Errorf("-retrieval-chunks %d is less than the two measured accounts (%d + %d)", o.chunks, o.big, o.small)
 	}
-	model := fmt.Sprintf("%s/%d", local.EmbedModel, o.dim)
 	emb := local.New(o.dim)
+	model := emb.Model()
 	gen := newTextModel(o.seed)
 	fmt.Fprintf(w, "## Retrieval (issue #4: %d chunks, local embedder at %d dimensions, halfvec, %s row order)\n\n", o.chunks, o.dim, o.order)
 

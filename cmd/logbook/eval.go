@@ -143,7 +143,7 @@ func runEval(ctx context.Context, st *store.Store, ds evalDataset, progress io.W
 	var res evalResult
 	p := local.New(evalDim)
 	svc, err := retrieval.New(retrieval.Config{Store: st, Embedder: p, Completer: p,
-		EmbedModel: fmt.Sprintf("%s/%d", local.EmbedModel, evalDim)})
+		EmbedModel: p.Model()})
 	if err != nil {
 		return res, err
 	}

@@ -20,7 +20,7 @@ func embedModelName(cfg config.Config) string {
 	if cfg.LLMProvider == "openai" {
 		return fmt.Sprintf("%s/%d", cfg.EmbedModel, cfg.EmbedDim)
 	}
-	return fmt.Sprintf("%s/%d", local.EmbedModel, cfg.EmbedDim)
+	return local.New(cfg.EmbedDim).Model()
 }
 
 // retrievalService builds retrieval on the configured provider.

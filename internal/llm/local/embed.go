@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -258,6 +259,11 @@ type buffers struct {
 // v2: bigrams only of two content words; concepts on coordinates of their
 // own.
 const EmbedModel = "local-hash-v2"
+
+// Model is the name chunks embedded by p record: EmbedModel and the
+// dimension ("local-hash-v2/384"), since the same scheme at another
+// dimension gives other vectors.
+func (p *Provider) Model() string { return fmt.Sprintf("%s/%d", EmbedModel, p.dim) }
 
 // Embed returns one unit vector of the provider's dimension per text, in
 // order. Each vector is the feature-hashed bag of the text's lower-case
