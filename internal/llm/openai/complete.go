@@ -32,14 +32,9 @@ const (
 // for; plain retryable errors for 5xx, timeouts, cut bodies and answers
 // without content; ctx.Err(), wrapped, when ctx ends.
 func (p *Provider) Complete(ctx context.Context, req llm.CompletionRequest) (llm.Completion, error) {
-	if err := ctx.Err(); err != nil {
-		return llm.Completion{}, fmt.Errorf("openai: complete: %w", err)
+	if err := checkRequest(ctx, "complete", req); err != nil {
+		return llm.Completion{}, err
 	}
-	if req.Schema != nil && !json.Valid(req.Schema.JSON) {
-		return llm.Completion{}, fmt.Errorf("openai: complete: schema %q of %s is not valid JSON: %w",
-			req.Schema.Name, req.Purpose, llm.ErrPermanent)
-	}
-
 	f := p.format(req)
 	resp, err := p.chat(ctx, req, f)
 	if err != nil && f == formatJSONSchema && schemaRejected(err) {
@@ -56,6 +51,18 @@ func (p *Provider) Complete(ctx context.Context, req llm.CompletionRequest) (llm
 		return llm.Completion{}, err
 	}
 	return p.completion(req, resp)
+}
+
+// checkRequest refuses, before anything is sent, a call whose ctx has
+// ended or whose Schema is not valid JSON (llm.ErrPermanent).
+func checkRequest(ctx context.Context, op string, req llm.CompletionRequest) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("openai: %s: %w", op, err)
+	}
+	if req.Schema != nil && !json.Valid(req.Schema.JSON) {
+		return fmt.Errorf("openai: %s: schema %q of %s is not valid JSON: %w", op, req.Schema.Name, req.Purpose, llm.ErrPermanent)
+	}
+	return nil
 }
 
 // chat sends one chat completion request under the per-request timeout.

@@ -38,12 +38,8 @@ import (
 // (errors.Is finds it). When CompleteStream fails, the deltas already
 // delivered are not an answer.
 func (p *Provider) CompleteStream(ctx context.Context, req llm.CompletionRequest, onDelta func(string) error) (llm.Completion, error) {
-	if err := ctx.Err(); err != nil {
-		return llm.Completion{}, fmt.Errorf("openai: complete stream: %w", err)
-	}
-	if req.Schema != nil && !json.Valid(req.Schema.JSON) {
-		return llm.Completion{}, fmt.Errorf("openai: complete stream: schema %q of %s is not valid JSON: %w",
-			req.Schema.Name, req.Purpose, llm.ErrPermanent)
+	if err := checkRequest(ctx, "complete stream", req); err != nil {
+		return llm.Completion{}, err
 	}
 	if onDelta == nil {
 		onDelta = func(string) error { return nil }
