@@ -63,9 +63,10 @@ type Config struct {
 const DefaultMinSimilarity = 0.2
 
 // DefaultEfSearch is the HNSW candidate list of an org-wide search: with
-// the index built as migrated (store.HNSWOptions) it gives recall@10 0.99
-// at 1,000,000 chunks with p99 40 ms; 100, pgvector's usual, gave 0.67
-// (BENCHMARKS.md). pgvector allows at most 1000.
+// the index built as migrated (store.HNSWOptions) and the local embedder
+// it gives recall@10 0.967 at 1,000,000 chunks with p99 74–89 ms; 400 gave
+// 0.926 and 100, pgvector's usual, 0.770 (BENCHMARKS.md). pgvector allows
+// at most 1000.
 const DefaultEfSearch = 800
 
 // Service indexes and searches an org's history and answers questions

@@ -17,6 +17,7 @@ import (
 	"logbook/internal/crm"
 	"logbook/internal/queue"
 	"logbook/internal/store"
+	"logbook/retrieval"
 )
 
 // demoMeeting is one entry of examples/meetings.json.
@@ -259,17 +260,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // demoAsk asks a question of an account through the API and prints the
 // answer with the records it cites.
 func demoAsk(c *demoClient, w io.Writer, accountID, question string) error {
-	var a struct {
-		Answer    string `json:"answer"`
-		Grounded  bool   `json:"grounded"`
-		Citations []struct {
-			Type       string    `json:"type"`
-			OccurredAt time.Time `json:"occurred_at"`
-			Speaker    string    `json:"speaker"`
-			StartMS    *int64    `json:"start_ms"`
-			Quote      string    `json:"quote"`
-		} `json:"citations"`
-	}
+	var a retrieval.Answer
 	if err := postJSON(c.ctx, c.http, c.base+"/v1/accounts/"+accountID+"/ask", c.key, map[string]string{"question": question}, &a, 200); err != nil {
 		return fmt.Errorf("demo: ask %q: %w", question, err)
 	}
@@ -277,11 +268,11 @@ func demoAsk(c *demoClient, w io.Writer, accountID, question string) error {
 	for _, cit := range a.Citations {
 		at := ""
 		if cit.StartMS != nil {
-			at = " at " + clock(*cit.StartMS)
+			at = " at " + clock(int64(*cit.StartMS))
 		}
 		who := ""
-		if cit.Speaker != "" {
-			who = ", " + cit.Speaker
+		if cit.Speaker != nil {
+			who = ", " + *cit.Speaker
 		}
 		fmt.Fprintf(w, "    cites: %s %s%s%s: %q\n", cit.Type, cit.OccurredAt.Format("Jan 2, 2006"), who, at, cit.Quote)
 	}

@@ -198,8 +198,9 @@ func ChunkVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
 const MaxCoveredDim = 1024
 
 // HNSWOptions are the build options of chunks_embedding_hnsw (migration
-// 00006): ef_construction 200 rather than pgvector's 64 lifts org-wide
-// recall@10 at 1,000,000 chunks from 0.93 to 0.99 (BENCHMARKS.md).
+// 00006): with pgvector's ef_construction 64, org-wide recall@10 at
+// 1,000,000 chunks stayed at 0.93 or below at any ef_search; with 200 it
+// reaches 0.97–0.99 at ef_search 800 (BENCHMARKS.md).
 const HNSWOptions = "m=16,ef_construction=200"
 
 // chunkIndexesSQL creates the vector-bearing indexes of chunks for an
