@@ -30,7 +30,7 @@ func setupAsk(t *testing.T, c llm.Completer) (b *testBundle, svc *retrieval.Serv
 	if c == nil {
 		c = p
 	}
-	svc, err := retrieval.New(retrieval.Config{Store: b.store, Embedder: p, Completer: c, EmbedModel: "local-hash-v2/384"})
+	svc, err := retrieval.New(retrieval.Config{Store: b.store, Embedder: p, Completer: c, EmbedModel: p.Model()})
 	require.NoError(t, err)
 	h, err := NewHandler(Deps{Store: b.store, Asker: svc})
 	require.NoError(t, err)

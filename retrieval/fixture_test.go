@@ -38,7 +38,7 @@ func (c *countingCompleter) Complete(ctx context.Context, req llm.CompletionRequ
 	return c.Completer.Complete(ctx, req)
 }
 
-const testModel = "local-hash-v2/384"
+const testModel = "local-hash-v3/384"
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()

@@ -74,7 +74,7 @@ func setup(t *testing.T, c llm.Completer) *testBundle {
 		_ = insp.DeleteQueue(q.Default, true)
 	})
 	s := store.New(pool)
-	rs, err := retrieval.New(retrieval.Config{Store: s, Embedder: local.New(384), Completer: c, EmbedModel: "local-hash-v2/384"})
+	rs, err := retrieval.New(retrieval.Config{Store: s, Embedder: local.New(384), Completer: c, EmbedModel: local.New(384).Model()})
 	require.NoError(t, err)
 	w, err := New(Config{Store: s, Summarizer: summarize.New(c, summarize.Config{}), Retrieval: rs, Redis: rdb, Enqueuer: enq,
 		Queues: q, LLMConcurrency: 2, DefaultConcurrency: 2, ReconcileEvery: 200 * time.Millisecond, ReconcileGrace: time.Millisecond})

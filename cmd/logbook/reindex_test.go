@@ -52,11 +52,20 @@ func TestReindex(t *testing.T) {
 	}
 	var out, errOut strings.Builder
 	require.NoError(t, run(ctx, []string{"reindex", "--batch", "7"}, &out, &errOut, env("")), errOut.String())
-	require.Contains(t, out.String(), "30 chunk(s) to embed with local-hash-v2/384")
+	require.Contains(t, out.String(), "30 chunk(s) to embed with local-hash-v3/384")
 	require.Contains(t, out.String(), "done, 30 chunk(s) embedded")
-	n, err := st.ChunksCountToEmbed(ctx, "", "local-hash-v2/384")
+	n, err := st.ChunksCountToEmbed(ctx, "", "local-hash-v3/384")
 	require.NoError(t, err)
 	require.Zero(t, n)
+
+	// Chunks another scheme embedded (here the previous version's) are
+	// embedded again: vectors of two schemes are never compared.
+	tag, err := pool.Exec(ctx, `UPDATE chunks SET model = 'local-hash-v2/384' WHERE position < 10`)
+	require.NoError(t, err)
+	require.EqualValues(t, 10, tag.RowsAffected())
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"reindex"}, &out, &errOut, env("")), errOut.String())
+	require.Contains(t, out.String(), "10 chunk(s) to embed with local-hash-v3/384")
 
 	// Nothing left: a second run (the resume after an interruption) does nothing.
 	out.Reset()

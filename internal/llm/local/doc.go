@@ -5,17 +5,17 @@
 //
 // # Embeddings
 //
-// Embed (model name EmbedModel, "local-hash-v2") hashes features into the
+// Embed (model name EmbedModel, "local-hash-v3") hashes features into the
 // configured dimension: stemmed lower-case word unigrams (minus a small
 // list of English stop words and spoken fillers) and bigrams of
 // neighbouring content words, hashed with FNV-1a (finalised with
 // MurmurHash3's fmix64 so every bit counts), signed by a hash bit,
-// weighted by sublinear term frequency 1+ln(tf) and L2-normalised. The
-// fixed list of sales concepts (pricing, security, contract…; concepts.go)
-// gets coordinates of its own at 104 dimensions and more, so a synonym
-// match is exact rather than blurred by collisions. Texts that share words
-// and word pairs are close. A text with no content words embeds to the
-// unit vector along dimension 0.
+// weighted by sublinear term frequency 1+ln(tf) and L2-normalised. There
+// is no list of synonyms: texts are close when they share words and word
+// pairs, whatever the trade. NewWithSeed changes the hashing (which
+// features collide), so a measure can be averaged over seeds; the seed is
+// part of the model name. A text with no content words embeds to the unit
+// vector along dimension 0.
 //
 // # Completions
 //

@@ -172,9 +172,7 @@ func features(words []string, scratch []uint64) ([]feature, []uint64) {
 // "promised Okta" or "rate limit" say more than their words apart; "we
 // promised" or "the limit" say nothing their content word does not, and in
 // a hashed vector every feature that cannot match costs: it collides with
-// the features that do. In the chunks of the retrieval quality set
-// (retrieval/testdata/quality) such bigrams are over a third of the
-// features and three fifths of the bigrams' squared weight.
+// the features that do.
 func embedFeatures(words []string, scratch []uint64) ([]feature, []uint64) {
 	return hashFeatures(words, scratch, func(p, w string) bool { return contentWord(p) && contentWord(w) })
 }
@@ -185,11 +183,7 @@ func hashFeatures(words []string, scratch []uint64, keep func(prev, w string) bo
 	hs := scratch[:0]
 	for i, w := range words {
 		if contentWord(w) {
-			sw := stem.Word(w)
-			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), sw)&^1)
-			if c, ok := concepts[sw]; ok {
-				hs = append(hs, c) // a concept counts as a unigram
-			}
+			hs = append(hs, fnvString(fnvByte(fnvOffset, kindUnigram), stem.Word(w))&^1)
 		}
 		if i > 0 {
 			p := words[i-1]
@@ -252,30 +246,37 @@ type buffers struct {
 }
 
 // EmbedModel names the scheme Embed embeds by. Chunks record it with the
-// dimension ("local-hash-v2/384"), and logbook reindex re-embeds the chunks
-// another scheme made: bump the version with any change that alters a
-// vector (features, weights, hashing, stop words, stemming, concepts).
+// seed (when not the default) and the dimension, as Model says, and
+// logbook reindex re-embeds the chunks another scheme made: bump the
+// version with any change that alters a vector (features, weights,
+// hashing, stop words, stemming).
 //
-// v2: bigrams only of two content words; concepts on coordinates of their
-// own.
-const EmbedModel = "local-hash-v2"
+// v2: bigrams only of two content words. v3: no list of domain synonyms
+// (v2's "concepts", which mirrored the topics of a test set); hashing
+// seeds (NewWithSeed).
+const EmbedModel = "local-hash-v3"
 
-// Model is the name chunks embedded by p record: EmbedModel and the
-// dimension ("local-hash-v2/384"), since the same scheme at another
-// dimension gives other vectors.
-func (p *Provider) Model() string { return fmt.Sprintf("%s/%d", EmbedModel, p.dim) }
+// Model is the name chunks embedded by p record: EmbedModel, the seed
+// when it is not DefaultSeed, and the dimension ("local-hash-v3/384",
+// "local-hash-v3/s7/384"), since another seed or dimension gives other
+// vectors and a question must be embedded like the chunks it is compared
+// with.
+func (p *Provider) Model() string {
+	if p.seed == DefaultSeed {
+		return fmt.Sprintf("%s/%d", EmbedModel, p.dim)
+	}
+	return fmt.Sprintf("%s/s%d/%d", EmbedModel, p.seed, p.dim)
+}
 
 // Embed returns one unit vector of the provider's dimension per text, in
 // order. Each vector is the feature-hashed bag of the text's lower-case
-// words: content unigrams, bigrams of neighbouring content words and the
-// concepts the words stand for (concepts.go), weighted by sublinear term
-// frequency (1+ln tf), then L2-normalised. Words and bigrams are hashed
-// with FNV-1a to a coordinate (hash mod dim) and a sign (the hash's top
-// bit). Concepts are a closed vocabulary and need no hashing: at a
-// dimension of at least conceptMinDim each has a coordinate of its own (1,
-// 2, …), where it never collides with a word, and the words are hashed to
-// the coordinates after them. Texts sharing words, word pairs and concepts
-// have a high cosine similarity.
+// words: content unigrams and bigrams of neighbouring content words,
+// weighted by sublinear term frequency (1+ln tf), then L2-normalised. Each
+// feature is hashed (FNV-1a, mixed with the provider's seed and finalised
+// with MurmurHash3's fmix64) to a coordinate (hash mod dim) and a sign (the
+// hash's top bit). Texts sharing words and word pairs have a high cosine
+// similarity; the seed only changes which features collide, so any seed
+// gives the same structure up to hashing noise.
 //
 // A text with no content words (empty, or only stop words) embeds to the
 // unit vector along dimension 0, so every vector has norm 1. Embed returns
@@ -298,32 +299,21 @@ func (p *Provider) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	return out, nil
 }
 
-// conceptMinDim is the least dimension at which concepts get coordinates
-// of their own: below it they would take too much of the space from the
-// words, and are hashed with them.
-var conceptMinDim = 4 * (1 + len(conceptCoord))
-
 func (p *Provider) embedOne(text string, buf *buffers, acc []float64) []float32 {
 	clear(acc)
 	buf.words = embedWords(text, buf.words)
 	var fs []feature
 	fs, buf.hashes = embedFeatures(buf.words, buf.hashes)
-	own := p.dim >= conceptMinDim
-	first := 0 // the first coordinate words are hashed to
-	if own {
-		first = 1 + len(conceptCoord)
-	}
+	// fmix64 is a bijection with fmix64(0) = 0: the default seed leaves the
+	// hashes as they are, and any other flips about half their bits before
+	// they are finalised, so distinct features stay distinct and which of
+	// them share a coordinate changes with the seed.
+	mix := fmix64(p.seed)
 	for _, f := range fs {
-		if own {
-			if c, ok := conceptCoord[f.hash]; ok {
-				acc[c] += f.weight
-				continue
-			}
-		}
 		// FNV's low bits are weak: finalise the hash (fmix64) before
 		// taking the coordinate from it, and the sign from its top bit.
-		h := fmix64(f.hash)
-		idx := first + int((h&(1<<62-1))%uint64(p.dim-first))
+		h := fmix64(f.hash ^ mix)
+		idx := int((h & (1<<62 - 1)) % uint64(p.dim))
 		if h>>63 == 1 {
 			acc[idx] -= f.weight
 		} else {

@@ -16,7 +16,6 @@ import (
 	"logbook/internal/datephrase"
 	"logbook/internal/llm"
 	"logbook/internal/llm/llmtest"
-	"logbook/internal/stem"
 )
 
 func completeNotes(t *testing.T, purpose string, in *llm.NotesInput) (llm.Completion, llm.NotesOutput) {
@@ -317,12 +316,12 @@ func TestEmbed(t *testing.T) {
 	require.Equal(t, 256, p.Dim())
 	require.Equal(t, DefaultDim, New(0).Dim())
 	texts := []string{
-		"SSO rollout with Okta",
-		"Okta single sign-on rollout plan",
-		"pricing discount for renewal",
+		"Replace the scanner batteries before the holiday rush",
+		"Scanner batteries: replace them before the rush",
+		"Marketing wants a brighter logo on the banner",
 		"",
 		"the and of it is",
-		"Renewal pricing: can we get a discount?",
+		"Is the banner logo bright enough for marketing?",
 	}
 	vs, err := p.Embed(context.Background(), texts)
 	require.NoError(t, err)
@@ -344,7 +343,7 @@ func TestEmbed(t *testing.T) {
 	again, err := p.Embed(context.Background(), texts[:1])
 	require.NoError(t, err)
 	require.Equal(t, vs[0], again[0], "same vector alone and in a batch")
-	caps, err := p.Embed(context.Background(), []string{"sso ROLLOUT with okta!"})
+	caps, err := p.Embed(context.Background(), []string{"REPLACE the scanner batteries, before the holiday rush!"})
 	require.NoError(t, err)
 	require.Equal(t, vs[0], caps[0], "case and punctuation do not matter")
 
@@ -367,46 +366,90 @@ func TestEmbedFeatures(t *testing.T) {
 	require.Equal(t, 1, bigrams(fs), "only \"rate limit\": \"we promised\", \"promised the\" and \"the rate\" have a stop word")
 	all, _ := features(words, nil)
 	require.Equal(t, 4, bigrams(all), "the completions keep bigrams with one stop word")
-	require.Equal(t, len(fs), len(all)-3, "the unigrams and concepts are the same")
+	require.Equal(t, len(fs), len(all)-3, "the unigrams are the same")
 }
 
-func TestEmbedConcepts(t *testing.T) {
+func TestEmbedSeeds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	const (
+		text       = "Replace the scanner batteries in the warehouse before the holiday rush"
+		paraphrase = "Before the holiday rush, the warehouse scanners need new batteries"
+		unrelated  = "Marketing wants a brighter logo on the conference banner"
+	)
+	seeds := []uint64{DefaultSeed, 1, 2, 7, 42, 1 << 40, math.MaxUint64}
 
-	t.Run("OwnCoordinates", func(t *testing.T) {
+	t.Run("ModelNamesTheSeed", func(t *testing.T) {
 		t.Parallel()
-		// "pricing" and "quote" share no word, only the price concept, which
-		// sits on a coordinate of its own: their similarity is exactly the
-		// concept's share of each vector, with no hashing noise.
-		p := New(384)
-		vs, err := p.Embed(ctx, []string{"pricing", "quote"})
-		require.NoError(t, err)
-		c := conceptCoord[concepts[stem.Word("price")]]
-		require.Positive(t, c)
-		require.Less(t, c, 1+len(conceptCoord))
-		require.InDelta(t, 1/math.Sqrt2, vs[0][c], 1e-6, "unigram and concept weigh the same")
-		require.InDelta(t, 0.5, cos32(vs[0], vs[1]), 1e-6)
-		for i := 1; i < 1+len(conceptCoord); i++ {
-			if i != c {
-				require.Zero(t, vs[0][i], "coordinate %d belongs to another concept", i)
-			}
+		require.Equal(t, "local-hash-v3/384", New(384).Model())
+		require.Equal(t, New(384).Model(), NewWithSeed(384, DefaultSeed).Model())
+		require.Equal(t, "local-hash-v3/s7/384", NewWithSeed(384, 7).Model())
+		require.Equal(t, uint64(7), NewWithSeed(384, 7).Seed())
+		require.Equal(t, DefaultDim, NewWithSeed(0, 7).Dim())
+		names := map[string]bool{}
+		for _, s := range seeds {
+			names[NewWithSeed(384, s).Model()] = true
 		}
-		// No word is hashed to a concept's coordinate.
-		words, err := p.Embed(ctx, []string{"dispatchers forklift reefer pallets driver scanners warehouse dock"})
+		require.Len(t, names, len(seeds), "every seed has its own model name")
+	})
+
+	t.Run("DefaultSeedIsNew", func(t *testing.T) {
+		t.Parallel()
+		a, err := New(384).Embed(ctx, []string{text})
 		require.NoError(t, err)
-		for i := 1; i < 1+len(conceptCoord); i++ {
-			require.Zero(t, words[0][i])
+		b, err := NewWithSeed(384, DefaultSeed).Embed(ctx, []string{text})
+		require.NoError(t, err)
+		require.Equal(t, a, b)
+	})
+
+	t.Run("SameSeedSameVectors", func(t *testing.T) {
+		t.Parallel()
+		for _, s := range seeds {
+			a, err := NewWithSeed(384, s).Embed(ctx, []string{text, unrelated})
+			require.NoError(t, err)
+			b, err := NewWithSeed(384, s).Embed(ctx, []string{text, unrelated})
+			require.NoError(t, err)
+			require.Equal(t, a, b, "seed %d", s)
 		}
 	})
 
-	t.Run("SmallDimensionHashesThem", func(t *testing.T) {
+	t.Run("SeedsGiveOtherVectors", func(t *testing.T) {
 		t.Parallel()
-		// Below conceptMinDim the concepts are hashed with the words.
-		require.Less(t, 64, conceptMinDim)
-		vs, err := New(64).Embed(ctx, []string{"pricing", "quote"})
+		vs := make([][]float32, len(seeds))
+		for i, s := range seeds {
+			v, err := NewWithSeed(384, s).Embed(ctx, []string{text})
+			require.NoError(t, err)
+			vs[i] = v[0]
+		}
+		for i := range vs {
+			for j := i + 1; j < len(vs); j++ {
+				require.NotEqual(t, vs[i], vs[j], "seeds %d and %d", seeds[i], seeds[j])
+				// Nine features hashed into 384 coordinates: two seeds put
+				// few of them on the same coordinate with the same sign.
+				require.Less(t, cos32(vs[i], vs[j]), 0.5, "seeds %d and %d", seeds[i], seeds[j])
+			}
+		}
+		e0 := make([]float32, 384)
+		e0[0] = 1
+		v, err := NewWithSeed(384, 7).Embed(ctx, []string{"the and of it is"})
 		require.NoError(t, err)
-		require.Greater(t, math.Abs(cos32(vs[0], vs[1])), 0.3)
+		require.Equal(t, e0, v[0], "no content words: unit vector on dimension 0 under any seed")
+	})
+
+	t.Run("StructureHoldsUnderEverySeed", func(t *testing.T) {
+		t.Parallel()
+		for _, dim := range []int{64, 384} {
+			for _, s := range seeds {
+				vs, err := NewWithSeed(dim, s).Embed(ctx, []string{text, paraphrase, unrelated})
+				require.NoError(t, err)
+				// Six shared features of nine: the paraphrase is closer by
+				// 0.15 or more at 64 dimensions and 0.5 at 384, under each
+				// of the first 2000 seeds.
+				near, far := cos32(vs[0], vs[1]), cos32(vs[0], vs[2])
+				require.Greater(t, near, far+0.1, "dim %d seed %d: paraphrase %.3f, unrelated %.3f", dim, s, near, far)
+				require.InDelta(t, 1, norm(vs[0]), 1e-5)
+			}
+		}
 	})
 }
 

@@ -14,11 +14,15 @@ const Model = "local-extractive-v1"
 // DefaultDim is the embedding dimension New uses when given dim < 1.
 const DefaultDim = 256
 
+// DefaultSeed is the hashing seed New uses.
+const DefaultSeed uint64 = 0
+
 // Provider is the offline provider: an llm.Completer that answers by
 // extraction and an llm.Embedder that hashes features. It holds no mutable
 // state, so one Provider serves any number of goroutines.
 type Provider struct {
-	dim int
+	dim  int
+	seed uint64
 }
 
 var (
@@ -28,15 +32,26 @@ var (
 
 // New returns a provider whose embeddings have dim dimensions (DefaultDim
 // if dim < 1).
-func New(dim int) *Provider {
+func New(dim int) *Provider { return NewWithSeed(dim, DefaultSeed) }
+
+// NewWithSeed returns a provider whose embeddings have dim dimensions
+// (DefaultDim if dim < 1) and are hashed with seed. The seed changes only
+// which features share a coordinate, so a measure averaged over several
+// seeds is one of the method rather than of one set of hash collisions.
+// Vectors of different seeds must never be compared: Model names the seed.
+// The completions do not depend on it.
+func NewWithSeed(dim int, seed uint64) *Provider {
 	if dim < 1 {
 		dim = DefaultDim
 	}
-	return &Provider{dim: dim}
+	return &Provider{dim: dim, seed: seed}
 }
 
 // Dim is the dimension of the provider's embeddings.
 func (p *Provider) Dim() int { return p.dim }
+
+// Seed is the seed the provider's embeddings are hashed with.
+func (p *Provider) Seed() uint64 { return p.seed }
 
 // Complete answers req by extraction from req.Data, switching on
 // req.Purpose:
