@@ -49,6 +49,9 @@ type Deps struct {
 	// Asker answers questions about history (retrieval.Service); nil
 	// answers 503.
 	Asker Asker
+	// Searcher finds passages for the search routes (retrieval.Service);
+	// nil answers 503.
+	Searcher Searcher
 	// Auth checks every request's API key; nil queries the store each time
 	// (Store.APIKeyAuthenticate). Production passes a *store.KeyCache. An
 	// unknown or revoked key must be an error wrapping crm.ErrNotFound (a
@@ -81,6 +84,7 @@ type handler struct {
 	enqueue  Enqueuer
 	followUp FollowUpGenerator
 	asker    Asker
+	searcher Searcher
 	auth     interface { // Deps.Auth; nil is h.store
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
@@ -102,7 +106,8 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Store == nil {
 		return nil, fmt.Errorf("api: Deps.Store is required")
 	}
-	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker}
+	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
+		searcher: d.Searcher}
 	h.auth = d.Auth
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

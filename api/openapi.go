@@ -52,7 +52,11 @@ func buildOpenAPI(rs []route, version string) ([]byte, error) {
 			if len(q.Enum) > 0 {
 				s["enum"] = q.Enum
 			}
-			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": s})
+			qp := map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": s}
+			if q.Required {
+				qp["required"] = true
+			}
+			params = append(params, qp)
 		}
 		if len(params) > 0 {
 			op["parameters"] = params

@@ -35,6 +35,8 @@ type param struct {
 	// Format is an OpenAPI format such as "date-time" or "uuid".
 	Format string
 	Enum   []string
+	// Required marks a parameter every request must carry.
+	Required bool
 }
 
 // noBody documents a response without a body (204).
@@ -55,6 +57,7 @@ func routes() []route {
 	rs = append(rs, activityRoutes()...)
 	rs = append(rs, transcriptRoutes()...)
 	rs = append(rs, askRoutes()...)
+	rs = append(rs, searchRoutes()...)
 	rs = append(rs, webhookRoutes()...)
 	return rs
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/crm"
+	"logbook/internal/llm/local"
 	"logbook/internal/store"
+	"logbook/retrieval"
 )
 
 // TestTenancy walks every route that names an object and calls it with a
@@ -21,6 +23,12 @@ import (
 func TestTenancy(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	// Search needs retrieval: the local provider, records indexed below.
+	p := local.New(384)
+	svc, err := retrieval.New(retrieval.Config{Store: b.store, Embedder: p, Completer: p, EmbedModel: "local-hash-v2/384"})
+	require.NoError(t, err)
+	b.handler, err = NewHandler(Deps{Store: b.store, Searcher: svc})
+	require.NoError(t, err)
 	_, otherKey := b.newOrg("Other Org")
 
 	// Org A's objects, made through the API with org A's key.
@@ -30,6 +38,8 @@ func TestTenancy(t *testing.T) {
 	deal := b.create("/v1/deals", map[string]any{"account_id": account, "name": "Acme renewal", "owner_id": owner})
 	activity := b.create("/v1/activities", map[string]any{"type": "note", "account_id": account,
 		"occurred_at": "2026-03-02T15:00:00Z", "body": "secret canary A"})
+	_, err = svc.IndexActivity(context.Background(), b.orgID, activity)
+	require.NoError(t, err)
 	keyRes := b.do("POST", "/v1/api-keys", map[string]any{"name": "reader", "scopes": []string{"read"}})
 	require.Equal(t, http.StatusCreated, keyRes.Status)
 	apiKey := keyRes.Map(t)["id"].(string)
@@ -47,9 +57,13 @@ func TestTenancy(t *testing.T) {
 	}
 	trRes.JSON(t, &tr)
 	owner2 := "Dana Lee"
-	_, err := b.store.NotesSave(context.Background(), b.orgID, tr.ID, 1, crm.Notes{Summary: "canary A", Coverage: 1, Model: "m", PromptVersion: "v",
+	notes := crm.Notes{Summary: "canary A", Coverage: 1, Model: "m", PromptVersion: "v",
 		ActionItems: []crm.ActionItem{{Text: "Send the canary A list", Owner: &owner2,
-			Evidence: []crm.Evidence{{Segment: 0, Speaker: "Dana Lee", Quote: "I'll send the canary A list"}}}}}, nil)
+			Evidence: []crm.Evidence{{Segment: 0, Speaker: "Dana Lee", Quote: "I'll send the canary A list"}}}}}
+	chunks, err := svc.MeetingChunks(context.Background(), b.orgID, tr.ActivityID,
+		[]crm.Segment{{Index: 0, Speaker: "Dana Lee", StartMS: 0, EndMS: 4000, Text: "I'll send the canary A list by Friday."}}, notes)
+	require.NoError(t, err)
+	_, err = b.store.NotesSave(context.Background(), b.orgID, tr.ID, 1, notes, chunks)
 	require.NoError(t, err)
 	items, err := b.store.ActionItemList(context.Background(), b.orgID, store.ActionItemFilter{})
 	require.NoError(t, err)
@@ -71,6 +85,12 @@ func TestTenancy(t *testing.T) {
 		"POST /v1/deals/{id}/reassign": map[string]any{"owner_id": otherUser, "note": "x"},
 		"PATCH /v1/action-items/{id}":  map[string]any{"status": "done"},
 	}
+	// Query strings that are valid, for routes that need one, and that
+	// would find org A's canary records if tenancy failed.
+	queries := map[string]string{
+		"GET /v1/accounts/{id}/search": "?q=secret+canary",
+		"GET /v1/search":               "?q=secret+canary",
+	}
 
 	covered := 0
 	for _, rt := range routes() {
@@ -83,7 +103,7 @@ func TestTenancy(t *testing.T) {
 		id, ok := objects[rt.Object]
 		require.True(t, ok, "%s names a %q, which TestTenancy has no fixture for: add one", name, rt.Object)
 		require.Len(t, params, 1, "%s: extend TestTenancy for routes with several IDs", name)
-		path := strings.Replace(rt.Path, "{"+params[0]+"}", id, 1)
+		path := strings.Replace(rt.Path, "{"+params[0]+"}", id, 1) + queries[name]
 		var body any
 		if rt.Method == "POST" || rt.Method == "PATCH" || rt.Method == "PUT" {
 			body = "{}"
@@ -98,7 +118,11 @@ func TestTenancy(t *testing.T) {
 
 		// And the owning org still sees it (the fixture is real).
 		if rt.Method == "GET" {
-			require.Equal(t, http.StatusOK, b.do("GET", path, nil).Status, "%s with the owner's key", name)
+			own := b.do("GET", path, nil)
+			require.Equal(t, http.StatusOK, own.Status, "%s with the owner's key", name)
+			if _, ok := queries[name]; ok {
+				require.Contains(t, string(own.Body), "canary A", "%s with the owner's key finds the canary", name)
+			}
 		}
 	}
 	require.Greater(t, covered, 10)
@@ -108,8 +132,13 @@ func TestTenancy(t *testing.T) {
 		if rt.Method != "GET" || len(pathParams(rt.Path)) > 0 || rt.Scope == "" {
 			continue
 		}
-		res := b.doKey(otherKey, "GET", rt.Path, nil)
+		res := b.doKey(otherKey, "GET", rt.Path+queries["GET "+rt.Path], nil)
 		require.Less(t, res.Status, 500, "GET %s", rt.Path)
+		if q, ok := queries["GET "+rt.Path]; ok {
+			require.Equal(t, http.StatusOK, res.Status, "GET %s%s: %s", rt.Path, q, res.Body)
+			// The owner's key finds the canary, so the query is one that would leak.
+			require.Contains(t, string(b.do("GET", rt.Path+q, nil).Body), "canary A", "GET %s%s with the owner's key", rt.Path, q)
+		}
 		for kind, id := range objects {
 			require.NotContains(t, string(res.Body), id, "GET %s shows org A's %s to org B", rt.Path, kind)
 		}
