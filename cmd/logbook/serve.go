@@ -62,6 +62,7 @@ func (a *app) apiHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.Follo
 		Enqueuer:  enq,
 		FollowUps: fu,
 		Asker:     rs,
+		Searcher:  rs,
 		Logger:    a.log,
 		Version:   buildVersion(),
 		Ready: []api.ReadyCheck{
