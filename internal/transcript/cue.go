@@ -14,9 +14,11 @@ type cue struct {
 // cueFragments turns subtitle cues into fragments. Speakers come from WebVTT
 // voice tags (<v Dana Lee>, with or without </v>, with classes as in
 // <v.loud Dana>) and from labels on a cue's first line ("Dana Lee: …",
-// "[Dana Lee] …"). A label used on the first line of two or more cues is a
-// speaker whatever its case; one used once must look like a name in strict
-// mode, so that "Quick recap: …" in a file without speakers stays text. A
+// "[Dana Lee] …"). A label used on the first line of three or more cues is
+// a speaker whatever its case, and one used on two if it does not read as
+// a phrase ("One more thing"); one used once must look like a name in
+// strict mode, so that "Quick recap: …" in a file without speakers stays
+// text. A
 // later line of a cue starts a new fragment only with a known speaker's
 // label. A cue without any speaker continues the previous cue's speaker.
 func cueFragments(cues []cue) []fragment {
@@ -33,7 +35,7 @@ func cueFragments(cues []cue) []fragment {
 	}
 	p := cueParser{known: speakers{}}
 	for name, n := range counts {
-		if n >= 2 && isName(name, lenient, nil) {
+		if (n >= 3 && isName(name, recurring, nil)) || (n == 2 && isName(name, lenient, nil)) {
 			p.known[name] = true
 		}
 	}

@@ -19,6 +19,10 @@ const (
 	strict
 	// knownOnly accepts only speakers already seen: a later line of a cue.
 	knownOnly
+	// recurring is lenient for a label the file uses again and again: it
+	// does not ask that the label not read as a phrase ("The Interviewer"
+	// on every other line is a speaker).
+	recurring
 )
 
 // speakers remembers the speakers a parser has accepted, by clean name.
@@ -78,7 +82,98 @@ var stopFirstWords = map[string]bool{
 var nameParticles = map[string]bool{
 	"de": true, "da": true, "di": true, "du": true, "del": true, "della": true, "der": true,
 	"den": true, "van": true, "von": true, "la": true, "le": true, "bin": true, "al": true,
-	"el": true, "y": true, "e": true, "dos": true, "das": true, "ter": true, "ten": true, "zu": true,
+	"el": true, "y": true, "e": true, "dos": true, "das": true, "do": true, "ter": true, "ten": true, "zu": true,
+}
+
+// Words that make a label read as the start of a sentence rather than a
+// name: "One more thing:", "The point is:", "What we need:", "Quick
+// Question:". They are general English: function words (articles,
+// pronouns, auxiliaries, conjunctions, prepositions) and the few nouns and
+// adverbs that open a sentence before a colon. Words that are also common
+// given names (Will, May, Can, Mark, Grace, An, Do) are left out of the
+// lists used on capitalised words.
+var (
+	// phraseWords are never part of a name in lower case, and two or more
+	// of them make a capitalised label a phrase ("One More Thing").
+	phraseWords = wordSet(`the a this that these those some any every each all both either neither
+		such another other others same more most less least much many few lot lots enough
+		me my mine we us our ours you your yours he him his she her hers it its they them their theirs
+		myself yourself ourselves themselves itself everyone everybody someone somebody anyone anybody
+		nobody everything something anything nothing
+		am is are was were be been being does did done doing has have had having get got gets
+		would could should shall might must need needs
+		i'm i've i'll i'd we're we've we'll we'd you're you've you'll it's that's there's here's
+		what's let's don't doesn't didn't can't won't isn't aren't wasn't weren't haven't hasn't
+		shouldn't wouldn't couldn't he's she's they're
+		what which who whom whose why how where when whatever
+		and or but nor because unless although though while whereas then than also just only even
+		still really actually basically maybe perhaps not never always already very too here there
+		now today tomorrow yesterday
+		to in on for with about into onto over under after before between through during without
+		within against as by like
+		said says think mean means guess wonder`)
+	// phraseOpeners cannot start a multi-word capitalised name ("The Plan",
+	// "What We Need", "Here's Why").
+	phraseOpeners = wordSet(`the this that these those what why how which where whatever and but or if
+		because we you they it its my our your their his here there some every each all another such
+		more most let's it's that's there's here's what's i'm we're you're i'll we'll i'd i've we've
+		just also`)
+	// phraseNouns cannot end a multi-word name ("Quick Question", "One
+	// Thing", "Fun Fact", "Good Point").
+	phraseNouns = wordSet(`thing things point points question questions idea ideas reason reasons fact
+		facts problem problems issue issues part bit catch trick takeaway takeaways upshot gist
+		answer concern concerns recap`)
+	// phraseSolos are single words that are never a speaker's name.
+	phraseSolos = wordSet(`the this that these those what why how which where whatever here there it we
+		they you everyone everybody someone something everything nothing anything thing things point
+		idea reason fact problem issue actually honestly seriously obviously clearly personally
+		frankly meanwhile otherwise instead besides additionally unfortunately fortunately hopefully
+		ideally similarly importantly specifically overall alternatively`)
+)
+
+// wordSet makes a set of the whitespace-separated words of s.
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// isPhrase reports whether a label's words read as the opening of a
+// sentence rather than a name: a lower-case function word or sentence noun
+// ("one more thing", "the plan"); a capitalised label opened by a
+// determiner, pronoun or wh-word ("The Plan", "What We Need"), ended by a
+// sentence noun ("Quick Question"), made of two or more function words
+// ("One More Thing"), or a single word that is never a name ("This",
+// "Honestly"). Single letters are initials and are not judged.
+func isPhrase(words []string) bool {
+	counted := 0
+	for i, w := range words {
+		lw := strings.ToLower(strings.ReplaceAll(w, "’", "'"))
+		if utf8.RuneCountInString(lw) < 2 || nameParticles[lw] {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) {
+			if phraseWords[lw] || phraseNouns[lw] || phraseSolos[lw] || phraseOpeners[lw] {
+				return true
+			}
+			continue
+		}
+		switch {
+		case len(words) == 1:
+			return phraseSolos[lw]
+		case i == 0 && phraseOpeners[lw]:
+			return true
+		case i == len(words)-1 && phraseNouns[lw]:
+			return true
+		}
+		if phraseWords[lw] && lw != "an" && lw != "do" {
+			counted++
+		}
+	}
+	return counted >= 2
 }
 
 // nameAbbrevs may end with a '.' inside a name ("Dr. Ana Silva").
@@ -90,9 +185,10 @@ var nameAbbrevs = map[string]bool{
 // isName reports whether s (already trimmed) looks like a speaker name: at
 // most 80 bytes and 5 words, starting with a letter, made of letters,
 // digits, spaces and name punctuation (' - . _ @ & ( )), with no sentence
-// punctuation, and not a known label word. In strict mode each word must
-// also be capitalised (or a particle such as "van"). A name in known is
-// always accepted.
+// punctuation, not a known label word, and (unless mode is recurring) not
+// a phrase (isPhrase: "One more thing"). In strict mode each word must also
+// be capitalised (or a particle such as "van"). A name in known is always
+// accepted.
 func isName(s string, mode nameMode, known speakers) bool {
 	if s == "" || len(s) > 80 {
 		return false
@@ -135,6 +231,9 @@ func isName(s string, mode nameMode, known speakers) bool {
 		return false
 	}
 	if len(words) > 1 && stopFirstWords[strings.ToLower(words[0])] {
+		return false
+	}
+	if mode != recurring && isPhrase(words) {
 		return false
 	}
 	if mode == strict {

@@ -6,8 +6,9 @@ const srtTiming = "HH:MM:SS,mmm --> HH:MM:SS,mmm"
 
 // parseSRT parses SubRip: blocks of an index line, a timing line and text
 // lines. It tolerates a missing index, '.' for ',' in times, extra blank
-// lines (a block without a timing line continues the previous cue) and
-// cue settings after the timing.
+// lines (a block without a timing line continues the previous cue), cue
+// settings after the timing, and a next cue's timing line (with or without
+// its index) right after a cue's text, without a blank line between.
 func parseSRT(s string) ([]fragment, error) {
 	lines := strings.Split(s, "\n")
 	var (
@@ -42,12 +43,25 @@ func parseSRT(s string) ([]fragment, error) {
 			cues = append(cues, cue{lines: block, start: start, end: end, cont: true})
 			continue
 		}
-		var ok bool
-		if start, end, ok = parseTiming(block[t]); !ok {
-			return nil, &ParseError{Format: FormatSRT, Line: first + t + 1, Reason: "cue timing is not " + srtTiming}
+		for {
+			var ok bool
+			if start, end, ok = parseTiming(block[t]); !ok {
+				return nil, &ParseError{Format: FormatSRT, Line: first + t + 1, Reason: "cue timing is not " + srtTiming}
+			}
+			haveCue = true
+			k := t + 1
+			for k < len(block) && !startsCue(block, k) {
+				k++
+			}
+			cues = append(cues, cue{lines: block[t+1 : k], start: start, end: end})
+			if k == len(block) {
+				break
+			}
+			block, first, t = block[k:], first+k, 0
+			if !strings.Contains(block[0], "-->") {
+				t = 1 // an index
+			}
 		}
-		haveCue = true
-		cues = append(cues, cue{lines: block[t+1:], start: start, end: end})
 	}
 	return cueFragments(cues), nil
 }

@@ -26,14 +26,29 @@ type textLine struct {
 // parseText parses plain text: "Name: text" lines with optional timestamps
 // before or after the name ("[00:01:05] Dana Lee: …", "Dana Lee (01:05): …",
 // "00:01:05 Dana Lee: …"), Otter exports (a "Name  0:05" header line, then
-// the paragraph), and lines without a speaker, which continue the current
-// speaker's turn. A "Label: text" line is a speaker only when the label
-// looks like a name (isName, strict): capitalised words, no sentence
-// punctuation, not a label word such as "Note". A name used as a label on
-// three or more lines is a speaker too, and if it is in lower case
-// ("dana: …") capitals are not required of the file's other labels.
-func parseText(s string) ([]fragment, error) {
+// the paragraph), Google Meet transcripts (a header of title, attendees and
+// disclaimer, which becomes Meta; "00:05:00" marker lines; a closing
+// "Meeting ended after …" line) and lines without a speaker, which continue
+// the current speaker's turn.
+//
+// A "Label: text" line is a speaker only when the label looks like a name
+// (isName, strict): capitalised words, no sentence punctuation, not a label
+// word such as "Note", not a phrase ("One More Thing"). A name used as a
+// label on three or more lines is a speaker too, and if it is in lower case
+// ("dana: …") capitals are not required of the file's other labels. When
+// the header lists attendees, a label that names one is a speaker, and one
+// that names none and is used only once is text.
+//
+// A time given on a line, or by a timestamp alone on a line, is the start
+// of the fragment that follows; fragments between two known times (a
+// marker every five minutes in a Meet transcript) are spread over that
+// stretch in proportion to their words, so that each has its own start.
+func parseText(s string) ([]fragment, Meta, error) {
 	raw := strings.Split(s, "\n")
+	h := readHeader(raw)
+	for i := 0; i < h.end; i++ {
+		raw[i] = ""
+	}
 	lines := make([]textLine, len(raw))
 	counts := map[string]int{}
 	for i, l := range raw {
@@ -48,19 +63,44 @@ func parseText(s string) ([]fragment, error) {
 	known := speakers{}
 	mode := strict
 	for name, n := range counts {
-		if n >= 3 && isName(name, lenient, nil) {
+		if n >= 3 && isName(name, recurring, nil) {
 			known[name] = true
 			if !isName(name, strict, nil) {
 				mode = lenient
 			}
 		}
 	}
+	attendees := h.meta.Attendees
+	isSpeaker := func(name string) bool {
+		if known[name] {
+			return true
+		}
+		if len(attendees) > 0 {
+			if attendeeMatch(name, attendees) {
+				return isName(name, recurring, nil)
+			}
+			if h.meet && counts[name] < 2 {
+				return false
+			}
+		}
+		return isName(name, mode, known)
+	}
 
 	var (
 		frags   []fragment
+		anchors []anchor
 		speaker string
 		now     int64
 	)
+	// mark records that the next fragment starts at ms.
+	mark := func(ms int64) {
+		now = ms
+		if n := len(anchors); n > 0 && anchors[n-1].at == len(frags) {
+			anchors[n-1].ms = ms
+			return
+		}
+		anchors = append(anchors, anchor{at: len(frags), ms: ms})
+	}
 	add := func(text string) {
 		if !isBlank(text) {
 			frags = append(frags, fragment{speaker: speaker, text: text, start: now})
@@ -71,33 +111,111 @@ func parseText(s string) ([]fragment, error) {
 		case lineBlank:
 			continue
 		case lineOtter:
-			speaker, now = tl.name, tl.ms
+			speaker = tl.name
+			mark(tl.ms)
 			known[tl.name] = true
 			continue
 		case lineStamp:
-			now = tl.ms
+			mark(tl.ms)
 			continue
 		case lineLabel:
-			if isName(tl.name, mode, known) {
+			if isSpeaker(tl.name) {
 				known[tl.name] = true
 				speaker = tl.name
 				if tl.hasTime {
-					now = tl.ms
+					mark(tl.ms)
 				}
 				add(tl.text)
 				continue
 			}
 			tl = analyzePlain(raw[i])
 		}
-		if tl.hasTime {
-			now = tl.ms
+		if ms, ok := meetingEnded(tl.text); ok && !tl.hasTime {
+			h.meta.DurationMS = ms
+			mark(ms)
+			continue
 		}
-		if isOtterFooter(tl.text) {
+		if tl.hasTime {
+			mark(tl.ms)
+		}
+		if isOtterFooter(tl.text) || isDisclaimer(tl.text) {
 			continue
 		}
 		add(tl.text)
 	}
-	return frags, nil
+	spread(frags, anchors)
+	return frags, h.meta, nil
+}
+
+// anchor is a known time: fragment at (or, at len(frags), the end of the
+// last one) starts at ms.
+type anchor struct {
+	at int
+	ms int64
+}
+
+// spread gives the fragments between two anchors starts spread over the
+// time between them in proportion to their words (the first keeps the
+// anchor's time); each but the last ends where the next starts. Fragments
+// before the first anchor are spread from 0.
+// Where time goes back, or after the last anchor, starts are left as they
+// are. An anchor after the last fragment (a closing "Meeting ended after"
+// line, or a last marker) is that fragment's end.
+func spread(frags []fragment, anchors []anchor) {
+	if len(anchors) == 0 || len(frags) == 0 {
+		return
+	}
+	if anchors[0].at > 0 {
+		anchors = append([]anchor{{at: 0, ms: 0}}, anchors...)
+	}
+	for k := 0; k+1 < len(anchors); k++ {
+		a, b := anchors[k], anchors[k+1]
+		if b.ms < a.ms || b.at-a.at < 1 {
+			continue
+		}
+		if b.at == len(frags) {
+			last := &frags[len(frags)-1]
+			last.end, last.hasEnd = b.ms, true
+		}
+		if b.at-a.at < 2 {
+			continue
+		}
+		total := 0
+		words := make([]int, b.at-a.at)
+		for j := range words {
+			words[j] = max(1, countWords(frags[a.at+j].text))
+			total += words[j]
+		}
+		// span*cum/total without overflow: span may be near maxMS.
+		span, t := b.ms-a.ms, int64(total)
+		q, r, cum := span/t, span%t, int64(0)
+		for j := range words {
+			frags[a.at+j].start = a.ms + q*cum + r*cum/t
+			cum += int64(words[j])
+			if j > 0 {
+				// A fragment lasts until the next one starts, so that
+				// one speaker's lines stay one turn.
+				prev := &frags[a.at+j-1]
+				prev.end, prev.hasEnd = frags[a.at+j].start, true
+			}
+		}
+		if b.at == len(frags) && frags[b.at-1].end < frags[b.at-1].start {
+			frags[b.at-1].end = frags[b.at-1].start
+		}
+	}
+}
+
+// countWords counts the whitespace-separated words of s.
+func countWords(s string) int {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		sp := s[i] == ' ' || s[i] == '\t'
+		if !sp && !in {
+			n++
+		}
+		in = !sp
+	}
+	return n
 }
 
 // analyzeTextLine classifies one line of plain text.
@@ -123,7 +241,7 @@ func analyzeTextLine(line string) textLine {
 			}
 		}
 		cand = trimBrackets(cand)
-		if cand != "" && !isClock(cand) && isName(cand, lenient, nil) {
+		if cand != "" && !isClock(cand) && isName(cand, recurring, nil) {
 			if stamp == stampNone {
 				if ms3, st, t := leadingStamp(text); st == stampBracketed {
 					ms, stamp, text = ms3, st, t

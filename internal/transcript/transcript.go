@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"logbook/internal/crm"
 )
@@ -33,7 +34,8 @@ const (
 	// FormatSRT is SubRip subtitles.
 	FormatSRT = "srt"
 	// FormatText is plain text: "Speaker: text" lines, optionally
-	// timestamped, or an Otter.ai export.
+	// timestamped, an Otter.ai export, or a Google Meet transcript saved
+	// from Google Docs.
 	FormatText = "text"
 	// FormatJSON is a JSON segment, sentence or utterance list.
 	FormatJSON = "json"
@@ -95,35 +97,81 @@ func (e *ParseError) Error() string {
 // Is reports that a ParseError is an ErrInvalid (and a crm.ErrInvalid).
 func (e *ParseError) Is(target error) bool { return target == ErrInvalid || target == crm.ErrInvalid }
 
+// Meta is what a transcript says about its meeting besides the speech. Only
+// some exports carry it (a Google Meet transcript saved from Google Docs has
+// a title, an attendee list and a closing "Meeting ended after 00:42:17"
+// line); a field the content does not give is zero.
+type Meta struct {
+	// Title is the meeting's title, without the " - Transcript" suffix
+	// and the "(2026-03-04 10:02 GMT+1)" date Google Meet appends.
+	Title string
+	// StartedAt is when the meeting started, from the date in its title;
+	// zero when not given.
+	StartedAt time.Time
+	// Attendees are the names the header lists, in order, without
+	// duplicates and without Meet's "Dana Lee's Presentation" entries.
+	Attendees []string
+	// DurationMS is the meeting's length, from a closing "Meeting ended
+	// after 00:42:17" line; 0 when not given.
+	DurationMS int64
+}
+
+// Parsed is a parsed transcript: its normalised segments, the format it was
+// read as (after detection) and its meeting metadata.
+type Parsed struct {
+	Format   string
+	Segments []crm.Segment
+	Meta     Meta
+}
+
 // Parse parses content in the given format ("vtt", "srt", "text" or "json";
 // "webvtt", "txt" and "plain" are accepted too, case-insensitively) into
 // normalised segments. An empty format means Detect(content). It returns
 // ErrTooLong, or an error matching ErrInvalid: a *ParseError or ErrEmpty.
+// ParseFull also returns the format used and the meeting's metadata.
 func Parse(format string, content []byte) ([]crm.Segment, error) {
+	p, err := ParseFull(format, content)
+	if err != nil {
+		return nil, err
+	}
+	return p.Segments, nil
+}
+
+// ParseFull is Parse that also returns the format the content was read as
+// (one of the Format constants; Detect's answer when format is empty) and
+// what the content says about the meeting (Meta). Errors are as for Parse.
+func ParseFull(format string, content []byte) (Parsed, error) {
 	f := strings.ToLower(strings.TrimSpace(format))
 	if f == "" {
 		f = Detect(content)
 	}
 	var (
 		frags []fragment
+		meta  Meta
 		err   error
 	)
 	switch f {
 	case FormatVTT, "webvtt":
+		f = FormatVTT
 		frags, err = parseVTT(prepare(content))
 	case FormatSRT:
 		frags, err = parseSRT(prepare(content))
 	case FormatText, "txt", "plain":
-		frags, err = parseText(prepare(content))
+		f = FormatText
+		frags, meta, err = parseText(prepare(content))
 	case FormatJSON:
 		frags, err = parseJSON(trimBOM(content))
 	default:
-		return nil, &ParseError{Format: "transcript", Reason: fmt.Sprintf("unknown format %q (want vtt, srt, text or json)", format)}
+		return Parsed{}, &ParseError{Format: "transcript", Reason: fmt.Sprintf("unknown format %q (want vtt, srt, text or json)", format)}
 	}
 	if err != nil {
-		return nil, err
+		return Parsed{}, err
 	}
-	return normalize(frags)
+	segs, err := normalize(frags)
+	if err != nil {
+		return Parsed{}, err
+	}
+	return Parsed{Format: f, Segments: segs, Meta: meta}, nil
 }
 
 // FromSegments normalises a segments array a client posted directly (API.md:
@@ -148,7 +196,8 @@ func FromSegments(in []crm.Segment) ([]crm.Segment, error) {
 // Detect guesses the format of content: a WEBVTT header is "vtt"; a first
 // cue made of a numeric index line and a "-->" timing line (or a timing line
 // alone) is "srt"; a leading '{' or '[' opening a JSON object or array is
-// "json"; anything else is "text". It never fails.
+// "json"; anything else is "text" (which includes Otter exports and Google
+// Meet transcripts saved from Google Docs). It never fails.
 func Detect(content []byte) string {
 	b := trimBOM(content)
 	if len(b) > 4096 {

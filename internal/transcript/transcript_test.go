@@ -119,6 +119,58 @@ func TestParseVTT(t *testing.T) {
 				seg(6, "Dana Lee", 75020, 86100, "Yes, loud and clear. Note: we still need the SSO piece before we expand to the warehouse teams."),
 			},
 		},
+		{
+			// Roll-up captions: every line once, inline timestamps gone,
+			// the 10 ms repeat cues dropped, " " lines inside cues kept
+			// as part of the cue.
+			name: "YouTubeAutoCaptions", file: "youtube_auto.vtt", format: "vtt",
+			want: []crm.Segment{
+				seg(0, "Unknown", 160, 10500, "so today we're going to look at how the new scheduler picks a worker and what happens when a job fails twice in a row"),
+			},
+		},
+		{
+			// No blank line between cues: each timing line (after an
+			// identifier or not, with settings or not) starts a cue.
+			name: "CuesWithoutBlankLines", file: "noblank.vtt", format: "vtt",
+			want: []crm.Segment{
+				seg(0, "Lena Ruiz", 1000, 6000, "Welcome back to the weekly demo. Today we look at the new scheduler."),
+				seg(1, "Omar Haddad", 6000, 9000, "It runs every job on its own worker."),
+				seg(2, "Lena Ruiz", 9200, 11000, "And when a job fails?"),
+			},
+		},
+	})
+
+	t.Run("YouTubeWithoutBlankLines", func(t *testing.T) {
+		t.Parallel()
+		var kept []string
+		for _, l := range strings.Split(string(readTestdata(t, "youtube_auto.vtt")), "\n") {
+			if l != "" {
+				kept = append(kept, l)
+			}
+		}
+		got, err := Parse("vtt", []byte(strings.Join(kept, "\n")))
+		require.NoError(t, err)
+		require.Equal(t, []crm.Segment{
+			seg(0, "Unknown", 160, 10500, "so today we're going to look at how the new scheduler picks a worker and what happens when a job fails twice in a row"),
+		}, got)
+	})
+
+	t.Run("RepeatedLinesWithoutRollUpStay", func(t *testing.T) {
+		t.Parallel()
+		// Two people saying the same thing in a row is not roll-up.
+		got, err := Parse("vtt", []byte("WEBVTT\n\n00:01.000 --> 00:02.000\nThank you.\n\n00:02.000 --> 00:03.000\nThank you.\n\n"+
+			"00:03.000 --> 00:04.000\nThank you.\nSee you next week.\n\n00:04.000 --> 00:05.000\nBye.\nBye now.\n"))
+		require.NoError(t, err)
+		require.Equal(t, []crm.Segment{seg(0, "Unknown", 1000, 5000, "Thank you. Thank you. Thank you. See you next week. Bye. Bye now.")}, got)
+	})
+
+	t.Run("WhitespaceLineBeforeTextWithoutTiming", func(t *testing.T) {
+		t.Parallel()
+		// A line of spaces followed by text is inside the cue; after an
+		// empty line, text without a timing continues the last cue.
+		got, err := Parse("vtt", []byte("WEBVTT\n\n00:01.000 --> 00:02.000\n \nDana Lee: one\n \ntwo\n\nthree\n"))
+		require.NoError(t, err)
+		require.Equal(t, []crm.Segment{seg(0, "Dana Lee", 1000, 2000, "one two three")}, got)
 	})
 }
 
@@ -135,6 +187,18 @@ func TestParseSRT(t *testing.T) {
 				seg(4, "Jon Okafor", 25500, 30000, "One more thing: we'll need your user list by March 10."),
 			},
 		},
+	})
+
+	t.Run("CuesWithoutBlankLines", func(t *testing.T) {
+		t.Parallel()
+		got, err := Parse("srt", []byte("1\n00:00:01,000 --> 00:00:02,000\nDana Lee: hi\n2\n00:00:03,000 --> 00:00:04,000 X1:10\nSam Ortiz: yo\n"+
+			"00:00:05,000 --> 00:00:06,000\nDana Lee: bye\n"))
+		require.NoError(t, err)
+		require.Equal(t, []crm.Segment{
+			seg(0, "Dana Lee", 1000, 2000, "hi"),
+			seg(1, "Sam Ortiz", 3000, 4000, "yo"),
+			seg(2, "Dana Lee", 5000, 6000, "bye"),
+		}, got)
 	})
 }
 
@@ -164,6 +228,28 @@ func TestParseText(t *testing.T) {
 				seg(5, "Maya Patel", 90000, 130000, "Let me see what I can do. I might be able to get approval for a multi-year discount. Next steps: we regroup Thursday."),
 				seg(6, "Tom Becker", 130000, 135000, "Sounds good."),
 				seg(7, "Maya Patel", 135000, 135000, "Great, talk then."),
+			},
+		},
+		{
+			// The header is metadata (TestParseFullMeta); the markers give
+			// times, spread over the utterances between them by words;
+			// the paragraph "One more thing: …" continues Kofi's turn, and
+			// "Rate card: …" (used once, not an attendee) Tomás's; the
+			// closing line ends the last turn.
+			name: "GoogleMeet", file: "google_meet.txt", format: "text",
+			want: []crm.Segment{
+				seg(0, "Hannah Becker", 0, 42857, "Okay, I think everyone's here. Thanks for joining on a Tuesday afternoon."),
+				seg(1, "Priya Nair", 42857, 50000, "Hi all."),
+				seg(2, "Hannah Becker", 50000, 92857, "So two things today: where the pilot is, and the invoice import."),
+				seg(3, "Kofi Mensah", 92857, 267857, "Yeah. The pilot has been running for three weeks with the two regional carriers, and the booking flow works. "+
+					"The tracking page still times out when a shipment has more than twenty stops. One more thing: we need the second warehouse on the portal before we open it up."),
+				seg(4, "Hannah Becker", 267857, 300000, "Got it. Tomás, is the timeout on your side?"),
+				seg(5, "Tomás Ortega", 300000, 458181, "Partly. The query loads every stop at once. I can page it, that's maybe two days of work. Rate card: we keep the current numbers until the pilot ends."),
+				seg(6, "Priya Nair", 458181, 480000, "And the invoice import?"),
+				seg(7, "Tomás Ortega", 480000, 545454, "That one is blocked on the carriers' file format. They send PDFs."),
+				seg(8, "Priya Nair", 545454, 600000, "Then I'll ask both carriers for CSV exports this week."),
+				seg(9, "Hannah Becker", 600000, 676500, "Great. Let's meet again next Tuesday."),
+				seg(10, "Kofi Mensah", 676500, 702000, "Thanks, everyone."),
 			},
 		},
 	})
@@ -378,6 +464,8 @@ func TestDetect(t *testing.T) {
 		{"[Dana Lee] hi", "text"},
 		{"Dana Lee: hi\nSam: yo", "text"},
 		{"1\nDana Lee: one line", "text"},
+		{"[Ext] Weekly sync (2026-05-12 15:30 GMT+2) - Transcript\nAttendees\nDana Lee\nTranscript\n", "text"},
+		{"\xef\xbb\xbfWeekly sync - Transcript\r\nAttendees\r\n", "text"},
 		{"", "text"},
 	} {
 		require.Equal(t, tc.want, Detect([]byte(tc.content)), "%q", tc.content)
@@ -493,6 +581,27 @@ func TestSpeakerLabels(t *testing.T) {
 		{"Dana: a\nnote: b", []string{"Dana"}},
 		{"dana: a\ndana: b\ndana: c\nnote: d", []string{"dana"}},
 		{"Dana: a\nsam: b\nsam: c\nsam: d", []string{"Dana", "sam"}},
+		// Sentence openings before a colon are not speakers, in any case.
+		{"Dana Lee: hi\nOne more thing: we need to ship.", []string{"Dana Lee"}},
+		{"Dana Lee: hi\nOne More Thing: we need to ship.", []string{"Dana Lee"}},
+		{"dana: a\ndana: b\ndana: c\none more thing: we need to ship.", []string{"dana"}},
+		{"dana: a\ndana: b\ndana: c\nthe plan: ship it.", []string{"dana"}},
+		{"The Plan: ship it.", []string{"Unknown"}},
+		{"What We Need: a date.", []string{"Unknown"}},
+		{"Quick Question: who owns this?", []string{"Unknown"}},
+		{"Good Point: noted.", []string{"Unknown"}},
+		{"Honestly: no idea.", []string{"Unknown"}},
+		{"Here's The Thing: it is late.", []string{"Unknown"}},
+		// Names that share a word with those lists still are names.
+		{"An Nguyen: hello", []string{"An Nguyen"}},
+		{"Will Carter: hello\nMay Chen: hi\nCan Yilmaz: hey", []string{"Will Carter", "May Chen", "Can Yilmaz"}},
+		{"Do Van Minh: hello", []string{"Do Van Minh"}},
+		{"Maria do Carmo: hello", []string{"Maria do Carmo"}},
+		{"Grace: hello\nMark: hi", []string{"Grace", "Mark"}},
+		{"I: how did it go?\nR: fine.", []string{"I", "R"}},
+		// A label used on every other line is a speaker even if it reads
+		// like a phrase.
+		{"The Interviewer: a\nGuest: b\nThe Interviewer: c\nGuest: d\nThe Interviewer: e", []string{"The Interviewer", "Guest", "The Interviewer", "Guest", "The Interviewer"}},
 	} {
 		segs, err := Parse("text", []byte(tc.line))
 		require.NoError(t, err, tc.line)
@@ -614,6 +723,18 @@ func TestCueSpeakers(t *testing.T) {
 				seg(1, "Dana Lee", 40000, 43000, "two"),
 				seg(2, "Sam Ortiz", 80000, 83000, "three"),
 				seg(3, "Dana Lee", 80000, 83000, "four five"),
+			},
+		},
+		{
+			// Used twice, a phrase is still not a speaker: the cue goes
+			// on with the previous speaker.
+			name: "PhraseLabelTwice",
+			cues: []string{"Dana Lee: hi", "One more thing: we ship Friday.", "Sam Ortiz: ok", "One more thing: the docs."},
+			want: []crm.Segment{
+				seg(0, "Dana Lee", 0, 3000, "hi"),
+				seg(1, "Dana Lee", 40000, 43000, "One more thing: we ship Friday."),
+				seg(2, "Sam Ortiz", 80000, 83000, "ok"),
+				seg(3, "Sam Ortiz", 120000, 123000, "One more thing: the docs."),
 			},
 		},
 		{
