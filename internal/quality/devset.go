@@ -124,6 +124,14 @@ func (ds *DevSet) Meeting(id string) (Meeting, bool) {
 	return ds.Meetings[i], true
 }
 
+// index rebuilds the meeting lookup after Meetings changed.
+func (ds *DevSet) index() {
+	ds.byID = make(map[string]int, len(ds.Meetings))
+	for i, m := range ds.Meetings {
+		ds.byID[m.ID] = i
+	}
+}
+
 // AccountIDs returns the accounts' ids, sorted.
 func (ds *DevSet) AccountIDs() []string {
 	ids := make([]string, 0, len(ds.Accounts))
