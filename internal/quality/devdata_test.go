@@ -43,7 +43,7 @@ func TestBM25OnDevSet(t *testing.T) {
 
 	run, err := BM25Run(ds, ScopeAccount, 250, 20)
 	require.NoError(t, err)
-	rep, err := ScoreRetrieval(ds, run, DefaultKs)
+	rep, err := ScoreRetrieval(ds, run, DefaultKs())
 	require.NoError(t, err)
 	at5, ok := rep.All.At(5)
 	require.True(t, ok)

@@ -12,6 +12,24 @@
 // unrounded; [Round] rounds them the way the Python scripts print them
 // (round(x, n), half-even on the exact binary value).
 //
+// A run of `logbook quality` looks like this:
+//
+//	ds, err := quality.LoadDevSet(dir)
+//	// notes: the notes API output of each labelled meeting, by meeting id
+//	notesRep := quality.ScoreNotes(ds, notes, 1)
+//	// search: each question's ranked passages, mapped to Items
+//	searchRep, err := quality.ScoreRetrieval(ds, run, quality.DefaultKs())
+//	bm25, err := quality.BM25Run(ds, quality.ScopeAccount, 250, 20)
+//	bm25Rep, err := quality.ScoreRetrieval(ds, bm25, quality.DefaultKs())
+//	// summaries, and the baselines from the transcript at the same length
+//	sumRep := quality.ScoreSummaries(ds, summaries, true)
+//	lead := map[string]string{}
+//	for _, q := range ds.Summaries {
+//		m, _ := ds.Meeting(q.MeetingID)
+//		lead[q.QID] = quality.LeadBaseline(m, 120)
+//	}
+//	leadRep := quality.ScoreSummaries(ds, lead, true)
+//
 // Two tokenisers exist because the scripts differ: the notes scorer drops
 // QMSum's {markers} after lowercasing, the retrieval scorer before (so
 // "{Disfmarker}" survives there as a word). Each scorer uses its script's.

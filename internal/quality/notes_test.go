@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -124,4 +125,20 @@ func TestCoveredByQuote(t *testing.T) {
 		}
 		require.Equal(t, c.want, list, "quote %q", c.quote)
 	}
+}
+
+func TestMeetingNotesDecodesAPINotes(t *testing.T) {
+	t.Parallel()
+
+	// The notes of a meeting activity as the API returns them.
+	var n MeetingNotes
+	require.NoError(t, json.Unmarshal([]byte(`{"summary": "s", "action_items": [{"id": "x", "text": "Send it",
+		"owner": null, "due_date": null, "status": "open", "tentative": false,
+		"evidence": [{"segment": 3, "start_ms": 0, "speaker": "A", "quote": "I will send it"}]}],
+		"decisions": [{"text": "Go", "evidence": []}], "risks": []}`), &n))
+	require.Len(t, n.ActionItems, 1)
+	require.Equal(t, "", n.ActionItems[0].Owner)
+	require.NotNil(t, n.ActionItems[0].Evidence[0].StartMS)
+	require.Equal(t, int64(0), *n.ActionItems[0].Evidence[0].StartMS)
+	require.Equal(t, "Go", n.Decisions[0].Text)
 }

@@ -42,8 +42,8 @@ func TextItem(meetingID, text string) Item {
 // from the run counts as one with nothing retrieved (and as "missing").
 type Run map[string][]Item
 
-// DefaultKs are score_retrieval.py's default cut-offs (--ks 1,3,5,10).
-var DefaultKs = []int{1, 3, 5, 10}
+// DefaultKs returns score_retrieval.py's default cut-offs (--ks 1,3,5,10).
+func DefaultKs() []int { return []int{1, 3, 5, 10} }
 
 // AtK are one query's (or the mean) figures over the top K items.
 type AtK struct {
@@ -106,13 +106,14 @@ type RetrievalReport struct {
 
 // ScoreRetrieval scores a run against the dev set's retrieval gold exactly
 // as `score_retrieval.py score` does with --meetings and --turn-index given.
-// Only items from the question's own meeting can cover its turns. An item
+// Only items from the question's own meeting can cover its turns. Nil ks
+// means DefaultKs. An item
 // with neither turns, a time range nor text, or with only one end of its
 // time range (start_ms without end_ms), is an error (the script stops on it
 // too), as is an item naming a negative turn.
 func ScoreRetrieval(ds *DevSet, run Run, ks []int) (RetrievalReport, error) {
 	if len(ks) == 0 {
-		ks = DefaultKs
+		ks = DefaultKs()
 	}
 	words := map[string][]int{}
 	textTurns := map[string][][]string{}
