@@ -61,7 +61,7 @@ func searchRoutes() []route {
 		"each holds at least one of the query's words (in any form: \"promised\" for \"promise\") or is close to it in meaning. " +
 		"`highlights` are the query's words in `text`, as half-open [start, end) ranges counted in UTF-16 code units " +
 		"(JavaScript string indices: text.slice(start, end) is the word; for characters outside the Basic Multilingual Plane, such as emoji, " +
-		"they differ from code point offsets), matched whole-word, case-insensitively and by stem. `speaker`, `start_ms` and `end_ms` are set on " +
+		"they differ from code point offsets), matched whole-word, case-insensitively and by stem. `speaker` (the passage's first), `start_ms` and `end_ms` are set on " +
 		"transcript passages only. A query with no searchable words (only punctuation or stop words) finds nothing: 200 with no items."
 	params := []param{
 		{Name: "q", Type: "string", Required: true, Description: "what to search for, 1 to 1000 characters (trimmed)"},
