@@ -340,26 +340,11 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	u, err := url.Parse(cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("parse DATABASE_URL: %w", err)
-	}
-	admin := *u
-	admin.Path = "/postgres"
-	conn, err := pgx.Connect(ctx, admin.String())
+	dbURL, err := freshDatabase(ctx, cfg.DatabaseURL, *dbName)
 	if err != nil {
 		return err
 	}
-	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{*dbName}.Sanitize()+" WITH (FORCE)")
-	conn.Close(ctx)
-	if err != nil {
-		return err
-	}
-	u.Path = "/" + *dbName
-	if _, err := migrate(ctx, u.String()); err != nil {
-		return err
-	}
-	pool, err := store.Connect(ctx, u.String(), store.PoolConfig{})
+	pool, err := store.Connect(ctx, dbURL, store.PoolConfig{})
 	if err != nil {
 		return err
 	}
@@ -372,4 +357,30 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	fmt.Fprintf(stdout, "command: logbook eval %s (%s)\n\n", *data, time.Since(start).Round(time.Millisecond))
 	printEval(stdout, r)
 	return nil
+}
+
+// freshDatabase drops the database name on the server of dbURL, creates and
+// migrates it anew, and returns its URL: the quality harnesses measure on a
+// database of their own, never on live data.
+func freshDatabase(ctx context.Context, dbURL, name string) (string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		return "", err
+	}
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	conn.Close(ctx)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	if _, err := migrate(ctx, u.String()); err != nil {
+		return "", err
+	}
+	return u.String(), nil
 }

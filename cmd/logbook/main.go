@@ -30,6 +30,7 @@ Usage:
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
+  logbook quality [flags]           the quality loop: the dev set of real meetings through the API and worker, scored (QUALITY.md)
   logbook eval [--data FILE]        score retrieval (recall@5/10, MRR: hybrid, vector, full-text) on the labelled set
   logbook bench [flags]             run the benchmarks and print the figures (see logbook bench -h)
   logbook version                   print the version
@@ -96,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdOrgs(ctx, rest, stdout, stderr, getenv)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr, getenv)
+	case "quality":
+		return cmdQuality(ctx, rest, stdout, stderr, getenv)
 	case "eval":
 		return cmdEval(ctx, rest, stdout, stderr, getenv)
 	case "reindex":
