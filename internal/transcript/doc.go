@@ -1,10 +1,18 @@
 // Package transcript parses meeting transcripts into []crm.Segment: WebVTT
-// (as Zoom and Microsoft Teams write it), SRT, plain text ("Speaker: text"
-// lines with optional timestamps, and Otter.ai exports) and JSON (our own
-// segments, Recall.ai, Fireflies and HubSpot/Attio-style utterance lists).
-// Parse picks a parser by name, or by sniffing the content with Detect;
-// FromSegments applies the same normalisation to segments a client posts
-// directly.
+// (as Zoom, Microsoft Teams and YouTube's automatic captions write it), SRT,
+// plain text ("Speaker: text" lines with optional timestamps, Otter.ai
+// exports and Google Meet transcripts saved from Google Docs) and JSON (our
+// own segments, Recall.ai, Fireflies and HubSpot/Attio-style utterance
+// lists). Parse picks a parser by name, or by sniffing the content with
+// Detect; ParseFull also returns what the transcript says about the meeting
+// (Meta: a Meet export's title, date, attendees and length), which is never
+// turned into utterances. FromSegments applies the same normalisation to
+// segments a client posts directly.
+//
+// A speaker label must look like a name: a sentence opening before a colon
+// ("One more thing: …", "Quick Question: …") is text, whatever its case,
+// unless the file uses it as a label again and again; in a Meet export a
+// label used once that names no attendee is text too.
 //
 // Every parser produces raw fragments (a speaker, a time range, some text)
 // and one normaliser turns them into segments, so every later step sees one

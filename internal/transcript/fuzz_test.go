@@ -55,6 +55,8 @@ func FuzzParseVTT(f *testing.F) {
 		"WEBVTT\n\n00:01.000 --> 00:02.000\n<v Dana>hi</v>\n",
 		"WEBVTT\n\nNOTE x\n\n00:00:01.000 --> 00:00:00.500\n<<v A>>&lt;v B&gt;\n",
 		"WEBVTT\n\n1\n99:59:59.999 --> 00:00:00.000 align:start\nX: <c.a><00:00:01.000>y</c>\n",
+		"WEBVTT\n00:00.000 --> 00:01.000 align:start position:0%\n \na<00:00:00.500><c> b</c>\n00:01.000 --> 00:01.010\na b\n \n00:01.010 --> 00:02.000\na b\nc\n",
+		"WEBVTT\n\nid-1\n00:01.000 --> 00:02.000\nOne more thing: x\ncue-2\n00:02.000 --> 00:03.000\nOne more thing: y\n\nz\n \nNOTE n\n00:03.000 -> 4\n",
 	}, ".vtt")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, "vtt", data) })
 }
@@ -63,6 +65,7 @@ func FuzzParseSRT(f *testing.F) {
 	addSeeds(f, []string{
 		"1\n00:00:01,000 --> 00:00:02,000\n[Dana] hi\n\n\n2\n00:00:03.000 --> 00:00:02,000\nmore\n",
 		"00:00:01,000 --> 00:00:02,000\n<v A>x\nA: y\n\nz\n",
+		"1\n00:00:01,000 --> 00:00:02,000\nA: x\n2\n00:00:03,000 --> 00:00:04,000\n00:00:05,000 --> 00:00:06,000 X1:1\nB: y\n",
 	}, ".srt")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, "srt", data) })
 }
@@ -72,6 +75,9 @@ func FuzzParseText(f *testing.F) {
 		"[00:01:05] Dana Lee: hi\nNote: prose\nSam (01:10): yes\n10:30 works\n",
 		"Dana Lee  0:05\nHello.\n\nSpeaker 2  1:00:00\nHi.\n",
 		"dana: a\ndana: b\ndana: c\nsam: d\n(02:15) x\n[1:2:3]\n",
+		"T (2026-01-02 10:00 GMT+5:30) - Transcript\nAttendees\nA B, C's Presentation\nTranscript\nThis editable transcript was computer generated and might contain errors.\nA B: x\nOne more thing: y\n00:05:00\nC: z\nMeeting ended after 00:04:00 👋\n",
+		"## Attendees: \n\n* A, B\n\n00:00:00\n00:00:00\nA: one\nThe Plan: two\nMeeting ended after 999999:59:59\n",
+		"x - transcript\nAttendees\n\n\nTranscript\n",
 	}, ".txt")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, "text", data) })
 }

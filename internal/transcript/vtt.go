@@ -101,6 +101,7 @@ func cueText(lines []string, i int) (text []string, next int, err error) {
 			if j == len(lines) || lines[j] == "" || startsCue(lines, j) || isBlockKeyword(lines[j], "NOTE") {
 				break
 			}
+			i = j - 1 // the whole run of space lines is inside the cue
 			continue
 		}
 		if startsCue(lines, i) {
@@ -213,10 +214,14 @@ func sameLine(a, b string) bool {
 	return ca != "" && ca == cb
 }
 
-// overlap returns the largest n such that the last n lines of a are the
-// first n lines of b, all non-empty.
+// maxRollUp is the most lines a roll-up caption repeats (CEA-608 roll-up
+// captions show at most four rows; YouTube's show two).
+const maxRollUp = 4
+
+// overlap returns the largest n (at most maxRollUp) such that the last n
+// lines of a are the first n lines of b, all non-empty.
 func overlap(a, b []string) int {
-	for n := min(len(a), len(b)); n > 0; n-- {
+	for n := min(len(a), len(b), maxRollUp); n > 0; n-- {
 		ok := true
 		for j := 0; j < n; j++ {
 			if b[j] == "" || a[len(a)-n+j] != b[j] {
