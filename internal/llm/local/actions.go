@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -109,6 +110,51 @@ func (m *meeting) nameAt(ws []word, k int) (string, bool) {
 	return m.ppl.byFirst(w)
 }
 
+// nameSpan returns the person whose name starts at word k of ws and the
+// number of words it takes: a speaker label or participant name of several
+// words said in full ("Support Lead"), or a first name only one person has
+// (as nameAt), either followed by one more capitalised word, a surname or
+// a title ("Dana Smith", "Support Lead Engineer").
+func (m *meeting) nameSpan(ws []word, k int) (string, int, bool) {
+	if k < 0 || k >= len(ws) || !ws[k].upper {
+		return "", 0, false
+	}
+	bare := func(w string) string { return strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "'ll") }
+	name, n := "", 0
+	for _, p := range m.ppl.list {
+		parts := strings.Fields(strings.ToLower(p.name))
+		if len(parts) < 2 || len(parts) <= n || k+len(parts) > len(ws) {
+			continue
+		}
+		ok := true
+		for i, part := range parts {
+			w := ws[k+i].w
+			if i == len(parts)-1 {
+				w = bare(w)
+			}
+			if w != part || (i < len(parts)-1 && w != ws[k+i].w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			name, n = p.name, len(parts)
+		}
+	}
+	if n == 0 {
+		var ok bool
+		if name, ok = m.nameAt(ws, k); !ok {
+			return "", 0, false
+		}
+		n = 1
+	}
+	last := ws[k+n-1].w
+	if j := k + n; j < len(ws) && ws[j].upper && ws[j].w != "i" && bare(last) == last && !strings.HasPrefix(ws[j].w, "i'") {
+		n++
+	}
+	return name, n, true
+}
+
 type cueKind int
 
 const (
@@ -118,6 +164,7 @@ const (
 	cueSomeone                // "can someone": nobody in particular
 	cueLets                   // "let's schedule": everyone
 	cueThird                  // "Dana will": Dana
+	cueAssign                 // "you're going to look at…": the person addressed, once they take it on
 )
 
 // cue is a phrase that opens a commitment.
@@ -127,6 +174,7 @@ type cue struct {
 	needVerb  bool // the next word must be an action verb (or a date said)
 	tentative bool
 	start     bool // only at the start of a clause
+	ing       bool // the next word must be an "-ing" form of an action verb ("you're looking at…")
 }
 
 // cues are the cue phrases by first word, longest first.
@@ -141,13 +189,17 @@ var cues = func() map[string][]cue {
 				x.tentative = true
 			case "start":
 				x.start = true
+			case "ing":
+				x.needVerb, x.ing = true, true
 			}
 		}
 		return x
 	}
 	list := []cue{
 		c("i'll need you to", cueRequest), c("we'll need you to", cueRequest), c("we need you to", cueRequest),
-		c("i need you to", cueRequest), c("i'd like you to", cueRequest), c("i'd love for you to", cueRequest),
+		c("i need you to", cueRequest), c("i'd like you to", cueRequest), c("i want you to", cueRequest),
+		c("you're going to", cueAssign, "verb"), c("you are going to", cueAssign, "verb"), c("you're gonna", cueAssign, "verb"),
+		c("you'll", cueAssign, "verb"), c("you will", cueAssign, "verb"), c("you're", cueAssign, "ing"), c("you are", cueAssign, "ing"), c("i'd love for you to", cueRequest),
 		c("can i get you to", cueRequest), c("would you mind", cueRequest), c("do you mind", cueRequest),
 		c("can you", cueRequest), c("could you", cueRequest), c("would you", cueRequest), c("will you", cueRequest),
 		c("you'll need to", cueRequest, "verb"), c("you need to", cueRequest, "verb"), c("make sure you", cueRequest, "verb"),
@@ -291,6 +343,9 @@ type action struct {
 	claim llm.ActionClaim
 	kind  cueKind
 	seg   int // position in m.segs
+	// what weighs it (see weight)
+	work, weak, future, named, accepted bool
+	shared                              bool // given to several people: no one owner
 }
 
 // matchCue returns the cue at word k of ws.
@@ -307,23 +362,73 @@ func (m *meeting) matchCue(text string, ws []word, k int) (cue, string, bool) {
 		}
 		return c, "", true
 	}
-	// "Dana will …", "Dana's going to …", "Dana'll …"
-	if name, ok := m.nameAt(ws, k); ok && !strings.Contains(gap(text, ws, k+1), ",") && !seq(ws, k+2, "you") {
-		w := ws[k].w
+	// "Send me the slides by Friday": an imperative opening the sentence
+	if imperativeVerbs[ws[k].w] && m.opensSentence(ws, k) {
+		return cue{kind: cueRequest}, "", true
+	}
+	// "Dana will …", "Dana's going to …", "Dana'll …", "the Support Lead is
+	// gonna …" (a speaker label of several words, a trailing title word)
+	if name, n, ok := m.nameSpan(ws, k); ok && !strings.Contains(gap(text, ws, k+n), ",") && !seq(ws, k+n+1, "you") {
+		l := k + n - 1 // the name's last word
+		w := ws[l].w
+		for l+1 < len(ws) && l < k+n+1 && placeAdverbs[ws[l+1].w] {
+			l++ // "the Support Lead over here will…"
+		}
+		var who []string
+		for i := k; i <= l; i++ {
+			who = append(who, ws[i].w)
+		}
+		third := func(rest ...string) cue {
+			return cue{words: append(who, rest...), kind: cueThird}
+		}
 		switch {
 		case strings.HasSuffix(w, "'ll"):
-			return cue{words: []string{w}, kind: cueThird}, name, true
-		case strings.HasSuffix(w, "'s") && seq(ws, k+1, "going", "to"):
-			return cue{words: []string{w, "going", "to"}, kind: cueThird}, name, true
-		case seq(ws, k+1, "will"):
-			return cue{words: []string{w, "will"}, kind: cueThird}, name, true
-		case seq(ws, k+1, "is", "going", "to"):
-			return cue{words: []string{w, "is", "going", "to"}, kind: cueThird}, name, true
-		case seq(ws, k+1, "can"):
-			return cue{words: []string{w, "can"}, kind: cueThird, needVerb: true}, name, true
+			return third(), name, true
+		case strings.HasSuffix(w, "'s") && (seq(ws, l+1, "going", "to") || seq(ws, l+1, "gonna")):
+			if ws[l+1].w == "gonna" {
+				return third("gonna"), name, true
+			}
+			return third("going", "to"), name, true
+		case seq(ws, l+1, "will"):
+			return third("will"), name, true
+		case seq(ws, l+1, "is", "going", "to"):
+			return third("is", "going", "to"), name, true
+		case seq(ws, l+1, "is", "gonna"):
+			return third("is", "gonna"), name, true
+		case seq(ws, l+1, "can"):
+			c := third("can")
+			c.needVerb = true
+			return c, name, true
 		}
 	}
 	return cue{}, "", false
+}
+
+// placeAdverbs may stand between a person and the verb ("Dana here will…").
+var placeAdverbs = wordSet(`here over there also too`)
+
+// groupWords after "you" put a request to several people.
+var groupWords = wordSet(`two three four all both guys`)
+
+// imperativeVerbs open an imperative that hands out work ("send me…",
+// "check whether…"); the rest are mostly things to do there and then
+// ("look at this", "press that").
+var imperativeVerbs = wordSet(`send email mail forward circulate prepare draft finish complete check investigate research
+contact arrange book schedule organise organize update review upload save`)
+
+// discourseWords may come before an imperative ("so, okay, send…").
+var discourseWords = wordSet(`so okay ok and then please just also now well right yeah yes alright oh but`)
+
+// opensSentence reports whether only discourse words come before word k.
+func (m *meeting) opensSentence(ws []word, k int) bool {
+	for j := 0; j < k; j++ {
+		if !discourseWords[ws[j].w] {
+			if _, ok := m.nameAt(ws, j); !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // clauseStartAt reports whether word k opens a clause: first in the
@@ -371,12 +476,24 @@ func (m *meeting) clauseEnd(text string, ws []word, c0 int) int {
 		if endsClause(ws, j) {
 			return j
 		}
+		// "I'll take… I can send it back": a false start, said again
+		if j-c0 <= 2 && (w == "i" || strings.HasPrefix(w, "i'")) {
+			if c, _, ok := m.matchCue(text, ws, j); ok && c.kind == cueSelf {
+				return j
+			}
+		}
 		if w == "so" && strings.Contains(g, ",") {
 			return j
 		}
-		if w == "and" || w == "then" || w == "or" {
+		if w == "and" || w == "then" || w == "or" || w == "so" {
 			if _, _, ok := m.matchCue(text, ws, j+1); ok {
 				return j
+			}
+			// "… and the Support Lead will…"
+			if j+2 < len(ws) && ws[j+1].w == "the" {
+				if _, _, ok := m.matchCue(text, ws, j+2); ok {
+					return j
+				}
 			}
 			if j+2 < len(ws) && ws[j+1].w == "then" {
 				if _, _, ok := m.matchCue(text, ws, j+2); ok {
@@ -461,16 +578,23 @@ func (m *meeting) commitment(si int, k int, c cue, named string) (action, int, b
 	}
 	tentative := c.tentative
 	c0 := k + len(c.words)
+	if c.ing && (c0 >= len(ws) || !strings.HasSuffix(ws[c0].w, "ing") || ws[c0].w == "going") {
+		return action{}, 0, false
+	}
 	for c0 < len(ws) {
 		w := ws[c0].w
 		switch {
 		case skipWords[w]:
 			c0++
-		case seq(ws, c0, c.words...) && c.kind != cueThird:
+		case len(c.words) > 0 && seq(ws, c0, c.words...) && c.kind != cueThird:
 			c0 += len(c.words) // "I'll, I'll send…"
 		case hedgeWords[w]:
 			tentative = true
 			c0++
+		case (c.kind == cueRequest || c.kind == cueAssign) && groupWords[w] && c0 > 0 && ws[c0-1].w == "you":
+			c0++ // "would you three mind…", "you two will…"
+		case c.kind == cueRequest && w == "mind":
+			c0++ // "would you mind sending…"
 		case seq(ws, c0, "go", "ahead", "and"):
 			c0 += 3
 		case seq(ws, c0, "try", "to"), seq(ws, c0, "try", "and"):
@@ -508,9 +632,10 @@ verb:
 		}
 	case cueThird:
 		owner = named
-	case cueRequest:
+	case cueRequest, cueAssign:
 		owner, _ = m.addressee(m.segs[s.seg].Speaker, text, ws, k)
 	}
+	addressed := owner != "" && c.kind != cueSelf
 	// "I'll have Dana send…", "we'll get Sam to…"
 	if (c.kind == cueSelf || c.kind == cueWe) && (ws[c0].w == "have" || ws[c0].w == "get") {
 		if name, ok := m.nameAt(ws, c0+1); ok {
@@ -531,21 +656,41 @@ verb:
 	// "Sam, we'll need the quote by Friday": the person addressed does it;
 	// "Priya, we'll send you the contract": she only receives it.
 	if c.kind == cueWe && owner == "" && !hasWord(ws[c0:end], "you", "your") {
-		owner, _ = m.addressee(m.segs[s.seg].Speaker, text, ws, k)
+		owner, addressed = m.addressee(m.segs[s.seg].Speaker, text, ws, k)
 	}
-	clause := text[ws[c0].start:ws[end-1].end]
+	clause := fluentText(text, ws[c0:end])
+	if v := ws[c0].w; strings.HasSuffix(v, "ing") && lemma(v) != v {
+		clause = lemma(v) + clause[len(v):] // "looking at…" → "look at…"
+	}
 	due := m.due(text[ws[k].start:ws[end-1].end])
 	verb := ws[c0].w
 	next := ""
 	if c0+1 < end {
 		next = ws[c0+1].w
 	}
+	if unlikely(ws, k, c0, end) {
+		return action{}, 0, false
+	}
+	together := (c.kind == cueRequest || c.kind == cueAssign) && shared(ws, k, c0, end)
+	if together {
+		owner, addressed = "", false
+	}
+	work, weak, meeting := kindOf(ws, c0, end)
+	later := due != "" || future(ws, k, end)
+	if meeting && due == "" {
+		return action{}, 0, false
+	}
 	switch c.kind {
-	case cueRequest, cueSomeone:
+	case cueRequest, cueSomeone, cueAssign:
 		if requestHardStop[verb] || verb == "you" || verb == "guys" || verb == "all" {
 			return action{}, 0, false
 		}
 		if due == "" && inMeeting(ws[c0:end]) {
+			return action{}, 0, false
+		}
+		// "would you prefer…": a request asks for work; "would you take
+		// the red one or the blue one?" asks to choose
+		if v := lemma(verb); !workVerbs[v] && !actionVerbs[v] || s.question && hasWord(ws[c0:end], "or") {
 			return action{}, 0, false
 		}
 	case cueLets:
@@ -563,7 +708,7 @@ verb:
 			return action{}, 0, false
 		}
 	}
-	if c.needVerb && !actionVerbs[verb] && due == "" {
+	if c.needVerb && !actionVerbs[verb] && !actionVerbs[lemma(verb)] && !workVerbs[lemma(verb)] && due == "" {
 		return action{}, 0, false
 	}
 	if c.kind == cueSelf && strings.Join(c.words, " ") == "let me" && verb == "know" {
@@ -585,6 +730,7 @@ verb:
 			Quote: m.quote(s), Tentative: tentative,
 		},
 		kind: c.kind, seg: s.seg,
+		work: work, weak: weak, future: later, named: addressed, shared: together,
 	}
 	return a, end, true
 }
@@ -650,7 +796,7 @@ func (m *meeting) actions() []llm.ActionClaim {
 				ok = false
 			}
 			if !ok {
-				k += len(c.words) - 1
+				k += max(len(c.words)-1, 0)
 				continue
 			}
 			here = append(here, a)
@@ -664,9 +810,9 @@ func (m *meeting) actions() []llm.ActionClaim {
 		acts = append(acts, here...)
 	}
 	acts = m.settleRequests(acts)
-	out := []llm.ActionClaim{}
+	var kept []scored
 	seen := map[string]bool{}
-	for _, a := range acts {
+	for i, a := range acts {
 		if a.claim.Text == "" || (a.claim.Due == "" && empty(a.claim.Text)) {
 			continue
 		}
@@ -675,9 +821,89 @@ func (m *meeting) actions() []llm.ActionClaim {
 			continue
 		}
 		seen[k] = true
-		out = append(out, a.claim)
+		if w := a.weight(m.position(a.seg)); w >= minWeight {
+			kept = append(kept, scored{i, w})
+		}
+	}
+	// the clearest first, in meeting order: every one with a calendar due
+	// date (as specific as a commitment gets), and at most maxActions
+	// others (a share of it per window of a long meeting)
+	slices.SortStableFunc(kept, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	undated := m.budget(maxActions)
+	kept = slices.DeleteFunc(kept, func(k scored) bool {
+		if acts[k.i].claim.Due != "" {
+			return false
+		}
+		undated--
+		return undated < 0
+	})
+	slices.SortFunc(kept, func(a, b scored) int { return cmp.Compare(a.i, b.i) })
+	out := []llm.ActionClaim{}
+	for _, k := range kept {
+		out = append(out, acts[k.i].claim)
 	}
 	return out
+}
+
+// Action items are kept when they weigh minWeight or more, and at most
+// maxActions per meeting of those without a calendar due date: people
+// commit to a few things in a meeting, and three right items beat fifteen
+// noisy ones.
+const (
+	minWeight  = 3
+	maxActions = 6
+)
+
+// weight is how clearly a commits someone to work after the meeting: who
+// took it on (the speaker or a named person 2; a request or assignment 1,
+// 3 once the person is named or takes it on; "we" 1), plus one for work
+// done away from the table ("send", "look into"), one for a time after
+// the meeting ("by Friday", "next meeting"), less one for a verb that says
+// little ("have", "do it") and a half for a hedge; a half more in the last
+// fifth of the meeting (pos ≥ 0.8), where assignments are summed up.
+func (a *action) weight(pos float64) float64 {
+	w := 1.0
+	switch a.kind {
+	case cueSelf, cueThird:
+		w = 2
+	case cueRequest, cueAssign, cueSomeone, cueWe:
+		if a.named || a.accepted {
+			w = 3
+		}
+	}
+	if a.work {
+		w++
+	}
+	if a.future {
+		w++
+	}
+	if a.weak {
+		w--
+	}
+	if a.claim.Tentative {
+		w -= 0.5
+	}
+	if pos >= 0.8 {
+		w += 0.5
+	}
+	return w
+}
+
+// position is where segment i (of this window) lies in the whole meeting,
+// from 0 (start) to 1 (end).
+func (m *meeting) position(i int) float64 {
+	if len(m.segs) == 0 {
+		return 0
+	}
+	win, wins := max(m.in.Window, 1), max(m.in.Windows, 1)
+	win = min(win, wins)
+	return (float64(win-1) + float64(i)/float64(len(m.segs))) / float64(wins)
+}
+
+// budget is this window's share of n items for the meeting (at least 2).
+func (m *meeting) budget(n int) int {
+	wins := max(m.in.Windows, 1)
+	return max(2, (n+wins-1)/wins)
 }
 
 // tagQuestion reports whether a question is a statement with a tag
@@ -703,7 +929,7 @@ func (m *meeting) settleRequests(acts []action) []action {
 	}
 	for i := range acts {
 		r := &acts[i]
-		if r.kind != cueRequest || drop[i] {
+		if (r.kind != cueRequest && r.kind != cueAssign) || drop[i] {
 			continue
 		}
 		asker := m.segs[r.seg].Speaker
@@ -717,7 +943,7 @@ func (m *meeting) settleRequests(acts []action) []action {
 		if p >= 0 {
 			label := strings.Join(strings.Fields(m.segs[p].Speaker), " ")
 			if r.claim.Owner == "" || strings.EqualFold(r.claim.Owner, label) {
-				accepted := m.accepts(p)
+				accepted := m.accepts(p) || m.acknowledges(p)
 				acc := -1
 				for _, j := range bySeg[p] {
 					if !drop[j] && acts[j].seg == p && acts[j].kind == cueSelf && strings.EqualFold(acts[j].claim.Owner, label) {
@@ -727,7 +953,10 @@ func (m *meeting) settleRequests(acts []action) []action {
 					}
 				}
 				if accepted {
-					r.claim.Owner = label
+					r.accepted = true
+					if !r.shared {
+						r.claim.Owner = label
+					}
 					if acc >= 0 {
 						a := &acts[acc]
 						if vague(a.claim.Text) || overlap(r.claim.Text, a.claim.Text) >= 0.5 {
@@ -753,7 +982,7 @@ func (m *meeting) settleRequests(acts []action) []action {
 				}
 			}
 		}
-		if r.claim.Owner == "" {
+		if r.claim.Owner == "" && !r.shared {
 			r.claim.Owner = m.otherInExchange(r.seg)
 		}
 	}
@@ -778,6 +1007,18 @@ func (m *meeting) accepts(p int) bool {
 		}
 	}
 	return false
+}
+
+// ackWords open a short answer that takes an assignment on ("Mm-hmm.",
+// "Right.", "Okay, sure.").
+var ackWords = wordSet(`mm hmm mhm uh okay ok yeah yes yep right alright sure cool fine`)
+
+// acknowledges reports whether segment p is a short answer (six words at
+// most) opening with an acknowledgement.
+func (m *meeting) acknowledges(p int) bool {
+	t := m.segs[p].Text
+	ws := wordsOf(t, span{0, len(t)})
+	return len(ws) > 0 && len(ws) <= 6 && ackWords[ws[0].w]
 }
 
 // otherInExchange is the person a speaker at segment i is talking with

@@ -73,7 +73,6 @@ func TestNotesActionItems(t *testing.T) {
 		// a request nobody was named in, taken on by the next speaker
 		{"share the admin guide", "Sam Ortiz", "tomorrow", false, []int{18, 19}},
 		{"test accounts ready", "Priya Raman", "by March 10th", false, []int{22}},
-		{"I think I can get the budget exception approved", "Tom Becker", "", true, []int{23}},
 		{"Let me check with our legal team", "Dana Whitfield", "", false, []int{24}},
 		// "we'll" could be either side: no owner invented
 		{"we'll have it to you in two weeks", "", "in two weeks", false, []int{26}},
@@ -97,8 +96,9 @@ func TestNotesActionItems(t *testing.T) {
 		requireCited(t, in, "action item", a.Segments, a.Quote)
 		for _, seg := range a.Segments {
 			// injection, past tense, negations, a question, small talk,
-			// "let's get back", and answers folded into their requests
-			require.NotContains(t, []int{0, 1, 11, 12, 13, 16, 17, 25, 28, 30}, seg, "%+v", a)
+			// "let's get back", answers folded into their requests, and
+			// "I think I can get … approved" (hedged, undated: too weak)
+			require.NotContains(t, []int{0, 1, 11, 12, 13, 16, 17, 23, 25, 28, 30}, seg, "%+v", a)
 		}
 		if a.Due != "" {
 			var said strings.Builder
@@ -206,14 +206,19 @@ func TestNotesOwners(t *testing.T) {
 	})
 	t.Run("NobodyAddressed", func(t *testing.T) {
 		t.Parallel()
+		// a request put to nobody by name that nobody takes on commits no
+		// one: no item (precision first), rather than one with no owner
 		in := &llm.NotesInput{MeetingDate: meetingDate, Segments: []crm.Segment{
 			seg(0, "Ana", "Let's look at the integration options."),
 			seg(1, "Ben", "Can you send the API documentation for the webhooks?"),
 			seg(2, "Cleo", "The webhooks cover every event type today."),
 		}}
 		_, out := completeNotes(t, llm.PurposeNotes, in)
-		a := findAction(t, out.ActionItems, "API documentation")
-		require.Empty(t, a.Owner, "no owner is invented")
+		require.Empty(t, out.ActionItems)
+		// taken on in the next turn, it is the answerer's
+		in.Segments[2] = seg(2, "Cleo", "Sure, I'll do that.")
+		_, out = completeNotes(t, llm.PurposeNotes, in)
+		require.Equal(t, "Cleo", findAction(t, out.ActionItems, "API documentation").Owner)
 	})
 	t.Run("NamedAtTheEnd", func(t *testing.T) {
 		t.Parallel()

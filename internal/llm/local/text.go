@@ -20,7 +20,8 @@ var abbreviations = map[string]bool{
 
 // sentences splits text into sentences: at '.', '!', '?' (and runs of
 // them, with closing quotes or brackets) followed by white space or the
-// end, and at line breaks. A period after a known abbreviation or a single
+// end, and at line breaks, except before a line opening in lower case (a
+// caption line wrapped mid-sentence). A period after a known abbreviation or a single
 // letter does not end a sentence. Each span is trimmed of white space and is
 // never empty.
 func sentences(text string) []span {
@@ -49,9 +50,11 @@ func sentences(text string) []span {
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c == '\n' || c == '\r' {
-			emit(i)
 			i++
-			start = i
+			if !wrapped(text, i) {
+				emit(i - 1)
+				start = i
+			}
 			continue
 		}
 		if c != '.' && c != '!' && c != '?' {
@@ -89,6 +92,17 @@ func sentences(text string) []span {
 	}
 	emit(len(text))
 	return out
+}
+
+// wrapped reports whether the line starting at i continues the sentence
+// of the line before, as a caption line wrapped mid-sentence does: it
+// opens with a lower-case letter.
+func wrapped(text string, i int) bool {
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return i < len(text) && unicode.IsLower(r)
 }
 
 // abbreviated reports whether before ends with an abbreviation or a single
