@@ -64,7 +64,7 @@ func parseMeeting(ctx context.Context, in *llm.NotesInput) (*meeting, error) {
 			}
 		}
 		for _, sp := range sentences(s.Text) {
-			ws := wordsOf(s.Text, sp)
+			ws := fluent(s.Text, wordsOf(s.Text, sp))
 			if len(ws) == 0 {
 				continue
 			}
