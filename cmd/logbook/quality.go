@@ -411,6 +411,14 @@ func writeQualityRuns(dir string, ds *quality.DevSet, c *qualityCollected) error
 		files["search-"+mode+".jsonl"] = runLines(run)
 	}
 	files["answers.jsonl"] = runLines(c.answerRun())
+	var asked []any
+	for _, qq := range c.Questions {
+		asked = append(asked, map[string]any{"qid": qq.QID, "question": qq.Query, "answer": c.Answers[qq.QID]})
+	}
+	for _, u := range c.Unanswerable {
+		asked = append(asked, map[string]any{"account": u.Account, "question": u.Question, "answer": u.Answer})
+	}
+	files["answers-full.jsonl"] = asked
 	for name, lines := range files {
 		var b strings.Builder
 		for _, l := range lines {
