@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -83,6 +84,10 @@ scan:
 		return header{}
 	}
 	h := header{meet: transcript >= 0 || disclaimer >= 0}
+	if !h.meet && looksLikeUtterance(raw[first]) && !strings.HasSuffix(strings.ToLower(headerText(raw[first])), "transcript") {
+		// "Dana Lee: …" then "Attendees: …": the list is in the speech.
+		return header{}
+	}
 	end := max(transcript, disclaimer)
 	if attendees >= 0 && end < 0 {
 		// Only an attendee list: it ends at a blank line after its names,
@@ -133,7 +138,7 @@ scan:
 // nonNeg maps "not found" (-1) to a number past any line.
 func nonNeg(i int) int {
 	if i < 0 {
-		return int(^uint(0) >> 1)
+		return math.MaxInt
 	}
 	return i
 }
@@ -165,14 +170,15 @@ func headerText(line string) string {
 // headerKey names a header keyword line: "attendees" for "Attendees",
 // "Participants" or "Attendees: Dana, Sam"; "transcript" for a line that is
 // only "Transcript" (or "Transcript:"). Otherwise it is "".
+// A symbol before the word ("📖 Transcript") is ignored.
 func headerKey(l string) string {
-	head, _, hasColon := strings.Cut(l, ":")
-	head = strings.ToLower(strings.TrimSpace(head))
-	switch head {
+	l = strings.TrimLeftFunc(l, func(r rune) bool { return !unicode.IsLetter(r) })
+	head, rest, hasColon := strings.Cut(l, ":")
+	switch strings.ToLower(strings.TrimSpace(head)) {
 	case "attendees", "participants", "invited", "attendee list":
 		return "attendees"
 	case "transcript":
-		if !hasColon || strings.TrimSpace(l[len(head)+1:]) == "" {
+		if !hasColon || strings.TrimSpace(rest) == "" {
 			return "transcript"
 		}
 	}

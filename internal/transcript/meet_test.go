@@ -70,6 +70,9 @@ Ana Souza: That's all.
 
 ### Meeting ended after 00:06:00 👋
 
+  
+**
+
 *This editable transcript was computer generated and might contain errors. People can also change the text after it was created.*
 `))
 		require.NoError(t, err)
@@ -120,6 +123,22 @@ Ana Souza: That's all.
 		require.NoError(t, err)
 		require.Equal(t, Meta{Title: "Pricing call", Attendees: []string{"Maya Patel", "Tom Becker"}}, got.Meta)
 		require.Equal(t, []crm.Segment{seg(0, "Maya Patel", 5000, 9000, "hi"), seg(1, "Tom Becker", 9000, 9000, "hello")}, got.Segments)
+	})
+
+	t.Run("SymbolBeforeKeyword", func(t *testing.T) {
+		t.Parallel()
+		got, err := ParseFull("", []byte("Weekly sync - Transcript\n📖 Transcript\nDana Lee: hi\n"))
+		require.NoError(t, err)
+		require.Equal(t, Meta{Title: "Weekly sync"}, got.Meta)
+		require.Equal(t, []crm.Segment{seg(0, "Dana Lee", 0, 0, "hi")}, got.Segments)
+	})
+
+	t.Run("AttendeesAfterTheFirstUtteranceAreSpeech", func(t *testing.T) {
+		t.Parallel()
+		got, err := ParseFull("", []byte("Dana Lee: hi\nAttendees: Sam Ortiz\nSam Ortiz: hello\n"))
+		require.NoError(t, err)
+		require.Equal(t, Meta{}, got.Meta)
+		require.Equal(t, []crm.Segment{seg(0, "Dana Lee", 0, 0, "hi Attendees: Sam Ortiz"), seg(1, "Sam Ortiz", 0, 0, "hello")}, got.Segments)
 	})
 
 	t.Run("NoHeader", func(t *testing.T) {

@@ -1,6 +1,9 @@
 package transcript
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // lineKind classifies a line of a plain-text transcript.
 type lineKind int
@@ -133,12 +136,15 @@ func parseText(s string) ([]fragment, Meta, error) {
 		if ms, ok := meetingEnded(tl.text); ok && !tl.hasTime {
 			h.meta.DurationMS = ms
 			mark(ms)
+			speaker = "" // what follows is no one's turn
 			continue
 		}
 		if tl.hasTime {
 			mark(tl.ms)
 		}
-		if isOtterFooter(tl.text) || isDisclaimer(tl.text) {
+		if isOtterFooter(tl.text) || isDisclaimer(tl.text) || !hasWordRune(tl.text) {
+			// A line of only symbols ("**", "---" left by a Markdown
+			// conversion) says nothing.
 			continue
 		}
 		add(tl.text)
@@ -203,6 +209,11 @@ func spread(frags []fragment, anchors []anchor) {
 			frags[b.at-1].end = frags[b.at-1].start
 		}
 	}
+}
+
+// hasWordRune reports whether s holds a letter or a digit.
+func hasWordRune(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
 }
 
 // countWords counts the whitespace-separated words of s.
