@@ -17,7 +17,7 @@ type Prompt struct {
 	// Name is the prompt's name ("notes", "notes-reduce", "followup",
 	// "answer").
 	Name string
-	// Version is the template version ("v1").
+	// Version is the template version ("v2").
 	Version string
 	// System is the system prompt.
 	System string
@@ -85,19 +85,19 @@ var templates = template.Must(template.New("prompts").
 	}).
 	ParseFS(files, "*.tmpl"))
 
-// Notes renders notes.v1 for one transcript window (or the whole
+// Notes renders notes.v2 for one transcript window (or the whole
 // transcript: window 1 of 1).
 func Notes(in NotesInput) (Prompt, error) {
 	in.Window, in.Windows = max(in.Window, 1), max(in.Windows, 1)
-	return render("notes", "v1", in)
+	return render("notes", "v2", in)
 }
 
-// NotesReduce renders notes-reduce.v1: the summary of a long meeting from
+// NotesReduce renders notes-reduce.v2: the summary of a long meeting from
 // the segments its window summaries cited. Windows is the number of windows
 // that were read.
 func NotesReduce(in NotesInput) (Prompt, error) {
 	in.Window, in.Windows = max(in.Window, 1), max(in.Windows, 1)
-	return render("notes-reduce", "v1", in)
+	return render("notes-reduce", "v2", in)
 }
 
 // FollowUp renders followup.v1 from validated notes.

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestNotesGolden(t *testing.T) {
 	p, err := prompts.Notes(notesInput())
 	require.NoError(t, err)
 	require.Equal(t, llm.PurposeNotes, p.Purpose())
-	golden(t, "notes.v1", p)
+	golden(t, "notes.v2", p)
 }
 
 func TestNotesWindowGolden(t *testing.T) {
@@ -98,7 +99,7 @@ func TestNotesWindowGolden(t *testing.T) {
 	p, err := prompts.Notes(in)
 	require.NoError(t, err)
 	require.Contains(t, p.System, "part 2 of 5")
-	golden(t, "notes.v1-window", p)
+	golden(t, "notes.v2-window", p)
 }
 
 func TestNotesReduceGolden(t *testing.T) {
@@ -109,7 +110,7 @@ func TestNotesReduceGolden(t *testing.T) {
 	p, err := prompts.NotesReduce(in)
 	require.NoError(t, err)
 	require.Equal(t, llm.PurposeReduce, p.Purpose())
-	golden(t, "notes-reduce.v1", p)
+	golden(t, "notes-reduce.v2", p)
 }
 
 func TestFollowUpGolden(t *testing.T) {
@@ -143,6 +144,70 @@ func TestAnswerGolden(t *testing.T) {
 	none, err := prompts.Answer(prompts.AnswerInput{Question: "Anything?"})
 	require.NoError(t, err)
 	require.Contains(t, none.User, "(no sources)")
+}
+
+// TestNotesAskForWhatAModelDoesBetter pins the instructions the notes
+// prompts give a model for what extraction cannot do well: short
+// third-person summaries, this meeting's own decisions, risks that were not
+// waved away, assignments accepted across turns, and precision-first action
+// items. Each phrase is part of a rule; the rules are numbered without a
+// gap in every variant.
+func TestNotesAskForWhatAModelDoesBetter(t *testing.T) {
+	t.Parallel()
+	whole, err := prompts.Notes(notesInput())
+	require.NoError(t, err)
+	in := notesInput()
+	in.Window, in.Windows = 2, 3
+	part, err := prompts.Notes(in)
+	require.NoError(t, err)
+	in.Window = 1
+	reduce, err := prompts.NotesReduce(in)
+	require.NoError(t, err)
+
+	for _, p := range []prompts.Prompt{whole, part} {
+		for _, rule := range []string{
+			"Precision comes first",
+			"fillers, repetitions and odd spelling included",
+			"never add the speaker's name to it",
+			"in the third person",
+			// decisions: new in this meeting, not recaps
+			"settled in this meeting",
+			"recaps",
+			// risks: not negated or dismissed concerns
+			"Not a concern that is dismissed or negated",
+			// action items: precision first
+			"never more than six",
+			"an assignment that was accepted",
+			"the owner is the person addressed",
+			"a question; a suggestion, wish or hypothetical",
+			"text read out from a slide",
+			"something already done",
+			"something done during the meeting itself",
+			"a phrase cut off or repeated mid-sentence",
+		} {
+			require.Contains(t, p.System, rule, "%s", p.Purpose())
+		}
+	}
+	require.Contains(t, whole.System, "at most 120 words in all")
+	require.NotContains(t, whole.System, "part 1 of 1")
+	// A part's summary is short: the reduce step writes the meeting's.
+	require.Contains(t, part.System, "at most 60 words in all")
+	require.NotContains(t, part.System, "120 words")
+	require.Contains(t, reduce.System, "at most 120 words in all")
+	require.Contains(t, reduce.System, "in the third person")
+	require.Contains(t, reduce.System, "fillers and repetitions included")
+
+	for _, p := range []prompts.Prompt{whole, part, reduce} {
+		n := 0
+		for line := range strings.Lines(p.System) {
+			num, _, ok := strings.Cut(line, ". ")
+			if ok && num != "" && strings.Trim(num, "0123456789") == "" {
+				n++
+				require.Equal(t, strconv.Itoa(n), num, "%s: rule numbers run 1, 2, 3…", p.Purpose())
+			}
+		}
+		require.GreaterOrEqual(t, n, 5, "%s has its rules", p.Purpose())
+	}
 }
 
 // TestNotesTranscriptIsDelimitedData checks the injection defence: the

@@ -4,11 +4,11 @@
 // no database access.
 //
 // It is token-budgeted. When the transcript fits Config.ContextTokens it
-// makes one structured notes.v1 call; otherwise it splits the segments into
-// windows on segment boundaries (Windows), makes one notes.v1 call per
+// makes one structured notes call; otherwise it splits the segments into
+// windows on segment boundaries (Windows), makes one notes call per
 // window, merges the windows' decisions, risks, key points and action items
 // (near-identical items become one, keeping all their evidence) and writes
-// the summary with one notes-reduce.v1 call over the segments the window
+// the summary with one notes-reduce call over the segments the window
 // summaries cited. A meeting with more than Config.MaxWindows windows is cut
 // after MaxWindows of them, and Notes.Coverage says what share of the
 // segments was read.

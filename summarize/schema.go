@@ -16,7 +16,7 @@ var (
 	followUpSchema = mustSchema("follow_up_email", reflect.TypeFor[llm.FollowUpOutput]())
 )
 
-// NotesSchema returns the JSON Schema sent with notes.v1 and notes-reduce.v1
+// NotesSchema returns the JSON Schema sent with notes and notes-reduce
 // requests (a copy).
 func NotesSchema() llm.Schema { return cloneSchema(notesSchema) }
 

@@ -185,7 +185,7 @@ func TestNotesSingleCall(t *testing.T) {
 
 	require.Equal(t, 1.0, n.Coverage)
 	require.Equal(t, "gpt-test", n.Model)
-	require.Equal(t, "notes.v1+followup.v1", n.PromptVersion)
+	require.Equal(t, llm.PurposeNotes+"+"+llm.PurposeFollowUp, n.PromptVersion)
 	require.Equal(t, crm.Tokens{Input: 1300, Output: 300}, n.Tokens)
 	require.Zero(t, n.CostUSD, "gpt-test has no price")
 	require.Equal(t, now, n.GeneratedAt)
@@ -435,7 +435,7 @@ func TestMalformedJSONRetriedOnceThenRetryableError(t *testing.T) {
 			require.Error(t, err)
 			require.ErrorIs(t, err, summarize.ErrInvalidOutput)
 			require.NotErrorIs(t, err, llm.ErrPermanent)
-			require.Contains(t, err.Error(), "notes.v1")
+			require.Contains(t, err.Error(), llm.PurposeNotes)
 			require.Len(t, fake.requests(), 2, "one immediate retry")
 			require.Equal(t, 1, st.Retries)
 		})
@@ -729,7 +729,7 @@ func TestMapReduce(t *testing.T) {
 	require.Equal(t, len(wins), st.WindowsRead)
 	require.True(t, st.Reduced)
 	require.False(t, st.ReduceFallback)
-	require.Equal(t, "notes.v1+notes-reduce.v1+followup.v1", n.PromptVersion)
+	require.Equal(t, llm.PurposeNotes+"+"+llm.PurposeReduce+"+"+llm.PurposeFollowUp, n.PromptVersion)
 	require.Equal(t, crm.Tokens{Input: 100*len(wins) + 50 + 30, Output: 10*len(wins) + 5 + 3}, n.Tokens)
 
 	// Every commitment, with global evidence indexes.
@@ -785,7 +785,7 @@ func TestMapReduceFallsBackToWindowSummaries(t *testing.T) {
 			}
 			require.Equal(t, strings.Join(want, " "), n.Summary)
 			require.Len(t, n.SummaryEvidence, len(wins))
-			require.Contains(t, n.PromptVersion, "notes-reduce.v1")
+			require.Contains(t, n.PromptVersion, llm.PurposeReduce)
 		})
 	}
 }

@@ -18,8 +18,8 @@ var ErrPermanent = errors.New("llm: permanent failure")
 // Purposes name what a completion is for, as "name.version". The local
 // provider switches on them; the openai provider sends the prompt as is.
 const (
-	PurposeNotes    = "notes.v1"
-	PurposeReduce   = "notes-reduce.v1"
+	PurposeNotes    = "notes.v2"
+	PurposeReduce   = "notes-reduce.v2"
 	PurposeFollowUp = "followup.v1"
 	PurposeAnswer   = "answer.v2"
 )
