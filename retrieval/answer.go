@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"logbook/internal/crm"
 	"logbook/internal/llm"
 	"logbook/prompts"
 )
@@ -63,9 +64,13 @@ var ErrNoCompleter = errors.New("retrieval: no completer configured")
 // answer from, and asks the model with them as numbered sources; without
 // any, it answers NothingOnRecord, ungrounded, without asking the model to
 // guess. The model's citations are validated against the sources given:
-// a source number it was not given, or a quote that is not in its source,
-// is dropped, and an answer left with no valid citation is replaced by
-// NothingOnRecord.
+// a source number it was not given, or a quote that is not the words of
+// one line of its source, is dropped (a quote that opens with the line's
+// label, "Maya Patel: …", is kept without it: the speaker is the
+// citation's Speaker), and an answer left with no valid citation is
+// replaced by NothingOnRecord. Each citation carries the number n its
+// "[n]" references use and the span of the segment it quotes; every [n]
+// left in the answer names a citation.
 //
 // onToken, when set, receives the answer's text; the tokens, joined, are
 // exactly the returned (validated) Answer.Answer, and nothing validation
@@ -198,8 +203,10 @@ func sendWords(onToken func(string) error, text string) error {
 var marker = regexp.MustCompile(`\[(\d+(?:\s*,\s*\d+)*)\]`)
 
 // validate keeps the citations whose source was given and whose quote is
-// in it, drops the answer's references to anything else and every sentence
-// left citing nothing, and turns each citation into the record it cites.
+// in one of its lines (findQuoteIn), drops the answer's references to
+// anything else and every sentence left citing nothing (sentences as
+// answerSentences splits them), and turns each citation into the record it
+// cites.
 // An answer with no valid citation is NothingOnRecord. answerStream applies
 // the same rules (citationCheck, sentenceKeeper) while the answer streams.
 func validate(out llm.AnswerOutput, srcs []Hit, orgWide bool) Answer {
@@ -209,7 +216,7 @@ func validate(out llm.AnswerOutput, srcs []Hit, orgWide bool) Answer {
 	}
 	k := sentenceKeeper{valid: cc.valid}
 	var kept []string
-	for _, sent := range Sentences(out.Answer) {
+	for _, sent := range answerSentences(out.Answer) {
 		if t, ok := k.push(sent); ok {
 			kept = append(kept, t)
 		}
@@ -225,8 +232,8 @@ func validate(out llm.AnswerOutput, srcs []Hit, orgWide bool) Answer {
 }
 
 // citationCheck validates a model's citations one at a time: a citation
-// counts when its source number was given and its quote is in that source
-// (findQuote). It collects the valid ones, once each, as the records they
+// counts when its source number was given and its quote is in one line of
+// that source (findQuoteIn). It collects the valid ones, once each, as the records they
 // cite.
 type citationCheck struct {
 	// citations are the valid citations so far, never nil.
@@ -248,31 +255,165 @@ func (cc *citationCheck) add(c llm.AnswerCitation) {
 		return
 	}
 	h := &cc.srcs[c.Source-1]
-	off, quote := findQuote(h.Text, c.Quote)
-	if off < 0 {
+	lines := quoteLines(&h.Chunk)
+	li, start, end := findQuoteIn(h.Text, lines, c.Quote)
+	if li < 0 {
 		return
 	}
 	cc.valid[c.Source] = true
+	quote := h.Text[start:end]
 	key := h.ID + "\x00" + quote
 	if cc.seen[key] {
 		return
 	}
 	cc.seen[key] = true
-	line := h.LineAt(off)
-	cit := Citation{ActivityID: h.ActivityID, ChunkID: h.ID, OccurredAt: h.OccurredAt, Type: h.ActivityType,
-		Speaker: line.Speaker, Quote: quote}
-	if line.StartMS != nil {
-		ms := int(*line.StartMS)
-		cit.StartMS = &ms
-	}
+	l := lines[li]
+	cit := Citation{N: c.Source, ActivityID: h.ActivityID, ChunkID: h.ID, OccurredAt: h.OccurredAt, Type: h.ActivityType,
+		Speaker: l.line.Speaker, Quote: quote, StartMS: msOf(l.line.StartMS), EndMS: msOf(l.endMS)}
 	if cc.orgWide {
 		cit.AccountID = h.AccountID
 	}
 	cc.citations = append(cc.citations, cit)
 }
 
+func msOf(v *int64) *int {
+	if v == nil {
+		return nil
+	}
+	ms := int(*v)
+	return &ms
+}
+
+// quoteLine is one line of a chunk as a quote may be taken from it: its
+// text without the label the chunk gives it ("Maya Patel: " before a
+// transcript line, "Decision: " before a line of notes, "Email: " before an
+// activity's subject), which is not the record's words.
+type quoteLine struct {
+	start, end int // the text's byte span in the chunk's text
+	labelStart int // where its label starts (start when it has none)
+	line       crm.ChunkLine
+	// endMS is when the line's transcript segment ends (nil when unknown).
+	endMS *int64
+}
+
+// quoteLines returns the lines of a chunk a quote may be taken from. A
+// chunk without line offsets is one line.
+func quoteLines(c *crm.Chunk) []quoteLine {
+	ok := len(c.Lines) > 0
+	for i, l := range c.Lines {
+		if l.Offset < 0 || l.Offset > len(c.Text) || (i > 0 && l.Offset <= c.Lines[i-1].Offset) {
+			ok = false
+		}
+	}
+	if !ok {
+		return unlabelledLines(c.Text)
+	}
+	out := make([]quoteLine, len(c.Lines))
+	for i, l := range c.Lines {
+		end := len(c.Text)
+		if i+1 < len(c.Lines) {
+			end = c.Lines[i+1].Offset
+		}
+		text := strings.TrimRight(c.Text[l.Offset:end], "\n")
+		start := l.Offset + labelLen(c, i, text)
+		out[i] = quoteLine{start: start, labelStart: l.Offset, end: l.Offset + len(text), line: l, endMS: lineEnd(c, i)}
+	}
+	return out
+}
+
+// unlabelledLines are the lines of a chunk that does not record where its
+// lines start: each line of its text, without a label when one opens it
+// (isLabel: "Maya Patel: …").
+func unlabelledLines(text string) []quoteLine {
+	var out []quoteLine
+	off := 0
+	for _, raw := range strings.SplitAfter(text, "\n") {
+		line := strings.TrimRight(raw, "\n")
+		l := quoteLine{start: off, labelStart: off, end: off + len(line)}
+		if label, _, ok := strings.Cut(line, ": "); ok && isLabel(label) {
+			l.start += len(label) + 2
+		}
+		out = append(out, l)
+		off += len(raw)
+	}
+	return out
+}
+
+// labelLen is the length of the label that opens line i of a chunk (text
+// is the line's text), 0 when it has none.
+func labelLen(c *crm.Chunk, i int, text string) int {
+	switch {
+	case c.Kind == crm.ChunkTranscript:
+		if sp := c.Lines[i].Speaker; sp != nil && *sp != "" && strings.HasPrefix(text, *sp+": ") {
+			return len(*sp) + 2
+		}
+	case c.Kind == crm.ChunkNotes, c.Kind == crm.ChunkActivity && c.Position == 0 && i == 0:
+		if k := strings.Index(text, ": "); k >= 0 {
+			return k + 2
+		}
+	}
+	return 0
+}
+
+// lineEnd is when line i of a transcript chunk ends: as recorded, or, for
+// chunks stored before lines recorded it, when the next segment's line
+// starts (the chunk's end for its last segment).
+func lineEnd(c *crm.Chunk, i int) *int64 {
+	l := c.Lines[i]
+	if l.EndMS != nil || c.Kind != crm.ChunkTranscript || l.StartMS == nil {
+		return l.EndMS
+	}
+	for _, n := range c.Lines[i+1:] {
+		if n.StartMS != nil && (n.Segment == nil || l.Segment == nil || *n.Segment != *l.Segment) {
+			return n.StartMS
+		}
+	}
+	return c.EndMS
+}
+
+// findQuoteIn finds quote in one of the lines of text (findQuote) and
+// returns the line's index and the byte span of text it matches; -1 when
+// no line holds it. A quote that opens with a label ("Maya Patel: we
+// promised …", as the prompt shows each line) is found without it: the
+// label is not the record's words. A quote that runs over two lines is not
+// in one line, and is not found.
+func findQuoteIn(text string, lines []quoteLine, quote string) (int, int, int) {
+	try := func(q string) (int, int, int) {
+		for i, l := range lines {
+			if off, m := findQuote(text[l.start:l.end], q); off >= 0 {
+				return i, l.start + off, l.start + off + len(m)
+			}
+		}
+		return -1, 0, 0
+	}
+	if i, start, end := try(quote); i >= 0 {
+		return i, start, end
+	}
+	// The label may have lost its colon ("Maya Patel we promised …").
+	qw, spans := normWordSpans(quote)
+	for _, l := range lines {
+		lw := normWords(text[l.labelStart:l.start])
+		if len(lw) > 0 && len(qw) > len(lw) && slices.Equal(qw[:len(lw)], lw) {
+			if i, start, end := try(quote[spans[len(lw)][0]:]); i >= 0 {
+				return i, start, end
+			}
+		}
+	}
+	if label, rest, ok := strings.Cut(quote, ":"); ok && isLabel(label) {
+		return try(rest)
+	}
+	return -1, 0, 0
+}
+
+// isLabel reports whether s can be a line's label: a name or a kind of
+// record, one to four words, with no sentence punctuation in it.
+func isLabel(s string) bool {
+	n := len(strings.Fields(s))
+	return n >= 1 && n <= 4 && !strings.ContainsAny(s, ".?!,;\"\n")
+}
+
 // sentenceKeeper applies the sentence rules of a validated answer to the
-// answer's sentences (as Sentences splits them), one at a time: a sentence
+// answer's sentences (as answerSentences splits them), one at a time: a sentence
 // keeps only its references to valid sources, and goes when it cites no
 // valid source; references that open a sentence ("… on track. [1] The
 // next …", or a last sentence "… on track. [1]") belong to the sentence
@@ -335,6 +476,68 @@ func (k *sentenceKeeper) settleBefore(next string) (kept string, ok bool) {
 	}
 	k.leadTaken = true
 	return k.settle()
+}
+
+// maxQuotation is the most bytes a quotation in an answer can run
+// before the sentence ends in it split the answer's sentences again: past
+// it, a quotation mark is taken to be a stray one.
+const maxQuotation = 600
+
+// answerSentences splits an answer into sentences as Sentences does, except
+// inside a quotation: "Maya said: \"We ship in April. It is on track.\" [1]"
+// is one sentence, whose reference backs the whole quotation. A straight
+// quotation mark opens a quotation after white space, an opening bracket
+// or at the start, and otherwise closes one; a curly one says which it is.
+// A line break, or maxQuotation bytes, ends a quotation left open. Like
+// Sentences, it splits a text's prefix where it splits the whole text,
+// except that the prefix's last sentence may grow (TestSentencesArePrefixStable).
+func answerSentences(text string) []string {
+	var out []string
+	start, open := 0, -1 // open: where the open quotation began (-1: none)
+	quote := func(i int, r rune) {
+		switch {
+		case r == '\u201c' || (r == '"' && open < 0 && (i == 0 || strings.IndexByte(" \t\n([", text[i-1]) >= 0)):
+			open = i
+		case r == '\u201d' || r == '"':
+			open = -1
+		}
+	}
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if r == '\n' {
+			open = -1
+		}
+		if r != '.' && r != '!' && r != '?' {
+			quote(i, r)
+			i += n
+			continue
+		}
+		j := i + 1
+		for j < len(text) {
+			r, n := utf8.DecodeRuneInString(text[j:])
+			if r != '"' && r != '\'' && r != ')' && r != ']' && r != '\u201d' {
+				break
+			}
+			if r == '"' || r == '\u201d' {
+				open = -1 // a mark after a sentence's end closes
+			}
+			j += n
+		}
+		if open >= 0 && i-open > maxQuotation {
+			open = -1
+		}
+		if open < 0 && j < len(text) && (text[j] == ' ' || text[j] == '\n' || text[j] == '\t') {
+			if s := strings.TrimSpace(text[start:j]); s != "" {
+				out = append(out, s)
+			}
+			start = j
+		}
+		i = j
+	}
+	if s := strings.TrimSpace(text[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
 }
 
 // leadingRefs matches the source references that open a sentence.
@@ -686,9 +889,9 @@ func (x *answerStream) readAnswer() bool {
 }
 
 // feed takes the answer's text so far (all of it when complete) and sends
-// the sentences that are now complete and kept. Sentences splits a text the
+// the sentences that are now complete and kept. answerSentences splits a text the
 // same way whatever follows it, except for its last sentence, which may
-// still grow (sentencesArePrefixStable tests this); so all but the last
+// still grow (TestSentencesArePrefixStable tests this); so all but the last
 // sentence of a partial text are pushed. The one before the last is
 // settled early when the last already holds something that no source
 // reference can be made of: it will not be merged with what follows.
@@ -698,7 +901,7 @@ func (x *answerStream) feed(text string, complete bool) {
 	if !x.live {
 		return
 	}
-	ss := Sentences(text)
+	ss := answerSentences(text)
 	stable := len(ss) - 1
 	if complete {
 		stable = len(ss)

@@ -41,9 +41,15 @@ func (s streamed) text() string { return strings.Join(s.during, "") + strings.Jo
 // (cycling), then validates the whole text as answer does and finishes.
 func streamAnswer(t *testing.T, text string, sizes []int) (streamed, Answer, error) {
 	t.Helper()
+	return streamAnswerFrom(t, streamSources(), text, sizes)
+}
+
+// streamAnswerFrom is streamAnswer with the given sources.
+func streamAnswerFrom(t *testing.T, srcs []Hit, text string, sizes []int) (streamed, Answer, error) {
+	t.Helper()
 	var got streamed
 	done, written := false, 0
-	x := newAnswerStream(streamSources(), false, func(tok string) error {
+	x := newAnswerStream(srcs, false, func(tok string) error {
 		if done {
 			got.after = append(got.after, tok)
 		} else {
@@ -61,7 +67,7 @@ func streamAnswer(t *testing.T, text string, sizes []int) (streamed, Answer, err
 	done = true
 	var out llm.AnswerOutput
 	require.NoError(t, json.Unmarshal([]byte(text), &out))
-	a := validate(out, streamSources(), false)
+	a := validate(out, srcs, false)
 	return got, a, x.finish(a.Answer)
 }
 
@@ -226,7 +232,8 @@ func TestAnswerStream(t *testing.T) {
 
 // TestSentencesArePrefixStable pins what answerStream relies on: every
 // sentence of a text's prefix but the last is a sentence of the whole
-// text, in the same place.
+// text, in the same place (answerSentences, which answers are split by,
+// and Sentences, which it follows outside quotations).
 func TestSentencesArePrefixStable(t *testing.T) {
 	t.Parallel()
 	for _, text := range []string{
@@ -235,15 +242,20 @@ func TestSentencesArePrefixStable(t *testing.T) {
 		"Line one.\nLine two.\tTab three. ",
 		`Price is 3.5 percent, e.g. for two years. Ok?! Fine...  End`,
 		`Trailing reference. [1] [2]`,
+		`Maya said: "We ship in April. It is on track." [1] Wei agreed [2]. Done.`,
+		"Maya asked: \u201cIs it late? Is it?\u201d [1] A 5\" screen. \"Stray. Quote.\nNew line. End.",
+		`Stray "` + strings.Repeat("word. ", maxQuotation/5) + `end. Next one. Last.`,
 	} {
-		full := Sentences(text)
-		for i := range len(text) + 1 {
-			part := Sentences(text[:i])
-			if len(part) == 0 {
-				continue
+		for _, split := range []func(string) []string{Sentences, answerSentences} {
+			full := split(text)
+			for i := range len(text) + 1 {
+				part := split(text[:i])
+				if len(part) == 0 {
+					continue
+				}
+				stable := part[:len(part)-1]
+				require.Equal(t, stable, full[:len(stable)], "prefix %q of %q", text[:i], text)
 			}
-			stable := part[:len(part)-1]
-			require.Equal(t, stable, full[:len(stable)], "prefix %q of %q", text[:i], text)
 		}
 	}
 }
@@ -483,14 +495,22 @@ func TestAskStream(t *testing.T) {
 
 // TestAnswerStreamAgreesWithValidate streams random answers, in random
 // pieces, and checks the invariant: the tokens spell the validated answer,
-// and what streamed before the end is whole sentences of it.
+// and what streamed before the end is whole sentences of it. It checks the
+// validated answer's own rules too: every [n] in it names a citation, and
+// every quote is words of one line of its source, without the line's label.
 func TestAnswerStreamAgreesWithValidate(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 9))
-	words := []string{"We promised", "Okta SAML", "support", ".", "!", "?", " ", "\n", "[1]", "[2]", "[9]", "[1, 9]",
-		"[2,1]", "e.g.", `"`, ")", "percent", "uplift", "12", "[", "]", "é", "\\", "😀"}
-	quotes := []string{"Okta SAML support", "12 percent uplift", "nothing here", "we promised okta saml"}
-	for range 3000 {
+	words := []string{"We promised", "Okta SAML", "support", ".", "!", "?", " ", "\n", "[1]", "[2]", "[3]", "[9]", "[1, 9]",
+		"[2,1]", "[0]", "e.g.", `"`, "\u201c", "\u201d", "said:", ")", "percent", "uplift", "12", "[", "]", "é", "\\", "😀"}
+	quotes := []string{"Okta SAML support", "12 percent uplift", "nothing here", "we promised okta saml",
+		"Maya Patel: we promised Okta SAML", "Maya Patel we promised", "Wei Zhang: a 12 percent uplift", "on track. Wei Zhang: Okay",
+		"Decision: Annual billing starts", "Email: Renewal terms", "net 60 payment", "Okay"}
+	for i := range 4000 {
+		srcs := streamSources()
+		if i%2 == 1 {
+			srcs = quoteSources()
+		}
 		var b strings.Builder
 		for j := rng.IntN(30); j > 0; j-- {
 			b.WriteString(words[rng.IntN(len(words))])
@@ -499,18 +519,32 @@ func TestAnswerStreamAgreesWithValidate(t *testing.T) {
 			}
 		}
 		out := llm.AnswerOutput{Answer: b.String(), Citations: []llm.AnswerCitation{}}
-		for j := rng.IntN(4); j > 0; j-- {
-			out.Citations = append(out.Citations, llm.AnswerCitation{Source: rng.IntN(4), Quote: quotes[rng.IntN(len(quotes))]})
+		for j := rng.IntN(5); j > 0; j-- {
+			out.Citations = append(out.Citations, llm.AnswerCitation{Source: rng.IntN(5), Quote: quotes[rng.IntN(len(quotes))]})
 		}
 		text := citationsFirst(t, out)
 		sizes := []int{1 + rng.IntN(8), 1 + rng.IntN(8), 1 + rng.IntN(8)}
 
-		got, a, err := streamAnswer(t, text, sizes)
+		got, a, err := streamAnswerFrom(t, srcs, text, sizes)
 		require.NoError(t, err, "%s", text)
-		require.Equal(t, validate(out, streamSources(), false), a)
+		require.Equal(t, validate(out, srcs, false), a)
 		require.Equal(t, a.Answer, got.text(), "%s in pieces of %v", text, sizes)
 		for _, tok := range got.during {
 			require.Contains(t, " "+a.Answer+" ", " "+strings.TrimSpace(tok)+" ", "%s", text)
+		}
+		requireMarkersCited(t, a)
+		for _, c := range a.Citations {
+			h := srcs[c.N-1]
+			require.Equal(t, h.ID, c.ChunkID)
+			inLine := false
+			for _, line := range strings.Split(h.Text, "\n") {
+				label, body, ok := strings.Cut(line, ": ")
+				if !ok || len(strings.Fields(label)) > 4 {
+					body = line
+				}
+				inLine = inLine || strings.Contains(body, c.Quote)
+			}
+			require.True(t, inLine, "%q is not words of one line of %q without its label", c.Quote, h.Text)
 		}
 	}
 }

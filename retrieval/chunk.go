@@ -192,7 +192,7 @@ func build(us []unit, kind crm.ChunkKind, pos int, line func(unit) string) crm.C
 		if b.Len() > 0 {
 			b.WriteByte('\n')
 		}
-		c.Lines = append(c.Lines, crm.ChunkLine{Offset: b.Len(), Segment: u.segment, Speaker: u.speaker, StartMS: u.startMS})
+		c.Lines = append(c.Lines, crm.ChunkLine{Offset: b.Len(), Segment: u.segment, Speaker: u.speaker, StartMS: u.startMS, EndMS: u.endMS})
 		b.WriteString(line(u))
 		if u.segment != nil {
 			if c.SegFirst == nil {

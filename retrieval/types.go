@@ -13,8 +13,17 @@ type Question struct {
 	Types     []string  // activity types; empty: all
 }
 
-// Citation is one source an answer rests on.
+// Citation is one source an answer rests on: a quote, exactly as the
+// record has it, and where it is. N is the source number the answer's
+// "[n]" references use for it (several citations may share one number:
+// quotes from the same passage). Quote is a passage of one line of the
+// record, never its label: a transcript line's speaker is Speaker, not the
+// quote's "Speaker: ". StartMS and EndMS are the span of the transcript
+// segment the quote is from (null for records that are not transcripts;
+// EndMS also for a meeting's notes, which point at the moment their
+// evidence starts).
 type Citation struct {
+	N          int       `json:"n"`
 	ActivityID string    `json:"activity_id"`
 	AccountID  string    `json:"account_id,omitempty"`
 	ChunkID    string    `json:"chunk_id"`
@@ -22,6 +31,7 @@ type Citation struct {
 	Type       string    `json:"type"`
 	Speaker    *string   `json:"speaker"`
 	StartMS    *int      `json:"start_ms"`
+	EndMS      *int      `json:"end_ms"`
 	Quote      string    `json:"quote"`
 }
 

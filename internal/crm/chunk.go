@@ -26,6 +26,9 @@ type ChunkLine struct {
 	Segment *int    `json:"segment,omitempty"`
 	Speaker *string `json:"speaker,omitempty"`
 	StartMS *int64  `json:"start_ms,omitempty"`
+	// EndMS is when the line's segment ends (nil for lines that are not a
+	// transcript's, and in chunks stored before it was recorded).
+	EndMS *int64 `json:"end_ms,omitempty"`
 }
 
 // Chunk is one searchable piece of an account's history.
