@@ -2,6 +2,7 @@ package local
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,10 +17,69 @@ const NothingOnRecord = "Nothing on record answers this."
 // answerThreshold is the least score a sentence needs to be quoted.
 const answerThreshold = 0.25
 
+// Limits of what an answer quotes.
+const (
+	// maxQuotes is the most passages an answer quotes, each from a
+	// different line (a speaker's turn, or a line of a record).
+	maxQuotes = 3
+	// minContent is the fewest content words a quoted sentence has:
+	// fewer is a backchannel ("okay", "Mm") or a fragment ("a plastic").
+	minContent = 3
+	// maxQuoteWords is the longest a quote grows when a neighbouring
+	// sentence of the same turn is added for context.
+	maxQuoteWords = 60
+	// clauseWords is the length at which a sentence is taken to have a
+	// verb even when answerHasVerb finds none it knows.
+	clauseWords = 8
+)
+
 // questionWords are dropped from a question's terms on top of stop words:
 // they ask, they do not say what about.
-var questionWords = wordSet(`tell anything mention mentioned discuss discussed talk talked happen happened ask asked
-status latest update updates anyone someone somebody everything give show find remind please`)
+var questionWords = wordSet(`tell anything mention mentioned discuss discussed discussing discussion talk talked talking
+happen happened ask asked status latest update updates anyone someone somebody everything give show find remind please
+summarize summarise summary`)
+
+// askDecisionStems are the stems of words that make a question ask what
+// was decided or agreed.
+var askDecisionStems = []string{"decid", "decision", "agre", "conclu", "settl", "resolv", "chose", "choos", "final", "outcome"}
+
+// answerDecisionCues are general English ways of saying that something was
+// decided or agreed: a sentence with one answers "what was decided" better
+// than one that only mentions the subject.
+var answerDecisionCues = newPhraseSet("decided", "decide", "decision", "decisions", "agreed", "agree", "agreement", "settled",
+	"settle on", "go with", "go for", "going with", "stick with", "stick to", "we'll", "we will", "let's", "lets",
+	"we're going to", "we are going to", "chose", "chosen", "choose", "final", "finally", "conclusion", "concluded",
+	"opted", "approved", "confirmed")
+
+// answerAuxiliaries are the verbs of English grammar (being, having, doing and
+// the modals, with their contractions): a sentence with one has a verb.
+var answerAuxiliaries = wordSet(`is are was were be been being am isn't aren't wasn't weren't
+have has had having haven't hasn't hadn't do does did don't doesn't didn't
+will would can could should shall may might must won't wouldn't can't cannot couldn't shouldn't mustn't
+it's that's there's what's he's she's let's
+i'm i've i'll i'd we're we've we'll we'd you're you've you'll you'd they're they've they'll they'd he'll she'll it'll`)
+
+// answerVerbs are frequent English verbs in their plain forms (the -s,
+// -ed and -ing forms are found by their endings).
+var answerVerbs = wordSet(`go get make need want think know see say use like take come look give find put try mean let
+keep work feel seem show agree decide prefer suggest add cost buy sell build choose pick start stop finish change move
+turn press hold call send tell ask help include become leave bring begin run pay set sit stand lose meet talk speak read
+write provide plan expect hope believe guess wonder reckon suppose remember forget understand consider love hate wish
+require allow offer create produce test check sound fit match depend`)
+
+// answerSubjects are the pronouns that start a clause ("we need …"): one
+// followed by a word that is not a function word is taken as a clause with
+// its verb.
+var answerSubjects = wordSet(`i we you they he she it people everyone somebody someone`)
+
+// answerBackchannels are the words of spoken acknowledgement and hesitation,
+// left out when counting what a sentence says and dropped from the
+// answer's text (never from a citation's quote).
+var answerBackchannels = wordSet(`okay ok yeah yes yep yup mm mhm mm-hmm hmm um uh umm uhh er erm ah oh right alright sure`)
+
+// answerHesitations are dropped from an answer's rendering of a quote (the
+// citation keeps them: it is the transcript's words).
+var answerHesitations = wordSet(`um uh umm uhh er erm`)
 
 // terms are the distinct stemmed content words of text.
 func terms(text string, drop map[string]bool) []string {
@@ -39,113 +99,377 @@ func isNumber(w string) bool {
 	return w != "" && strings.IndexFunc(w, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
-// topicTerms are the terms of the question's subject (the words after its
-// last "about", stem.Subject): what an answer must be about.
-func topicTerms(question string) []string {
-	if ws := stem.Subject(embedWords(question, nil)); len(ws) > 0 {
-		return terms(strings.Join(ws, " "), questionWords)
+// contextWords open a question's clause that sets the scene rather than
+// says what is asked ("… when discussing the budget", "… during the
+// review"): its terms weigh half, and are not the subject.
+var contextWords = wordSet(`when while during whilst`)
+
+// opinionWords take their subject after "of" or "on" ("what did they
+// think of the price", "views on the launch").
+var opinionWords = wordSet(`think thought thinks opinion opinions view views feel felt feels`)
+
+// questionFocus splits a question's terms into those of what it asks and
+// those of a clause that sets the scene (contextWords, not as its first
+// word), and finds its subject: the terms after "about" (stem.Subject) or
+// after an opinion's "of" ("think of the price"), within what it asks.
+func questionFocus(question string) (asked, scene, subject []string) {
+	ws := embedWords(question, nil)
+	cut := len(ws)
+	for i := 1; i < len(ws); i++ {
+		if contextWords[ws[i]] {
+			cut = i
+			break
+		}
 	}
-	return nil
+	asked = terms(strings.Join(ws[:cut], " "), questionWords)
+	for _, t := range terms(strings.Join(ws[cut:], " "), questionWords) {
+		if !slices.Contains(asked, t) {
+			scene = append(scene, t)
+		}
+	}
+	sub := stem.Subject(ws[:cut])
+	if sub == nil {
+		for i := 0; i+1 < cut; i++ {
+			if opinionWords[ws[i]] && (ws[i+1] == "of" || ws[i+1] == "on") {
+				sub = ws[i+2 : cut]
+			}
+		}
+	}
+	if len(sub) > 0 {
+		subject = terms(strings.Join(sub, " "), questionWords)
+	}
+	return asked, scene, subject
 }
 
-// candidate is a source sentence scored against the question.
-type candidate struct {
+// answerLine is one line of a source: who or what it is (the label before
+// its text: a speaker, a kind of note, the record's type) and the span of
+// its text after the label.
+type answerLine struct {
 	src   int // position in Sources
-	order int // sentence order overall
-	text  string
-	vec   sparse
-	score float64
+	label string
+	// speaker says the label is a person (or a role) who said the line.
+	speaker bool
+	body    span
 }
 
-// answer quotes the one to three source sentences that best match the
-// question (keyword overlap and hashed-embedding cosine), each with its
-// source marker "[n]" before its closing punctuation, and cites them; with no sentence above the
-// threshold it answers NothingOnRecord and cites nothing. When the
-// question names its subject ("… about SSO"), a sentence must mention it,
-// and its words count twice: "I'll keep it short, I promise" shares a word
-// with "what did we promise about SSO?" but does not answer it.
+// answerLines splits a source into its lines. Retrieval gives each line of
+// a transcript excerpt as "Speaker: text" and each line of a meeting's
+// notes as "Decision: text"; a record's first line may be its type
+// ("Email: subject"). The label is not the record's words, so it is never
+// quoted.
+func answerLines(si int, src llm.Source) []answerLine {
+	var out []answerLine
+	off := 0
+	for i, raw := range strings.SplitAfter(src.Text, "\n") {
+		text := strings.TrimRight(raw, "\r\n")
+		l := answerLine{src: si, body: span{off, off + len(text)}}
+		if label, _, ok := strings.Cut(text, ": "); ok && answerLabel(label) {
+			switch {
+			case src.Speaker != "":
+				l.label, l.speaker = label, true
+			case i == 0 && src.Type != "" && strings.HasPrefix(strings.ToLower(label), strings.ToLower(src.Type)):
+				l.label = label
+			case src.Type == "meeting":
+				l.label = label // a line of the meeting's notes
+			}
+			if l.label != "" {
+				l.body.start += len(label) + 2
+			}
+		} else if src.Speaker != "" && i == 0 {
+			l.label, l.speaker = src.Speaker, true
+		}
+		out = append(out, l)
+		off += len(raw)
+	}
+	return out
+}
+
+// answerLabel reports whether s can be a line's label: one to four words
+// with no sentence punctuation.
+func answerLabel(s string) bool {
+	n := len(strings.Fields(s))
+	return n >= 1 && n <= 4 && !strings.ContainsAny(s, ".?!,;\"")
+}
+
+// answerSentence is a sentence of a source line, scored against the question.
+type answerSentence struct {
+	line  int // index in the answer's lines
+	k     int // position in its line
+	sp    span
+	ws    []word
+	terms []string
+	// content counts the words that say something (not function words,
+	// fillers or answerBackchannels).
+	content int
+	verb    bool
+	// question says the sentence ends in a question mark.
+	question bool
+	score    float64
+}
+
+// answer quotes the passages of the sources that best answer the
+// question, each in its own sentence naming who said it, and cites them.
+//
+// Every sentence of every source is scored: how much of the question's
+// terms it holds, each term weighed by how rare it is among the sources'
+// sentences (a word every passage shares says little about which one
+// answers) and twice when it is the question's subject ("… about SSO",
+// which a sentence must then mention), and how close it is to the question
+// by the hashed embedding. A line whose speaker the question names counts
+// as holding that term. A sentence is quoted only when it says something:
+// at least minContent content words, a verb, and one of the question's
+// terms; answerBackchannels and fragments never are. For a question about what
+// was decided or agreed, sentences in the language of decisions score
+// higher. The best sentences above answerThreshold (and within 0.6 of the
+// best), one per line, are quoted with a neighbouring sentence of the same
+// line when it adds something. With none, it answers NothingOnRecord and
+// cites nothing.
 func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	none := llm.AnswerOutput{Answer: NothingOnRecord, Citations: []llm.AnswerCitation{}}
-	qTerms := terms(in.Question, questionWords)
+	asked, scene, topic := questionFocus(in.Question)
+	qTerms := append(asked, scene...)
 	if len(qTerms) == 0 {
 		return none
 	}
-	topic := topicTerms(in.Question)
-	weight := func(t string) int {
-		if slices.Contains(topic, t) {
-			return 2
+	qStems := answerStems(in.Question)
+	decision := slices.ContainsFunc(qStems, func(s string) bool {
+		return slices.ContainsFunc(askDecisionStems, func(p string) bool { return strings.HasPrefix(s, p) })
+	})
+
+	var lines []answerLine
+	var sents []answerSentence
+	df := map[string]int{}
+	for si, src := range in.Sources {
+		for _, l := range answerLines(si, src) {
+			li := len(lines)
+			lines = append(lines, l)
+			body := src.Text[l.body.start:l.body.end]
+			for k, sp := range sentences(body) {
+				sp = span{sp.start + l.body.start, sp.end + l.body.start}
+				ws := wordsOf(src.Text, sp)
+				if injection(ws) {
+					continue
+				}
+				st := terms(src.Text[sp.start:sp.end], nil)
+				for _, t := range st {
+					df[t]++
+				}
+				sents = append(sents, answerSentence{line: li, k: k, sp: sp, ws: ws, terms: st,
+					content: answerContent(ws), verb: answerHasVerb(ws), question: strings.HasSuffix(src.Text[sp.start:sp.end], "?")})
+			}
 		}
-		return 1
 	}
-	total := 0
+	if len(sents) == 0 {
+		return none
+	}
+	n := float64(len(sents))
+	weight := func(t string) float64 {
+		w := math.Log((n + 1) / (float64(df[t]) + 0.5))
+		w = max(w, 0.1)
+		switch {
+		case slices.Contains(topic, t):
+			w *= 2
+		case slices.Contains(scene, t):
+			w /= 2
+		}
+		return w
+	}
+	total := 0.0
 	for _, t := range qTerms {
 		total += weight(t)
 	}
 	var buf buffers
 	qVec := sparseOf(in.Question, &buf)
-	var cands []candidate
-	order := 0
-	for si, src := range in.Sources {
-		for _, sp := range sentences(src.Text) {
-			text := src.Text[sp.start:sp.end]
-			ws := wordsOf(src.Text, sp)
-			order++
-			if len(ws) < 3 || injection(ws) {
-				continue
+	var cands []int
+	for i := range sents {
+		s := &sents[i]
+		l := lines[s.line]
+		text := in.Sources[l.src].Text[s.sp.start:s.sp.end]
+		var speakerTerms []string
+		if l.speaker {
+			speakerTerms = terms(l.label, nil)
+		}
+		hits, said, onTopic := 0.0, false, len(topic) == 0
+		for _, t := range qTerms {
+			switch {
+			case slices.Contains(s.terms, t):
+				hits += weight(t)
+				said = true
+				onTopic = onTopic || slices.Contains(topic, t)
+			case slices.Contains(speakerTerms, t):
+				hits += weight(t)
 			}
-			st := terms(text, nil)
-			hits, onTopic := 0, len(topic) == 0
-			for _, t := range qTerms {
-				if slices.Contains(st, t) {
-					hits += weight(t)
-					onTopic = onTopic || weight(t) == 2
-				}
-			}
-			if hits == 0 || !onTopic {
-				continue
-			}
-			v := sparseOf(text, &buf)
-			score := 0.6*float64(hits)/float64(total) + 0.4*cosine(qVec, v)
-			if score >= answerThreshold {
-				cands = append(cands, candidate{src: si, order: order, text: text, vec: v, score: score})
-			}
+		}
+		if !said || !onTopic || s.content < minContent || !s.verb {
+			continue
+		}
+		s.score = 0.6*hits/total + 0.4*cosine(qVec, sparseOf(text, &buf))
+		if decision && answerDecisionCues.has(s.ws) {
+			s.score += 0.15
+		}
+		if s.question {
+			s.score *= 0.8 // a question is seldom the answer
+		}
+		if !l.speaker && l.label != "" && in.Sources[l.src].Type == "meeting" {
+			// A line of a meeting's notes restates what was said; the
+			// transcript's own words are the better quote.
+			s.score *= 0.85
+		}
+		// Sources come best first (the search's order): a small nudge.
+		s.score += 0.05 * (1 - float64(l.src)/float64(len(in.Sources)))
+		if s.score >= answerThreshold {
+			cands = append(cands, i)
 		}
 	}
 	if len(cands) == 0 {
 		return none
 	}
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
+	slices.SortStableFunc(cands, func(a, b int) int {
+		if c := cmp.Compare(sents[b].score, sents[a].score); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.order, b.order)
+		return cmp.Compare(a, b)
 	})
-	var picked []candidate
-	for _, c := range cands {
-		if len(picked) == 3 || c.score < 0.6*cands[0].score {
-			break
-		}
-		dup := false
-		for _, p := range picked {
-			if cosine(p.vec, c.vec) > 0.9 {
-				dup = true
-			}
-		}
-		if !dup {
-			picked = append(picked, c)
-		}
-	}
+	best := sents[cands[0]].score
 	out := llm.AnswerOutput{Citations: []llm.AnswerCitation{}}
 	var parts []string
-	for _, p := range picked {
-		n := in.Sources[p.src].N
-		// The marker goes before the sentence's closing punctuation
-		// ("… by Friday [2]."), where a reader and the answer's sentence
-		// splitting both take it to belong to this sentence, not the next.
-		body := strings.TrimRight(p.text, ".!?…")
-		parts = append(parts, body+" ["+strconv.Itoa(n)+"]"+p.text[len(body):])
-		out.Citations = append(out.Citations, llm.AnswerCitation{Source: n, Quote: p.text})
+	usedLine := map[int]bool{}
+	var quoted []sparse
+	for _, ci := range cands {
+		s := sents[ci]
+		if len(parts) == maxQuotes || s.score < 0.6*best {
+			break
+		}
+		if usedLine[s.line] {
+			continue
+		}
+		l := lines[s.line]
+		src := in.Sources[l.src]
+		sp := answerContext(sents, ci)
+		quote := src.Text[sp.start:sp.end]
+		v := sparseOf(quote, &buf)
+		if slices.ContainsFunc(quoted, func(q sparse) bool { return cosine(q, v) > 0.9 }) {
+			continue
+		}
+		usedLine[s.line] = true
+		quoted = append(quoted, v)
+		parts = append(parts, renderQuote(src, l, quote))
+		out.Citations = append(out.Citations, llm.AnswerCitation{Source: src.N, Quote: quote})
 	}
 	out.Answer = strings.Join(parts, " ")
+	return out
+}
+
+// answerContext returns the span of sentence i with a neighbour of the same
+// line added when the neighbour says something the sentence does not (at
+// least two content words of its own, and a verb) and the two stay within
+// maxQuoteWords: the next sentence, or else the one before.
+func answerContext(sents []answerSentence, i int) span {
+	s := sents[i]
+	if len(s.ws) >= maxQuoteWords/2 {
+		return s.sp
+	}
+	adds := func(j int) bool {
+		if j < 0 || j >= len(sents) || sents[j].line != s.line || !sents[j].verb || sents[j].question ||
+			len(s.ws)+len(sents[j].ws) > maxQuoteWords {
+			return false
+		}
+		fresh := 0
+		for _, t := range sents[j].terms {
+			if !slices.Contains(s.terms, t) {
+				fresh++
+			}
+		}
+		return fresh >= 2
+	}
+	switch {
+	case adds(i + 1):
+		return span{s.sp.start, sents[i+1].sp.end}
+	case adds(i - 1):
+		return span{sents[i-1].sp.start, s.sp.end}
+	}
+	return s.sp
+}
+
+// renderQuote writes a quote as a sentence of the answer, naming who said it
+// outside the quotation marks and citing its source before the closing
+// punctuation: `Maya Patel said: "we ship in April" [2].` The rendering
+// drops answerHesitations ("uh", "um") and uses single quotation marks inside;
+// the citation keeps the quote as the source has it.
+func renderQuote(src llm.Source, l answerLine, quote string) string {
+	var b strings.Builder
+	for _, f := range strings.Fields(quote) {
+		if answerHesitations[strings.Trim(strings.ToLower(f), ",.;:")] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strings.ReplaceAll(f, `"`, "'"))
+	}
+	body := strings.TrimRight(b.String(), " .!…,;:")
+	verb, ref := "said", " ["+strconv.Itoa(src.N)+"]."
+	if strings.HasSuffix(body, "?") {
+		// The question mark ends the sentence, inside the quotation.
+		verb, ref = "asked", " ["+strconv.Itoa(src.N)+"]"
+	}
+	switch {
+	case l.speaker:
+		return l.label + " " + verb + `: "` + body + `"` + ref
+	case src.Type == "meeting" && l.label != "":
+		return "The meeting notes record (" + l.label + `): "` + body + `"` + ref
+	case src.Type != "":
+		what := "The " + src.Type
+		if !src.OccurredAt.IsZero() {
+			what += " of " + src.OccurredAt.Format("2 January 2006")
+		}
+		return what + ` says: "` + body + `"` + ref
+	}
+	return `The record says: "` + body + `"` + ref
+}
+
+// answerContent counts the words of ws that say something: not function
+// words, fillers or answerBackchannels.
+func answerContent(ws []word) int {
+	n := 0
+	for _, w := range ws {
+		plain := strings.ReplaceAll(w.w, "'", "")
+		if contentWord(plain) && !answerBackchannels[w.w] && !fillers[w.w] && len(plain) > 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// answerHasVerb reports whether ws looks like a clause rather than a fragment:
+// it has an auxiliary or modal, a common verb, a word in -ed, or a subject
+// pronoun followed by a word that is not a function word ("we need"). A
+// run of clauseWords words or more is taken to have one (a fragment that
+// long is rare; a verb this test does not know, "the app launches in
+// June", is not).
+func answerHasVerb(ws []word) bool {
+	if len(ws) >= clauseWords {
+		return true
+	}
+	for k, w := range ws {
+		switch {
+		case answerAuxiliaries[w.w], answerVerbs[w.w], answerVerbs[strings.TrimSuffix(w.w, "s")],
+			len(w.w) > 4 && strings.HasSuffix(w.w, "ed") && answerVerbs[stem.Word(w.w)]:
+			return true
+		case len(w.w) > 5 && strings.HasSuffix(w.w, "ed"):
+			return true
+		case answerSubjects[w.w] && k+1 < len(ws) && !stopwords[ws[k+1].w] && !answerBackchannels[ws[k+1].w]:
+			return true
+		}
+	}
+	return false
+}
+
+// answerStems returns the stems of text's words, function words included.
+func answerStems(text string) []string {
+	var out []string
+	for _, w := range embedWords(text, nil) {
+		out = append(out, stem.Word(w))
+	}
 	return out
 }
