@@ -131,10 +131,13 @@ func (in *transcriptInput) ingest() (store.TranscriptIngest, error) {
 	}
 	var (
 		segs []crm.Segment
+		meta transcript.Meta
 		err  error
 	)
 	if in.Content != nil {
-		segs, err = transcript.Parse(format, []byte(*in.Content))
+		var parsed transcript.Parsed
+		parsed, err = transcript.ParseFull(format, []byte(*in.Content))
+		segs, meta = parsed.Segments, parsed.Meta
 		if format == "" {
 			format = transcript.Detect([]byte(*in.Content))
 		}
@@ -157,16 +160,27 @@ func (in *transcriptInput) ingest() (store.TranscriptIngest, error) {
 		return store.TranscriptIngest{}, crm.Invalid(field, "%v", err)
 	}
 
-	meta, _ := json.Marshal(map[string]string{"transcript_source": in.Source, "transcript_format": format})
+	// What the transcript says about the meeting (a Google Meet export's
+	// title, attendees and length) fills what the client did not send.
+	title, participants := in.Title, in.Participants
+	if title == "" {
+		title = meta.Title
+	}
+	if len(participants) == 0 {
+		for _, a := range meta.Attendees[:min(len(meta.Attendees), crm.MaxContactIDs)] {
+			participants = append(participants, crm.Participant{Name: a})
+		}
+	}
+	md, _ := json.Marshal(map[string]string{"transcript_source": in.Source, "transcript_format": format})
 	m := crm.ActivityInput{
 		Type:         crm.Some(crm.ActivityMeeting),
 		OccurredAt:   crm.Some(in.StartedAt),
 		Source:       crm.Some(crm.SourceNotetaker),
-		Participants: crm.Opt[[]crm.Participant]{Set: len(in.Participants) > 0, V: in.Participants},
-		Metadata:     crm.Some(json.RawMessage(meta)),
+		Participants: crm.Opt[[]crm.Participant]{Set: len(participants) > 0, V: participants},
+		Metadata:     crm.Some(json.RawMessage(md)),
 	}
-	if in.Title != "" {
-		m.Subject = crm.Some(in.Title)
+	if title != "" {
+		m.Subject = crm.Some(title)
 	}
 	if in.ExternalID != nil {
 		m.ExternalID = crm.Some(in.Source + ":" + *in.ExternalID)
@@ -182,6 +196,8 @@ func (in *transcriptInput) ingest() (store.TranscriptIngest, error) {
 	}
 	if in.DurationSeconds != nil {
 		m.DurationSeconds = crm.Some(*in.DurationSeconds)
+	} else if meta.DurationMS > 0 {
+		m.DurationSeconds = crm.Some(int(min(meta.DurationMS/1000, crm.MaxDuration)))
 	} else if n := len(segs); n > 0 && segs[n-1].EndMS > 0 {
 		m.DurationSeconds = crm.Some(int(segs[n-1].EndMS / 1000))
 	}
@@ -190,9 +206,9 @@ func (in *transcriptInput) ingest() (store.TranscriptIngest, error) {
 		content = *in.Content
 	}
 	return store.TranscriptIngest{
-		Source: in.Source, ExternalID: in.ExternalID, Title: in.Title, StartedAt: started,
+		Source: in.Source, ExternalID: in.ExternalID, Title: title, StartedAt: started,
 		Duration: in.DurationSeconds, Meeting: m, Format: format, Content: content, Segments: segs,
-		Participants: in.Participants,
+		Participants: participants,
 	}, nil
 }
 

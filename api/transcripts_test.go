@@ -319,6 +319,38 @@ func TestTranscriptIngest(t *testing.T) {
 		require.JSONEq(t, `{"transcript_source":"zoom","transcript_format":"segments"}`, string(activity.Metadata))
 	})
 
+	t.Run("GoogleMeetHeader", func(t *testing.T) {
+		t.Parallel()
+		b := trSetup(t, nil)
+		acct := b.account("Carriers")
+		content, err := os.ReadFile("../internal/transcript/testdata/google_meet.txt")
+		require.NoError(t, err)
+		body := map[string]any{"source": "meet", "external_id": "meet-1", "started_at": "2026-05-12T13:30:00Z",
+			"account_id": acct, "content": string(content)}
+		a := b.accepted(b.do("POST", "/v1/transcripts", body), http.StatusAccepted)
+		var activity crm.Activity
+		b.do("GET", "/v1/activities/"+a.ActivityID, nil).JSON(t, &activity)
+		require.NotNil(t, activity.Subject)
+		require.Equal(t, "Carrier portal rollout", *activity.Subject, "the export's title, not a line of talk")
+		require.Equal(t, 702, *activity.DurationSeconds, "from \"Meeting ended after 00:11:42\"")
+		var names []string
+		for _, p := range activity.Participants {
+			names = append(names, p.Name)
+		}
+		require.ElementsMatch(t, []string{"Hannah Becker", "Kofi Mensah", "Priya Nair", "Tomás Ortega"}, names,
+			"the attendees (without the presentation entry)")
+		for _, s := range b.segmentsOf(a.ID) {
+			require.NotContains(t, []string{"Attendees", "Transcript", "One more thing"}, s["speaker"])
+			require.NotContains(t, s["text"], "computer generated")
+		}
+
+		// A title the client sends wins over the export's.
+		body["external_id"], body["title"] = "meet-2", "Weekly sync"
+		a = b.accepted(b.do("POST", "/v1/transcripts", body), http.StatusAccepted)
+		b.do("GET", "/v1/activities/"+a.ActivityID, nil).JSON(t, &activity)
+		require.Equal(t, "Weekly sync", *activity.Subject)
+	})
+
 	t.Run("IncludeIsChecked", func(t *testing.T) {
 		t.Parallel()
 		b := trSetup(t, nil)
