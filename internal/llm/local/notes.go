@@ -112,7 +112,29 @@ func (m *meeting) quote(s *sent) string {
 }
 
 func (m *meeting) claim(s *sent) llm.Claim {
-	return llm.Claim{Text: cleanSentence(m.segs[s.seg].Text, s.sp), Segments: []int{s.index}, Quote: m.quote(s)}
+	return llm.Claim{Text: m.cleanText(s), Segments: []int{s.index}, Quote: m.quote(s)}
+}
+
+// cleanText is a sentence as a claim's text: without its disfluencies
+// (fillers, repeats, false starts) and leading discourse words ("So,
+// yeah, …"), first letter upper-cased.
+func (m *meeting) cleanText(s *sent) string {
+	ws := s.ws
+	for len(ws) > 3 && fillers[ws[0].w] {
+		if ws[0].w == "got" && ws[1].w == "it" {
+			ws = ws[2:]
+			continue
+		}
+		if ws[0].w == "got" {
+			break
+		}
+		ws = ws[1:]
+	}
+	t := fluentText(m.segs[s.seg].Text, ws)
+	if end := m.text(s); len(end) > 0 && strings.ContainsAny(end[len(end)-1:], ".!?") {
+		t += end[len(end)-1:]
+	}
+	return upperFirst(t)
 }
 
 // injection reports whether a sentence reads like an instruction to a
@@ -179,32 +201,14 @@ func notes(ctx context.Context, in *llm.NotesInput) (llm.NotesOutput, error) {
 	}
 	summary, keys := m.central()
 	for _, i := range summary {
-		out.Summary = append(out.Summary, m.claim(&m.sents[i]))
+		c := m.claim(&m.sents[i])
+		c.Text = m.reported(&m.sents[i])
+		out.Summary = append(out.Summary, c)
 	}
 	for _, i := range keys {
 		out.KeyPoints = append(out.KeyPoints, m.claim(&m.sents[i]))
 	}
-	seen := map[string]bool{}
-	for i := range m.sents {
-		s := &m.sents[i]
-		if s.injected {
-			continue
-		}
-		if s.decision {
-			c := m.claim(s)
-			if k := "d" + strings.ToLower(c.Text); !seen[k] {
-				seen[k] = true
-				out.Decisions = append(out.Decisions, c)
-			}
-		}
-		if s.risk {
-			c := m.claim(s)
-			if k := "r" + strings.ToLower(c.Text); !seen[k] {
-				seen[k] = true
-				out.Risks = append(out.Risks, c)
-			}
-		}
-	}
+	out.Decisions, out.Risks = m.outcomes()
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
@@ -264,7 +268,7 @@ func (m *meeting) central() (summary, keys []int) {
 	top := cands[0].score
 	var picked []int
 	used := make([]bool, len(cands))
-	mmr := func(n int, ok func(i int) bool) []int {
+	mmr := func(n int, ok func(i int) bool, take func(i int)) []int {
 		var got []int
 		for len(got) < n {
 			best, bestV := -1, math.Inf(-1)
@@ -290,11 +294,19 @@ func (m *meeting) central() (summary, keys []int) {
 			used[best] = true
 			picked = append(picked, cands[best].i)
 			got = append(got, cands[best].i)
+			if take != nil {
+				take(cands[best].i)
+			}
 		}
 		slices.Sort(got)
 		return got
 	}
-	summary = mmr(nSummary, func(int) bool { return true })
+	// the summary's sentences, as reported speech, fit maxSummaryWords
+	left := maxSummaryWords
+	summary = mmr(nSummary, func(i int) bool {
+		n := len(strings.Fields(m.reported(&m.sents[i])))
+		return n <= left && n <= maxSummarySentence
+	}, func(i int) { left -= len(strings.Fields(m.reported(&m.sents[i]))) })
 	topics := m.topicWords(30)
 	keys = mmr(nKeys, func(i int) bool {
 		n := 0
@@ -304,7 +316,7 @@ func (m *meeting) central() (summary, keys []int) {
 			}
 		}
 		return n >= 2
-	})
+	}, nil)
 	return summary, keys
 }
 

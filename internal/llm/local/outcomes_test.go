@@ -1,0 +1,172 @@
+package local
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"logbook/internal/crm"
+	"logbook/internal/llm"
+)
+
+// notesOf runs the notes extraction over turns given as "Speaker: text".
+func notesOf(t *testing.T, turns ...string) llm.NotesOutput {
+	t.Helper()
+	in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1}
+	for i, turn := range turns {
+		sp, text, ok := strings.Cut(turn, ": ")
+		require.True(t, ok, turn)
+		in.Segments = append(in.Segments, crm.Segment{Index: i, Speaker: sp, Text: text})
+	}
+	out, err := notes(context.Background(), in)
+	require.NoError(t, err)
+	return out
+}
+
+func segmentsOf(cs []llm.Claim) []int {
+	var out []int
+	for _, c := range cs {
+		out = append(out, c.Segments[0])
+	}
+	return out
+}
+
+func TestDecisionRules(t *testing.T) {
+	t.Parallel()
+	t.Run("ChoiceAgreedByOthers", func(t *testing.T) {
+		t.Parallel()
+		out := notesOf(t,
+			"Lead: So we're going with the aluminium frame for the first batch.",
+			"Engineer: Yeah.",
+			"Analyst: Okay, fine.")
+		require.Equal(t, []int{0}, segmentsOf(out.Decisions))
+	})
+	t.Run("ChoiceArguedWith", func(t *testing.T) {
+		t.Parallel()
+		out := notesOf(t,
+			"Lead: So we're going with the aluminium frame for the first batch.",
+			"Engineer: No, the steel one is cheaper.")
+		require.Empty(t, out.Decisions)
+	})
+	t.Run("ThingRuledOut", func(t *testing.T) {
+		t.Parallel()
+		// said of the thing itself, agreed by one other
+		out := notesOf(t,
+			"Engineer: Okay, the wooden casing is definitely out.",
+			"Lead: Yeah.")
+		require.Equal(t, []int{0}, segmentsOf(out.Decisions))
+	})
+	t.Run("AlternativeNamed", func(t *testing.T) {
+		t.Parallel()
+		// a choice against a named alternative needs no answer
+		out := notesOf(t, "Engineer: We want to go for standard batteries instead of solar cells.")
+		require.Equal(t, []int{0}, segmentsOf(out.Decisions))
+	})
+	t.Run("NotDecisions", func(t *testing.T) {
+		t.Parallel()
+		for _, turns := range [][]string{
+			// a recap of an earlier meeting
+			{"Lead: As we discussed last time, we're going with the aluminium frame.", "Engineer: Yeah.", "Analyst: Right."},
+			// a supposition
+			{"Lead: If we go with the aluminium frame the price goes up.", "Engineer: Yeah.", "Analyst: Right."},
+			// someone else's choice
+			{"Analyst: Most customers go for the cheapest frame in the shop.", "Engineer: Yeah.", "Lead: Right."},
+			// a question nobody confirms
+			{"Lead: So are we going with the aluminium frame?", "Engineer: I am not sure yet about that."},
+			// a plan without the team's agreement
+			{"Lead: We'll have a short break and then the presentations."},
+			// a cue with nothing decided after it
+			{"Lead: We decided, because of that.", "Engineer: Yeah.", "Analyst: Right."},
+		} {
+			require.Empty(t, notesOf(t, turns...).Decisions, "%q", turns)
+		}
+	})
+}
+
+func TestRiskRules(t *testing.T) {
+	t.Parallel()
+	for _, said := range []string{
+		"Engineer: The titanium casing is too expensive for our budget.",
+		"Engineer: The problem is that the battery drains in a week.",
+		"Engineer: It might interfere with the infrared signal.",
+		"Analyst: If the supplier is late, that's a deal breaker for the launch.",
+	} {
+		out := notesOf(t, said)
+		require.Len(t, out.Risks, 1, said)
+	}
+	for _, said := range []string{
+		// negated concerns
+		"Engineer: You don't have to worry about the battery at all.",
+		"Engineer: The casing is not very expensive to make.",
+		"Engineer: That's no problem for the factory.",
+		// an idiom, not a concern
+		"Engineer: As far as the colour is concerned, we like blue.",
+		// a question
+		"Analyst: Is the casing too expensive for us?",
+		// a concern looking back
+		"Analyst: The only problem was that we had too little time in the first session.",
+	} {
+		require.Empty(t, notesOf(t, said).Risks, said)
+	}
+}
+
+// TestRisksOneConcernOnce: a concern raised over a few turns is one risk.
+func TestRisksOneConcernOnce(t *testing.T) {
+	t.Parallel()
+	out := notesOf(t,
+		"Engineer: The rubber casing is expensive.",
+		"Analyst: Yeah, rubber is really expensive and difficult to mould.",
+		"Lead: Let's look at the next slide about the menu.")
+	require.Len(t, out.Risks, 1)
+}
+
+func TestSummaryReported(t *testing.T) {
+	t.Parallel()
+	in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1,
+		Participants: []crm.Participant{{Name: "Dana Lee"}}}
+	for i, turn := range []string{
+		"Team Lead: So um I think we we need a smaller remote control with a large battery and rubber buttons for the buttons.",
+		"Dana Lee: I'm going to check the battery suppliers and the rubber buttons prices for the remote control.",
+		"Team Lead: Uh the remote control should have rubber buttons and a large battery, I mean, that's what the users want.",
+		"Designer: The remote control design uses a rubber case, a large battery and buttons on the front of the remote.",
+		"Team Lead: Okay.",
+	} {
+		sp, text, _ := strings.Cut(turn, ": ")
+		in.Segments = append(in.Segments, crm.Segment{Index: i, Speaker: sp, Text: text})
+	}
+	out, err := notes(context.Background(), in)
+	require.NoError(t, err)
+	require.NotEmpty(t, out.Summary)
+	words := 0
+	for _, c := range out.Summary {
+		words += len(strings.Fields(c.Text))
+		require.Contains(t, in.Segments[c.Segments[0]].Text, c.Quote, "the quote stays verbatim")
+		require.Regexp(t, `^(The Team Lead|Dana Lee|The Designer) said `, c.Text)
+		for _, w := range []string{" um ", " uh ", "we we", " I ", " I'm ", " we ", "I mean"} {
+			require.NotContains(t, " "+c.Text+" ", w, c.Text)
+		}
+	}
+	require.LessOrEqual(t, words, maxSummaryWords)
+	for _, c := range out.Summary {
+		if c.Segments[0] == 1 {
+			require.Equal(t, "Dana Lee said they are going to check the battery suppliers and the rubber buttons prices for the remote control.", c.Text)
+		}
+	}
+}
+
+func TestSummaryWordBudget(t *testing.T) {
+	t.Parallel()
+	var turns []string
+	for i := range 40 {
+		turns = append(turns, "Speaker "+string(rune('A'+i%5))+": The remote control needs a rubber case, a long battery life, a bright display and simple buttons for every user of the product, number "+strings.Repeat("x", i%3+1)+".")
+	}
+	out := notesOf(t, turns...)
+	words := 0
+	for _, c := range out.Summary {
+		words += len(strings.Fields(c.Text))
+	}
+	require.NotZero(t, words)
+	require.LessOrEqual(t, words, maxSummaryWords)
+}

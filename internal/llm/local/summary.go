@@ -1,0 +1,98 @@
+package local
+
+import (
+	"strings"
+)
+
+// The summary is written as reported speech, in the third person ("The
+// Project Manager said the team would…"), without disfluencies; its
+// evidence quotes stay verbatim.
+
+// Summary limits: at most maxSummaryWords words in all, and no sentence
+// longer than maxSummarySentence words.
+const (
+	maxSummaryWords    = 120
+	maxSummarySentence = 40
+)
+
+// openers are discourse words and hedges trimmed from the start of a
+// reported sentence ("so, I think, …").
+var openers = newPhraseSet("so", "and", "but", "well", "okay", "ok", "yeah", "yes", "right", "now", "then",
+	"alright", "oh", "also", "anyway", "basically", "actually", "i think", "i mean", "you know", "i guess",
+	"like", "um", "uh", "just", "maybe", "of course", "obviously", "sure", "mm")
+
+// thirdPerson turns first-person words into the third person: the speaker
+// becomes "they" (singular), "we" becomes "the team".
+var thirdPerson = map[string]string{
+	"i": "they", "i'm": "they are", "i'll": "they would", "i've": "they have", "i'd": "they would",
+	"me": "them", "my": "their", "mine": "theirs", "myself": "themselves",
+	"we": "the team", "we're": "the team is", "we'll": "the team would", "we've": "the team has",
+	"we'd": "the team would", "us": "the team", "our": "the team's", "ours": "the team's",
+	"ourselves": "the team", "let's": "the team should",
+}
+
+// reported is sentence s as reported speech: "<the speaker> said <the
+// sentence>", its disfluencies and opening discourse words dropped, first
+// person made third.
+func (m *meeting) reported(s *sent) string {
+	ws := s.ws
+	for len(ws) > 4 {
+		n := 0
+		openers.find(ws, 0, 1, func(k int, p []string) bool { n = len(p); return true })
+		if n == 0 || len(ws)-n < 4 {
+			break
+		}
+		ws = ws[n:]
+	}
+	text := m.segs[s.seg].Text
+	var b strings.Builder
+	b.WriteString(m.speakerPhrase(m.segs[s.seg].Speaker))
+	b.WriteString(" said ")
+	for k := 0; k < len(ws); k++ {
+		w := ws[k]
+		if seq(ws, k, "you", "know") || seq(ws, k, "i", "mean") {
+			k++ // a filler said mid-sentence
+			continue
+		}
+		if k > 0 {
+			if g := text[ws[k-1].end:w.start]; strings.Contains(g, ",") && !strings.Contains(g, "{") {
+				b.WriteByte(',')
+			}
+			b.WriteByte(' ')
+		}
+		if t, ok := thirdPerson[w.w]; ok {
+			b.WriteString(t)
+			if w.w == "i" && k+1 < len(ws) && (ws[k+1].w == "was" || ws[k+1].w == "am") {
+				b.WriteString(map[string]string{"was": " were", "am": " are"}[ws[k+1].w])
+				k++ // "they were", "they are"
+			}
+			continue
+		}
+		orig := text[w.start:w.end]
+		if k == 0 && orig != "I" && !(len(orig) > 1 && orig[1] >= 'A' && orig[1] <= 'Z') {
+			orig = strings.ToLower(orig[:1]) + orig[1:]
+		}
+		b.WriteString(orig)
+	}
+	b.WriteByte('.')
+	return b.String()
+}
+
+// speakerPhrase names a speaker in a sentence: a participant's name (full
+// or first) as it is ("Dana Lee"), any other label as a role ("The Project
+// Manager"), and "A participant" for an unnamed one. A transcript whose
+// speakers are named but that comes without its participants reads "The
+// Dana Lee": the label alone cannot tell a name from a role.
+func (m *meeting) speakerPhrase(label string) string {
+	label = strings.Join(strings.Fields(label), " ")
+	if !validLabel(label) {
+		return "A participant"
+	}
+	for _, p := range m.in.Participants {
+		name := strings.Join(strings.Fields(p.Name), " ")
+		if strings.EqualFold(name, label) || (!strings.Contains(label, " ") && firstName(name) == strings.ToLower(label)) {
+			return label // a participant, by full or first name
+		}
+	}
+	return "The " + label
+}
