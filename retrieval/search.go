@@ -78,9 +78,9 @@ func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]H
 		}
 	}
 	if mode != VectorOnly {
-		if tq := TextQuery(q.Text); tq != "" {
+		if ws := SearchWords(q.Text); ws != "" {
 			var err error
-			if txt, err = s.cfg.Store.ChunkSearchText(ctx, cq, tq); err != nil {
+			if txt, err = s.cfg.Store.ChunkSearchBM25(ctx, cq, ws, Neighbour); err != nil {
 				return nil, err
 			}
 		}
@@ -167,6 +167,43 @@ func rankOrMax(r int) int {
 	}
 	return r
 }
+
+// Neighbour is the share of each adjacent chunk's BM25 score a chunk adds
+// to its own (store.ChunkBM25SQL).
+var Neighbour = 0.0
+
+// SearchWords are the words of a question that full-text search looks
+// for: all but the ones that ask rather than name a subject (askWords).
+func SearchWords(question string) string {
+	var out []string
+	for _, w := range strings.Fields(strings.ReplaceAll(TextQuery(question), " or ", " ")) {
+		if !DropAskWords || !askWords[stem.Word(strings.ToLower(w))] {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// DropAskWords turns askWords on (for measuring).
+var DropAskWords = true
+
+// askWords (stemmed) are the words a question is asked with whatever it
+// is about: verbs of saying and thinking, the names of a talk and of the
+// people in it, and summary requests. They are general English; said in
+// a meeting they are as often talk about talk ("as we discussed") as the
+// subject, so a chunk holding them is no likelier to answer.
+var askWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`discuss discussed discussing discussion discussions talk talked talking
+		think thinks thought say says said saying tell told mention mentioned mentions
+		summarize summarise summarized summary describe described explain explained
+		opinion opinions view views feel felt
+		group groups team teams meeting meetings everyone everybody people member members
+		mainly main overall specifically particular generally`) {
+		m[stem.Word(w)] = true
+	}
+	return m
+}()
 
 // TextQuery turns a question into a websearch_to_tsquery query that matches
 // any of its words ("what did we promise about SSO" → "what or did or we or

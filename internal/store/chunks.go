@@ -38,36 +38,52 @@ func (s *Store) ChunkEmbeddings(ctx context.Context, orgID, activityID, model st
 
 // chunksReplace deletes an activity's chunks of the given kinds and
 // inserts cs in their place, taking account, type and time from the
-// activity row itself.
+// activity row itself. The insert is one statement, so the term statistics
+// (migration 00007) take one update per lexeme for all of cs.
 func (s *Store) chunksReplace(ctx context.Context, orgID, activityID string, kinds []crm.ChunkKind, cs []crm.Chunk) error {
 	const op = "replace chunks"
 	ks := make([]string, len(kinds))
 	for i, k := range kinds {
 		ks[i] = string(k)
 	}
-	b := &pgx.Batch{}
-	b.Queue(`DELETE FROM chunks WHERE org_id = $1 AND activity_id = $2 AND kind = ANY($3)`, orgID, activityID, ks)
-	for _, c := range cs {
-		lines, err := json.Marshal(orEmpty(c.Lines))
+	n := len(cs)
+	var (
+		ids, kindsOf, texts, lines, models = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+		positions                          = make([]int, n)
+		speakers                           = make([]*string, n)
+		starts, ends                       = make([]*int64, n), make([]*int64, n)
+		segFirst, segLast                  = make([]*int, n), make([]*int, n)
+		hashes                             = make([][]byte, n)
+		embs                               = make([]*pgvector.HalfVector, n)
+	)
+	for i, c := range cs {
+		l, err := json.Marshal(orEmpty(c.Lines))
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", op, err)
 		}
-		var emb any
-		var model *string
+		ids[i], kindsOf[i], texts[i], lines[i], positions[i] = NewID(), string(c.Kind), c.Text, string(l), c.Position
+		speakers[i], starts[i], ends[i], segFirst[i], segLast[i] = c.Speaker, c.StartMS, c.EndMS, c.SegFirst, c.SegLast
 		if len(c.Embedding) > 0 {
-			emb = pgvector.NewHalfVector(c.Embedding)
-			model = &c.Model
+			v := pgvector.NewHalfVector(c.Embedding)
+			embs[i], models[i] = &v, &c.Model
 		}
-		hash := c.ContentHash
-		if hash == nil {
-			hash = crm.ChunkHash(c.Text)
+		hashes[i] = c.ContentHash
+		if hashes[i] == nil {
+			hashes[i] = crm.ChunkHash(c.Text)
 		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM chunks WHERE org_id = $1 AND activity_id = $2 AND kind = ANY($3)`, orgID, activityID, ks)
+	if n > 0 {
 		b.Queue(`INSERT INTO chunks (org_id, id, account_id, activity_id, activity_type, occurred_at, kind, position,
 				text, speaker, start_ms, end_ms, seg_first, seg_last, lines, content_hash, model, embedding)
-			SELECT a.org_id, $3, a.account_id, a.id, a.type, a.occurred_at, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
-			FROM activities a WHERE a.org_id = $1 AND a.id = $2`,
-			orgID, activityID, NewID(), string(c.Kind), c.Position, c.Text, c.Speaker, c.StartMS, c.EndMS,
-			c.SegFirst, c.SegLast, lines, hash, model, emb)
+			SELECT a.org_id, u.id, a.account_id, a.id, a.type, a.occurred_at, u.kind, u.position, u.text, u.speaker,
+				u.start_ms, u.end_ms, u.seg_first, u.seg_last, u.lines::jsonb, u.content_hash, u.model, u.embedding
+			FROM activities a, unnest($3::uuid[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
+				$10::integer[], $11::integer[], $12::text[], $13::bytea[], $14::text[], $15::halfvec[])
+				AS u(id, kind, position, text, speaker, start_ms, end_ms, seg_first, seg_last, lines, content_hash, model, embedding)
+			WHERE a.org_id = $1 AND a.id = $2`,
+			orgID, activityID, ids, kindsOf, positions, texts, speakers, starts, ends, segFirst, segLast, lines, hashes, models, embs)
 	}
 	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
 		return interpretError(op, err)
@@ -285,6 +301,89 @@ func ChunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
 func (s *Store) ChunkSearchText(ctx context.Context, q crm.ChunkQuery, text string) ([]crm.ChunkHit, error) {
 	const op = "full-text search"
 	sql, args := ChunkTextSQL(q, text)
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, interpretError(op, err)
+	}
+	hits, err := pgx.CollectRows(rows, scanChunkHit)
+	return hits, interpretError(op, err)
+}
+
+// BM25 parameters (Robertson and Zaragoza's usual values, which the shared
+// baseline uses too): BM25K1 is how fast a word's repetitions saturate (its
+// second mention in a chunk adds about half of what the first did, its
+// tenth little more); BM25B is how much a chunk's length (in words, against
+// the org's average) discounts its matches, 0 not at all, 1 fully.
+const (
+	BM25K1 = 1.2
+	BM25B  = 0.75
+)
+
+// ChunkBM25SQL is the full-text query ranked by Okapi BM25. Candidates
+// are the chunks holding any lexeme of words (tsv @@ an OR of them, through
+// the GIN index chunks_tsv, within the filters). A candidate's score sums,
+// over the lexemes it holds,
+//
+//	idf · tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen))
+//
+// where tf is the lexeme's occurrences in the chunk (its tsv positions),
+// len the chunk's words (chunks.words), avglen the org's average, and
+// idf = ln(1 + (N − df + 0.5)/(df + 0.5)) with N the org's chunks and df
+// those holding the lexeme (chunk_stats, chunk_terms: migration 00007).
+// The statistics are the org's whatever the filters: one account's chunks
+// are scored against the org's vocabulary.
+//
+// With neighbour > 0 a chunk's score adds neighbour times each adjacent
+// chunk's (position ±1 of the same activity and kind) when that chunk is
+// a candidate too: talk about a subject runs over several chunks, and a
+// chunk inside such a run is likelier to answer than a lone mention. The
+// winners' rows are fetched after ranking, by key.
+func ChunkBM25SQL(q crm.ChunkQuery, words string, neighbour float64) (string, []any) {
+	args := []any{words, q.Limit}
+	org := "$" + strconv.Itoa(len(args)+1) // chunkFilter's first parameter
+	where, args := chunkFilter(q, args)
+	ranked, smooth := "scored", ""
+	if neighbour > 0 {
+		args = append(args, neighbour)
+		nb := "$" + strconv.Itoa(len(args))
+		ranked = "smoothed"
+		smooth = `, smoothed AS (
+			SELECT id, score + ` + nb + `::float8 * (
+				CASE WHEN lag(position) OVER w = position - 1 THEN lag(score) OVER w ELSE 0 END +
+				CASE WHEN lead(position) OVER w = position + 1 THEN lead(score) OVER w ELSE 0 END) AS score
+			FROM scored WINDOW w AS (PARTITION BY activity_id, kind ORDER BY position)
+		)`
+	}
+	k1, b := strconv.FormatFloat(BM25K1, 'f', -1, 64), strconv.FormatFloat(BM25B, 'f', -1, 64)
+	// The tsquery quotes each lexeme, doubling quotes and backslashes.
+	return `WITH terms AS MATERIALIZED (
+			SELECT u.lexeme, ln(1 + (s.chunks - coalesce(t.chunks, 0) + 0.5) / (coalesce(t.chunks, 0) + 0.5)) AS idf,
+				s.words::float8 / s.chunks AS avglen
+			FROM chunk_stats s, unnest(to_tsvector('english', $1)) u
+			LEFT JOIN LATERAL (SELECT t.chunks FROM chunk_terms t WHERE t.org_id = ` + org + ` AND t.lexeme = u.lexeme) t ON true
+			WHERE s.org_id = ` + org + `
+		), query AS MATERIALIZED (
+			SELECT array_agg(lexeme ORDER BY lexeme) AS lexemes, array_agg(idf ORDER BY lexeme) AS idfs, min(avglen) AS avglen,
+				string_agg('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''', ' | ')::tsquery AS tsq
+			FROM terms
+		), scored AS MATERIALIZED (
+			SELECT c.id, c.activity_id, c.kind, c.position, (
+				SELECT sum(qq.idfs[array_position(qq.lexemes, u.lexeme)] * array_length(u.positions, 1) * (` + k1 + ` + 1) /
+					(array_length(u.positions, 1) + ` + k1 + ` * (1 - ` + b + ` + ` + b + ` * c.words / qq.avglen)))
+				FROM unnest(ts_filter(setweight(c.tsv, 'A', qq.lexemes), '{a}')) u) AS score
+			FROM query qq, chunks c
+			WHERE ` + where + ` AND c.tsv @@ (SELECT tsq FROM query)
+		)` + smooth + `, top AS MATERIALIZED (
+			SELECT id, score FROM ` + ranked + ` ORDER BY score DESC, id LIMIT $2
+		) SELECT ` + chunkColumns + `, top.score FROM top JOIN chunks c ON c.org_id = ` + org + ` AND c.id = top.id
+		ORDER BY top.score DESC, c.id`, args
+}
+
+// ChunkSearchBM25 returns the chunks holding any lexeme of words, best
+// BM25 score first (ChunkBM25SQL; neighbour 0: no smoothing).
+func (s *Store) ChunkSearchBM25(ctx context.Context, q crm.ChunkQuery, words string, neighbour float64) ([]crm.ChunkHit, error) {
+	const op = "bm25 search"
+	sql, args := ChunkBM25SQL(q, words, neighbour)
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, interpretError(op, err)

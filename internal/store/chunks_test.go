@@ -129,6 +129,30 @@ func TestChunkSearchPlans(t *testing.T) {
 	for _, h := range th {
 		require.Equal(t, accounts[1], h.AccountID)
 	}
+
+	// BM25 takes its candidates from the GIN index, scores them and
+	// fetches the winners by key; the vector indexes never serve it.
+	sql, args = store.ChunkBM25SQL(tq, "renewal pricing", 0.2)
+	for _, setting := range []string{"", "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"} {
+		if setting != "" {
+			_, err := tx.Exec(ctx, setting)
+			require.NoError(t, err)
+		}
+		plan := explain(t, tx, sql, args)
+		require.NotContains(t, plan, "chunks_embedding_hnsw", plan)
+		require.Contains(t, plan, "chunk_terms_pkey", "document frequencies by key:\n%s", plan)
+		if setting != "" {
+			require.Contains(t, plan, "Bitmap Index Scan on chunks_tsv", "candidates from the GIN index:\n%s", plan)
+		}
+	}
+	_, err = tx.Exec(ctx, "RESET enable_seqscan; RESET enable_indexscan")
+	require.NoError(t, err)
+	bh, err := s.ChunkSearchBM25(ctx, tq, "renewal pricing", 0.2)
+	require.NoError(t, err)
+	require.Len(t, bh, 5)
+	for _, h := range bh {
+		require.Equal(t, accounts[1], h.AccountID)
+	}
 }
 
 // TestChunkIndexesMigrated checks that the migrations build the search

@@ -1,0 +1,132 @@
+package store_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"logbook/internal/crm"
+	"logbook/internal/store"
+	"logbook/internal/testdb"
+)
+
+// TestChunkSearchBM25 ranks by BM25 with the org's statistics: a chunk
+// holding the question's rare word comes first, where ts_rank_cd puts the
+// chunks that repeat its common word first; scores are BM25's to the
+// digit; another org's chunks are never counted nor returned, and an
+// account's question never sees another account's chunks.
+func TestChunkSearchBM25(t *testing.T) {
+	ctx := context.Background()
+	tx := testdb.Tx(t)
+	s := store.New(tx)
+	org, err := s.OrgCreate(ctx, "bm25")
+	require.NoError(t, err)
+	acct, err := s.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("A")})
+	require.NoError(t, err)
+	acct2, err := s.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("B")})
+	require.NoError(t, err)
+	a := newActivity(t, s, org.ID, acct.ID)
+	texts := []string{"We talked about the stylus and the remote."}
+	for range 9 {
+		texts = append(texts, "The remote, the remote again, and the remote's buttons on the remote.")
+	}
+	indexTexts(t, s, org.ID, a, texts...)
+	// Account B says "stylus" often: it counts in the org's df but is
+	// never returned for account A.
+	b := newActivity(t, s, org.ID, acct2.ID)
+	indexTexts(t, s, org.ID, b, "Stylus, stylus, stylus.")
+
+	// Another org whose every chunk says "stylus": its figures must not
+	// make the word common in this org.
+	other, err := s.OrgCreate(ctx, "bm25 other")
+	require.NoError(t, err)
+	oacct, err := s.AccountCreate(ctx, other.ID, crm.AccountInput{Name: crm.Some("O")})
+	require.NoError(t, err)
+	o := newActivity(t, s, other.ID, oacct.ID)
+	var otexts []string
+	for range 30 {
+		otexts = append(otexts, "The stylus and the remote.")
+	}
+	indexTexts(t, s, other.ID, o, otexts...)
+
+	q := crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 5}
+	hits, err := s.ChunkSearchBM25(ctx, q, "remote stylus", 0)
+	require.NoError(t, err)
+	require.Len(t, hits, 5)
+	require.Equal(t, texts[0], hits[0].Text, "the rare word decides")
+	for _, h := range hits {
+		require.Equal(t, acct.ID, h.AccountID)
+	}
+	// ts_rank_cd has no idf: four "remote"s outrank one "stylus".
+	old, err := s.ChunkSearchText(ctx, q, "remote or stylus")
+	require.NoError(t, err)
+	require.NotEqual(t, texts[0], old[0].Text, "ts_rank_cd ranks the common word's repetitions first")
+
+	// The score by hand: N = 11 chunks in the org, df(stylus) = 2,
+	// df(remot) = 10, tf 1 each; the chunk's length and the org's total
+	// are the tsvectors' positions (stop words left out).
+	var words, total int
+	require.NoError(t, tx.QueryRow(ctx, `SELECT words FROM chunks WHERE org_id = $1 AND activity_id = $2 AND position = 0`,
+		org.ID, a).Scan(&words))
+	require.NoError(t, tx.QueryRow(ctx, `SELECT words FROM chunk_stats WHERE org_id = $1`, org.ID).Scan(&total))
+	idf := func(df float64) float64 { return math.Log(1 + (11-df+0.5)/(df+0.5)) }
+	avg := float64(total) / 11
+	norm := store.BM25K1 * (1 - store.BM25B + store.BM25B*float64(words)/avg)
+	want := (idf(2) + idf(10)) * (store.BM25K1 + 1) / (1 + norm)
+	require.InDelta(t, want, hits[0].Score, 1e-9)
+
+	// Org-wide, account B's chunk is found too, and the other org's never.
+	hits, err = s.ChunkSearchBM25(ctx, crm.ChunkQuery{OrgID: org.ID, Limit: 20}, "stylus", 0)
+	require.NoError(t, err)
+	require.Len(t, hits, 2)
+	for _, h := range hits {
+		require.Equal(t, org.ID, h.OrgID)
+	}
+	require.Contains(t, hits[0].Text, "Stylus, stylus", "three mentions beat one")
+
+	// Words with no lexeme, and words no chunk holds, find nothing.
+	for _, w := range []string{"", "the and of", "zeppelin"} {
+		hits, err = s.ChunkSearchBM25(ctx, q, w, 0)
+		require.NoError(t, err)
+		require.Empty(t, hits, w)
+	}
+	// Quotes and backslashes reach the tsquery quoted.
+	_, err = s.ChunkSearchBM25(ctx, q, `o'brien's \x "remote"`, 0)
+	require.NoError(t, err)
+}
+
+// TestChunkSearchBM25Neighbour: with smoothing, a chunk next to another
+// match gains a share of its score; a lone match of the same score does
+// not.
+func TestChunkSearchBM25Neighbour(t *testing.T) {
+	ctx := context.Background()
+	tx := testdb.Tx(t)
+	s := store.New(tx)
+	org, err := s.OrgCreate(ctx, "nb")
+	require.NoError(t, err)
+	acct, err := s.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("A")})
+	require.NoError(t, err)
+	a := newActivity(t, s, org.ID, acct.ID)
+	// Chunks 0 and 4 say "battery" alike; chunk 3 says "charger" next to
+	// chunk 4, and the filler chunks say neither.
+	indexTexts(t, s, org.ID, a, "The battery is small.", "Filler about colours.", "Filler about shapes.",
+		"The charger is small.", "The battery is small.", "Filler about menus.")
+	q := crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 3}
+	flat, err := s.ChunkSearchBM25(ctx, q, "battery charger", 0)
+	require.NoError(t, err)
+	require.Len(t, flat, 3)
+	require.Equal(t, 3, flat[0].Position, "the rarer word first")
+	require.InDelta(t, flat[1].Score, flat[2].Score, 1e-12, "the two battery chunks tie without smoothing")
+	smooth, err := s.ChunkSearchBM25(ctx, q, "battery charger", 0.5)
+	require.NoError(t, err)
+	require.Equal(t, 3, smooth[0].Position)
+	require.Equal(t, 4, smooth[1].Position, "of the battery chunks, the one beside the charger chunk wins")
+	require.Equal(t, 0, smooth[2].Position)
+	require.InDelta(t, flat[1].Score+0.5*flat[0].Score, smooth[1].Score, 1e-9)
+	for _, h := range smooth {
+		require.True(t, strings.Contains(h.Text, "battery") || strings.Contains(h.Text, "charger"))
+	}
+}
