@@ -26,7 +26,7 @@ func askRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/accounts/{id}/ask", Scope: crm.ScopeRead, Handle: (*handler).accountAsk, Tag: "questions",
 			Object:  "account",
-			Summary: "Ask a question about one account's history. Only that account's records are searched (hybrid: meaning and words); the answer cites the records it rests on, each citation checked against the sources the model was given. When nothing relevant is on record, the answer says so and grounded is false. " + sse,
+			Summary: "Ask a question about one account's history. Only that account's records are searched (hybrid: meaning and words); the answer cites the records it rests on, each citation checked against the sources the model was given: a citation's quote is the record's own words from one line (a transcript segment, or an email's or note's text), never the speaker's label (speaker is its own field), n is the [n] of the answer it backs (every [n] in the answer names one), and start_ms/end_ms are the quoted segment's span (null for records that are not transcripts). When nothing relevant is on record, the answer says so and grounded is false. " + sse,
 			Body:    crm.AskInput{}, Required: []string{"question"},
 			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 404, 413, 422, 503)},
 		{Method: "POST", Path: "/v1/ask", Scope: crm.ScopeRead, Handle: (*handler).orgAsk, Tag: "questions",

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"logbook/internal/crm"
 	"logbook/internal/llm"
 	"logbook/internal/llm/llmtest"
 	"logbook/internal/llm/local"
@@ -60,8 +62,19 @@ func TestAskAccount(t *testing.T) {
 	}
 	m := res.Map(t)
 	cit := m["citations"].([]any)[0].(map[string]any)
-	for _, k := range []string{"activity_id", "chunk_id", "occurred_at", "type", "speaker", "start_ms", "quote"} {
-		require.Contains(t, cit, k, "API.md's citation fields")
+	for _, k := range []string{"activity_id", "chunk_id", "occurred_at", "type", "speaker", "start_ms", "quote", "n", "end_ms"} {
+		require.Contains(t, cit, k, "API.md's citation fields, with n and end_ms")
+	}
+	require.Nil(t, cit["start_ms"], "an email is no moment of a meeting")
+	require.Nil(t, cit["end_ms"])
+	requireAnswerCites(t, a)
+
+	// The schema describes them.
+	spec := b.doKey("", "GET", "/openapi.json", nil).Map(t)
+	props := spec["components"].(map[string]any)["schemas"].(map[string]any)["Citation"].(map[string]any)["properties"].(map[string]any)
+	require.Equal(t, "integer", props["n"].(map[string]any)["type"])
+	for _, k := range []string{"start_ms", "end_ms"} {
+		require.Equal(t, []any{"integer", "null"}, props[k].(map[string]any)["type"], k)
 	}
 
 	// Nothing on record.
@@ -92,6 +105,70 @@ func TestAskAccount(t *testing.T) {
 	res.JSON(t, &a)
 	require.True(t, a.Grounded)
 	require.Equal(t, account, a.Citations[0].AccountID)
+}
+
+// requireAnswerCites checks that every [n] of an answer names one of its
+// citations' n, and that no quote opens with a speaker's label.
+func requireAnswerCites(t *testing.T, a retrieval.Answer) {
+	t.Helper()
+	ns := map[int]bool{}
+	for _, c := range a.Citations {
+		require.Positive(t, c.N)
+		ns[c.N] = true
+		if c.Speaker != nil {
+			require.False(t, strings.HasPrefix(c.Quote, *c.Speaker+":"), "the quote %q is the speaker's words, not the label", c.Quote)
+		}
+	}
+	for _, m := range regexp.MustCompile(`\[(\d+)\]`).FindAllStringSubmatch(a.Answer, -1) {
+		n, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		require.True(t, ns[n], "[%d] in %q names a citation", n, a.Answer)
+	}
+}
+
+// TestAskMeeting asks about a processed meeting: the offline answer names
+// the speaker outside the quotation, and the citation quotes the
+// transcript's words (not the "Speaker: " its chunk lines carry) with the
+// segment's span.
+func TestAskMeeting(t *testing.T) {
+	b, svc, account, _ := setupAsk(t, nil)
+	ctx := context.Background()
+	segs := []crm.Segment{
+		{Index: 0, Speaker: "Dana Lee", StartMS: 1000, EndMS: 4000, Text: "Okay."},
+		{Index: 1, Speaker: "Wei Zhang", StartMS: 4000, EndMS: 12500, Text: "We agreed that the warehouse pilot starts on the first of June."},
+		{Index: 2, Speaker: "Dana Lee", StartMS: 12500, EndMS: 13000, Text: "Mm."},
+	}
+	var in []map[string]any
+	for _, s := range segs {
+		in = append(in, map[string]any{"speaker": s.Speaker, "start_ms": s.StartMS, "end_ms": s.EndMS, "text": s.Text})
+	}
+	res := b.do("POST", "/v1/transcripts", map[string]any{"source": "zoom", "external_id": "m-1", "title": "Pilot sync",
+		"started_at": "2026-03-05T15:00:00Z", "account_id": account, "segments": in})
+	require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
+	var tr struct {
+		ID         string `json:"id"`
+		ActivityID string `json:"activity_id"`
+	}
+	res.JSON(t, &tr)
+	notes := crm.Notes{Summary: "A pilot sync.", Coverage: 1, Model: "m", PromptVersion: "v"}
+	chunks, err := svc.MeetingChunks(ctx, b.orgID, tr.ActivityID, segs, notes)
+	require.NoError(t, err)
+	_, err = b.store.NotesSave(ctx, b.orgID, tr.ID, 1, notes, chunks)
+	require.NoError(t, err)
+
+	res = b.do("POST", "/v1/accounts/"+account+"/ask", map[string]any{"question": "When does the warehouse pilot start?"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	var a retrieval.Answer
+	res.JSON(t, &a)
+	require.True(t, a.Grounded, "%+v", a)
+	require.Len(t, a.Citations, 1, "%+v", a.Citations)
+	c := a.Citations[0]
+	require.Equal(t, "We agreed that the warehouse pilot starts on the first of June.", c.Quote)
+	require.Equal(t, "Wei Zhang", *c.Speaker)
+	require.Equal(t, 4000, *c.StartMS)
+	require.Equal(t, 12500, *c.EndMS)
+	require.Equal(t, `Wei Zhang said: "We agreed that the warehouse pilot starts on the first of June" [1].`, a.Answer)
+	requireAnswerCites(t, a)
 }
 
 func TestAskBadInput(t *testing.T) {

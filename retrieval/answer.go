@@ -578,7 +578,8 @@ func keepSentence(sent string, valid map[int]bool) (string, bool) {
 
 // findQuote finds quote in text, ignoring case, punctuation and spacing
 // differences (models tidy quotes), and returns where it starts in text and
-// the passage of text it matches; -1 when it is not there. A quote of fewer
+// the passage of text it matches, with the punctuation that ends the quote
+// when the text has the same there; -1 when it is not there. A quote of fewer
 // than two words is not evidence of anything.
 func findQuote(text, quote string) (int, string) {
 	qw := normWords(quote)
@@ -589,6 +590,12 @@ func findQuote(text, quote string) (int, string) {
 	for i := 0; i+len(qw) <= len(tw); i++ {
 		if slices.Equal(tw[i:i+len(qw)], qw) {
 			start, end := spans[i][0], spans[i+len(qw)-1][1]
+			// The punctuation that ends the quote, when the text has it
+			// there too ("… in June." or "… in June ?").
+			tail := quote[strings.LastIndexFunc(quote, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })+1:]
+			if tail = strings.TrimRightFunc(tail, unicode.IsSpace); tail != "" && strings.HasPrefix(text[end:], tail) {
+				end += len(tail)
+			}
 			return start, text[start:end]
 		}
 	}

@@ -225,6 +225,8 @@ func TestValidateQuotes(t *testing.T) {
 			require.Empty(t, cs, q)
 		}
 		require.Empty(t, check(t, "Okay", 1), "one word is no evidence")
+		require.Equal(t, "It is on track.", check(t, "it is on track.", 1)[0].Quote, "with the full stop the record has")
+		require.Equal(t, "It is on track", check(t, "it is on track!", 1)[0].Quote, "without one it does not")
 	})
 
 	t.Run("NotesAndRecordsWithoutTheirLabels", func(t *testing.T) {
