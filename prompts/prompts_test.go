@@ -179,6 +179,7 @@ func TestNotesAskForWhatAModelDoesBetter(t *testing.T) {
 			"never more than six",
 			"an assignment that was accepted",
 			"the owner is the person addressed",
+			"also for a task the whole group shares",
 			"a question; a suggestion, wish or hypothetical",
 			"text read out from a slide",
 			"something already done",
