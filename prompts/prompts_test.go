@@ -139,7 +139,8 @@ func TestAnswerGolden(t *testing.T) {
 	require.Contains(t, p.System, `Write "citations" first, before "answer"`)
 	require.Contains(t, p.System, `{"citations":[{"source":1,"quote":"..."}],"answer":"... [1] ..."}`)
 	require.Contains(t, p.User, "[1] 2026-03-02 (Monday) · meeting · Dana Lee: Legal is slow on the DPA.")
-	golden(t, "answer.v2", p)
+	require.Contains(t, p.System, "never the name and colon that open a line", "a quote is the record's words, not its label")
+	golden(t, "answer.v3", p)
 
 	none, err := prompts.Answer(prompts.AnswerInput{Question: "Anything?"})
 	require.NoError(t, err)

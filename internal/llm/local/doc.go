@@ -57,7 +57,10 @@
 // a verbatim substring of that segment's text.
 //
 // Follow-ups (followup.v1) are plain-text emails built from the validated
-// notes only. Answers (answer.v2) quote the one to three source sentences
-// that best match the question (keyword overlap plus hashed cosine), each
-// followed by its source marker "[n]", or say NothingOnRecord.
+// notes only. Answers (answer.v3) quote the one to three source sentences
+// that say most about what is asked (a sentence with content words and a
+// verb holding the question's terms, weighed by rarity, plus hashed
+// cosine), with a neighbour of the same turn for context, each as the
+// words of the speaker named outside the quotation and followed by its
+// source marker "[n]", or say NothingOnRecord.
 package local
