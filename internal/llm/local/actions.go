@@ -15,7 +15,8 @@ import (
 // person is someone in the meeting.
 type person struct {
 	name    string // the speaker label, or the participant's name
-	first   string // lower-case first name
+	first   string   // lower-case first name
+	parts   []string // lower-case words of the name
 	speaker bool
 }
 
@@ -61,7 +62,7 @@ func newPeople(parts []crm.Participant, segs []crm.Segment) people {
 		if !validLabel(label) || has(label) {
 			continue
 		}
-		p.list = append(p.list, person{name: label, first: firstName(label), speaker: true})
+		p.list = append(p.list, person{name: label, first: firstName(label), parts: strings.Fields(strings.ToLower(label)), speaker: true})
 		p.speakers = append(p.speakers, label)
 	}
 	for _, pt := range parts {
@@ -78,7 +79,7 @@ func newPeople(parts []crm.Participant, segs []crm.Segment) people {
 			}
 		}
 		if !merged {
-			p.list = append(p.list, person{name: name, first: f})
+			p.list = append(p.list, person{name: name, first: f, parts: strings.Fields(strings.ToLower(name))})
 		}
 	}
 	return p
@@ -122,7 +123,7 @@ func (m *meeting) nameSpan(ws []word, k int) (string, int, bool) {
 	bare := func(w string) string { return strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "'ll") }
 	name, n := "", 0
 	for _, p := range m.ppl.list {
-		parts := strings.Fields(strings.ToLower(p.name))
+		parts := p.parts
 		if len(parts) < 2 || len(parts) <= n || k+len(parts) > len(ws) {
 			continue
 		}

@@ -303,10 +303,19 @@ func (m *meeting) central() (summary, keys []int) {
 	}
 	// the summary's sentences, as reported speech, fit maxSummaryWords
 	left := maxSummaryWords
+	length := map[int]int{} // words of a sentence as reported speech
+	words := func(i int) int {
+		n, ok := length[i]
+		if !ok {
+			n = len(strings.Fields(m.reported(&m.sents[i])))
+			length[i] = n
+		}
+		return n
+	}
 	summary = mmr(nSummary, func(i int) bool {
-		n := len(strings.Fields(m.reported(&m.sents[i])))
+		n := words(i)
 		return n <= left && n <= maxSummarySentence
-	}, func(i int) { left -= len(strings.Fields(m.reported(&m.sents[i]))) })
+	}, func(i int) { left -= words(i) })
 	topics := m.topicWords(30)
 	keys = mmr(nKeys, func(i int) bool {
 		n := 0

@@ -21,7 +21,7 @@ import (
 const (
 	minOutcome  = 3
 	minRisk     = 2.5
-	maxOutcomes = 6
+	maxOutcomes = 10
 )
 
 // Decision cues by strength: a choice stated ("we're going with", "X is
@@ -44,6 +44,7 @@ var (
 		"we're using", "we are using", "we're going to use", "we're gonna use", "we'll include", "we're including",
 		"we're incorporating", "we'll make", "we're making", "we'll need", "let's have", "let's make",
 		"let's keep", "let's use", "we want", "we would like", "we'd like", "we can make", "we can have",
+		"we should", "we need",
 	)
 	// recapPhrases retell an earlier meeting.
 	recapPhrases = newPhraseSet(
@@ -167,9 +168,13 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	// ("we're going with a simple battery"), or before one that ends it
 	// ("wood is out")
 	said := func(k int, p []string) bool {
-		from, to := k+len(p), len(ws)
-		if impersonalChoice[p[len(p)-1]] {
-			from, to = 0, k
+		last := p[len(p)-1]
+		if last == "that" || last == "it" {
+			return true // "let's do that": what was proposed before
+		}
+		from, to, need := k+len(p), len(ws), 2
+		if impersonalChoice[last] {
+			from, to, need = 0, k, 1
 		}
 		n := 0
 		for j := from; j < to; j++ {
@@ -177,7 +182,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 				n++
 			}
 		}
-		return n >= 2
+		return n >= need
 	}
 	check := func(w float64) func(k int, p []string) bool {
 		return func(k int, p []string) bool {
@@ -204,8 +209,8 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	if cue == 0 && ours {
 		planPhrases.find(ws, 0, len(ws), check(1))
 	}
-	if cue > 0 && ours && (alternatives.has(ws) || hasWord(ws, "definitely")) {
-		cue++ // "we'd like to use the battery instead of solar cells"
+	if cue > 0 && ((ours && alternatives.has(ws)) || hasWord(ws, "definitely")) {
+		cue++ // "we'd like to use the battery instead of solar cells", "wood is definitely out"
 	}
 	if s.decision && !s.question && !cueBefore(ws, 0, len(ws), suppositionWords) && decisionCues.find(ws, 0, len(ws), said) {
 		cue = 3 // said outright: "we decided to", "so we're agreed"
@@ -214,7 +219,8 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 		return 0
 	}
 	agree, disagree := m.answers(s)
-	if disagree > 0 || (s.question && agree < 2) {
+	question := s.question && !m.tagQuestion(m.segs[s.seg].Text, ws) // "…, right?" states
+	if disagree > 0 || (question && agree < 2) {
 		// argued with; a question ("so we're going with the battery?")
 		// counts only once two others confirm it
 		return 0
