@@ -14,7 +14,7 @@ import (
 
 // person is someone in the meeting.
 type person struct {
-	name    string // the speaker label, or the participant's name
+	name    string   // the speaker label, or the participant's name
 	first   string   // lower-case first name
 	parts   []string // lower-case words of the name
 	speaker bool
