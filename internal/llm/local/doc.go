@@ -24,35 +24,58 @@
 // previous instructions…") can steer it. Sentences that read like
 // instructions to a model are, moreover, never extracted.
 //
-// Notes (notes.v1, notes-reduce.v1): the summary is the 3–6 most central
-// sentences — cosine similarity of a sentence's hashed vector to the whole
-// meeting's, times a length prior, skipping greetings, small talk and very
-// short sentences — chosen by maximal marginal relevance so they do not
-// repeat each other, in meeting order. Key points are the next most central
-// sentences that carry the meeting's topic words. Decisions and risks are
-// sentences with cue phrases ("we agreed", "let's go with"; "concern",
-// "budget freeze", "if … isn't ready"), unless negated.
+// Notes (notes.v1, notes-reduce.v1) are precision first: a sentence is
+// read without its disfluencies (fillers, repeated words, false starts, so
+// "you could you could have" is never "could you"), and three right items
+// beat fifteen noisy ones.
 //
-// Action items come from commitment patterns:
+// The summary is at most 120 words of reported speech ("The Project
+// Manager said the team would…"): the most central sentences — cosine
+// similarity of a sentence's hashed vector to the whole meeting's, times a
+// length prior, skipping greetings, small talk and very short sentences —
+// chosen by maximal marginal relevance so they do not repeat each other,
+// in meeting order, first person made third and disfluencies dropped;
+// their quotes stay verbatim. Key points are the next most central
+// sentences that carry the meeting's topic words.
+//
+// Decisions (outcomes.go) are weighed on a choice said by the team ("we're
+// going with…", "let's do that", "X is definitely out") and on whether the
+// others agree in the next turns; recaps ("as we discussed last time"),
+// suppositions, other people's choices and disputed ones are left out.
+// Risks are concerns named ("the problem is…", "expensive", "too
+// complex", "it might interfere…"), unless negated ("you don't have to
+// worry about…", "not very expensive") or looking back. At most 10 of each
+// a meeting, the heaviest.
+//
+// Action items (actions.go, commit.go) open on a commitment cue:
 //
 //   - first person ("I'll", "I will", "I'm going to", "I can send", "let
 //     me", "I need to"): owned by the speaker;
-//   - "<Name> will…", "I'll have <Name>…": owned by that person;
-//   - requests ("can you", "could you", "would you", "please send", "I need
-//     you to"): owned by the person addressed by name ("Sam, can you…",
-//     "…, Sam?"), else by whoever answers the request with a yes in the next
-//     turns (their answer, "Sure, I'll send that tomorrow", is folded into
-//     the request and lends it its date), else — when only two people are
-//     talking — the other one, else by nobody;
-//   - "we'll…": owned by nobody (it could be either side) unless a person
-//     is addressed as the doer ("Sam, we'll need the quote").
+//   - "<Name> will…", "the <Role> is gonna…", "I'll have <Name>…": owned by
+//     that person (a speaker label of several words said in full);
+//   - requests ("can you", "would you mind", "please send", "I need you
+//     to") and assignments ("you're going to look at…", "you'll be
+//     working on…"): owned by the person addressed by name, else by whoever
+//     takes it on in the next turns (a yes, or a short acknowledgement; a
+//     yes with its own "I'll…" is folded into the request and lends it its
+//     date), else — for requests, when only two people are talking — the
+//     other one; one given to several people ("you two", "together") has
+//     no owner;
+//   - "we'll…", "let's…": owned by nobody unless a person is addressed.
 //
-// Questions that are not requests, past tense, negations ("I won't", "I
-// don't think I can") and things done there and then ("let me share my
-// screen") are not commitments. The text is the commitment clause as said
-// ("send the SOC 2 report by Friday"), the quote the whole sentence, the due
-// date the date phrase said in it (package datephrase; never one in the
-// past), and hedges ("might", "try to", "I think I can") make it tentative.
+// Questions that are not requests, hypotheticals ("if…, I'll…"), retold
+// plans ("I thought I'll…"), negations, things done there and then ("I'll
+// just draw it", "put the top in", "I'll take minutes"), vague verbs
+// ("we'll have…") and cut-off clauses are not commitments. What is left is
+// weighed — who committed (the speaker or a named person; a request or
+// assignment once taken on), work done away from the table ("send",
+// "look into"), a time after the meeting ("by Friday", "next meeting"),
+// less for a hedge — and kept from weight 3: every one with a calendar due
+// date and at most 6 others a meeting. The text is the commitment clause
+// without disfluencies ("send the SOC 2 report by Friday"), the quote the
+// whole sentence as said, the due date the date phrase said in it (package
+// datephrase; never one in the past), and hedges ("might", "try to")
+// make it tentative.
 // Every claim cites the Index of the segment it quotes, and every quote is
 // a verbatim substring of that segment's text.
 //

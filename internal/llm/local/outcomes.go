@@ -65,7 +65,7 @@ var (
 	alternatives = newPhraseSet("instead of", "rather than", "not the", "and not")
 	// agreePhrases in a short answer agree ("that's a good idea").
 	agreePhrases = newPhraseSet("good idea", "sounds good", "i agree", "i think so", "why not", "fair enough",
-		"makes sense", "let's do")
+		"makes sense", "let's do", "good point", "that's right", "that's true", "that's fine")
 	// agreeWords open an answer that agrees.
 	agreeWords = wordSet(`yeah yes yep yup okay ok sure right agreed agree good great fine exactly definitely
 absolutely cool perfect alright true indeed`)
