@@ -23,7 +23,7 @@ const (
 	// different line (a speaker's turn, or a line of a record).
 	maxQuotes = 3
 	// minContent is the fewest content words a quoted sentence has:
-	// fewer is a backchannel ("okay", "Mm") or a fragment ("a plastic").
+	// fewer is a backchannel ("okay", "Mm") or a fragment ("the blue one").
 	minContent = 3
 	// maxQuoteWords is the longest a quote grows when a neighbouring
 	// sentence of the same turn is added for context.
@@ -255,7 +255,7 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 					df[t]++
 				}
 				sents = append(sents, answerSentence{line: li, k: k, sp: sp, ws: ws, terms: st,
-					content: answerContent(ws), verb: answerHasVerb(ws), question: strings.HasSuffix(src.Text[sp.start:sp.end], "?")})
+					content: answerContent(ws), verb: answerHasVerb(src.Text, ws), question: strings.HasSuffix(src.Text[sp.start:sp.end], "?")})
 			}
 		}
 	}
@@ -280,7 +280,7 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	}
 	var buf buffers
 	qVec := sparseOf(in.Question, &buf)
-	var cands []int
+	var cands, notes []int
 	for i := range sents {
 		s := &sents[i]
 		l := lines[s.line]
@@ -310,16 +310,22 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 		if s.question {
 			s.score *= 0.8 // a question is seldom the answer
 		}
-		if !l.speaker && l.label != "" && in.Sources[l.src].Type == "meeting" {
-			// A line of a meeting's notes restates what was said; the
-			// transcript's own words are the better quote.
-			s.score *= 0.85
-		}
 		// Sources come best first (the search's order): a small nudge.
 		s.score += 0.05 * (1 - float64(l.src)/float64(len(in.Sources)))
-		if s.score >= answerThreshold {
+		if s.score < answerThreshold {
+			continue
+		}
+		if !l.speaker && l.label != "" && in.Sources[l.src].Type == "meeting" {
+			notes = append(notes, i)
+		} else {
 			cands = append(cands, i)
 		}
+	}
+	if len(cands) == 0 {
+		// A line of a meeting's notes restates what was said, in other
+		// words: it is quoted only when nothing that was said or written
+		// answers.
+		cands = notes
 	}
 	if len(cands) == 0 {
 		return none
@@ -442,12 +448,13 @@ func answerContent(ws []word) int {
 }
 
 // answerHasVerb reports whether ws looks like a clause rather than a fragment:
-// it has an auxiliary or modal, a common verb, a word in -ed, or a subject
+// it has an auxiliary or modal, a common verb, a word in -ed (not ending a
+// compound, "sky-coloured"), or a subject
 // pronoun followed by a word that is not a function word ("we need"). A
 // run of clauseWords words or more is taken to have one (a fragment that
 // long is rare; a verb this test does not know, "the app launches in
 // June", is not).
-func answerHasVerb(ws []word) bool {
+func answerHasVerb(text string, ws []word) bool {
 	if len(ws) >= clauseWords {
 		return true
 	}
@@ -456,7 +463,9 @@ func answerHasVerb(ws []word) bool {
 		case answerAuxiliaries[w.w], answerVerbs[w.w], answerVerbs[strings.TrimSuffix(w.w, "s")],
 			len(w.w) > 4 && strings.HasSuffix(w.w, "ed") && answerVerbs[stem.Word(w.w)]:
 			return true
-		case len(w.w) > 5 && strings.HasSuffix(w.w, "ed"):
+		case len(w.w) > 5 && strings.HasSuffix(w.w, "ed") && len(ws) >= 3 && (w.start == 0 || text[w.start-1] != '-'):
+			// a past tense or participle, but not the end of a compound
+			// adjective ("sky-coloured")
 			return true
 		case answerSubjects[w.w] && k+1 < len(ws) && !stopwords[ws[k+1].w] && !answerBackchannels[ws[k+1].w]:
 			return true
