@@ -21,9 +21,8 @@ type Store interface {
 	// with q.AccountID, the HNSW index (efSearch candidates) without.
 	ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []float32, efSearch int) ([]crm.ChunkHit, error)
 	// ChunkSearchBM25 returns the chunks holding any lexeme of words, best
-	// BM25 score first; neighbour > 0 adds that share of adjacent chunks'
-	// scores to each.
-	ChunkSearchBM25(ctx context.Context, q crm.ChunkQuery, words string, neighbour float64) ([]crm.ChunkHit, error)
+	// BM25 score first.
+	ChunkSearchBM25(ctx context.Context, q crm.ChunkQuery, words string) ([]crm.ChunkHit, error)
 	// ActivityGet returns an activity (crm.ErrNotFound when gone).
 	ActivityGet(ctx context.Context, orgID, id string) (crm.Activity, error)
 	// ActivityIndexSave replaces an activity's own-text chunks and marks it

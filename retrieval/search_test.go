@@ -1,6 +1,9 @@
 package retrieval
 
 import (
+	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -90,4 +93,95 @@ func TestCoverageWeighsTheSubject(t *testing.T) {
 	require.GreaterOrEqual(t, onTopic, MinCoverage, "the subject alone makes a chunk relevant enough to answer from")
 	require.Empty(t, topicTerms("When will we get the SOC 2 report?"))
 	require.Equal(t, coverage(terms, nil, "promise"), 1/float64(len(terms)), "without a subject every term counts once")
+}
+
+// TestSearchWords: the words a question is asked with leave the lexical
+// query; its subject stays.
+func TestSearchWords(t *testing.T) {
+	t.Parallel()
+	ws := SearchWords("What did the team discuss about the warehouse rollout, and why?")
+	require.Contains(t, ws, "warehouse rollout")
+	for _, w := range []string{"team", "discuss"} {
+		require.NotContains(t, strings.Fields(ws), w)
+	}
+	require.Equal(t, "Maya", SearchWords("Maya's opinion?"))
+	require.Equal(t, "What did they about", SearchWords("What did they talk about?"), "stop words are PostgreSQL's to drop")
+}
+
+func lines(speakers ...string) []crm.ChunkLine {
+	out := make([]crm.ChunkLine, len(speakers))
+	for i := range speakers {
+		out[i] = crm.ChunkLine{Offset: i * 10, Speaker: &speakers[i]}
+	}
+	return out
+}
+
+// TestNamedSpeakers: a speaker is named by their whole label (a role's
+// last word may differ in its ending) or by a name's first word written
+// capitalised; a word of a label alone, lower-case, names no one.
+func TestNamedSpeakers(t *testing.T) {
+	t.Parallel()
+	hits := []crm.ChunkHit{{Chunk: crm.Chunk{Lines: lines("Maya Patel", "Sales Engineer")}}}
+	for _, c := range []struct {
+		q     string
+		named []string
+		words []int
+	}{
+		{"What did Maya think about pricing?", []string{"Maya Patel"}, []int{2}},
+		{"what did maya patel promise", []string{"Maya Patel"}, []int{2, 3}},
+		{"Why did the sales engineering lead object?", []string{"Sales Engineer"}, []int{3, 4}},
+		{"What did the engineers say about sales?", nil, nil},
+		{"Maya", nil, nil}, // a question's first word is capitalised anyway
+	} {
+		named, naming := namedSpeakers(questionTokens(c.q), hits)
+		var gotNamed []string
+		for n := range named {
+			gotNamed = append(gotNamed, n)
+		}
+		var gotWords []int
+		for i := range naming {
+			gotWords = append(gotWords, i)
+		}
+		slices.Sort(gotWords)
+		require.ElementsMatch(t, c.named, gotNamed, c.q)
+		require.Equal(t, c.words, gotWords, c.q)
+	}
+}
+
+// TestSpeakerShare: the share of a chunk's text in lines said by a named
+// speaker.
+func TestSpeakerShare(t *testing.T) {
+	t.Parallel()
+	c := crm.Chunk{Text: strings.Repeat("x", 40), Lines: lines("A", "B", "A", "C")}
+	require.InDelta(t, 0.5, speakerShare(c, map[string]bool{"A": true}), 1e-12)
+	require.InDelta(t, 0.25, speakerShare(c, map[string]bool{"C": true}), 1e-12)
+	require.Zero(t, speakerShare(c, map[string]bool{"D": true}))
+}
+
+// TestSearchSpeakerNamed: asked what one person said, full-text search
+// puts the chunk that person says first, though another chunk repeats
+// the subject more often; asked about the other person, the other chunk.
+func TestSearchSpeakerNamed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	acct := f.account("Speakers")
+	f.meeting(acct, day("2026-02-02"), crm.Notes{},
+		"Maya Patel", "The rollout slips to May because the warehouse scanners arrive late.",
+		"Wei Zhang", "Right.")
+	f.meeting(acct, day("2026-02-09"), crm.Notes{},
+		"Wei Zhang", "The rollout plan: the rollout of the scanners first, then the rollout of the app.",
+		"Maya Patel", "Fine.")
+	for _, c := range []struct{ q, want string }{
+		{"What did Maya say about the rollout?", "warehouse scanners arrive late"},
+		{"What did Wei say about the rollout?", "rollout of the app"},
+	} {
+		hits, err := f.svc.Search(ctx, Question{OrgID: f.orgID, AccountID: acct, Text: c.q}, TextOnly, 5)
+		require.NoError(t, err)
+		require.Len(t, hits, 2, c.q)
+		require.Contains(t, hits[0].Text, c.want, c.q)
+	}
+	// Without a name, the chunk that says "rollout" three times wins.
+	hits, err := f.svc.Search(ctx, Question{OrgID: f.orgID, AccountID: acct, Text: "What about the rollout?"}, TextOnly, 5)
+	require.NoError(t, err)
+	require.Contains(t, hits[0].Text, "rollout of the app")
 }

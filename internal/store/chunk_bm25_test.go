@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -53,7 +52,7 @@ func TestChunkSearchBM25(t *testing.T) {
 	indexTexts(t, s, other.ID, o, otexts...)
 
 	q := crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 5}
-	hits, err := s.ChunkSearchBM25(ctx, q, "remote stylus", 0)
+	hits, err := s.ChunkSearchBM25(ctx, q, "remote stylus")
 	require.NoError(t, err)
 	require.Len(t, hits, 5)
 	require.Equal(t, texts[0], hits[0].Text, "the rare word decides")
@@ -79,7 +78,7 @@ func TestChunkSearchBM25(t *testing.T) {
 	require.InDelta(t, want, hits[0].Score, 1e-9)
 
 	// Org-wide, account B's chunk is found too, and the other org's never.
-	hits, err = s.ChunkSearchBM25(ctx, crm.ChunkQuery{OrgID: org.ID, Limit: 20}, "stylus", 0)
+	hits, err = s.ChunkSearchBM25(ctx, crm.ChunkQuery{OrgID: org.ID, Limit: 20}, "stylus")
 	require.NoError(t, err)
 	require.Len(t, hits, 2)
 	for _, h := range hits {
@@ -89,44 +88,11 @@ func TestChunkSearchBM25(t *testing.T) {
 
 	// Words with no lexeme, and words no chunk holds, find nothing.
 	for _, w := range []string{"", "the and of", "zeppelin"} {
-		hits, err = s.ChunkSearchBM25(ctx, q, w, 0)
+		hits, err = s.ChunkSearchBM25(ctx, q, w)
 		require.NoError(t, err)
 		require.Empty(t, hits, w)
 	}
 	// Quotes and backslashes reach the tsquery quoted.
-	_, err = s.ChunkSearchBM25(ctx, q, `o'brien's \x "remote"`, 0)
+	_, err = s.ChunkSearchBM25(ctx, q, `o'brien's \x "remote"`)
 	require.NoError(t, err)
-}
-
-// TestChunkSearchBM25Neighbour: with smoothing, a chunk next to another
-// match gains a share of its score; a lone match of the same score does
-// not.
-func TestChunkSearchBM25Neighbour(t *testing.T) {
-	ctx := context.Background()
-	tx := testdb.Tx(t)
-	s := store.New(tx)
-	org, err := s.OrgCreate(ctx, "nb")
-	require.NoError(t, err)
-	acct, err := s.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("A")})
-	require.NoError(t, err)
-	a := newActivity(t, s, org.ID, acct.ID)
-	// Chunks 0 and 4 say "battery" alike; chunk 3 says "charger" next to
-	// chunk 4, and the filler chunks say neither.
-	indexTexts(t, s, org.ID, a, "The battery is small.", "Filler about colours.", "Filler about shapes.",
-		"The charger is small.", "The battery is small.", "Filler about menus.")
-	q := crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 3}
-	flat, err := s.ChunkSearchBM25(ctx, q, "battery charger", 0)
-	require.NoError(t, err)
-	require.Len(t, flat, 3)
-	require.Equal(t, 3, flat[0].Position, "the rarer word first")
-	require.InDelta(t, flat[1].Score, flat[2].Score, 1e-12, "the two battery chunks tie without smoothing")
-	smooth, err := s.ChunkSearchBM25(ctx, q, "battery charger", 0.5)
-	require.NoError(t, err)
-	require.Equal(t, 3, smooth[0].Position)
-	require.Equal(t, 4, smooth[1].Position, "of the battery chunks, the one beside the charger chunk wins")
-	require.Equal(t, 0, smooth[2].Position)
-	require.InDelta(t, flat[1].Score+0.5*flat[0].Score, smooth[1].Score, 1e-9)
-	for _, h := range smooth {
-		require.True(t, strings.Contains(h.Text, "battery") || strings.Contains(h.Text, "charger"))
-	}
 }

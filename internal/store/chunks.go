@@ -324,66 +324,54 @@ const (
 // the GIN index chunks_tsv, within the filters). A candidate's score sums,
 // over the lexemes it holds,
 //
-//	idf · tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen))
+//	qtf · idf · tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen))
 //
 // where tf is the lexeme's occurrences in the chunk (its tsv positions),
-// len the chunk's words (chunks.words), avglen the org's average, and
-// idf = ln(1 + (N − df + 0.5)/(df + 0.5)) with N the org's chunks and df
-// those holding the lexeme (chunk_stats, chunk_terms: migration 00007).
-// The statistics are the org's whatever the filters: one account's chunks
-// are scored against the org's vocabulary.
+// qtf in words, len the chunk's words (chunks.words), avglen the org's
+// average, and idf = ln(1 + (N − df + 0.5)/(df + 0.5)) with N the org's
+// chunks and df those holding the lexeme (chunk_stats, chunk_terms:
+// migration 00007). The statistics are the org's whatever the filters:
+// one account's chunks are scored against the org's vocabulary, so a
+// word every account says weighs little in each. The winners' rows are
+// fetched after ranking, by key.
 //
-// With neighbour > 0 a chunk's score adds neighbour times each adjacent
-// chunk's (position ±1 of the same activity and kind) when that chunk is
-// a candidate too: talk about a subject runs over several chunks, and a
-// chunk inside such a run is likelier to answer than a lone mention. The
-// winners' rows are fetched after ranking, by key.
-func ChunkBM25SQL(q crm.ChunkQuery, words string, neighbour float64) (string, []any) {
+// Its cost grows with the candidates, all of which are scored: a word said
+// in most of a 20,000-chunk account makes it read most of them (as
+// ts_rank_cd did before it).
+func ChunkBM25SQL(q crm.ChunkQuery, words string) (string, []any) {
 	args := []any{words, q.Limit}
 	org := "$" + strconv.Itoa(len(args)+1) // chunkFilter's first parameter
 	where, args := chunkFilter(q, args)
-	ranked, smooth := "scored", ""
-	if neighbour > 0 {
-		args = append(args, neighbour)
-		nb := "$" + strconv.Itoa(len(args))
-		ranked = "smoothed"
-		smooth = `, smoothed AS (
-			SELECT id, score + ` + nb + `::float8 * (
-				CASE WHEN lag(position) OVER w = position - 1 THEN lag(score) OVER w ELSE 0 END +
-				CASE WHEN lead(position) OVER w = position + 1 THEN lead(score) OVER w ELSE 0 END) AS score
-			FROM scored WINDOW w AS (PARTITION BY activity_id, kind ORDER BY position)
-		)`
-	}
 	k1, b := strconv.FormatFloat(BM25K1, 'f', -1, 64), strconv.FormatFloat(BM25B, 'f', -1, 64)
 	// The tsquery quotes each lexeme, doubling quotes and backslashes.
 	return `WITH terms AS MATERIALIZED (
-			SELECT u.lexeme, ln(1 + (s.chunks - coalesce(t.chunks, 0) + 0.5) / (coalesce(t.chunks, 0) + 0.5)) AS idf,
+			SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) * ln(1 + (s.chunks - coalesce(t.chunks, 0) + 0.5) / (coalesce(t.chunks, 0) + 0.5)) AS weight,
 				s.words::float8 / s.chunks AS avglen
 			FROM chunk_stats s, unnest(to_tsvector('english', $1)) u
 			LEFT JOIN LATERAL (SELECT t.chunks FROM chunk_terms t WHERE t.org_id = ` + org + ` AND t.lexeme = u.lexeme) t ON true
 			WHERE s.org_id = ` + org + `
 		), query AS MATERIALIZED (
-			SELECT array_agg(lexeme ORDER BY lexeme) AS lexemes, array_agg(idf ORDER BY lexeme) AS idfs, min(avglen) AS avglen,
+			SELECT array_agg(lexeme ORDER BY lexeme) AS lexemes, array_agg(weight ORDER BY lexeme) AS weights, min(avglen) AS avglen,
 				string_agg('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''', ' | ')::tsquery AS tsq
 			FROM terms
 		), scored AS MATERIALIZED (
 			SELECT c.id, c.activity_id, c.kind, c.position, (
-				SELECT sum(qq.idfs[array_position(qq.lexemes, u.lexeme)] * array_length(u.positions, 1) * (` + k1 + ` + 1) /
+				SELECT sum(qq.weights[array_position(qq.lexemes, u.lexeme)] * array_length(u.positions, 1) * (` + k1 + ` + 1) /
 					(array_length(u.positions, 1) + ` + k1 + ` * (1 - ` + b + ` + ` + b + ` * c.words / qq.avglen)))
 				FROM unnest(ts_filter(setweight(c.tsv, 'A', qq.lexemes), '{a}')) u) AS score
 			FROM query qq, chunks c
 			WHERE ` + where + ` AND c.tsv @@ (SELECT tsq FROM query)
-		)` + smooth + `, top AS MATERIALIZED (
-			SELECT id, score FROM ` + ranked + ` ORDER BY score DESC, id LIMIT $2
+		), top AS MATERIALIZED (
+			SELECT id, score FROM scored ORDER BY score DESC, id LIMIT $2
 		) SELECT ` + chunkColumns + `, top.score FROM top JOIN chunks c ON c.org_id = ` + org + ` AND c.id = top.id
 		ORDER BY top.score DESC, c.id`, args
 }
 
 // ChunkSearchBM25 returns the chunks holding any lexeme of words, best
-// BM25 score first (ChunkBM25SQL; neighbour 0: no smoothing).
-func (s *Store) ChunkSearchBM25(ctx context.Context, q crm.ChunkQuery, words string, neighbour float64) ([]crm.ChunkHit, error) {
+// BM25 score first (ChunkBM25SQL).
+func (s *Store) ChunkSearchBM25(ctx context.Context, q crm.ChunkQuery, words string) ([]crm.ChunkHit, error) {
 	const op = "bm25 search"
-	sql, args := ChunkBM25SQL(q, words, neighbour)
+	sql, args := ChunkBM25SQL(q, words)
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, interpretError(op, err)

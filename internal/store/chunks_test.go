@@ -132,7 +132,7 @@ func TestChunkSearchPlans(t *testing.T) {
 
 	// BM25 takes its candidates from the GIN index, scores them and
 	// fetches the winners by key; the vector indexes never serve it.
-	sql, args = store.ChunkBM25SQL(tq, "renewal pricing", 0.2)
+	sql, args = store.ChunkBM25SQL(tq, "renewal pricing")
 	for _, setting := range []string{"", "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"} {
 		if setting != "" {
 			_, err := tx.Exec(ctx, setting)
@@ -147,7 +147,7 @@ func TestChunkSearchPlans(t *testing.T) {
 	}
 	_, err = tx.Exec(ctx, "RESET enable_seqscan; RESET enable_indexscan")
 	require.NoError(t, err)
-	bh, err := s.ChunkSearchBM25(ctx, tq, "renewal pricing", 0.2)
+	bh, err := s.ChunkSearchBM25(ctx, tq, "renewal pricing")
 	require.NoError(t, err)
 	require.Len(t, bh, 5)
 	for _, h := range bh {
