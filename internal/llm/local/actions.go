@@ -347,6 +347,7 @@ type action struct {
 	// what weighs it (see weight)
 	work, weak, future, named, accepted bool
 	shared                              bool // given to several people: no one owner
+	offer                               bool // the speaker's, to someone there ("get you", "send them")
 }
 
 // matchCue returns the cue at word k of ws.
@@ -732,6 +733,7 @@ verb:
 		},
 		kind: c.kind, seg: s.seg,
 		work: work, weak: weak, future: later, named: addressed, shared: together,
+		offer: c.kind == cueSelf && c0+1 < end && recipients[ws[c0+1].w] && ws[c0+1].w != "me",
 	}
 	return a, end, true
 }
@@ -881,8 +883,8 @@ func (a *action) weight(pos float64) float64 {
 	if a.weak {
 		w--
 	}
-	if a.claim.Tentative {
-		w -= 0.5
+	if a.claim.Tentative && !a.offer {
+		w -= 0.5 // a hedge; but a tentative offer ("I might be able to get you a credit") is still one
 	}
 	if pos >= 0.8 {
 		w += 0.5

@@ -154,6 +154,15 @@ func TestActionsOwners(t *testing.T) {
 		require.Len(t, got, 1)
 		require.Equal(t, "Designer", got[0].Owner)
 	})
+	t.Run("HedgedOfferKeptTentative", func(t *testing.T) {
+		t.Parallel()
+		// a hedged offer to the people there is still one, marked tentative;
+		// a hedged plan of one's own is too weak to keep
+		got := actionsOf(t, "Account Lead: I might be able to get you a refund for the outage.")
+		require.Len(t, got, 1)
+		require.True(t, got[0].Tentative)
+		require.Empty(t, actionsOf(t, "Account Lead: I might be able to get the refund approved."))
+	})
 	t.Run("FalseStart", func(t *testing.T) {
 		t.Parallel()
 		got := actionsOf(t, "Team Lead: And then I'll take I can send the cost sheet back to the finance team.")
