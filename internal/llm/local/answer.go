@@ -15,7 +15,7 @@ import (
 const NothingOnRecord = "Nothing on record answers this."
 
 // answerThreshold is the least score a sentence needs to be quoted.
-const answerThreshold = 0.25
+const answerThreshold = 0.2
 
 // Limits of what an answer quotes.
 const (
@@ -28,6 +28,10 @@ const (
 	// maxQuoteWords is the longest a quote grows when a neighbouring
 	// sentence of the same turn is added for context.
 	maxQuoteWords = 60
+	// rankWeight is how much a source's place in the search's order adds
+	// to its sentences' scores (the first source's all of it, the last's
+	// none), once they pass answerThreshold.
+	rankWeight = 0.15
 	// clauseWords is the length at which a sentence is taken to have a
 	// verb even when answerHasVerb finds none it knows.
 	clauseWords = 8
@@ -220,10 +224,12 @@ type answerSentence struct {
 // at least minContent content words, a verb, and one of the question's
 // terms; answerBackchannels and fragments never are. For a question about what
 // was decided or agreed, sentences in the language of decisions score
-// higher. The best sentences above answerThreshold (and within 0.6 of the
-// best), one per line, are quoted with a neighbouring sentence of the same
-// line when it adds something. With none, it answers NothingOnRecord and
-// cites nothing.
+// higher. A sentence scoring answerThreshold or more is relevant; among
+// those, the search's order of the sources counts too (rankWeight). The
+// best sentences (within 0.6 of the best), one per line, are quoted with a
+// neighbouring sentence of the same line when it adds something; a line of
+// a meeting's notes only when no other sentence is relevant. With none, it
+// answers NothingOnRecord and cites nothing.
 func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	none := llm.AnswerOutput{Answer: NothingOnRecord, Citations: []llm.AnswerCitation{}}
 	asked, scene, topic := questionFocus(in.Question)
@@ -264,7 +270,9 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	}
 	n := float64(len(sents))
 	weight := func(t string) float64 {
-		w := math.Log((n + 1) / (float64(df[t]) + 0.5))
+		// A term no source has weighs as one that a single sentence has:
+		// as rare as any, not rarer, so it does not dwarf the rest.
+		w := math.Log((n + 1) / (float64(max(df[t], 1)) + 0.5))
 		w = max(w, 0.1)
 		switch {
 		case slices.Contains(topic, t):
@@ -310,11 +318,13 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 		if s.question {
 			s.score *= 0.8 // a question is seldom the answer
 		}
-		// Sources come best first (the search's order): a small nudge.
-		s.score += 0.05 * (1 - float64(l.src)/float64(len(in.Sources)))
 		if s.score < answerThreshold {
 			continue
 		}
+		// Sources come best first, in the search's order, which weighs
+		// the whole passage (every word of it, and its meaning): among
+		// sentences relevant enough, that order counts too.
+		s.score += rankWeight * (1 - float64(l.src)/float64(len(in.Sources)))
 		if !l.speaker && l.label != "" && in.Sources[l.src].Type == "meeting" {
 			notes = append(notes, i)
 		} else {

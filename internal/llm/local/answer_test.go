@@ -216,3 +216,20 @@ func TestAnswer(t *testing.T) {
 		require.Empty(t, out.Citations, q)
 	}
 }
+
+func TestAnswerFollowsTheSearchOrderAmongRelevantSentences(t *testing.T) {
+	t.Parallel()
+	long := transcriptSource(1, "Ana Lopez: The onboarding guide needs a section on the expense rules for contractors and for interns.")
+	short := transcriptSource(2, "Ben Ode: The onboarding guide needs a section on the expense rules.")
+	out := askLocal(t, "What does the onboarding guide need?", long, short)
+	require.Equal(t, 1, out.Citations[0].Source, "the search ranked source 1 first: %s", out.Answer)
+	short.N, long.N = 1, 2
+	out = askLocal(t, "What does the onboarding guide need?", short, long)
+	require.Equal(t, 1, out.Citations[0].Source, "and now the other: %s", out.Answer)
+	require.True(t, strings.HasPrefix(out.Answer, "Ben Ode said:"), out.Answer)
+
+	// The order helps only what is relevant: a source first in the order
+	// with nothing about the question is still no answer.
+	out = askLocal(t, "What did they say about the Tokyo office?", long, short)
+	require.Equal(t, NothingOnRecord, out.Answer)
+}
