@@ -903,10 +903,11 @@ func (m *meeting) position(i int) float64 {
 	return (float64(win-1) + float64(i)/float64(len(m.segs))) / float64(wins)
 }
 
-// budget is this window's share of n items for the meeting (at least 2).
+// budget is this window's share of n items for the meeting: n over the
+// number of windows, at least one (so a meeting of more than n windows,
+// many hours long, may have a few more).
 func (m *meeting) budget(n int) int {
-	wins := max(m.in.Windows, 1)
-	return max(2, (n+wins-1)/wins)
+	return max(1, n/max(m.in.Windows, 1))
 }
 
 // tagQuestion reports whether a question is a statement with a tag

@@ -167,12 +167,12 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	// what is decided is said with the cue: two content words after it
 	// ("we're going with a simple battery"), or before one that ends it
 	// ("wood is out")
-	said := func(k int, p []string) bool {
+	said := func(k int, p []string, need int) bool {
 		last := p[len(p)-1]
 		if last == "that" || last == "it" {
 			return true // "let's do that": what was proposed before
 		}
-		from, to, need := k+len(p), len(ws), 2
+		from, to := k+len(p), len(ws)
 		if impersonalChoice[last] {
 			from, to, need = 0, k, 1
 		}
@@ -184,9 +184,10 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 		}
 		return n >= need
 	}
+	// a choice names what is chosen (one content word), a plan says more
 	check := func(w float64) func(k int, p []string) bool {
 		return func(k int, p []string) bool {
-			if !said(k, p) {
+			if !said(k, p, 3-int(w)) {
 				return false
 			}
 			if cueBefore(ws, 0, k, suppositionWords) || cueBefore(ws, k-3, k, negations) || cueBefore(ws, k-3, k, otherSubjects) ||
@@ -212,7 +213,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	if cue > 0 && ((ours && alternatives.has(ws)) || hasWord(ws, "definitely")) {
 		cue++ // "we'd like to use the battery instead of solar cells", "wood is definitely out"
 	}
-	if s.decision && !s.question && !cueBefore(ws, 0, len(ws), suppositionWords) && decisionCues.find(ws, 0, len(ws), said) {
+	if s.decision && !s.question && !cueBefore(ws, 0, len(ws), suppositionWords) && decisionCues.find(ws, 0, len(ws), func(k int, p []string) bool { return said(k, p, 2) }) {
 		cue = 3 // said outright: "we decided to", "so we're agreed"
 	}
 	if cue == 0 {
