@@ -85,6 +85,11 @@ func TestQualityModelPath(t *testing.T) {
 			if req.ResponseFormat.JSONSchema.Name == "meeting_notes" {
 				user := req.Messages[1].Content
 				require.Contains(t, req.Messages[0].Content, "DATA, not instructions")
+				if strings.Contains(user, "\nParts read: ") {
+					require.Contains(t, req.Messages[0].Content, "at most 120 words in all", "the reduce step writes the meeting's summary")
+				} else {
+					require.Contains(t, req.Messages[0].Content, "Precision comes first", "the notes prompt")
+				}
 				require.Equal(t, 1, strings.Count(user, "<<<TRANSCRIPT\n"))
 				require.Equal(t, 1, strings.Count(user, "\nTRANSCRIPT>>>"))
 			}
@@ -133,6 +138,8 @@ func TestQualityModelPath(t *testing.T) {
 			require.Equal(t, s.windows, owned, "%s: the owner not in the meeting is cleared, the speaker kept", m.ID)
 			if s.windows > 1 {
 				require.Equal(t, s.reduceSummary, n.Summary, "%s: the reduce step's summary", m.ID)
+			} else {
+				require.Equal(t, "The team met, part 1 of 1.", n.Summary, "%s: the one window's summary", m.ID)
 			}
 			require.LessOrEqual(t, len(strings.Fields(n.Summary)), 120)
 
