@@ -195,6 +195,22 @@ func TestActionsBudget(t *testing.T) {
 	require.True(t, strings.HasPrefix(got[maxActions-1].Text, "Prepare the appendix"), "the strongest undated item is kept: %+v", got)
 }
 
+// TestActionsWindowShare: each window of a long meeting keeps its share of
+// the undated items, so the meeting keeps at most maxActions.
+func TestActionsWindowShare(t *testing.T) {
+	t.Parallel()
+	for wins, want := range map[int]int{1: maxActions, 2: maxActions / 2, 3: maxActions / 3, 6: 1, 9: 1} {
+		in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: wins}
+		for i := range 9 {
+			in.Segments = append(in.Segments, crm.Segment{Index: i, Speaker: fmt.Sprintf("Person %c", 'A'+i),
+				Text: fmt.Sprintf("I'll send the report number %d to the board.", i+1)})
+		}
+		out, err := notes(context.Background(), in)
+		require.NoError(t, err)
+		require.Len(t, out.ActionItems, want, "%d windows", wins)
+	}
+}
+
 // TestSentencesWrappedLines: a caption line wrapped mid-sentence continues
 // the sentence.
 func TestSentencesWrappedLines(t *testing.T) {
