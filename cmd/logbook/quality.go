@@ -515,6 +515,9 @@ func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
+	if err := setEmbedDim(ctx, dbURL, cfg.EmbedDim); err != nil {
+		return err
+	}
 	env := func(k string) string {
 		switch {
 		case k == "DATABASE_URL":
@@ -550,6 +553,26 @@ func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	fmt.Fprintf(stdout, "command: logbook quality %s (%s)\n\n", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	printQuality(stdout, r, c.Model)
 	return nil
+}
+
+// setEmbedDim gives a fresh database's chunks table EMBED_DIM's dimension
+// (the migrations make it config.DefaultEmbedDim), so the loop runs with
+// any embedding model and no reindex.
+func setEmbedDim(ctx context.Context, dbURL string, dim int) error {
+	pool, err := store.Connect(ctx, dbURL, store.PoolConfig{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	cur, err := st.EmbeddingDim(ctx)
+	if err != nil {
+		return err
+	}
+	if cur == dim {
+		return nil
+	}
+	return st.SetEmbeddingDim(ctx, dim)
 }
 
 // parseSeeds reads -seeds.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/llm/llmtest"
@@ -216,6 +218,39 @@ func TestQualityModelPath(t *testing.T) {
 			require.Contains(t, s, row)
 		}
 	})
+}
+
+// TestQualityCommandEmbedDim runs `logbook quality` itself with a model
+// whose vectors have another dimension than the default: the command's
+// fresh database takes EMBED_DIM's, and the report names the models and
+// what the notes cost.
+func TestQualityCommandEmbedDim(t *testing.T) {
+	ctx := context.Background()
+	srv := llmtest.NewServer(t)
+	srv.EmbedDim = 64
+	srv.Default = newScriptedModel(t).answer
+	db := fmt.Sprintf("logbook_quality_test_%d", os.Getpid())
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.WithoutCancel(ctx), testdb.URL())
+		require.NoError(t, err)
+		defer conn.Close(context.WithoutCancel(ctx))
+		_, err = conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+		require.NoError(t, err)
+	})
+	env := map[string]string{
+		"DATABASE_URL": testdb.URL(), "REDIS_URL": testredis.URL(), "LOG_LEVEL": "error",
+		"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "test", "OPENAI_BASE_URL": srv.URL(),
+		"CHAT_MODEL": llmtest.DefaultChatModel, "EMBED_MODEL": llmtest.DefaultEmbedModel, "EMBED_DIM": "64",
+	}
+	var out, errb strings.Builder
+	err := cmdQuality(ctx, []string{"-data", qualityDataDir(t), "-accounts", "TS3010", "-db", db}, &out, &errb, envOf(env))
+	require.NoError(t, err, errb.String())
+	require.Contains(t, out.String(), "Model: "+llmtest.DefaultChatModel+" (notes and answers), "+llmtest.DefaultEmbedModel+"/64 (embeddings).")
+	require.Regexp(t, `Notes and follow-ups: [1-9]\d* input and [1-9]\d* output tokens`, out.String())
+
+	err = cmdQuality(ctx, []string{"-data", qualityDataDir(t), "-accounts", "TS3010", "-db", db, "-seeds", "1"}, &out, &errb, envOf(env))
+	var ue usageError
+	require.ErrorAs(t, err, &ue, "-seeds is for the local embedder only")
 }
 
 // scriptedModel answers the fake server's chat requests the way a model

@@ -58,6 +58,12 @@ type qualityReport struct {
 	ShortQuotes       int // citation quotes of three words or fewer
 	DanglingMarkers   int // [n] in an answer with no citation numbered n
 	Citations         int // citations in all answers
+
+	// NotesTokens and NotesCostUSD add up what the notes (follow-ups
+	// included) cost, as the notes record it; answers' tokens are not
+	// returned by the API.
+	NotesTokens  crm.Tokens
+	NotesCostUSD float64
 }
 
 // seededFigures are a method's hit@5 and MRR averaged over embedder seeds,
@@ -97,6 +103,9 @@ func scoreQuality(ds *quality.DevSet, accounts []string, c *qualityCollected, se
 			longest[qid] = quality.LongestTurnsBaseline(mt, words)
 		}
 		r.UnquotedEvidence += unquotedEvidence(n, c.Segments[m.ID])
+		r.NotesTokens.Input += n.Tokens.Input
+		r.NotesTokens.Output += n.Tokens.Output
+		r.NotesCostUSD += n.CostUSD
 	}
 	r.Notes = quality.ScoreNotes(sub, notes, 1)
 	r.Summary = quality.ScoreSummaries(sub, sums, true)
@@ -349,4 +358,6 @@ func printQuality(w io.Writer, r *qualityReport, model string) {
 	fmt.Fprintf(w, "\nUnanswerable questions (off-topic questions whose words no meeting of the account has): %d of %d declined.\n", r.Declined, r.Unanswerable)
 	fmt.Fprintf(w, "Answers: %d of %d grounded; %d citations, %d of them not verbatim in a transcript segment, %d of three words or fewer; %d [n] markers without their citation. Note evidence not verbatim in its segment: %d. Longest summary: %d words.\n",
 		r.Grounded, r.Questions, r.Citations, r.UnquotedCitations, r.ShortQuotes, r.DanglingMarkers, r.UnquotedEvidence, r.MaxSummaryWords)
+	fmt.Fprintf(w, "Notes and follow-ups: %d input and %d output tokens, $%.4f (answers not counted).\n",
+		r.NotesTokens.Input, r.NotesTokens.Output, r.NotesCostUSD)
 }
