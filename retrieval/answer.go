@@ -233,8 +233,8 @@ func validate(out llm.AnswerOutput, srcs []Hit, orgWide bool) Answer {
 
 // citationCheck validates a model's citations one at a time: a citation
 // counts when its source number was given and its quote is in one line of
-// that source (findQuoteIn). It collects the valid ones, once each, as the records they
-// cite.
+// that source (findQuoteIn). It collects the valid ones, once each, as the
+// records they cite.
 type citationCheck struct {
 	// citations are the valid citations so far, never nil.
 	citations []Citation
@@ -297,7 +297,8 @@ type quoteLine struct {
 }
 
 // quoteLines returns the lines of a chunk a quote may be taken from. A
-// chunk without line offsets is one line.
+// chunk without valid line offsets is read line by line from its text
+// (unlabelledLines).
 func quoteLines(c *crm.Chunk) []quoteLine {
 	ok := len(c.Lines) > 0
 	for i, l := range c.Lines {
