@@ -409,6 +409,9 @@ func (m *meeting) matchCue(text string, ws []word, k int) (cue, string, bool) {
 // placeAdverbs may stand between a person and the verb ("Dana here will…").
 var placeAdverbs = wordSet(`here over there also too`)
 
+// receiveVerbs are what an addressee gets rather than does.
+var receiveVerbs = wordSet(`get receive have see hear find`)
+
 // groupWords after "you" put a request to several people.
 var groupWords = wordSet(`two three four all both guys`)
 
@@ -685,6 +688,11 @@ verb:
 	switch c.kind {
 	case cueRequest, cueSomeone, cueAssign:
 		if requestHardStop[verb] || verb == "you" || verb == "guys" || verb == "all" {
+			return action{}, 0, false
+		}
+		// "you'll be getting instructions": the person addressed receives
+		// something, and does nothing
+		if c.kind == cueAssign && receiveVerbs[lemma(verb)] && !work {
 			return action{}, 0, false
 		}
 		if due == "" && inMeeting(ws[c0:end]) {

@@ -159,7 +159,7 @@ func kindOf(ws []word, c0, end int) (work, weak, meeting bool) {
 		if (v == "get" || v == "have") && end-c0 > 2 && strings.HasSuffix(last, "ed") {
 			return true, false, false // "get the exception approved"
 		}
-		for j := c0 + 2; j < end; j++ {
+		for j := c0 + 2; j < end && j <= c0+4; j++ { // the object's own particle, not a later clause's
 			switch ws[j].w {
 			case "done", "ready", "finished", "sorted", "completed", "back":
 				return true, false, false // "have it done", "get the redlines back"

@@ -91,6 +91,8 @@ func TestActionsNotCommitments(t *testing.T) {
 		{"Ana: What we're going to do is review the figures."},
 		// "because you need to…" explains
 		{"Ana: Because you need to put all the parts inside the case.", "Ben: Sure."},
+		// the addressee receives something, and does nothing
+		{"Ana: So you'll be getting specific instructions once you go back to your desk.", "Ben: Alright."},
 		// generic "you" nobody takes on
 		{"Ana: With this design you'll find the buttons easily.", "Ben: The buttons are fine."},
 	} {
