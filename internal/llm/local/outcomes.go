@@ -105,7 +105,12 @@ slip delay stop block`)
 		"no blocker", "no blockers", "not a blocker", "low risk", "zero risk", "not too", "isn't too", "wasn't too",
 		"not that", "not very", "no delay", "no delays", "without delay", "not difficult", "isn't difficult",
 		"not expensive", "isn't expensive", "quite cheap", "solves", "solved", "fixes", "fixed", "is concerned",
-		"are concerned", "far as", "least of")
+		"are concerned", "far as", "least of", "lower risk", "less risk", "less of a problem", "lesser risk")
+	// whOpeners open a question said without a question mark ("what are our
+	// constraints").
+	whOpeners = wordSet(`what how why where which who`)
+	// auxiliaries follow a wh-word in a question.
+	auxiliaries = wordSet(`are is do does did can could would should will was were have has`)
 	// pastWords make a concern one that was, not one that is.
 	pastWords = wordSet(`was were had did wasn't weren't hadn't didn't`)
 )
@@ -238,9 +243,16 @@ func (m *meeting) riskWeight(s *sent) float64 {
 	if riskIdioms.has(ws) {
 		return minOutcome + 1
 	}
+	if len(ws) > 1 && whOpeners[ws[0].w] && auxiliaries[ws[1].w] {
+		return 0 // a question, its mark lost
+	}
 	w := 0.0
 	for k, x := range ws {
-		negated := cueBefore(ws, k-5, k, riskNegations)
+		negated := cueBefore(ws, k-6, k, riskNegations)
+		// "difficult to draw that": trouble with the meeting itself
+		if k+2 < len(ws) && ws[k+1].w == "to" && (meetingVerbs[ws[k+2].w] || ws[k+2].w == "see" || ws[k+2].w == "hear" || ws[k+2].w == "write") {
+			continue
+		}
 		switch {
 		case riskWords[x.w] && !negated:
 			w = max(w, 2)

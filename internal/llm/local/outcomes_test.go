@@ -105,6 +105,11 @@ func TestRiskRules(t *testing.T) {
 		"Engineer: As far as the colour is concerned, we like blue.",
 		// a question
 		"Analyst: Is the casing too expensive for us?",
+		// a risk said to be small, a question without its mark, trouble
+		// with the meeting itself
+		"Engineer: I think the battery is our lower risk option.",
+		"Analyst: What are our broad constraints for the prototype.",
+		"Engineer: It's very difficult to draw that on this board.",
 		// a concern looking back
 		"Analyst: The only problem was that we had too little time in the first session.",
 	} {
