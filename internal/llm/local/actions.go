@@ -419,7 +419,7 @@ var groupWords = wordSet(`two three four all both guys`)
 // "check whether…"); the rest are mostly things to do there and then
 // ("look at this", "press that").
 var imperativeVerbs = wordSet(`send email mail forward circulate prepare draft finish complete check investigate research
-contact arrange book schedule organise organize update review upload save`)
+contact arrange book schedule organise organize update review upload`)
 
 // discourseWords may come before an imperative ("so, okay, send…").
 var discourseWords = wordSet(`so okay ok and then please just also now well right yeah yes alright oh but`)
@@ -724,8 +724,8 @@ verb:
 	if c.kind == cueSelf && strings.Join(c.words, " ") == "let me" && verb == "know" {
 		return action{}, 0, false
 	}
-	if end-c0 < 2 && due == "" && !actionVerbs[verb] {
-		return action{}, 0, false
+	if end-c0 < 2 && due == "" {
+		return action{}, 0, false // one word: "can you reach", "I'll do"
 	}
 	from := floor
 	if c.kind == cueRequest || c.kind == cueSomeone {

@@ -64,7 +64,7 @@ clarify repeat`)
 // nowWords place a clause in the meeting itself.
 var nowPhrases = newPhraseSet("now", "right now", "here", "over here", "in a minute", "in a second",
 	"in a moment", "in a sec", "for a second", "for a moment", "at the moment", "as we go", "this meeting",
-	"today's meeting", "this session", "this call", "straight away", "on the board", "on the screen")
+	"today's meeting", "this session", "this call", "straight away", "quick", "quickly", "on the board", "on the screen")
 
 // futurePhrases say that something is done after the meeting.
 var futurePhrases = newPhraseSet("next meeting", "next time", "next week", "next call", "next session",

@@ -81,6 +81,9 @@ func TestActionsNotCommitments(t *testing.T) {
 		{"Ana: I'll put the top in."},
 		{"Ana: I'll take minutes for this meeting."},
 		{"Ana: I'm going to present the findings now."},
+		{"Ana: Sorry, I'll finish this quick."},
+		// one word says nothing to do
+		{"Ana: Can you reach?", "Ben: Yes."},
 		// negation
 		{"Ana: You don't have to worry about the battery.", "Ben: Okay."},
 		{"Ana: I won't send the invoice."},
