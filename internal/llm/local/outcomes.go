@@ -50,7 +50,7 @@ var (
 	recapPhrases = newPhraseSet(
 		"last time", "last meeting", "previous meeting", "the last meeting", "as we discussed", "we discussed",
 		"as discussed", "as we said", "we said", "as i said", "already decided", "already agreed", "earlier meeting",
-		"before the meeting", "minutes from", "from last",
+		"before the meeting", "minutes from", "from last", "as we agreed", "as agreed", "as we decided",
 	)
 	// supposition before a cue makes it an option, not a decision; so
 	// does a wh-word ("what we want to decide…").
@@ -58,6 +58,13 @@ var (
 	// otherSubjects before a cue make it someone else's choice ("they'll go
 	// for…").
 	otherSubjects = wordSet(`they they'll they're he he'll she she'll people customers users you you'll`)
+	// decidingWords name the act of deciding; after futureModals it is
+	// still to come ("you should come to a consensus").
+	decidingWords = wordSet(`consensus decide decided agree agreed settle settled decision`)
+	futureModals  = wordSet(`should must need needs have has will going gonna want shall`)
+	// questionOpeners open a question said without its mark ("have we
+	// confirmed that…").
+	questionOpeners = wordSet(`have has do does did are is was were should shall can could would will`)
 	// impersonalChoice end the choice cues that need no "we" ("wood is
 	// out", "a consensus", "the way to go").
 	impersonalChoice = wordSet(`out in consensus go settled decided approved`)
@@ -195,7 +202,8 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 			if !said(k, p, 3-int(w)) {
 				return false
 			}
-			if cueBefore(ws, 0, k, suppositionWords) || cueBefore(ws, k-3, k, negations) || cueBefore(ws, k-3, k, otherSubjects) ||
+			if cueBefore(ws, 0, k, suppositionWords) || cueBefore(ws, k-5, k, negations) || cueBefore(ws, k-3, k, otherSubjects) ||
+				(decidingWords[p[0]] || decidingWords[p[len(p)-1]]) && cueBefore(ws, k-3, k, futureModals) ||
 				(k+len(p) < len(ws) && (ws[k+len(p)].w == "not" || ws[k+len(p)].w == "never")) {
 				return false
 			}
@@ -225,7 +233,8 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 		return 0
 	}
 	agree, disagree := m.answers(s)
-	question := s.question && !m.tagQuestion(m.segs[s.seg].Text, ws) // "…, right?" states
+	question := s.question && !m.tagQuestion(m.segs[s.seg].Text, ws) || // "…, right?" states
+		len(ws) > 1 && questionOpeners[ws[0].w] && (ws[1].w == "we" || ws[1].w == "you") // "have we confirmed…"
 	if disagree > 0 || (question && agree < 2) {
 		// argued with; a question ("so we're going with the battery?")
 		// counts only once two others confirm it

@@ -77,6 +77,10 @@ func TestDecisionRules(t *testing.T) {
 			{"Lead: So are we going with the aluminium frame?", "Engineer: I am not sure yet about that."},
 			// a plan without the team's agreement
 			{"Lead: We'll have a short break and then the presentations."},
+			// retold, asked without its mark, still to come
+			{"Lead: As we agreed, we're going with the aluminium frame.", "Engineer: Yeah.", "Analyst: Right."},
+			{"Lead: Have we confirmed that we're going with the aluminium frame", "Engineer: Yeah.", "Analyst: Right."},
+			{"Lead: I think you two should come to a consensus about the frame material.", "Engineer: Yeah.", "Analyst: Right."},
 			// a cue with nothing decided after it
 			{"Lead: We decided, because of that.", "Engineer: Yeah.", "Analyst: Right."},
 		} {
