@@ -50,6 +50,14 @@ func TestDecisionRules(t *testing.T) {
 			"Engineer: No, the steel one is cheaper.")
 		require.Empty(t, out.Decisions)
 	})
+	t.Run("StatementConfirmedOnce", func(t *testing.T) {
+		t.Parallel()
+		out := notesOf(t,
+			"Lead: We confirmed that we're going with the aluminium frame",
+			"Engineer: Yeah.",
+			"Analyst: The frame is heavy, I think.")
+		require.Equal(t, []int{0}, segmentsOf(out.Decisions))
+	})
 	t.Run("ThingRuledOut", func(t *testing.T) {
 		t.Parallel()
 		// said of the thing itself, agreed by one other
@@ -79,7 +87,9 @@ func TestDecisionRules(t *testing.T) {
 			{"Lead: We'll have a short break and then the presentations."},
 			// retold, asked without its mark, still to come
 			{"Lead: As we agreed, we're going with the aluminium frame.", "Engineer: Yeah.", "Analyst: Right."},
-			{"Lead: Have we confirmed that we're going with the aluminium frame", "Engineer: Yeah.", "Analyst: Right."},
+			// (said as a statement, one "yeah" would make it a decision; asked,
+			// it takes two)
+			{"Lead: Have we confirmed that we're going with the aluminium frame", "Engineer: Yeah.", "Analyst: The frame is heavy, I think."},
 			{"Lead: I think you two should come to a consensus about the frame material.", "Engineer: Yeah.", "Analyst: Right."},
 			// a cue with nothing decided after it
 			{"Lead: We decided, because of that.", "Engineer: Yeah.", "Analyst: Right."},
