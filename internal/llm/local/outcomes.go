@@ -203,7 +203,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 				return false
 			}
 			if cueBefore(ws, 0, k, suppositionWords) || cueBefore(ws, k-5, k, negations) || cueBefore(ws, k-3, k, otherSubjects) ||
-				(decidingWords[p[0]] || decidingWords[p[len(p)-1]]) && cueBefore(ws, k-3, k, futureModals) ||
+				(decidingWords[p[0]] || decidingWords[p[len(p)-1]]) && cueBefore(ws, k-5, k, futureModals) ||
 				(k+len(p) < len(ws) && (ws[k+len(p)].w == "not" || ws[k+len(p)].w == "never")) {
 				return false
 			}
