@@ -1082,7 +1082,7 @@ func empty(text string) bool {
 		return false
 	}
 	switch strings.Trim(ws[len(ws)-1], ".,!?") {
-	case "it", "that", "this", "them", "those", "so", "one":
+	case "it", "that", "this", "them", "those", "so", "one", "him", "her", "us", "you":
 		return true
 	}
 	return false

@@ -90,6 +90,7 @@ func TestActionsNotCommitments(t *testing.T) {
 		// too vague: a weak verb, a cut-off clause
 		{"Ana: We'll have a bigger budget.", "Ben: Right."},
 		{"Ana: I'll check with my"},
+		{"Ana: I'll ask him."},
 		// a plan described, not a commitment
 		{"Ana: What we're going to do is review the figures."},
 		// "because you need to…" explains
