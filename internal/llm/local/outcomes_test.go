@@ -162,7 +162,7 @@ func TestSummaryReported(t *testing.T) {
 	for _, c := range out.Summary {
 		words += len(strings.Fields(c.Text))
 		require.Contains(t, in.Segments[c.Segments[0]].Text, c.Quote, "the quote stays verbatim")
-		require.Regexp(t, `^(The Team Lead|Dana Lee|The Designer) said `, c.Text)
+		require.Regexp(t, `^(Team Lead|Dana Lee|Designer) said `, c.Text)
 		for _, w := range []string{" um ", " uh ", "we we", " I ", " I'm ", " we ", "I mean"} {
 			require.NotContains(t, " "+c.Text+" ", w, c.Text)
 		}

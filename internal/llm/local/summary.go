@@ -78,21 +78,15 @@ func (m *meeting) reported(s *sent) string {
 	return b.String()
 }
 
-// speakerPhrase names a speaker in a sentence: a participant's name (full
-// or first) as it is ("Dana Lee"), any other label as a role ("The Project
-// Manager"), and "A participant" for an unnamed one. A transcript whose
-// speakers are named but that comes without its participants reads "The
-// Dana Lee": the label alone cannot tell a name from a role.
+// speakerPhrase names a speaker in a sentence: the label as it is, a name
+// ("Dana Lee") or a role ("Project Manager"), and "A participant" for an
+// unnamed one. No article is added to a role: the label alone cannot tell
+// a name from a role, and "The Dana Lee said" is worse than "Project
+// Manager said".
 func (m *meeting) speakerPhrase(label string) string {
 	label = strings.Join(strings.Fields(label), " ")
 	if !validLabel(label) {
 		return "A participant"
 	}
-	for _, p := range m.in.Participants {
-		name := strings.Join(strings.Fields(p.Name), " ")
-		if strings.EqualFold(name, label) || (!strings.Contains(label, " ") && firstName(name) == strings.ToLower(label)) {
-			return label // a participant, by full or first name
-		}
-	}
-	return "The " + label
+	return label
 }
