@@ -1,6 +1,6 @@
 // Package prompts holds the model prompts as text/template files embedded
 // with go:embed (notes.v2.tmpl, notes-reduce.v2.tmpl, followup.v1.tmpl,
-// answer.v3.tmpl; one file per prompt version), parsed once with
+// answer.v4.tmpl; one file per prompt version), parsed once with
 // missingkey=error. Typed render functions (Notes, NotesReduce, FollowUp,
 // Answer) return a Prompt: the system and user text together with the
 // prompt's name and version, whose Purpose is the llm.Purpose… constant the

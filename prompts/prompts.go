@@ -105,9 +105,9 @@ func FollowUp(in FollowUpInput) (Prompt, error) {
 	return render("followup", "v1", in)
 }
 
-// Answer renders answer.v3: a question and the numbered sources it may cite.
+// Answer renders answer.v4: a question and the numbered sources it may cite.
 func Answer(in AnswerInput) (Prompt, error) {
-	return render("answer", "v3", in)
+	return render("answer", "v4", in)
 }
 
 func render(name, version string, data any) (Prompt, error) {

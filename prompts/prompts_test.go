@@ -140,7 +140,7 @@ func TestAnswerGolden(t *testing.T) {
 	require.Contains(t, p.System, `{"citations":[{"source":1,"quote":"..."}],"answer":"... [1] ..."}`)
 	require.Contains(t, p.User, "[1] 2026-03-02 (Monday) · meeting · Dana Lee: Legal is slow on the DPA.")
 	require.Contains(t, p.System, "never the name and colon that open a line", "a quote is the record's words, not its label")
-	golden(t, "answer.v3", p)
+	golden(t, "answer.v4", p)
 
 	none, err := prompts.Answer(prompts.AnswerInput{Question: "Anything?"})
 	require.NoError(t, err)

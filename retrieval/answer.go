@@ -110,6 +110,11 @@ func (s *Service) Ask(ctx context.Context, q Question, onToken func(string) erro
 	ps := make([]prompts.Source, len(in.Sources))
 	for i, src := range in.Sources {
 		ps[i] = prompts.Source(src)
+		// A transcript excerpt's lines name their speakers ("Dana Lee: …"):
+		// the prompt does not name the first one again before them.
+		if src.Speaker != "" && strings.HasPrefix(src.Text, src.Speaker+":") {
+			ps[i].Speaker = ""
+		}
 	}
 	p, err := prompts.Answer(prompts.AnswerInput{Question: in.Question, Sources: ps})
 	if err != nil {

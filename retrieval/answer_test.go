@@ -20,7 +20,7 @@ import (
 )
 
 // sourceLine is one numbered source line of an answer prompt.
-var sourceLine = regexp.MustCompile(`(?m)^\[(\d+)\] [^·]+· [^·]+· [^:]+: (.*)$`)
+var sourceLine = regexp.MustCompile(`(?m)^\[(\d+)\] [^·]+· [^·:]+(?:· ([^:]+))?: (.*)$`)
 
 // promptSources returns the numbered sources of an answer request.
 func promptSources(t *testing.T, req llmtest.ChatRequest) map[string]string {
@@ -29,7 +29,10 @@ func promptSources(t *testing.T, req llmtest.ChatRequest) map[string]string {
 	require.Contains(t, user, "<<<SOURCES")
 	out := map[string]string{}
 	for _, m := range sourceLine.FindAllStringSubmatch(user, -1) {
-		out[m[1]] = m[2]
+		// A transcript excerpt's lines name their speakers: the source line
+		// does not name the first one again before them.
+		require.False(t, m[2] != "" && strings.HasPrefix(m[3], m[2]+":"), "speaker named twice: %s", m[0])
+		out[m[1]] = m[3]
 	}
 	require.NotEmpty(t, out, "the prompt numbers its sources:\n%s", user)
 	return out

@@ -21,7 +21,7 @@ const (
 	PurposeNotes    = "notes.v2"
 	PurposeReduce   = "notes-reduce.v2"
 	PurposeFollowUp = "followup.v1"
-	PurposeAnswer   = "answer.v3"
+	PurposeAnswer   = "answer.v4"
 )
 
 // Message is one chat message.

@@ -80,7 +80,7 @@
 // a verbatim substring of that segment's text.
 //
 // Follow-ups (followup.v1) are plain-text emails built from the validated
-// notes only. Answers (answer.v3) quote the one to three source sentences
+// notes only. Answers (answer.v4) quote the one to three source sentences
 // that say most about what is asked (a sentence with content words and a
 // verb holding the question's terms, weighed by rarity, plus hashed
 // cosine), with a neighbour of the same turn for context, each as the
