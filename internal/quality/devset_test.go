@@ -18,7 +18,7 @@ func TestLoadDevSet(t *testing.T) {
 	m, ok := ds.Meeting("TS9001b")
 	require.True(t, ok)
 	require.Equal(t, "Product", m.Domain)
-	require.Equal(t, Turn{I: 1, Speaker: "Designer", Content: "The battery lasted nine hours in the lab."}, m.Turns[1])
+	require.Equal(t, Turn{I: 1, Speaker: "Engineer", Content: "The cooler lasted nine hours in the lab."}, m.Turns[1])
 	_, ok = ds.Meeting("XX0000a")
 	require.False(t, ok)
 	require.Equal(t, TurnTime{I: 2, StartMS: 2000, EndMS: 3000}, ds.TurnIndex["IS9002a"][2])

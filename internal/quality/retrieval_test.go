@@ -88,7 +88,7 @@ func TestCoveredByItemText(t *testing.T) {
 	// Turn 2 ("Right."): short, but next to a covered turn. Turn 3 (10
 	// words): only 3 of its first 5. Turn 5 ("Agreed."): not in the text.
 	got, err := coveredByItem(TextItem("TS9001b",
-		"... review the prototype and the battery tests. The battery lasted nine hours in the lab. Right! That is longer"),
+		"... review the prototype and the cooler tests. The cooler lasted nine hours in the lab. Right! That is longer"),
 		turns, nil)
 	require.NoError(t, err)
 	require.Equal(t, map[int]bool{0: true, 1: true, 2: true}, got)

@@ -50,7 +50,7 @@ var (
 )
 
 // weakVerbs say too little on their own to be a commitment ("we'll have a
-// beep", "I'll be looking out", "you'll get emails").
+// break", "I'll be looking out", "you'll get emails").
 var weakVerbs = wordSet(`have get make do use go come see need want like know hope mean keep stay end lose fall
 become seem feel happen try give take put let leave call`)
 

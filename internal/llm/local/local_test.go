@@ -321,12 +321,12 @@ func TestEmbed(t *testing.T) {
 	require.Equal(t, 256, p.Dim())
 	require.Equal(t, DefaultDim, New(0).Dim())
 	texts := []string{
-		"Replace the scanner batteries before the holiday rush",
-		"Scanner batteries: replace them before the rush",
-		"Marketing wants a brighter logo on the banner",
+		"Replace the scanner cables before the holiday rush",
+		"Scanner cables: replace them before the rush",
+		"Sales wants a brighter logo on the banner",
 		"",
 		"the and of it is",
-		"Is the banner logo bright enough for marketing?",
+		"Is the banner logo bright enough for sales?",
 	}
 	vs, err := p.Embed(context.Background(), texts)
 	require.NoError(t, err)
@@ -348,7 +348,7 @@ func TestEmbed(t *testing.T) {
 	again, err := p.Embed(context.Background(), texts[:1])
 	require.NoError(t, err)
 	require.Equal(t, vs[0], again[0], "same vector alone and in a batch")
-	caps, err := p.Embed(context.Background(), []string{"REPLACE the scanner batteries, before the holiday rush!"})
+	caps, err := p.Embed(context.Background(), []string{"REPLACE the scanner cables, before the holiday rush!"})
 	require.NoError(t, err)
 	require.Equal(t, vs[0], caps[0], "case and punctuation do not matter")
 
@@ -378,9 +378,9 @@ func TestEmbedSeeds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const (
-		text       = "Replace the scanner batteries in the warehouse before the holiday rush"
-		paraphrase = "Before the holiday rush, the warehouse scanners need new batteries"
-		unrelated  = "Marketing wants a brighter logo on the conference banner"
+		text       = "Replace the scanner cables in the warehouse before the holiday rush"
+		paraphrase = "Before the holiday rush, the warehouse scanners need new cables"
+		unrelated  = "Sales wants a brighter logo on the conference banner"
 	)
 	seeds := []uint64{DefaultSeed, 1, 2, 7, 42, 1 << 40, math.MaxUint64}
 

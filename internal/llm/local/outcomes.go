@@ -65,7 +65,7 @@ var (
 	// questionOpeners open a question said without its mark ("have we
 	// confirmed that…").
 	questionOpeners = wordSet(`have has do does did are is was were should shall can could would will`)
-	// impersonalChoice end the choice cues that need no "we" ("wood is
+	// impersonalChoice end the choice cues that need no "we" ("diesel is
 	// out", "a consensus", "the way to go").
 	impersonalChoice = wordSet(`out in consensus go settled decided approved`)
 	// alternatives name what was not chosen.
@@ -177,8 +177,8 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	ws := s.ws
 	cue := 0.0
 	// what is decided is said with the cue: two content words after it
-	// ("we're going with a simple battery"), or before one that ends it
-	// ("wood is out")
+	// ("we're going with a simple fridge"), or before one that ends it
+	// ("diesel is out")
 	said := func(k int, p []string, need int) bool {
 		last := p[len(p)-1]
 		if last == "that" || last == "it" {
@@ -212,7 +212,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 		}
 	}
 	// a choice the team makes has the team in it ("we", "let's", "our"),
-	// unless it is said of the thing itself ("wood is out", "the way to go")
+	// unless it is said of the thing itself ("diesel is out", "the way to go")
 	ours := hasWord(ws, "we", "we're", "we'll", "we've", "we'd", "let's", "us", "our")
 	choicePhrases.find(ws, 0, len(ws), func(k int, p []string) bool {
 		if !ours && !impersonalChoice[p[len(p)-1]] {
@@ -224,7 +224,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 		planPhrases.find(ws, 0, len(ws), check(1))
 	}
 	if cue > 0 && ((ours && alternatives.has(ws)) || hasWord(ws, "definitely")) {
-		cue++ // "we'd like to use the battery instead of solar cells", "wood is definitely out"
+		cue++ // "we'd like to use leased vans instead of cargo bikes", "diesel is definitely out"
 	}
 	if s.decision && !s.question && !cueBefore(ws, 0, len(ws), suppositionWords) && decisionCues.find(ws, 0, len(ws), func(k int, p []string) bool { return said(k, p, 2) }) {
 		cue = 3 // said outright: "we decided to", "so we're agreed"
@@ -236,7 +236,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	question := s.question && !m.tagQuestion(m.segs[s.seg].Text, ws) || // "…, right?" states
 		len(ws) > 1 && questionOpeners[ws[0].w] && (ws[1].w == "we" || ws[1].w == "you") // "have we confirmed…"
 	if disagree > 0 || (question && agree < 2) {
-		// argued with; a question ("so we're going with the battery?")
+		// argued with; a question ("so we're going with the leased van?")
 		// counts only once two others confirm it
 		return 0
 	}
@@ -287,7 +287,7 @@ func (m *meeting) riskWeight(s *sent) float64 {
 	agree, _ := m.answers(s)
 	w += 0.5 * float64(min(agree, 2))
 	if len(ws) <= 15 {
-		w += 0.5 // said plainly: "rubber is expensive"
+		w += 0.5 // said plainly: "spelt is expensive"
 	}
 	if hasWord(ws, "was", "were", "had", "did") {
 		w-- // a concern that was, looking back

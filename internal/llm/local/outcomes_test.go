@@ -62,14 +62,14 @@ func TestDecisionRules(t *testing.T) {
 		t.Parallel()
 		// said of the thing itself, agreed by one other
 		out := notesOf(t,
-			"Engineer: Okay, the wooden casing is definitely out.",
+			"Engineer: Okay, the diesel van is definitely out.",
 			"Lead: Yeah.")
 		require.Equal(t, []int{0}, segmentsOf(out.Decisions))
 	})
 	t.Run("AlternativeNamed", func(t *testing.T) {
 		t.Parallel()
 		// a choice against a named alternative needs no answer
-		out := notesOf(t, "Engineer: We want to go for standard batteries instead of solar cells.")
+		out := notesOf(t, "Engineer: We want to go for leased vans instead of cargo bikes.")
 		require.Equal(t, []int{0}, segmentsOf(out.Decisions))
 	})
 	t.Run("NotDecisions", func(t *testing.T) {
@@ -102,9 +102,9 @@ func TestDecisionRules(t *testing.T) {
 func TestRiskRules(t *testing.T) {
 	t.Parallel()
 	for _, said := range []string{
-		"Engineer: The titanium casing is too expensive for our budget.",
-		"Engineer: The problem is that the battery drains in a week.",
-		"Engineer: It might interfere with the infrared signal.",
+		"Engineer: The refrigerated trailer is too expensive for our budget.",
+		"Engineer: The problem is that the bread goes stale in a day.",
+		"Engineer: It might interfere with the morning deliveries.",
 		"Analyst: If the supplier is late, that's a deal breaker for the launch.",
 	} {
 		out := notesOf(t, said)
@@ -112,16 +112,16 @@ func TestRiskRules(t *testing.T) {
 	}
 	for _, said := range []string{
 		// negated concerns
-		"Engineer: You don't have to worry about the battery at all.",
-		"Engineer: The casing is not very expensive to make.",
+		"Engineer: You don't have to worry about the ovens at all.",
+		"Engineer: The packaging is not very expensive to make.",
 		"Engineer: That's no problem for the factory.",
 		// an idiom, not a concern
-		"Engineer: As far as the colour is concerned, we like blue.",
+		"Engineer: As far as the timing is concerned, we like Tuesdays.",
 		// a question
-		"Analyst: Is the casing too expensive for us?",
+		"Analyst: Is the packaging too expensive for us?",
 		// a risk said to be small, a question without its mark, trouble
 		// with the meeting itself
-		"Engineer: I think the battery is our lower risk option.",
+		"Engineer: I think the leased van is our lower risk option.",
 		"Analyst: What are our broad constraints for the prototype.",
 		"Engineer: It's very difficult to draw that on this board.",
 		// a concern looking back
@@ -135,9 +135,9 @@ func TestRiskRules(t *testing.T) {
 func TestRisksOneConcernOnce(t *testing.T) {
 	t.Parallel()
 	out := notesOf(t,
-		"Engineer: The rubber casing is expensive.",
-		"Analyst: Yeah, rubber is really expensive and difficult to mould.",
-		"Lead: Let's look at the next slide about the menu.")
+		"Engineer: The spelt flour is expensive.",
+		"Analyst: Yeah, spelt is really expensive and difficult to mill.",
+		"Lead: Let's look at the next slide about the rota.")
 	require.Len(t, out.Risks, 1)
 }
 
@@ -146,10 +146,10 @@ func TestSummaryReported(t *testing.T) {
 	in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1,
 		Participants: []crm.Participant{{Name: "Dana Lee"}}}
 	for i, turn := range []string{
-		"Team Lead: So um I think we we need a smaller remote control with a large battery and rubber buttons for the buttons.",
-		"Dana Lee: I'm going to check the battery suppliers and the rubber buttons prices for the remote control.",
-		"Team Lead: Uh the remote control should have rubber buttons and a large battery, I mean, that's what the users want.",
-		"Designer: The remote control design uses a rubber case, a large battery and buttons on the front of the remote.",
+		"Team Lead: So um I think we we need a smaller delivery van with a large fridge and steel shelves for the shelves.",
+		"Dana Lee: I'm going to check the fridge suppliers and the steel shelves prices for the delivery van.",
+		"Team Lead: Uh the delivery van should have steel shelves and a large fridge, I mean, that's what the drivers want.",
+		"Engineer: The delivery van layout uses a steel floor, a large fridge and shelves on the side of the van.",
 		"Team Lead: Okay.",
 	} {
 		sp, text, _ := strings.Cut(turn, ": ")
@@ -162,7 +162,7 @@ func TestSummaryReported(t *testing.T) {
 	for _, c := range out.Summary {
 		words += len(strings.Fields(c.Text))
 		require.Contains(t, in.Segments[c.Segments[0]].Text, c.Quote, "the quote stays verbatim")
-		require.Regexp(t, `^(Team Lead|Dana Lee|Designer) said `, c.Text)
+		require.Regexp(t, `^(Team Lead|Dana Lee|Engineer) said `, c.Text)
 		for _, w := range []string{" um ", " uh ", "we we", " I ", " I'm ", " we ", "I mean"} {
 			require.NotContains(t, " "+c.Text+" ", w, c.Text)
 		}
@@ -170,7 +170,7 @@ func TestSummaryReported(t *testing.T) {
 	require.LessOrEqual(t, words, maxSummaryWords)
 	for _, c := range out.Summary {
 		if c.Segments[0] == 1 {
-			require.Equal(t, "Dana Lee said they are going to check the battery suppliers and the rubber buttons prices for the remote control.", c.Text)
+			require.Equal(t, "Dana Lee said they are going to check the fridge suppliers and the steel shelves prices for the delivery van.", c.Text)
 		}
 	}
 }
@@ -179,7 +179,7 @@ func TestSummaryWordBudget(t *testing.T) {
 	t.Parallel()
 	var turns []string
 	for i := range 40 {
-		turns = append(turns, "Speaker "+string(rune('A'+i%5))+": The remote control needs a rubber case, a long battery life, a bright display and simple buttons for every user of the product, number "+strings.Repeat("x", i%3+1)+".")
+		turns = append(turns, "Speaker "+string(rune('A'+i%5))+": The delivery van needs a steel floor, a long fridge life, a bright display and simple shelves for every user of the product, number "+strings.Repeat("x", i%3+1)+".")
 	}
 	out := notesOf(t, turns...)
 	words := 0

@@ -5,7 +5,7 @@ import (
 )
 
 // The summary is written as reported speech, in the third person ("The
-// Project Manager said the team would…"), without disfluencies; its
+// Team Lead said the team would…"), without disfluencies; its
 // evidence quotes stay verbatim.
 
 // Summary limits: at most maxSummaryWords words in all, and no sentence
@@ -79,10 +79,10 @@ func (m *meeting) reported(s *sent) string {
 }
 
 // speakerPhrase names a speaker in a sentence: the label as it is, a name
-// ("Dana Lee") or a role ("Project Manager"), and "A participant" for an
+// ("Dana Lee") or a role ("Team Lead"), and "A participant" for an
 // unnamed one. No article is added to a role: the label alone cannot tell
-// a name from a role, and "The Dana Lee said" is worse than "Project
-// Manager said".
+// a name from a role, and "The Dana Lee said" is worse than "Team
+// Lead said".
 func (m *meeting) speakerPhrase(label string) string {
 	label = strings.Join(strings.Fields(label), " ")
 	if !validLabel(label) {
