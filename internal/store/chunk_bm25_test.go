@@ -96,3 +96,89 @@ func TestChunkSearchBM25(t *testing.T) {
 	_, err = s.ChunkSearchBM25(ctx, q, `o'brien's \x "remote"`)
 	require.NoError(t, err)
 }
+
+// TestChunkSearchBM25Pruned: the pruned query, which takes candidates only
+// from lexemes at most store.PruneShare of the org's chunks hold, ranks
+// exactly as the full one, whether its bound lets it stand or the full
+// query has to run.
+func TestChunkSearchBM25Pruned(t *testing.T) {
+	ctx := context.Background()
+	tx := testdb.Tx(t)
+	s := store.New(tx)
+	org, err := s.OrgCreate(ctx, "prune")
+	require.NoError(t, err)
+	acct, err := s.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("A")})
+	require.NoError(t, err)
+	a := newActivity(t, s, org.ID, acct.ID)
+	// "remote" is in every chunk, "battery" in every third (both common),
+	// "stylus" in 3 of 60 (rare).
+	var texts []string
+	for i := range 60 {
+		x := "The remote control"
+		if i%3 == 0 {
+			x += " and its battery"
+		}
+		if i%20 == 7 {
+			x += " with a stylus"
+		}
+		if i%4 == 0 {
+			x += ", the remote again"
+		}
+		texts = append(texts, x+".")
+	}
+	indexTexts(t, s, org.ID, a, texts...)
+	full := func(q crm.ChunkQuery, words string) []crm.ChunkHit {
+		sql, args := store.ChunkBM25SQL(q, words, false)
+		rows, err := tx.Query(ctx, sql, args...)
+		require.NoError(t, err)
+		var out []crm.ChunkHit
+		for rows.Next() {
+			var id string
+			var score, bound float64
+			dest := []any{&id}
+			for range 14 {
+				dest = append(dest, new(any))
+			}
+			require.NoError(t, rows.Scan(append(dest, &score, &bound)...))
+			require.Zero(t, bound, "nothing is left out of the full query")
+			out = append(out, crm.ChunkHit{Chunk: crm.Chunk{ID: id}, Score: score})
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	for _, c := range []struct {
+		words string
+		limit int
+	}{
+		{"remote battery stylus", 3},  // the stylus chunks outscore any chunk without it: the pruned query stands
+		{"remote battery stylus", 10}, // only 3 candidates for 10 places: run in full
+		{"remote battery", 5},         // no rare lexeme: nothing pruned
+		{"stylus", 5},
+		{"remote zeppelin", 5}, // the rare lexeme no chunk holds: no pruned hit, run in full
+	} {
+		q := crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: c.limit}
+		got, err := s.ChunkSearchBM25(ctx, q, c.words)
+		require.NoError(t, err)
+		want := full(q, c.words)
+		require.Len(t, got, len(want), c.words)
+		for i := range want {
+			require.Equal(t, want[i].ID, got[i].ID, "%s #%d", c.words, i)
+			require.InDelta(t, want[i].Score, got[i].Score, 1e-12)
+		}
+	}
+	// The pruned query alone: candidates are the stylus chunks, and its
+	// bound is what "remote" and "battery" could add at most.
+	sql, args := store.ChunkBM25SQL(crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 10}, "remote battery stylus", true)
+	rows, err := tx.Query(ctx, sql, args...)
+	require.NoError(t, err)
+	n := 0
+	for rows.Next() {
+		vals, err := rows.Values()
+		require.NoError(t, err)
+		require.Contains(t, vals[8], "stylus")
+		require.Positive(t, vals[16].(float64))
+		n++
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, 3, n)
+}

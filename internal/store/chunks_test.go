@@ -132,7 +132,7 @@ func TestChunkSearchPlans(t *testing.T) {
 
 	// BM25 takes its candidates from the GIN index, scores them and
 	// fetches the winners by key; the vector indexes never serve it.
-	sql, args = store.ChunkBM25SQL(tq, "renewal pricing")
+	sql, args = store.ChunkBM25SQL(tq, "renewal pricing", true)
 	for _, setting := range []string{"", "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"} {
 		if setting != "" {
 			_, err := tx.Exec(ctx, setting)
