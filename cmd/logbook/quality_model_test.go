@@ -489,7 +489,10 @@ func (m *scriptedModel) reduce(user string) map[string]any {
 	}
 }
 
-var sourceLineRE = regexp.MustCompile(`^\[(\d+)\] [^·]* · [^·]* · (.*)$`)
+// sourceLineRE is one numbered source: "[n] date · type · speaker: text",
+// or "[n] date · type: text" for a transcript excerpt, whose lines name
+// their speakers.
+var sourceLineRE = regexp.MustCompile(`^\[(\d+)\] [^·]* · [^·:]*(?: · [^:]*)?: (.*)$`)
 
 // ask answers a question from its numbered sources: it cites the first
 // source holding a transcript line of six words or more with that line's
@@ -524,7 +527,7 @@ func (m *scriptedModel) ask(user string) map[string]any {
 			continue
 		}
 		// A transcript chunk's lines are "Speaker: words"; the prompt
-		// shows them on one line, after the chunk's speaker.
+		// shows them on one line.
 		for _, part := range labelRE.Split(sm[2], -1) {
 			if len(strings.Fields(part)) >= 6 {
 				src, _ = strconv.Atoi(sm[1])
