@@ -56,7 +56,19 @@ type Config struct {
 	MinSimilarity float64
 	// Sources is how many search results an answer is given (default 8).
 	Sources int
+	// VectorWeight is the vector list's weight in a hybrid search's
+	// reciprocal rank fusion, the full-text list's being 1 (default
+	// DefaultVectorWeight).
+	VectorWeight float64
 }
+
+// DefaultVectorWeight suits the local hashing embedder, whose vectors
+// share features only where texts share words: its list mostly repeats
+// BM25's evidence, less precisely. On the quality dev set (account scope,
+// 125 questions) hybrid search had hit@5 0.544 and MRR 0.383 at weight 1,
+// 0.560 / 0.405 at 0.5 and 0.576 / 0.395 at 0.3, against 0.584 / 0.397 for
+// full text alone. A dense model brings evidence of its own: raise it.
+const DefaultVectorWeight = 0.3
 
 // DefaultMinSimilarity suits the local hashing embedder, whose vectors
 // share features only where texts share words; a dense model's unrelated
@@ -95,6 +107,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Sources <= 0 {
 		cfg.Sources = 8
+	}
+	if cfg.VectorWeight <= 0 {
+		cfg.VectorWeight = DefaultVectorWeight
 	}
 	return &Service{cfg: cfg}, nil
 }

@@ -77,13 +77,17 @@ func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]H
 			return nil, err
 		}
 	}
+	var named map[string]bool
 	if mode != VectorOnly {
 		var err error
-		if txt, err = s.textSearch(ctx, cq, q.Text); err != nil {
+		if txt, named, err = s.textSearch(ctx, cq, q.Text); err != nil {
 			return nil, err
 		}
 	}
-	hits := fuse(vec, txt)
+	if len(named) > 0 {
+		boost(vec, named)
+	}
+	hits := fuse(vec, txt, s.cfg.VectorWeight)
 	terms, topic := contentTerms(q.Text), topicTerms(q.Text)
 	for i := range hits {
 		hits[i].Coverage = coverage(terms, topic, hits[i].Text)
@@ -94,7 +98,8 @@ func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]H
 	return hits, nil
 }
 
-// fuse merges the vector and text lists by reciprocal rank fusion; equal
+// fuse merges the vector and text lists by reciprocal rank fusion, the
+// vector list's terms weighted by vw (the text list's by 1); equal
 // fused scores go to the better vector rank, then keep the lists' order,
 // so the order is stable.
 //
@@ -104,7 +109,7 @@ func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]H
 // same rank, and the database returns such ties in storage order, so
 // counting their positions would let the order chunks were written in
 // decide the fused ranking.
-func fuse(vec, txt []crm.ChunkHit) []Hit {
+func fuse(vec, txt []crm.ChunkHit, vw float64) []Hit {
 	byID := map[string]*Hit{}
 	var order []*Hit
 	get := func(h crm.ChunkHit) *Hit {
@@ -120,7 +125,7 @@ func fuse(vec, txt []crm.ChunkHit) []Hit {
 	for i, h := range vec {
 		x := get(h)
 		x.VectorRank, x.Similarity = i+1, h.Score
-		x.Score += 1 / (RRFK + vr[i])
+		x.Score += vw / (RRFK + vr[i])
 	}
 	tr := tiedRanks(txt)
 	for i, h := range txt {
@@ -173,30 +178,40 @@ func rankOrMax(r int) int {
 // speaker says rather than what was said, and the chunks are reordered
 // with the share of their text that speaker says weighing in
 // (speakerWeight).
-func (s *Service) textSearch(ctx context.Context, cq crm.ChunkQuery, question string) ([]crm.ChunkHit, error) {
+//
+// It returns the speakers named, whose share weighs in the vector list
+// too.
+func (s *Service) textSearch(ctx context.Context, cq crm.ChunkQuery, question string) ([]crm.ChunkHit, map[string]bool, error) {
 	toks := questionTokens(question)
 	ws := searchWords(toks, nil)
 	if ws == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	txt, err := s.cfg.Store.ChunkSearchBM25(ctx, cq, ws)
 	if err != nil {
-		return txt, err
+		return nil, nil, err
 	}
 	named, naming := namedSpeakers(toks, txt)
 	if len(named) == 0 {
-		return txt, nil
+		return txt, nil, nil
 	}
 	if ws2 := searchWords(toks, naming); ws2 != ws && ws2 != "" {
 		if txt, err = s.cfg.Store.ChunkSearchBM25(ctx, cq, ws2); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	for i := range txt {
-		txt[i].Score *= 1 + speakerWeight*speakerShare(txt[i].Chunk, named)
+	boost(txt, named)
+	return txt, named, nil
+}
+
+// boost multiplies each hit's score by 1 + speakerWeight times the share
+// of its text the named speakers say, and sorts the list again, best
+// first.
+func boost(l []crm.ChunkHit, named map[string]bool) {
+	for i := range l {
+		l[i].Score *= 1 + speakerWeight*speakerShare(l[i].Chunk, named)
 	}
-	slices.SortStableFunc(txt, func(a, b crm.ChunkHit) int { return cmp.Compare(b.Score, a.Score) })
-	return txt, nil
+	slices.SortStableFunc(l, func(a, b crm.ChunkHit) int { return cmp.Compare(b.Score, a.Score) })
 }
 
 // speakerWeight is how much a chunk's score grows with the share of its

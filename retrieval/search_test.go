@@ -43,7 +43,7 @@ func TestFuse(t *testing.T) {
 		t.Parallel()
 		vec := chunkHits(0.9, 0.5) // a, b
 		txt := []crm.ChunkHit{{Chunk: crm.Chunk{ID: "b"}, Score: 0.4}, {Chunk: crm.Chunk{ID: "c"}, Score: 0.3}}
-		hs := fuse(vec, txt)
+		hs := fuse(vec, txt, 1)
 		require.Equal(t, []string{"b", "a", "c"}, hitIDs(hs))
 		require.Equal(t, 2, hs[0].VectorRank)
 		require.Equal(t, 1, hs[0].TextRank)
@@ -60,7 +60,7 @@ func TestFuse(t *testing.T) {
 		txt := chunkHits(0.1, 0.1, 0.1)
 		vec := []crm.ChunkHit{{Chunk: crm.Chunk{ID: "c"}, Score: 0.3}, {Chunk: crm.Chunk{ID: "b"}, Score: 0.2},
 			{Chunk: crm.Chunk{ID: "a"}, Score: 0.1}}
-		hs := fuse(vec, txt)
+		hs := fuse(vec, txt, 1)
 		require.Equal(t, []string{"c", "b", "a"}, hitIDs(hs))
 		require.Equal(t, 3, hs[0].TextRank, "the rank reported is still the list's position")
 		require.InDelta(t, 1.0/(RRFK+1)+1.0/(RRFK+2), hs[0].Score, 1e-12, "tied at ranks 1-3: each counts as rank 2")
@@ -70,14 +70,25 @@ func TestFuse(t *testing.T) {
 		t.Parallel()
 		vec := chunkHits(0.9, 0.5) // a, b
 		txt := []crm.ChunkHit{{Chunk: crm.Chunk{ID: "b"}, Score: 0.4}, {Chunk: crm.Chunk{ID: "a"}, Score: 0.3}}
-		require.Equal(t, []string{"a", "b"}, hitIDs(fuse(vec, txt)))
+		require.Equal(t, []string{"a", "b"}, hitIDs(fuse(vec, txt, 1)))
+	})
+
+	t.Run("VectorWeight", func(t *testing.T) {
+		t.Parallel()
+		// a tops the vector list, c the text list.
+		vec := chunkHits(0.9) // a
+		txt := []crm.ChunkHit{{Chunk: crm.Chunk{ID: "c"}, Score: 3}}
+		require.Equal(t, []string{"a", "c"}, hitIDs(fuse(vec, txt, 1)), "equal weights: the tie goes to the vector rank")
+		hs := fuse(vec, txt, 0.3)
+		require.Equal(t, []string{"c", "a"}, hitIDs(hs), "a lighter vector list")
+		require.InDelta(t, 0.3/(RRFK+1), hs[1].Score, 1e-12)
 	})
 
 	t.Run("OneList", func(t *testing.T) {
 		t.Parallel()
 		// One method alone keeps the list's order, ties included.
-		require.Equal(t, []string{"a", "b", "c", "d"}, hitIDs(fuse(nil, chunkHits(0.3, 0.1, 0.1, 0.1))))
-		require.Equal(t, []string{"a", "b", "c"}, hitIDs(fuse(chunkHits(0.9, 0.9, 0.1), nil)))
+		require.Equal(t, []string{"a", "b", "c", "d"}, hitIDs(fuse(nil, chunkHits(0.3, 0.1, 0.1, 0.1), 1)))
+		require.Equal(t, []string{"a", "b", "c"}, hitIDs(fuse(chunkHits(0.9, 0.9, 0.1), nil, 1)))
 	})
 }
 
