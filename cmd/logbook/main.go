@@ -50,6 +50,7 @@ Environment (defaults in brackets):
   QUEUE_PREFIX        prefix of the task queue names, to share one Redis between deployments []
   LLM_CONTEXT_TOKENS  transcript tokens per model call; longer meetings go map-reduce [12000]
   ANSWER_MIN_SIMILARITY  least similarity of a record to a question to answer from it [0.2, for the local embedder]
+  SEARCH_VECTOR_WEIGHT  weight of search by meaning against BM25's 1 in hybrid search [0.3, for the local embedder]
   HNSW_EF_SEARCH      candidates an org-wide question's vector search keeps (hnsw.ef_search, 10-1000) [800]
   LLM_PRICES          JSON price table, USD per million tokens: {"model":{"input":0.15,"output":0.6}}
   RUN_MIGRATIONS      1 lets serve migrate at start; otherwise it refuses a schema with pending migrations [0]

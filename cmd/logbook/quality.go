@@ -299,7 +299,7 @@ func seededSearch(ctx context.Context, a *app, c *qualityCollected, seeds []uint
 	for _, seed := range seeds {
 		p := local.NewWithSeed(a.cfg.EmbedDim, seed)
 		svc, err := retrieval.New(retrieval.Config{Store: st, Embedder: p, Completer: p, EmbedModel: p.Model(),
-			MinSimilarity: a.cfg.MinSimilarity, EfSearch: a.cfg.EfSearch})
+			MinSimilarity: a.cfg.MinSimilarity, EfSearch: a.cfg.EfSearch, VectorWeight: a.cfg.VectorWeight})
 		if err != nil {
 			return nil, err
 		}

@@ -31,7 +31,7 @@ func (a *app) retrievalService() (*retrieval.Service, error) {
 	}
 	return retrieval.New(retrieval.Config{
 		Store: storeOf(a.pool), Embedder: embedder, Completer: completer, EmbedModel: embedModelName(a.cfg),
-		MinSimilarity: a.cfg.MinSimilarity, EfSearch: a.cfg.EfSearch,
+		MinSimilarity: a.cfg.MinSimilarity, EfSearch: a.cfg.EfSearch, VectorWeight: a.cfg.VectorWeight,
 	})
 }
 

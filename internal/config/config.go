@@ -62,6 +62,10 @@ type Config struct {
 	// EfSearch is hnsw.ef_search for org-wide questions (HNSW_EF_SEARCH,
 	// 10–1000; 0 keeps retrieval's default).
 	EfSearch int
+	// VectorWeight is the vector list's weight against BM25's 1 in hybrid
+	// search (SEARCH_VECTOR_WEIGHT, 0.01–10; 0 keeps retrieval's default,
+	// which suits the local embedder; a dense model deserves about 1).
+	VectorWeight float64
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -154,6 +158,14 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("ANSWER_MIN_SIMILARITY", "must be a number from 0 to 1")
 		} else {
 			c.MinSimilarity = f
+		}
+	}
+	if s := getenv("SEARCH_VECTOR_WEIGHT"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0.01 || f > 10 {
+			bad("SEARCH_VECTOR_WEIGHT", "must be a number from 0.01 to 10")
+		} else {
+			c.VectorWeight = f
 		}
 	}
 	if s := getenv("LLM_PRICES"); s != "" {

@@ -31,6 +31,7 @@ func TestLoad(t *testing.T) {
 			"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:1234/v1",
 			"CHAT_MODEL": "m", "EMBED_MODEL": "e", "EMBED_DIM": "256", "WORKER_CONCURRENCY": "3",
 			"RUN_MIGRATIONS": "1", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "5s", "HNSW_EF_SEARCH": "400",
+			"SEARCH_VECTOR_WEIGHT": "1",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, "openai", c.LLMProvider)
@@ -39,6 +40,7 @@ func TestLoad(t *testing.T) {
 		require.True(t, c.RunMigrations)
 		require.Equal(t, 5*time.Second, c.ShutdownTimeout)
 		require.Equal(t, 400, c.EfSearch)
+		require.Equal(t, 1.0, c.VectorWeight)
 	})
 
 	t.Run("NamesEveryBadVariable", func(t *testing.T) {
@@ -46,9 +48,10 @@ func TestLoad(t *testing.T) {
 		_, err := Load(env(map[string]string{
 			"DATABASE_URL": "mysql://x", "LLM_PROVIDER": "magic", "EMBED_DIM": "-1",
 			"RUN_MIGRATIONS": "maybe", "WORKER_CONCURRENCY": "lots", "HNSW_EF_SEARCH": "5000",
+			"SEARCH_VECTOR_WEIGHT": "0",
 		}))
 		require.Error(t, err)
-		for _, name := range []string{"DATABASE_URL", "LLM_PROVIDER", "EMBED_DIM", "RUN_MIGRATIONS", "WORKER_CONCURRENCY", "HNSW_EF_SEARCH"} {
+		for _, name := range []string{"DATABASE_URL", "LLM_PROVIDER", "EMBED_DIM", "RUN_MIGRATIONS", "WORKER_CONCURRENCY", "HNSW_EF_SEARCH", "SEARCH_VECTOR_WEIGHT"} {
 			require.Contains(t, err.Error(), name)
 		}
 	})
