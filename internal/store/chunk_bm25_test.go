@@ -28,9 +28,9 @@ func TestChunkSearchBM25(t *testing.T) {
 	acct2, err := s.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("B")})
 	require.NoError(t, err)
 	a := newActivity(t, s, org.ID, acct.ID)
-	texts := []string{"We talked about the stylus and the remote."}
+	texts := []string{"We talked about the stylus and the sprinkler."}
 	for range 9 {
-		texts = append(texts, "The remote, the remote again, and the remote's buttons on the remote.")
+		texts = append(texts, "The sprinkler, the sprinkler again, and the sprinkler's valves on the sprinkler.")
 	}
 	indexTexts(t, s, org.ID, a, texts...)
 	// Account B says "stylus" often: it counts in the org's df but is
@@ -47,25 +47,25 @@ func TestChunkSearchBM25(t *testing.T) {
 	o := newActivity(t, s, other.ID, oacct.ID)
 	var otexts []string
 	for range 30 {
-		otexts = append(otexts, "The stylus and the remote.")
+		otexts = append(otexts, "The stylus and the sprinkler.")
 	}
 	indexTexts(t, s, other.ID, o, otexts...)
 
 	q := crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 5}
-	hits, err := s.ChunkSearchBM25(ctx, q, "remote stylus")
+	hits, err := s.ChunkSearchBM25(ctx, q, "sprinkler stylus")
 	require.NoError(t, err)
 	require.Len(t, hits, 5)
 	require.Equal(t, texts[0], hits[0].Text, "the rare word decides")
 	for _, h := range hits {
 		require.Equal(t, acct.ID, h.AccountID)
 	}
-	// ts_rank_cd has no idf: four "remote"s outrank one "stylus".
-	old, err := s.ChunkSearchText(ctx, q, "remote or stylus")
+	// ts_rank_cd has no idf: four "sprinkler"s outrank one "stylus".
+	old, err := s.ChunkSearchText(ctx, q, "sprinkler or stylus")
 	require.NoError(t, err)
 	require.NotEqual(t, texts[0], old[0].Text, "ts_rank_cd ranks the common word's repetitions first")
 
 	// The score by hand: N = 11 chunks in the org, df(stylus) = 2,
-	// df(remot) = 10, tf 1 each; the chunk's length and the org's total
+	// df(sprinkler) = 10, tf 1 each; the chunk's length and the org's total
 	// are the tsvectors' positions (stop words left out).
 	var words, total int
 	require.NoError(t, tx.QueryRow(ctx, `SELECT words FROM chunks WHERE org_id = $1 AND activity_id = $2 AND position = 0`,
@@ -93,7 +93,7 @@ func TestChunkSearchBM25(t *testing.T) {
 		require.Empty(t, hits, w)
 	}
 	// Quotes and backslashes reach the tsquery quoted.
-	_, err = s.ChunkSearchBM25(ctx, q, `o'brien's \x "remote"`)
+	_, err = s.ChunkSearchBM25(ctx, q, `o'brien's \x "sprinkler"`)
 	require.NoError(t, err)
 }
 
@@ -110,19 +110,19 @@ func TestChunkSearchBM25Pruned(t *testing.T) {
 	acct, err := s.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("A")})
 	require.NoError(t, err)
 	a := newActivity(t, s, org.ID, acct.ID)
-	// "remote" is in every chunk, "battery" in every third (both common),
+	// "sprinkler" is in every chunk, "filter" in every third (both common),
 	// "stylus" in 3 of 60 (rare).
 	var texts []string
 	for i := range 60 {
-		x := "The remote control"
+		x := "The garden sprinkler"
 		if i%3 == 0 {
-			x += " and its battery"
+			x += " and its filter"
 		}
 		if i%20 == 7 {
 			x += " with a stylus"
 		}
 		if i%4 == 0 {
-			x += ", the remote again"
+			x += ", the sprinkler again"
 		}
 		texts = append(texts, x+".")
 	}
@@ -150,11 +150,11 @@ func TestChunkSearchBM25Pruned(t *testing.T) {
 		words string
 		limit int
 	}{
-		{"remote battery stylus", 3},  // the stylus chunks outscore any chunk without it: the pruned query stands
-		{"remote battery stylus", 10}, // only 3 candidates for 10 places: run in full
-		{"remote battery", 5},         // no rare lexeme: nothing pruned
+		{"sprinkler filter stylus", 3},  // the stylus chunks outscore any chunk without it: the pruned query stands
+		{"sprinkler filter stylus", 10}, // only 3 candidates for 10 places: run in full
+		{"sprinkler filter", 5},         // no rare lexeme: nothing pruned
 		{"stylus", 5},
-		{"remote zeppelin", 5}, // the rare lexeme no chunk holds: no pruned hit, run in full
+		{"sprinkler zeppelin", 5}, // the rare lexeme no chunk holds: no pruned hit, run in full
 	} {
 		q := crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: c.limit}
 		got, err := s.ChunkSearchBM25(ctx, q, c.words)
@@ -167,8 +167,8 @@ func TestChunkSearchBM25Pruned(t *testing.T) {
 		}
 	}
 	// The pruned query alone: candidates are the stylus chunks, and its
-	// bound is what "remote" and "battery" could add at most.
-	sql, args := store.ChunkBM25SQL(crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 10}, "remote battery stylus", true)
+	// bound is what "sprinkler" and "filter" could add at most.
+	sql, args := store.ChunkBM25SQL(crm.ChunkQuery{OrgID: org.ID, AccountID: acct.ID, Limit: 10}, "sprinkler filter stylus", true)
 	rows, err := tx.Query(ctx, sql, args...)
 	require.NoError(t, err)
 	n := 0

@@ -89,37 +89,37 @@ func TestChunkTermStats(t *testing.T) {
 	a1, a2 := newActivity(t, s, org.ID, acct.ID), newActivity(t, s, org.ID, acct2.ID)
 	o1 := newActivity(t, s, other.ID, oacct.ID)
 	indexTexts(t, s, other.ID, o1, "The stylus ships in May.", "Stylus pricing and the stylus case.")
-	indexTexts(t, s, org.ID, a1, "The remote control needs a stylus.", "Remote control buttons, remote control colours.")
-	indexTexts(t, s, org.ID, a2, "The remote control is yellow.")
+	indexTexts(t, s, org.ID, a1, "The garden sprinkler needs a stylus.", "Garden sprinkler valves, garden sprinkler nozzles.")
+	indexTexts(t, s, org.ID, a2, "The garden sprinkler is rusty.")
 	requireStatsExact(t, tx)
-	require.Equal(t, 3, df(t, tx, org.ID, "remot"))
+	require.Equal(t, 3, df(t, tx, org.ID, "sprinkler"))
 	require.Equal(t, 1, df(t, tx, org.ID, "stylus"))
 	require.Equal(t, 2, df(t, tx, other.ID, "stylus"), "each org counts its own chunks")
 	var n, words int
 	require.NoError(t, tx.QueryRow(ctx, `SELECT chunks, words FROM chunk_stats WHERE org_id = $1`, org.ID).Scan(&n, &words))
 	require.Equal(t, 3, n)
-	// "The remote control needs a stylus." is 4 words and "Remote control
-	// buttons, remote control colours." 6 once stop words are dropped.
+	// "The garden sprinkler needs a stylus." is 4 words and "Garden sprinkler
+	// valves, garden sprinkler nozzles." 6 once stop words are dropped.
 	require.Equal(t, 4+6+3, words)
 
-	// Re-indexing replaces the activity's chunks: "stylus" goes, "battery"
-	// comes, "remote" stays as often as before.
-	indexTexts(t, s, org.ID, a1, "The battery lasts a year.", "Remote control buttons.", "Remote control colours.")
+	// Re-indexing replaces the activity's chunks: "stylus" goes, "filter"
+	// comes, "sprinkler" stays as often as before.
+	indexTexts(t, s, org.ID, a1, "The filter lasts a year.", "Garden sprinkler valves.", "Garden sprinkler nozzles.")
 	requireStatsExact(t, tx)
 	require.Zero(t, df(t, tx, org.ID, "stylus"), "a lexeme no chunk holds has no row")
-	require.Equal(t, 1, df(t, tx, org.ID, "batteri"))
-	require.Equal(t, 3, df(t, tx, org.ID, "remot"))
+	require.Equal(t, 1, df(t, tx, org.ID, "filter"))
+	require.Equal(t, 3, df(t, tx, org.ID, "sprinkler"))
 
 	// A chunk's text changed in place.
-	_, err = tx.Exec(ctx, `UPDATE chunks SET text = 'A yellow stylus.' WHERE org_id = $1 AND activity_id = $2 AND position = 0`, org.ID, a1)
+	_, err = tx.Exec(ctx, `UPDATE chunks SET text = 'A rusty stylus.' WHERE org_id = $1 AND activity_id = $2 AND position = 0`, org.ID, a1)
 	require.NoError(t, err)
 	requireStatsExact(t, tx)
 	require.Equal(t, 1, df(t, tx, org.ID, "stylus"))
-	require.Zero(t, df(t, tx, org.ID, "batteri"))
+	require.Zero(t, df(t, tx, org.ID, "filter"))
 
 	// An activity moved to another account takes its chunks along; the
 	// org's figures do not change.
-	before := df(t, tx, org.ID, "remot")
+	before := df(t, tx, org.ID, "sprinkler")
 	_, err = s.ActivityUpdate(ctx, org.ID, a1, crm.ActivityInput{AccountID: crm.Some(acct2.ID)})
 	require.NoError(t, err)
 	var moved int
@@ -127,12 +127,12 @@ func TestChunkTermStats(t *testing.T) {
 		org.ID, a1, acct2.ID).Scan(&moved))
 	require.Equal(t, 3, moved)
 	requireStatsExact(t, tx)
-	require.Equal(t, before, df(t, tx, org.ID, "remot"))
+	require.Equal(t, before, df(t, tx, org.ID, "sprinkler"))
 
 	// Deleting an activity deletes its chunks and their counts.
 	require.NoError(t, s.ActivityDelete(ctx, org.ID, a1))
 	requireStatsExact(t, tx)
-	require.Equal(t, 1, df(t, tx, org.ID, "remot"))
+	require.Equal(t, 1, df(t, tx, org.ID, "sprinkler"))
 	require.NoError(t, s.ActivityDelete(ctx, org.ID, a2))
 	requireStatsExact(t, tx)
 	require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM chunk_stats WHERE org_id = $1`, org.ID).Scan(&n))
