@@ -1,7 +1,7 @@
 -- +goose Up
 -- BM25 for full-text search (store.ChunkBM25SQL). ts_rank and ts_rank_cd
 -- have no inverse document frequency: a rare word ("stylus") weighs no
--- more than one said in every meeting ("remote"). BM25 needs, per org, how
+-- more than one said in every meeting ("sprinkler"). BM25 needs, per org, how
 -- many chunks hold each lexeme (document frequency), how many chunks there
 -- are and their total length, and each chunk's length; the triggers below
 -- keep those exact as chunks are inserted, changed and deleted (an
