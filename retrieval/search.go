@@ -173,7 +173,7 @@ func rankOrMax(r int) int {
 
 // textSearch is the lexical list: BM25 over the question's words. When
 // the question names a speaker of the chunks found (a name or role their
-// lines are labelled with: "what did the designer think of …"), the
+// lines are labelled with: "what did the engineer think of …"), the
 // naming words leave the query, which otherwise matches every line that
 // speaker says rather than what was said, and the chunks are reordered
 // with the share of their text that speaker says weighing in
@@ -261,8 +261,8 @@ func searchWords(toks []token, skip map[int]bool) string {
 func SearchWords(question string) string { return searchWords(questionTokens(question), nil) }
 
 // sameWord reports whether a question's word names a label's word: equal,
-// or one a prefix of the other of at least four letters ("design" names
-// "designer").
+// or one a prefix of the other of at least four letters ("engineering"
+// names "engineer").
 func sameWord(q, label string) bool {
 	if q == label {
 		return true
@@ -276,7 +276,7 @@ func sameWord(q, label string) bool {
 
 // namedSpeakers returns the speakers of hits' lines that the question
 // names, and the positions of the question's words that name them. A
-// speaker is named by their whole label as a phrase ("Project Manager",
+// speaker is named by their whole label as a phrase ("Sales Engineer",
 // "Maya Patel", the last word's ending aside), or by its first word alone
 // when the question writes that word capitalised after its first word
 // ("what did Maya say").

@@ -225,7 +225,7 @@ var cues = func() map[string][]cue {
 }()
 
 // maxClauseWords bounds a commitment's clause: talk without punctuation
-// (speech recognition often has none) is cut rather than read to its end.
+// (automatic captions often have none) is cut rather than read to its end.
 const maxClauseWords = 40
 
 // actionVerbs are what a commitment does; cues marked "verb" need one.
