@@ -24,19 +24,19 @@
 // previous instructions…") can steer it. Sentences that read like
 // instructions to a model are, moreover, never extracted.
 //
-// Notes (notes.v1, notes-reduce.v1) are precision first: a sentence is
+// Notes (notes.v2, notes-reduce.v2) are precision first: a sentence is
 // read without its disfluencies (fillers, repeated words, false starts, so
 // "you could you could have" is never "could you"), and three right items
 // beat fifteen noisy ones.
 //
-// The summary is at most 120 words of reported speech ("The Project
-// Manager said the team would…"): the most central sentences — cosine
-// similarity of a sentence's hashed vector to the whole meeting's, times a
-// length prior, skipping greetings, small talk and very short sentences —
-// chosen by maximal marginal relevance so they do not repeat each other,
-// in meeting order, first person made third and disfluencies dropped;
-// their quotes stay verbatim. Key points are the next most central
-// sentences that carry the meeting's topic words.
+// The summary is at most 120 words of reported speech ("Team Lead said
+// the team would…", a speaker named by their label): the most central
+// sentences — cosine similarity of a sentence's hashed vector to the whole
+// meeting's, times a length prior, skipping greetings, small talk and very
+// short sentences — chosen by maximal marginal relevance so they do not
+// repeat each other, in meeting order, first person made third and
+// disfluencies dropped; their quotes stay verbatim. Key points are the
+// next most central sentences that carry the meeting's topic words.
 //
 // Decisions (outcomes.go) are weighed on a choice said by the team ("we're
 // going with…", "let's do that", "X is definitely out") and on whether the
@@ -85,5 +85,6 @@
 // verb holding the question's terms, weighed by rarity, plus hashed
 // cosine), with a neighbour of the same turn for context, each as the
 // words of the speaker named outside the quotation and followed by its
-// source marker "[n]", or say NothingOnRecord.
+// source marker "[n]" (never a line of a meeting's notes, which restates
+// what was said), or say NothingOnRecord.
 package local
