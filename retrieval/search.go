@@ -104,11 +104,10 @@ func (s *Service) Search(ctx context.Context, q Question, mode Mode, k int) ([]H
 // so the order is stable.
 //
 // Hits a list scores the same are tied in that list, and tied hits share
-// the average of the ranks they span (fractional ranking): ts_rank_cd
-// gives every chunk that mentions one of the question's words once the
-// same rank, and the database returns such ties in storage order, so
-// counting their positions would let the order chunks were written in
-// decide the fused ranking.
+// the average of the ranks they span (fractional ranking): BM25 gives
+// chunks that hold the same question words as often, in texts of the same
+// length, the same score, and the database breaks such ties by chunk id,
+// so counting their positions would let ids decide the fused ranking.
 func fuse(vec, txt []crm.ChunkHit, vw float64) []Hit {
 	byID := map[string]*Hit{}
 	var order []*Hit

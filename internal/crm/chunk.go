@@ -91,7 +91,7 @@ type ChunkQuery struct {
 }
 
 // ChunkHit is a chunk a search found and its score in that search
-// (cosine similarity for a vector search, ts_rank_cd for full text).
+// (cosine similarity for a vector search, BM25 for full text).
 type ChunkHit struct {
 	Chunk
 	Score float64
