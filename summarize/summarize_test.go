@@ -61,7 +61,7 @@ func mustJSON(t testing.TB, v any) string {
 
 const followUpJSON = `{"subject":"Acme QBR: recap and next steps","body":"Hi Dana,\n\nThanks for your time today."}`
 
-// answer returns a reply function that answers notes.v1 with notes and
+// answer returns a reply function that answers notes.v2 with notes and
 // followup.v1 with a fixed email, with token counts and a model name.
 func answer(t testing.TB, notes llm.NotesOutput) func(int, llm.CompletionRequest) (llm.Completion, error) {
 	text := mustJSON(t, notes)

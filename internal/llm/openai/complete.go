@@ -155,7 +155,7 @@ func mentionsJSON(req llm.CompletionRequest) bool {
 }
 
 // schemaName returns a json_schema name the API accepts (^[a-zA-Z0-9_-]{1,64}$):
-// the schema's own name, else the purpose ("notes.v1" → "notes_v1"), with
+// the schema's own name, else the purpose ("notes.v2" → "notes_v2"), with
 // other characters replaced by "_".
 func schemaName(req llm.CompletionRequest) string {
 	name := req.Schema.Name
