@@ -228,8 +228,8 @@ type answerSentence struct {
 // those, the search's order of the sources counts too (rankWeight). The
 // best sentences (within 0.6 of the best), one per line, are quoted with a
 // neighbouring sentence of the same line when it adds something; a line of
-// a meeting's notes only when no other sentence is relevant. With none, it
-// answers NothingOnRecord and cites nothing.
+// a meeting's notes never (it restates what was said in Logbook's words).
+// With none, it answers NothingOnRecord and cites nothing.
 func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	none := llm.AnswerOutput{Answer: NothingOnRecord, Citations: []llm.AnswerCitation{}}
 	asked, scene, topic := questionFocus(in.Question)
@@ -288,7 +288,7 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	}
 	var buf buffers
 	qVec := sparseOf(in.Question, &buf)
-	var cands, notes []int
+	var cands []int
 	for i := range sents {
 		s := &sents[i]
 		l := lines[s.line]
@@ -326,16 +326,12 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 		// sentences relevant enough, that order counts too.
 		s.score += rankWeight * (1 - float64(l.src)/float64(len(in.Sources)))
 		if !l.speaker && l.label != "" && in.Sources[l.src].Type == "meeting" {
-			notes = append(notes, i)
-		} else {
-			cands = append(cands, i)
+			// A line of a meeting's notes restates what was said in
+			// Logbook's words, and an extraction can be wrong: an answer
+			// quotes what was said or written, never the notes.
+			continue
 		}
-	}
-	if len(cands) == 0 {
-		// A line of a meeting's notes restates what was said, in other
-		// words: it is quoted only when nothing that was said or written
-		// answers.
-		cands = notes
+		cands = append(cands, i)
 	}
 	if len(cands) == 0 {
 		return none
@@ -432,8 +428,6 @@ func renderQuote(src llm.Source, l answerLine, quote string) string {
 	switch {
 	case l.speaker:
 		return l.label + " " + verb + `: "` + body + `"` + ref
-	case src.Type == "meeting" && l.label != "":
-		return "The meeting notes record (" + l.label + `): "` + body + `"` + ref
 	case src.Type != "":
 		what := "The " + src.Type
 		if !src.OccurredAt.IsZero() {
