@@ -14,8 +14,8 @@ import (
 // repeats the last turn of the one before when that turn is short
 // (OverlapWords or fewer), so an answer that spans the cut is found whole.
 const (
-	TargetWords  = 150
-	MaxWords     = 230
+	TargetWords  = 200
+	MaxWords     = 300
 	OverlapWords = 40
 )
 
