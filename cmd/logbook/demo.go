@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 
 	"logbook/internal/config"
 	"logbook/internal/crm"
-	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/retrieval"
 )
@@ -85,24 +83,16 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis at %s: %w (run scripts/services.sh)", redactURL(a.cfg.RedisURL), err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Private queues: a Logbook already running on this Redis is not disturbed.
+	base, stop, err := a.runPrivate(ctx, fmt.Sprintf("demo-%d-", os.Getpid()))
 	if err != nil {
 		return err
 	}
-	// Private queues: a Logbook already running on this Redis is not disturbed.
-	prefix := fmt.Sprintf("demo-%d-", os.Getpid())
-	q := queue.Queues{LLM: prefix + "llm", Default: prefix + "default"}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.runAll(runCtx, ln, q) }()
 	defer func() {
-		stop()
-		<-done
-		if err := queue.NewInspector(a.rdb).DeleteQueues(q); err != nil {
-			fmt.Fprintf(stderr, "demo: removing its queues: %v\n", err)
+		if err := stop(); err != nil {
+			fmt.Fprintf(stderr, "demo: %v\n", err)
 		}
 	}()
-	base := "http://" + ln.Addr().String()
 	provider := a.cfg.LLMProvider
 	if provider == "local" {
 		provider = "local (offline, extractive)"

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"logbook/internal/crm"
 	"logbook/internal/llm/local"
 	"logbook/internal/quality"
-	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/retrieval"
 )
@@ -95,26 +93,21 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 			fmt.Fprintf(progress, "quality: "+format+"\n", args...)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stop, err := a.runPrivate(ctx, fmt.Sprintf("quality-%d-%d-", os.Getpid(), time.Now().UnixNano()))
 	if err != nil {
 		return nil, err
 	}
-	prefix := fmt.Sprintf("quality-%d-%d-", os.Getpid(), time.Now().UnixNano())
-	q := queue.Queues{LLM: prefix + "llm", Default: prefix + "default"}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.runAll(runCtx, ln, q) }()
 	defer func() {
-		stop()
-		<-done
-		_ = queue.NewInspector(a.rdb).DeleteQueues(q)
+		if err := stop(); err != nil {
+			say("%v", err)
+		}
 	}()
 	st := store.New(a.pool)
 	orgID, key, err := createOrg(ctx, st, "quality "+time.Now().UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return nil, err
 	}
-	c := &qualityClient{ctx: ctx, http: &http.Client{Timeout: 2 * time.Minute}, base: "http://" + ln.Addr().String(), key: key}
+	c := &qualityClient{ctx: ctx, http: &http.Client{Timeout: 2 * time.Minute}, base: base, key: key}
 
 	out := &qualityCollected{Notes: map[string]crm.Notes{}, Search: map[string]quality.Run{},
 		Answers: map[string]retrieval.Answer{}, Segments: map[string][]crm.Segment{}}

@@ -105,6 +105,31 @@ func (a *app) queues() queue.Queues {
 	return queue.Queues{LLM: a.cfg.QueuePrefix + queue.DefaultQueues.LLM, Default: a.cfg.QueuePrefix + queue.DefaultQueues.Default}
 }
 
+// runPrivate serves the API on a loopback port and runs the worker, in
+// this process, on queues named with prefix, so a Logbook already running
+// on the same Redis is not disturbed (logbook demo and logbook quality). It
+// returns the API's base URL and stop, which ends both, waits for them and
+// removes the queues.
+func (a *app) runPrivate(ctx context.Context, prefix string) (string, func() error, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	q := queue.Queues{LLM: prefix + "llm", Default: prefix + "default"}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.runAll(runCtx, ln, q) }()
+	stop := func() error {
+		cancel()
+		<-done
+		if err := queue.NewInspector(a.rdb).DeleteQueues(q); err != nil {
+			return fmt.Errorf("removing the queues %s*: %w", prefix, err)
+		}
+		return nil
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
 // runAll serves HTTP on ln and runs the worker until ctx ends.
 func (a *app) runAll(ctx context.Context, ln net.Listener, q queue.Queues) error {
 	enq, w, err := a.pipeline(q)
