@@ -13,18 +13,10 @@ import (
 )
 
 // actionsOf runs the notes extraction over turns given as "Speaker: text"
-// and returns the action items.
+// (notesOf) and returns the action items.
 func actionsOf(t *testing.T, turns ...string) []llm.ActionClaim {
 	t.Helper()
-	in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1}
-	for i, turn := range turns {
-		sp, text, ok := strings.Cut(turn, ": ")
-		require.True(t, ok, turn)
-		in.Segments = append(in.Segments, crm.Segment{Index: i, Speaker: sp, Text: text})
-	}
-	out, err := notes(context.Background(), in)
-	require.NoError(t, err)
-	return out.ActionItems
+	return notesOf(t, turns...).ActionItems
 }
 
 func TestFluent(t *testing.T) {
