@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -87,7 +88,7 @@ var qualityStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // queues) on a, posts every meeting of the chosen accounts through the API
 // into a new org, waits for the workers, and collects notes, search results
 // and answers. progress (optional) gets a line per step.
-func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []string, progress io.Writer) (*qualityCollected, error) {
+func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []string, progress io.Writer) (_ *qualityCollected, err error) {
 	say := func(format string, args ...any) {
 		if progress != nil {
 			fmt.Fprintf(progress, "quality: "+format+"\n", args...)
@@ -97,11 +98,7 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err := stop(); err != nil {
-			say("%v", err)
-		}
-	}()
+	defer func() { err = errors.Join(err, stop()) }()
 	st := store.New(a.pool)
 	orgID, key, err := createOrg(ctx, st, "quality "+time.Now().UTC().Format(time.RFC3339Nano))
 	if err != nil {
