@@ -953,46 +953,7 @@ func (m *meeting) settleRequests(acts []action) []action {
 			}
 		}
 		if p >= 0 {
-			label := strings.Join(strings.Fields(m.segs[p].Speaker), " ")
-			if r.claim.Owner == "" || strings.EqualFold(r.claim.Owner, label) {
-				accepted := m.accepts(p) || m.acknowledges(p)
-				acc := -1
-				for _, j := range bySeg[p] {
-					if !drop[j] && acts[j].seg == p && acts[j].kind == cueSelf && strings.EqualFold(acts[j].claim.Owner, label) {
-						acc = j
-						accepted = true
-						break
-					}
-				}
-				if accepted {
-					r.accepted = true
-					if !r.shared {
-						r.claim.Owner = label
-					}
-					if acc >= 0 {
-						a := &acts[acc]
-						if vague(a.claim.Text) || overlap(r.claim.Text, a.claim.Text) >= 0.5 {
-							drop[acc] = true
-							if r.claim.Due == "" && a.claim.Due != "" {
-								r.claim.Due = a.claim.Due
-								r.claim.Segments = append(r.claim.Segments, m.segs[p].Index)
-							}
-							r.claim.Tentative = r.claim.Tentative || a.claim.Tentative
-						}
-					} else if len(m.bySeg[p]) > 0 {
-						first := &m.sents[m.bySeg[p][0]]
-						if r.claim.Due == "" {
-							if d := m.due(m.text(first)); d != "" {
-								r.claim.Due = d
-								r.claim.Segments = append(r.claim.Segments, m.segs[p].Index)
-							}
-						}
-						if hedged(first.ws, 0, len(first.ws)) {
-							r.claim.Tentative = true
-						}
-					}
-				}
-			}
+			m.takeOn(r, p, acts, bySeg, drop)
 		}
 		if r.claim.Owner == "" && !r.shared {
 			r.claim.Owner = m.otherInExchange(r.seg)
@@ -1005,6 +966,61 @@ func (m *meeting) settleRequests(acts []action) []action {
 		}
 	}
 	return out
+}
+
+// takeOn settles request r with the answer in segment p (bySeg: the
+// actions of each segment; drop: the actions folded away). When p's
+// speaker may own r (it names nobody else) and takes it on, with a yes, an
+// acknowledgement or an "I'll…" of their own, they own it (unless the
+// group shares it); their own commitment is folded into r when it says no
+// more (lending r its due date and its hedge), else the answer's first
+// sentence lends r a due date and a hedge.
+func (m *meeting) takeOn(r *action, p int, acts []action, bySeg map[int][]int, drop []bool) {
+	label := strings.Join(strings.Fields(m.segs[p].Speaker), " ")
+	if r.claim.Owner != "" && !strings.EqualFold(r.claim.Owner, label) {
+		return
+	}
+	accepted := m.accepts(p) || m.acknowledges(p)
+	acc := -1
+	for _, j := range bySeg[p] {
+		if !drop[j] && acts[j].seg == p && acts[j].kind == cueSelf && strings.EqualFold(acts[j].claim.Owner, label) {
+			acc = j
+			accepted = true
+			break
+		}
+	}
+	if !accepted {
+		return
+	}
+	r.accepted = true
+	if !r.shared {
+		r.claim.Owner = label
+	}
+	if acc >= 0 {
+		a := &acts[acc]
+		if vague(a.claim.Text) || overlap(r.claim.Text, a.claim.Text) >= 0.5 {
+			drop[acc] = true
+			if r.claim.Due == "" && a.claim.Due != "" {
+				r.claim.Due = a.claim.Due
+				r.claim.Segments = append(r.claim.Segments, m.segs[p].Index)
+			}
+			r.claim.Tentative = r.claim.Tentative || a.claim.Tentative
+		}
+		return
+	}
+	if len(m.bySeg[p]) == 0 {
+		return
+	}
+	first := &m.sents[m.bySeg[p][0]]
+	if r.claim.Due == "" {
+		if d := m.due(m.text(first)); d != "" {
+			r.claim.Due = d
+			r.claim.Segments = append(r.claim.Segments, m.segs[p].Index)
+		}
+	}
+	if hedged(first.ws, 0, len(first.ws)) {
+		r.claim.Tentative = true
+	}
 }
 
 // accepts reports whether segment p opens with a yes.
