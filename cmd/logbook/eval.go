@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"logbook/internal/config"
 	"logbook/internal/crm"
 	"logbook/internal/llm/local"
@@ -369,13 +367,7 @@ func freshDatabase(ctx context.Context, dbURL, name string) (string, error) {
 	}
 	admin := *u
 	admin.Path = "/postgres"
-	conn, err := pgx.Connect(ctx, admin.String())
-	if err != nil {
-		return "", err
-	}
-	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-	conn.Close(ctx)
-	if err != nil {
+	if err := dropDatabase(ctx, admin.String(), name); err != nil {
 		return "", err
 	}
 	u.Path = "/" + name
