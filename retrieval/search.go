@@ -255,6 +255,10 @@ func searchWords(toks []token, skip map[int]bool) string {
 	return strings.Join(out, " ")
 }
 
+// SearchWords are the words of a question that full-text search looks
+// for (searchWords).
+func SearchWords(question string) string { return searchWords(questionTokens(question), nil) }
+
 // sameWord reports whether a question's word names a label's word: equal,
 // or one a prefix of the other of at least four letters ("engineering"
 // names "engineer").
@@ -343,6 +347,26 @@ var askWords = func() map[string]bool {
 	}
 	return m
 }()
+
+// TextQuery turns a question into a websearch_to_tsquery query that matches
+// any of its words ("what did we promise about SSO" → "what or did or we or
+// promise or about or SSO"); PostgreSQL drops the stop words and ts_rank_cd
+// ranks chunks with more (and closer) matches first. A question asked as
+// all of its words would match almost nothing: people do not ask in the
+// words the record uses.
+func TextQuery(question string) string {
+	var words []string
+	for _, w := range strings.FieldsFunc(question, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	}) {
+		w = strings.Trim(w, "'")
+		if w == "" || strings.EqualFold(w, "or") {
+			continue
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, " or ")
+}
 
 // stopWords carry no topic: a question's other words are its content.
 var stopWords = func() map[string]bool {
