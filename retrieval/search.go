@@ -256,7 +256,8 @@ func searchWords(toks []token, skip map[int]bool) string {
 }
 
 // SearchWords are the words of a question that full-text search looks
-// for (searchWords).
+// for (searchWords): what Search gives store.ChunkSearchBM25, for a tool
+// that runs that query as Search does (the BM25 latency measurements).
 func SearchWords(question string) string { return searchWords(questionTokens(question), nil) }
 
 // sameWord reports whether a question's word names a label's word: equal,
@@ -348,12 +349,11 @@ var askWords = func() map[string]bool {
 	return m
 }()
 
-// TextQuery turns a question into a websearch_to_tsquery query that matches
-// any of its words ("what did we promise about SSO" → "what or did or we or
-// promise or about or SSO"); PostgreSQL drops the stop words and ts_rank_cd
-// ranks chunks with more (and closer) matches first. A question asked as
-// all of its words would match almost nothing: people do not ask in the
-// words the record uses.
+// TextQuery turns a question into the websearch_to_tsquery query full-text
+// search ran before BM25: one that matches any of its words ("what did we
+// promise about SSO" → "what or did or we or promise or about or SSO"),
+// ranked by ts_rank_cd (store.ChunkSearchText). Search no longer calls it;
+// it stays with ChunkSearchText as the ranking BM25 is measured against.
 func TextQuery(question string) string {
 	var words []string
 	for _, w := range strings.FieldsFunc(question, func(r rune) bool {

@@ -291,9 +291,10 @@ func (s *Store) ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []f
 	return hits, interpretError(op, err)
 }
 
-// chunkTextSQL is the websearch_to_tsquery query over the english
-// configuration, ranked by ts_rank_cd.
-func chunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
+// ChunkTextSQL is ChunkSearchText's query (websearch_to_tsquery over the
+// english configuration, ranked by ts_rank_cd), for measurements that
+// explain it beside ChunkBM25SQL.
+func ChunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
 	args := []any{text, q.Limit}
 	where, args := chunkFilter(q, args)
 	return `SELECT ` + chunkColumns + `, ts_rank_cd(c.tsv, query) AS rank
@@ -303,12 +304,13 @@ func chunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
 
 // ChunkSearchText returns the chunks that match the websearch query text,
 // ranked by ts_rank_cd, best first. Search no longer calls it: full-text
-// search ranks by BM25 (ChunkSearchBM25). It stays as the reference the
-// BM25 tests hold that ranking against: ts_rank_cd has no inverse
-// document frequency, so a word every chunk repeats outranks a rare one.
+// search ranks by BM25 (ChunkSearchBM25). It stays as the reference BM25
+// is held against: in its tests' ranking (ts_rank_cd has no inverse
+// document frequency, so a word every chunk repeats outranks a rare one)
+// and in the latency measurements (with retrieval.TextQuery's query).
 func (s *Store) ChunkSearchText(ctx context.Context, q crm.ChunkQuery, text string) ([]crm.ChunkHit, error) {
 	const op = "full-text search"
-	sql, args := chunkTextSQL(q, text)
+	sql, args := ChunkTextSQL(q, text)
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, interpretError(op, err)
