@@ -123,7 +123,7 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 			if err != nil {
 				return nil, fmt.Errorf("quality: %w", err)
 			}
-			body := map[string]any{"source": "quality", "external_id": mid, "title": "Design meeting " + mid,
+			body := map[string]any{"source": "quality", "external_id": mid, "title": "Meeting " + mid,
 				"started_at": qualityStart.AddDate(0, 0, 7*i).Format(time.RFC3339), "account_id": res.ID,
 				"format": "vtt", "content": string(content)}
 			var acc transcriptAcceptedJSON

@@ -112,7 +112,7 @@ func TestQualityModelPath(t *testing.T) {
 		require.Len(t, c.Notes, len(c.Meetings), "every transcript reached done and has notes")
 		for i, m := range c.Meetings {
 			n := c.Notes[m.ID]
-			s := model.meeting("Design meeting " + m.ID)
+			s := model.meeting("Meeting " + m.ID)
 			require.Positive(t, s.windows, m.ID)
 			speakers := map[string]bool{}
 			for _, seg := range c.Segments[m.ID] {
@@ -162,7 +162,7 @@ func TestQualityModelPath(t *testing.T) {
 		require.Positive(t, labelled)
 		require.Len(t, r.Notes.MeetingOrder, labelled, "the labelled meetings run are scored")
 		for _, m := range r.Notes.MeetingOrder {
-			s := model.meeting("Design meeting " + m)
+			s := model.meeting("Meeting " + m)
 			pm := r.Notes.PerMeeting[m]
 			require.Equal(t, 2*s.windows, pm.ActionItems.Predicted, "%s", m)
 			require.Equal(t, s.windows, pm.Decisions.Predicted, "%s", m)
@@ -211,7 +211,7 @@ func TestQualityModelPath(t *testing.T) {
 		// Per meeting is over the labelled meetings.
 		want := 0
 		for _, m := range r.Notes.MeetingOrder {
-			want += 2 * model.meeting("Design meeting "+m).windows
+			want += 2 * model.meeting("Meeting "+m).windows
 		}
 		require.Contains(t, s, fmt.Sprintf("| action items | %.3f |", float64(want)/float64(len(r.Notes.MeetingOrder))))
 		for _, row := range []string{"| decisions |", "| risks |", "| Logbook |", "| longest turns (same length) |", "| BM25 baseline (250-word chunks) |", "answers' citations"} {

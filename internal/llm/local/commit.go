@@ -7,7 +7,7 @@ import (
 // Precision first: a cue ("I'll", "you're going to", "can you") only opens
 // a candidate. The candidate is dropped when its sentence is hypothetical
 // ("if we…, we'll…"), reported ("I thought I'll…"), about the meeting
-// itself ("I'll just draw it", "I'll take minutes for this meeting") or
+// itself ("I'll just share my screen", "I'll take notes for this call") or
 // too vague to do ("we'll have…"); what is left is weighed (who committed,
 // to what kind of work, by when, whether the person asked took it on) and
 // only the clear ones are kept.
@@ -73,7 +73,7 @@ var futurePhrases = newPhraseSet("next meeting", "next time", "next week", "next
 	"by the next", "for the next", "until the next", "as soon as", "end of the day", "end of the week",
 	"when we go", "once you go", "once we go", "when i get back", "when you get back", "soon")
 
-// timeUnits follow "in" and a number in "in thirty minutes".
+// timeUnits follow "in" and a number in "in twenty minutes".
 var timeUnits = wordSet(`minutes minute hours hour days day weeks week months month`)
 
 // future reports whether ws[from:to] says when, after the meeting: a

@@ -70,12 +70,12 @@ func TestActionsNotCommitments(t *testing.T) {
 		// done there and then
 		{"Ana: I'll just switch that back to the first slide."},
 		{"Ana: Let me draw the shape on the board."},
-		{"Ana: I'll put the top in."},
-		{"Ana: I'll take minutes for this meeting."},
+		{"Ana: I'll plug the cable in."},
+		{"Ana: I'll take notes for this call."},
 		{"Ana: I'm going to present the findings now."},
 		{"Ana: Sorry, I'll finish this quick."},
 		// one word says nothing to do
-		{"Ana: Can you reach?", "Ben: Yes."},
+		{"Ana: Can you see?", "Ben: Yes."},
 		// negation
 		{"Ana: You don't have to worry about the fridge.", "Ben: Okay."},
 		{"Ana: I won't send the invoice."},

@@ -121,9 +121,9 @@ func TestRiskRules(t *testing.T) {
 		"Analyst: Is the packaging too expensive for us?",
 		// a risk said to be small, a question without its mark, trouble
 		// with the meeting itself
-		"Engineer: I think the leased van is our lower risk option.",
-		"Analyst: What are our broad constraints for the prototype.",
-		"Engineer: It's very difficult to draw that on this board.",
+		"Engineer: I'd say the leased van is the lower risk route.",
+		"Analyst: What are the hard limits for the pilot.",
+		"Engineer: It's very difficult to show that on this screen.",
 		// a concern looking back
 		"Analyst: The only problem was that we had too little time in the first session.",
 	} {
