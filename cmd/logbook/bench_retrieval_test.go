@@ -28,4 +28,20 @@ func TestBenchRetrieval(t *testing.T) {
 	require.Len(t, res.RSS, 11) // after the first transcript and every tenth
 	require.Contains(t, out.String(), "EXPLAIN (ANALYZE, BUFFERS)")
 	require.Contains(t, out.String(), "Index Only Scan using chunks_account_vec", "the per-account scan reads vectors from the covering index")
+
+	// Full-text search: nearly every question finds chunks by BM25 (a
+	// question of stop words alone finds none), the old query finds them
+	// for those too (it also looks for the words BM25 leaves out), hybrid
+	// search always does, and the pruned BM25 top 10 is the unpruned one on
+	// every question.
+	require.Len(t, res.Text, 2)
+	for size, r := range res.Text {
+		require.Equal(t, o.queries, r.Queries, "%d-chunk account", size)
+		require.GreaterOrEqual(t, r.BM25Hits, r.Queries*9/10, "%d-chunk account: BM25 hits", size)
+		require.GreaterOrEqual(t, r.TextHits, r.BM25Hits, "%d-chunk account: ts_rank_cd hits", size)
+		require.Equal(t, r.Queries, r.Hybrid, "%d-chunk account: hybrid hits", size)
+		require.Equal(t, r.Queries, r.SameAsUnpruned, "%d-chunk account: pruned BM25 = unpruned", size)
+		require.Positive(t, r.BM25P[0], "%d-chunk account", size)
+	}
+	require.Contains(t, out.String(), "| 10–50% (pruned) |")
 }
