@@ -43,6 +43,7 @@ type retrievalOpts struct {
 	keep        bool
 	hnsw        string
 	seed        uint64
+	tail        int
 }
 
 // retrievalFlags registers the retrieval benchmark's flags on fs.
@@ -61,6 +62,7 @@ func retrievalFlags(fs *flag.FlagSet) *retrievalOpts {
 	fs.BoolVar(&o.keep, "retrieval-keep", false, "keep the retrieval database for reruns (a rerun with the same data flags reuses it)")
 	fs.StringVar(&o.hnsw, "retrieval-hnsw", "", "HNSW build options, e.g. m=16,ef_construction=64 (default: the migrations', store.HNSWOptions); a kept database's index is rebuilt when they differ")
 	fs.Uint64Var(&o.seed, "retrieval-seed", 1, "seed of the generated text")
+	fs.IntVar(&o.tail, "retrieval-tail", 500, "long-tail words of each topic, beside its 40 core words, and a general long tail of 20,000 words (0: neither, the text as measured before issue #9)")
 	return o
 }
 
@@ -148,7 +150,7 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	}
 	emb := local.New(o.dim)
 	model := emb.Model()
-	gen := newTextModel(o.seed)
+	gen := newTextModel(o.seed, o.tail)
 	fmt.Fprintf(w, "## Retrieval (issue #4: %d chunks, local embedder at %d dimensions, halfvec, %s row order)\n\n", o.chunks, o.dim, o.order)
 
 	// Worker memory first, while the process holds nothing else.
@@ -442,12 +444,42 @@ func pcts(ds []time.Duration) [2]time.Duration {
 // some shared between topics) mixed with common English and generic
 // business words. An account talks about a few topics; a sentence is about
 // one of them.
+//
+// Without a tail an account's whole vocabulary is those words (about 200
+// lexemes), so every topic word of an account is in thousands of its
+// chunks; real speech has a long tail of words each said seldom (Zipf's
+// law). With tail > 0, half the topic draws come from the topic's own
+// tail of tail words and 15% of the common draws from a general tail of
+// benchGeneralTail words, both Zipf-distributed (s = 1): words then
+// spread from most chunks to a handful, in an account and in the org.
 type textModel struct {
-	common    []string
-	commonCum []float64
-	topics    [][]string
-	topicCum  []float64
-	speakers  []string
+	common     []string
+	commonCum  []float64
+	topics     [][]string
+	topicCum   []float64
+	speakers   []string
+	tail       int
+	tailCum    []float64
+	generalCum []float64
+}
+
+// benchGeneralTail is the size of the general long tail (textModel).
+const benchGeneralTail = 20_000
+
+// topicWord draws a word of topic t.
+func (m *textModel) topicWord(rng *rand.Rand, t int) string {
+	if m.tail > 0 && rng.Float64() < 0.5 {
+		return pseudoWord(20_000 + t*m.tail + pickCum(rng, m.tailCum))
+	}
+	return m.topics[t][pickCum(rng, m.topicCum)]
+}
+
+// commonWord draws a word of no topic.
+func (m *textModel) commonWord(rng *rand.Rand) string {
+	if m.tail > 0 && rng.Float64() < 0.15 {
+		return pseudoWord(20_000+benchTopics*m.tail+pickCum(rng, m.generalCum)) + "o"
+	}
+	return m.common[pickCum(rng, m.commonCum)]
 }
 
 const (
@@ -481,7 +513,9 @@ func pseudoWord(i int) string {
 	return w + string(cons[(i/7)%len(cons)])
 }
 
-func newTextModel(seed uint64) *textModel {
+// newTextModel makes the text model of seed; tail > 0 gives every topic a
+// long tail of that many words and the text a general one (textModel).
+func newTextModel(seed uint64, tail int) *textModel {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	common := strings.Fields(`the and to we i you that it a of is for on this so in be can with have just
 		our they will what do at if are not but as about from your there would need get think
@@ -489,7 +523,10 @@ func newTextModel(seed uint64) *textModel {
 		budget renewal meeting support integration data access security review question process project
 		quarter users launch follow issue report demo account price cost goal approval legal pilot
 		feature feedback training onboarding deadline scope risk decision options proposal roadmap`)
-	m := &textModel{common: common, commonCum: zipfCum(len(common), 0.9), topicCum: zipfCum(benchTopicWords, 1.0)}
+	m := &textModel{common: common, commonCum: zipfCum(len(common), 0.9), topicCum: zipfCum(benchTopicWords, 1.0), tail: tail}
+	if tail > 0 {
+		m.tailCum, m.generalCum = zipfCum(tail, 1.0), zipfCum(benchGeneralTail, 1.0)
+	}
 	// Topic words: most are the topic's own; a fifth come from a shared
 	// pool, so topics overlap as real subjects do.
 	shared := make([]string, 1500)
@@ -519,9 +556,9 @@ func (m *textModel) sentence(rng *rand.Rand, b *strings.Builder, t int) {
 	for i := 0; i < n; i++ {
 		var w string
 		if rng.Float64() < 0.4 {
-			w = m.topics[t][pickCum(rng, m.topicCum)]
+			w = m.topicWord(rng, t)
 		} else {
-			w = m.common[pickCum(rng, m.commonCum)]
+			w = m.commonWord(rng)
 		}
 		if i == 0 {
 			w = strings.ToUpper(w[:1]) + w[1:]
@@ -613,9 +650,9 @@ func (m *textModel) questions(topics []int, weights []float64, n int, seed uint6
 		for k := 4 + rng.IntN(6); k > 0; k-- {
 			b.WriteByte(' ')
 			if rng.Float64() < 0.4 {
-				b.WriteString(m.topics[t][pickCum(rng, m.topicCum)])
+				b.WriteString(m.topicWord(rng, t))
 			} else {
-				b.WriteString(m.common[pickCum(rng, m.commonCum)])
+				b.WriteString(m.commonWord(rng))
 			}
 		}
 		b.WriteByte('?')
@@ -676,7 +713,7 @@ func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 	model string, plan loadPlan, o *retrievalOpts) ([2]string, []string, error) {
 	var orgs [2]string
 	ids := make([]string, len(plan.accounts))
-	mark := fmt.Sprintf("bench retrieval chunks=%d big=%d small=%d model=%s order=%s seed=%d", o.chunks, o.big, o.small, model, o.order, o.seed)
+	mark := fmt.Sprintf("bench retrieval chunks=%d big=%d small=%d model=%s order=%s seed=%d tail=%d", o.chunks, o.big, o.small, model, o.order, o.seed, o.tail)
 	err := pool.QueryRow(ctx, `SELECT id FROM orgs WHERE name = $1`, mark).Scan(&orgs[0])
 	if err == nil {
 		if err := pool.QueryRow(ctx, `SELECT id FROM orgs WHERE name = $1`, mark+" other").Scan(&orgs[1]); err != nil {

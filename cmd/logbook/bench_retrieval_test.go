@@ -15,7 +15,7 @@ import (
 func TestBenchRetrieval(t *testing.T) {
 	t.Parallel()
 	o := &retrievalOpts{chunks: 5000, big: 1000, small: 100, dim: 384, queries: 20, orgQueries: 10,
-		efs: "40,100", transcripts: 20, order: "interleaved", seed: 1}
+		efs: "40,100", transcripts: 20, order: "interleaved", seed: 1, tail: 500}
 	var out bytes.Buffer
 	res, err := benchRetrieval(context.Background(), &out, testdb.SchemaURL(t, true), testdb.SchemaURL(t, true), o)
 	require.NoError(t, err, out.String())
