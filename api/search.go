@@ -14,11 +14,9 @@ import (
 // Searcher finds the passages of an org's history that best match a query
 // (retrieval.Service).
 type Searcher interface {
-	// Search returns at most k hits, best first, by the given method.
-	Search(ctx context.Context, q retrieval.Question, mode retrieval.Mode, k int) ([]retrieval.Hit, error)
-	// MinSimilarity is the least similarity at which a hit found by
-	// meaning alone, sharing no word with the query, still counts.
-	MinSimilarity() float64
+	// Passages returns at most k matching passages, best first, with the
+	// query's words highlighted; none for a query with no searchable words.
+	Passages(ctx context.Context, q retrieval.Question, k int) ([]retrieval.Hit, error)
 }
 
 // Search limits.
@@ -129,27 +127,14 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p crm.Principal
 		return errStatus(http.StatusServiceUnavailable, "search is not available: this server runs without a retrieval service")
 	}
 	out := itemsOf[Passage]{Items: []Passage{}}
-	terms := retrieval.QueryTerms(text)
-	if len(terms) == 0 {
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-	hits, err := h.searcher.Search(r.Context(), q, retrieval.Hybrid, limit)
+	hits, err := h.searcher.Passages(r.Context(), q, limit)
 	if err != nil {
 		if errors.Is(err, retrieval.ErrUnavailable) {
 			return errStatus(http.StatusServiceUnavailable, "the embedding model could not be reached just now; try again shortly")
 		}
 		return err
 	}
-	minSim := h.searcher.MinSimilarity()
 	for _, hit := range hits {
-		hl := retrieval.Highlights(hit.Text, terms)
-		// A hit found by meaning alone, far from the query and without
-		// any of its words, is not a result: the vector list always has
-		// a nearest chunk, relevant or not.
-		if hit.TextRank == 0 && len(hl) == 0 && hit.Similarity < minSim {
-			continue
-		}
 		speaker := hit.Speaker
 		if speaker != nil && *speaker == "" {
 			speaker = nil
@@ -158,7 +143,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p crm.Principal
 			ActivityID: hit.ActivityID, AccountID: hit.AccountID, ChunkID: hit.ID,
 			Type: crm.ActivityType(hit.ActivityType), OccurredAt: hit.OccurredAt,
 			Speaker: speaker, StartMS: hit.StartMS, EndMS: hit.EndMS,
-			Text: hit.Text, Highlights: hl, Score: hit.Score,
+			Text: hit.Text, Highlights: hit.Highlights, Score: hit.Score,
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

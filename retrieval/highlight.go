@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"context"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -17,6 +18,31 @@ import (
 type Highlight struct {
 	Start int `json:"start"`
 	End   int `json:"end"`
+}
+
+// Passages returns at most k passages that match a search query, best
+// first: the hybrid search's hits, with the query's words highlighted,
+// less those found by meaning alone that share no word with the query and
+// sit below MinSimilarity (the vector list always has a nearest chunk,
+// relevant or not). A query with no searchable words finds nothing.
+func (s *Service) Passages(ctx context.Context, q Question, k int) ([]Hit, error) {
+	terms := QueryTerms(q.Text)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	hits, err := s.Search(ctx, q, Hybrid, k)
+	if err != nil {
+		return nil, err
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		h.Highlights = Highlights(h.Text, terms)
+		if h.TextRank == 0 && len(h.Highlights) == 0 && h.Similarity < s.cfg.MinSimilarity {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // QueryTerms returns the stemmed content words of a search query: the

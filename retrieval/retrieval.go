@@ -118,10 +118,6 @@ func New(cfg Config) (*Service, error) {
 // EmbedModel returns the model chunks are embedded with.
 func (s *Service) EmbedModel() string { return s.cfg.EmbedModel }
 
-// MinSimilarity returns the least cosine similarity at which a chunk found
-// only by meaning counts as relevant (Config.MinSimilarity).
-func (s *Service) MinSimilarity() float64 { return s.cfg.MinSimilarity }
-
 // embed fills the embeddings of cs: reused from known (by content hash)
 // where the text is unchanged, the rest requested in batches. It returns
 // how many were requested.

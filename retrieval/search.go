@@ -50,6 +50,8 @@ type Hit struct {
 	Similarity           float64
 	// Coverage is the share of the question's content words the chunk has.
 	Coverage float64
+	// Highlights mark the question's words in Text (set by Passages).
+	Highlights []Highlight
 }
 
 // candidates is how many hits each method contributes before fusion.
