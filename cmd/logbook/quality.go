@@ -54,6 +54,9 @@ type qualityCollected struct {
 	// OrgID is the org the loop made; AccountIDs its accounts by key.
 	OrgID      string
 	AccountIDs map[string]string
+	// MeetingOf maps a meeting activity to the set's meeting ID, and
+	// AccountOf a meeting ID to Logbook's account ID.
+	MeetingOf, AccountOf map[string]string
 	// Questions are the questions asked, in the gold set's order.
 	Questions []quality.RetrievalQuery
 	// Unanswerable are the questions the loop asked that nothing in their
@@ -137,9 +140,12 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 	if err := waitProcessed(ctx, c, out.Meetings, say); err != nil {
 		return nil, err
 	}
-	byActivity := map[string]string{}
+	out.MeetingOf, out.AccountOf = map[string]string{}, map[string]string{}
 	for _, m := range out.Meetings {
-		byActivity[m.Activity] = m.ID
+		out.MeetingOf[m.Activity] = m.ID
+		out.AccountOf[m.ID] = accountIDs[m.Account]
+	}
+	for _, m := range out.Meetings {
 		var act struct {
 			Notes *crm.Notes `json:"notes"`
 		}
@@ -160,15 +166,9 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 	}
 
 	// Search and answers, each question scoped to its team's account.
-	account := map[string]string{} // meeting → account key
-	for k, ms := range ds.Accounts {
-		for _, m := range ms {
-			account[m] = k
-		}
-	}
 	var questions []quality.RetrievalQuery
 	for _, qq := range ds.Retrieval {
-		if _, ok := accountIDs[account[qq.MeetingID]]; ok {
+		if _, ok := out.AccountOf[qq.MeetingID]; ok {
 			questions = append(questions, qq)
 		}
 	}
@@ -184,7 +184,7 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 		out.Model = out.Notes[out.Meetings[0].ID].Model + " (notes and answers), " + svc.EmbedModel() + " (embeddings)"
 	}
 	for i, qq := range questions {
-		acct := accountIDs[account[qq.MeetingID]]
+		acct := out.AccountOf[qq.MeetingID]
 		var res struct {
 			Items []struct {
 				ActivityID string `json:"activity_id"`
@@ -198,7 +198,7 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 		items := []quality.Item{}
 		for _, it := range res.Items {
 			if it.StartMS != nil && it.EndMS != nil {
-				items = append(items, quality.TimeItem(byActivity[it.ActivityID], *it.StartMS, *it.EndMS))
+				items = append(items, quality.TimeItem(out.MeetingOf[it.ActivityID], *it.StartMS, *it.EndMS))
 			}
 		}
 		out.Search[retrieval.Hybrid.String()][qq.QID] = items
@@ -207,7 +207,7 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 			if err != nil {
 				return nil, err
 			}
-			out.Search[mode.String()][qq.QID] = hitItems(hits, byActivity)
+			out.Search[mode.String()][qq.QID] = hitItems(hits, out.MeetingOf)
 		}
 		var ans retrieval.Answer
 		if err := c.post("/v1/accounts/"+acct+"/ask", map[string]string{"question": qq.Query}, &ans, http.StatusOK); err != nil {
@@ -278,12 +278,6 @@ func unanswerableQuestions(ds *quality.DevSet, meetings []string) []string {
 // that a comparison of methods rests on the method and not on one set of
 // hash collisions. It returns each method's run per seed.
 func seededSearch(ctx context.Context, a *app, c *qualityCollected, seeds []uint64, progress io.Writer) ([]map[string]quality.Run, error) {
-	byActivity := map[string]string{}
-	account := map[string]string{}
-	for _, m := range c.Meetings {
-		byActivity[m.Activity] = m.ID
-		account[m.ID] = c.AccountIDs[m.Account]
-	}
 	st := store.New(a.pool)
 	var out []map[string]quality.Run
 	for _, seed := range seeds {
@@ -301,11 +295,11 @@ func seededSearch(ctx context.Context, a *app, c *qualityCollected, seeds []uint
 		for _, mode := range []retrieval.Mode{retrieval.Hybrid, retrieval.VectorOnly, retrieval.TextOnly} {
 			run := quality.Run{}
 			for _, qq := range c.Questions {
-				hits, err := svc.Search(ctx, retrieval.Question{OrgID: c.OrgID, AccountID: account[qq.MeetingID], Text: qq.Query}, mode, 10)
+				hits, err := svc.Search(ctx, retrieval.Question{OrgID: c.OrgID, AccountID: c.AccountOf[qq.MeetingID], Text: qq.Query}, mode, 10)
 				if err != nil {
 					return nil, err
 				}
-				run[qq.QID] = hitItems(hits, byActivity)
+				run[qq.QID] = hitItems(hits, c.MeetingOf)
 			}
 			runs[mode.String()] = run
 		}
@@ -447,15 +441,11 @@ func runLines(run quality.Run) []any {
 // answerRun is the answers' citations as a run, in citation order: each
 // covers the span of the transcript line its quote is in.
 func (c *qualityCollected) answerRun() quality.Run {
-	byActivity := map[string]string{}
-	for _, m := range c.Meetings {
-		byActivity[m.Activity] = m.ID
-	}
 	run := quality.Run{}
 	for qid, a := range c.Answers {
 		items := []quality.Item{}
 		for _, cit := range a.Citations {
-			mid, ok := byActivity[cit.ActivityID]
+			mid, ok := c.MeetingOf[cit.ActivityID]
 			if !ok || cit.StartMS == nil {
 				continue
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -17,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/llm/llmtest"
-	"logbook/internal/quality"
 	"logbook/internal/testdb"
 	"logbook/internal/testredis"
 	"logbook/retrieval"
@@ -44,29 +42,14 @@ const (
 // true citation and invented ones). What Logbook stores and the report
 // counts must be exactly what validation keeps of the script.
 func TestQualityModelPath(t *testing.T) {
-	ctx := context.Background()
-	ds, err := quality.LoadDevSet(qualityDataDir(t))
-	require.NoError(t, err)
-
 	srv := llmtest.NewServer(t)
 	srv.EmbedDim = 384 // the chunks table's dimension (EMBED_DIM's default)
 	model := newScriptedModel(t)
 	srv.Default = model.answer
-	env := map[string]string{
-		"DATABASE_URL": testdb.SchemaURL(t, true), "REDIS_URL": testredis.URL(), "LOG_LEVEL": "error",
+	ds, c, r := runQualityLoop(t, map[string]string{
 		"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "test", "OPENAI_BASE_URL": srv.URL(),
 		"CHAT_MODEL": llmtest.DefaultChatModel, "EMBED_MODEL": llmtest.DefaultEmbedModel,
-	}
-	a, err := openApp(ctx, io.Discard, envOf(env))
-	require.NoError(t, err)
-	defer a.close()
-	c, err := collectQuality(ctx, a, ds, modelAccounts, nil)
-	require.NoError(t, err)
-	r, err := scoreQuality(ds, modelAccounts, c, nil, nil)
-	require.NoError(t, err)
-	var out strings.Builder
-	printQuality(&out, r, c.Model)
-	t.Log("\n" + out.String())
+	}, modelAccounts, nil)
 
 	t.Run("requests", func(t *testing.T) {
 		// The fake server fails the test on a malformed request itself;
@@ -206,6 +189,8 @@ func TestQualityModelPath(t *testing.T) {
 	})
 
 	t.Run("report", func(t *testing.T) {
+		var out strings.Builder
+		printQuality(&out, r, c.Model)
 		s := out.String()
 		require.Contains(t, s, "Model: "+llmtest.DefaultChatModel+" (notes and answers), "+llmtest.DefaultEmbedModel+"/384 (embeddings).")
 		// Per meeting is over the labelled meetings.

@@ -157,10 +157,6 @@ func scoreQuality(ds *quality.DevSet, accounts []string, c *qualityCollected, se
 		}
 	}
 
-	byActivity := map[string]string{}
-	for _, m := range c.Meetings {
-		byActivity[m.Activity] = m.ID
-	}
 	for _, a := range c.Answers {
 		if a.Grounded {
 			r.Grounded++
@@ -171,7 +167,7 @@ func scoreQuality(ds *quality.DevSet, accounts []string, c *qualityCollected, se
 			if len(strings.Fields(cit.Quote)) <= 3 {
 				r.ShortQuotes++
 			}
-			if !quotedIn(cit.Quote, c.Segments[byActivity[cit.ActivityID]]) {
+			if !quotedIn(cit.Quote, c.Segments[c.MeetingOf[cit.ActivityID]]) {
 				r.UnquotedCitations++
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,33 @@ func qualityDataDir(t *testing.T) string {
 	return dir
 }
 
+// runQualityLoop runs the quality loop on the dev set's accounts with
+// Logbook configured by env (a private schema and the test Redis, unless
+// env says otherwise), runs search again under the embedder seeds (none:
+// not at all), and returns the set, what was collected and the report,
+// which it logs.
+func runQualityLoop(t *testing.T, env map[string]string, accounts []string, seeds []uint64) (*quality.DevSet, *qualityCollected, *qualityReport) {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := quality.LoadDevSet(qualityDataDir(t))
+	require.NoError(t, err)
+	full := map[string]string{"DATABASE_URL": testdb.SchemaURL(t, true), "REDIS_URL": testredis.URL(), "LOG_LEVEL": "error"}
+	maps.Copy(full, env)
+	a, err := openApp(ctx, io.Discard, envOf(full))
+	require.NoError(t, err)
+	defer a.close()
+	c, err := collectQuality(ctx, a, ds, accounts, nil)
+	require.NoError(t, err)
+	seeded, err := seededSearch(ctx, a, c, seeds, nil)
+	require.NoError(t, err)
+	r, err := scoreQuality(ds, accounts, c, seeds, seeded)
+	require.NoError(t, err)
+	var out strings.Builder
+	printQuality(&out, r, c.Model)
+	t.Log("\n" + out.String())
+	return ds, c, r
+}
+
 // gateAccounts are the fast part of the dev set the gate runs: the two
 // accounts whose meetings carry commitment, decision and risk labels.
 var gateAccounts = []string{"ES2006", "IS1006"}
@@ -44,22 +72,7 @@ const gateMargin = 0.05
 // set through the API and worker, then holds the figures to floors and to
 // properties that hold on any data.
 func TestQualityGate(t *testing.T) {
-	ctx := context.Background()
-	ds, err := quality.LoadDevSet(qualityDataDir(t))
-	require.NoError(t, err)
-	env := map[string]string{"DATABASE_URL": testdb.SchemaURL(t, true), "REDIS_URL": testredis.URL(), "LOG_LEVEL": "error"}
-	a, err := openApp(ctx, io.Discard, envOf(env))
-	require.NoError(t, err)
-	defer a.close()
-	c, err := collectQuality(ctx, a, ds, gateAccounts, nil)
-	require.NoError(t, err)
-	seeded, err := seededSearch(ctx, a, c, gateSeeds, nil)
-	require.NoError(t, err)
-	r, err := scoreQuality(ds, gateAccounts, c, gateSeeds, seeded)
-	require.NoError(t, err)
-	var out strings.Builder
-	printQuality(&out, r, c.Model)
-	t.Log("\n" + out.String())
+	_, _, r := runQualityLoop(t, nil, gateAccounts, gateSeeds)
 
 	t.Run("properties", func(t *testing.T) {
 		require.Zero(t, r.UnquotedEvidence, "every note's evidence is a verbatim quote of its segment")
