@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -74,7 +73,7 @@ func (s *Store) AccountUpdate(ctx context.Context, orgID, id string, in crm.Acco
 				updated_at = $9
 			WHERE org_id = $1 AND id = $2`,
 			orgID, id, in.Name.Set, in.Name.V, in.Segment.Set, in.Segment.Ptr(),
-			in.OwnerID.Set, in.OwnerID.Ptr(), time.Now()); err != nil {
+			in.OwnerID.Set, in.OwnerID.Ptr(), s.clock()); err != nil {
 			return err
 		}
 		if in.Domains.Set {

@@ -795,7 +795,7 @@ func (s *Store) ActivityUpsert(ctx context.Context, orgID string, in crm.Activit
 		}
 		return crm.Activity{}, "", nil, p.Err()
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := s.clock()
 
 	for attempt := 0; ; attempt++ {
 		a, res, deliveries, err := s.activityWriteOne(ctx, orgID, &row, now, guard)
@@ -1189,7 +1189,7 @@ func (s *Store) ActivityUpsertBatch(ctx context.Context, orgID string, ins []crm
 		}
 		return cmp.Compare(*a.externalID, *b.externalID)
 	})
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := s.clock()
 	out := make([]ActivityUpserted, len(ins))
 	for attempt := 0; ; attempt++ {
 		err = s.WithTx(ctx, func(tx *Store) error { return tx.activityWriteMany(ctx, orgID, rows, now, out) })
@@ -1448,7 +1448,7 @@ func (s *Store) ActivityUpdate(ctx context.Context, orgID, id string, in crm.Act
 			orgID, row.id, string(row.typ), directionArg(row.direction), row.accountID, row.dealID, row.ownerID,
 			row.occurredAt, row.durationArg(), row.subject, row.body, row.disposition, row.nextStepText(),
 			row.nextStepDue(), row.participantsJSON(), string(row.source), row.externalID, string(row.metadata),
-			row.hash, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+			row.hash, s.clock()); err != nil {
 			return interpretError(op, err)
 		}
 		if relink && !slices.Equal(row.contactIDs, cur.ContactIDs) {

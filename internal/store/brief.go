@@ -114,9 +114,9 @@ type BriefOptions struct {
 	Deals, ActionItems, Meetings, Touches int
 }
 
-func (o BriefOptions) withDefaults() BriefOptions {
+func (o BriefOptions) withDefaults(now time.Time) BriefOptions {
 	if o.Today.IsZero() {
-		o.Today = time.Now().UTC()
+		o.Today = now
 	}
 	def := func(n *int, d int) {
 		if *n <= 0 {
@@ -282,7 +282,7 @@ func orEmptyJSON(b json.RawMessage) json.RawMessage {
 // An account that is not the org's is crm.ErrNotFound.
 func (s *Store) AccountBriefFacts(ctx context.Context, orgID, accountID string, o BriefOptions) (BriefFacts, error) {
 	const op = "get account brief facts"
-	o = o.withDefaults()
+	o = o.withDefaults(s.clock())
 	var f BriefFacts
 
 	rows, err := s.db.Query(ctx, `SELECT `+accountColumns+`, u.name,

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -87,7 +86,7 @@ func (s *Store) ContactUpdate(ctx context.Context, orgID, id string, in crm.Cont
 			in.Email.Set, contactEmail(in.Email.Ptr()),
 			in.Phone.Set, in.Phone.Ptr(),
 			in.Title.Set, in.Title.Ptr(),
-			time.Now())
+			s.clock())
 	})
 }
 

@@ -132,7 +132,7 @@ func (s *Store) DealUpdate(ctx context.Context, orgID, id string, in crm.DealInp
 			in.CloseDate.Set, dealDateArg(in.CloseDateValue),
 			in.OwnerID.Set, in.OwnerID.Ptr(),
 			in.Status.Ptr() != nil, string(in.Status.V),
-			time.Now())
+			s.clock())
 	})
 }
 
@@ -239,7 +239,7 @@ func (s *Store) DealReassign(ctx context.Context, orgID, dealID string, in crm.R
 				return interpretError(op, err)
 			}
 		}
-		now := time.Now().UTC()
+		now := s.clock()
 		deal, err = tx.dealOne(ctx, op, orgID,
 			`UPDATE deals SET owner_id = $3, updated_at = $4 WHERE org_id = $1 AND id = $2 RETURNING `+dealColumns,
 			orgID, dealID, to, now)

@@ -73,7 +73,7 @@ func (s *Store) notesReplace(ctx context.Context, orgID, activityID, accountID, 
 			cost_usd = EXCLUDED.cost_usd, generated_at = EXCLUDED.generated_at`,
 		orgID, activityID, transcriptID, n.Summary, orEmpty(n.SummaryEvidence), orEmpty(n.KeyPoints),
 		orEmpty(n.Decisions), orEmpty(n.Risks), n.Coverage, n.Model, n.PromptVersion, n.Tokens.Input,
-		n.Tokens.Output, n.CostUSD, genTime(n.GeneratedAt))
+		n.Tokens.Output, n.CostUSD, s.genTime(n.GeneratedAt))
 	for i, ai := range n.ActionItems {
 		var due *time.Time
 		if ai.DueDate != nil {
@@ -90,7 +90,7 @@ func (s *Store) notesReplace(ctx context.Context, orgID, activityID, accountID, 
 	if n.FollowUp != nil {
 		b.Queue(`INSERT INTO follow_ups (org_id, activity_id, subject, body, recipients, model, prompt_version, generated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, orgID, activityID, n.FollowUp.Subject, n.FollowUp.Body,
-			orEmpty(n.FollowUp.To), n.Model, n.PromptVersion, genTime(n.FollowUp.GeneratedAt))
+			orEmpty(n.FollowUp.To), n.Model, n.PromptVersion, s.genTime(n.FollowUp.GeneratedAt))
 	}
 	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
 		return interpretError(op, err)
@@ -98,9 +98,9 @@ func (s *Store) notesReplace(ctx context.Context, orgID, activityID, accountID, 
 	return nil
 }
 
-func genTime(t time.Time) time.Time {
+func (s *Store) genTime(t time.Time) time.Time {
 	if t.IsZero() {
-		return time.Now()
+		return s.clock()
 	}
 	return t
 }
@@ -113,7 +113,7 @@ func (s *Store) FollowUpSave(ctx context.Context, orgID, activityID string, f cr
 		ON CONFLICT (org_id, activity_id) DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body,
 			recipients = EXCLUDED.recipients, model = EXCLUDED.model, prompt_version = EXCLUDED.prompt_version,
 			generated_at = EXCLUDED.generated_at`,
-		orgID, activityID, f.Subject, f.Body, orEmpty(f.To), model, promptVersion, genTime(f.GeneratedAt))
+		orgID, activityID, f.Subject, f.Body, orEmpty(f.To), model, promptVersion, s.genTime(f.GeneratedAt))
 	return interpretError("save follow-up", err)
 }
 

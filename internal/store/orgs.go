@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -160,7 +159,7 @@ func (s *Store) SettingsUpdate(ctx context.Context, orgID string, in crm.Setting
 		WHERE org_id = $1
 		RETURNING dispositions, require_disposition, stalled_after_days, updated_at`,
 		orgID, in.Dispositions.Set, in.Dispositions.V, in.RequireDisposition.Set, in.RequireDisposition.V,
-		in.StalledAfterDays.Set, in.StalledAfterDays.V, time.Now()).
+		in.StalledAfterDays.Set, in.StalledAfterDays.V, s.clock()).
 		Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.UpdatedAt)
 	return st, interpretError("update settings", err)
 }

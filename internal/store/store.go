@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -27,16 +28,29 @@ type DBTX interface {
 // Store runs Logbook's SQL on a DBTX.
 type Store struct {
 	db DBTX
+
+	// now is the clock every write stamps rows with (created_at,
+	// updated_at, generated_at). New sets time.Now; tests set their own with
+	// SetClock. It is never nil.
+	now func() time.Time
 }
 
-// New returns a Store on db.
-func New(db DBTX) *Store { return &Store{db: db} }
+// New returns a Store on db whose clock is the wall clock.
+func New(db DBTX) *Store { return &Store{db: db, now: time.Now} }
+
+// SetClock makes s (and the Stores WithTx derives from it) read the time from
+// now instead of the wall clock. It is for tests; call it before s is shared.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// clock returns the current time in UTC, truncated to PostgreSQL's
+// microsecond precision so a value read back equals the value written.
+func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // WithTx runs fn in a transaction (a savepoint when the Store already runs
 // on one) and commits when fn returns nil, rolls back otherwise.
 func (s *Store) WithTx(ctx context.Context, fn func(*Store) error) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		return fn(&Store{db: tx})
+		return fn(&Store{db: tx, now: s.now})
 	})
 }
 

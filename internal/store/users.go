@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -91,7 +90,7 @@ func (s *Store) UserUpdate(ctx context.Context, orgID, id string, in crm.UserInp
 			WHERE org_id = $1 AND id = $2
 			RETURNING `+userColumns,
 			orgID, id, email != nil, email, in.Name.Ptr() != nil, in.Name.Ptr(),
-			in.Role.Ptr() != nil, string(in.Role.V), time.Now())
+			in.Role.Ptr() != nil, string(in.Role.V), s.clock())
 	})
 }
 

@@ -22,7 +22,7 @@ var WebhookEvents = []string{EventMeetingProcessed, EventActivityCreated}
 // true, it is an outbox: the delivery exists exactly when the event does, and
 // the reconciler enqueues any whose task was lost.
 func (s *Store) WebhookEventRecord(ctx context.Context, orgID, event string, data any) ([]string, error) {
-	body, err := json.Marshal(map[string]any{"event": event, "created_at": time.Now().UTC(), "data": data})
+	body, err := json.Marshal(map[string]any{"event": event, "created_at": s.clock(), "data": data})
 	if err != nil {
 		return nil, fmt.Errorf("store: record webhook event: %w", err)
 	}
