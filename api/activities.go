@@ -135,7 +135,7 @@ func (h *handler) activityCreate(w http.ResponseWriter, r *http.Request, p crm.P
 	if err != nil {
 		return err
 	}
-	a, res, deliveries, err := h.store.ActivityUpsert(r.Context(), p.OrgID, one.input())
+	a, res, deliveries, err := h.activities.Upsert(r.Context(), p.OrgID, one.input())
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (h *handler) activityCreateBatch(w http.ResponseWriter, r *http.Request, p 
 	for i := range body.Activities {
 		ins[i] = body.Activities[i].input()
 	}
-	out, err := h.store.ActivityUpsertBatch(r.Context(), p.OrgID, ins)
+	out, err := h.activities.UpsertBatch(r.Context(), p.OrgID, ins)
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func (h *handler) activityUpdate(w http.ResponseWriter, r *http.Request, p crm.P
 	if err := decodeJSON(w, r, &in, maxBody); err != nil {
 		return err
 	}
-	a, err := h.store.ActivityUpdate(r.Context(), p.OrgID, id, in)
+	a, err := h.activities.Update(r.Context(), p.OrgID, id, in)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"logbook/activity"
 	"logbook/internal/crm"
 	"logbook/internal/store"
 )
@@ -75,17 +76,19 @@ type FollowUpGenerator interface {
 }
 
 type handler struct {
-	store    *store.Store
-	log      *slog.Logger
-	ready    []ReadyCheck
-	now      func() time.Time
-	openapi  []byte
-	metrics  http.Handler
-	enqueue  Enqueuer
-	followUp FollowUpGenerator
-	asker    Asker
-	searcher Searcher
-	auth     interface { // Deps.Auth; nil is h.store
+	store *store.Store
+	// activities writes activities and transcripts by their rules.
+	activities *activity.Service
+	log        *slog.Logger
+	ready      []ReadyCheck
+	now        func() time.Time
+	openapi    []byte
+	metrics    http.Handler
+	enqueue    Enqueuer
+	followUp   FollowUpGenerator
+	asker      Asker
+	searcher   Searcher
+	auth       interface { // Deps.Auth; nil is h.store
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
 	requests *prometheus.CounterVec
@@ -106,7 +109,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Store == nil {
 		return nil, fmt.Errorf("api: Deps.Store is required")
 	}
-	h := &handler{store: d.Store, log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
+	h := &handler{store: d.Store, activities: activity.New(d.Store), log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
 		searcher: d.Searcher}
 	h.auth = d.Auth
 	if h.log == nil {

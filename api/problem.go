@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"logbook/internal/crm"
+	"logbook/internal/transcript"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -64,6 +64,7 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var ve *crm.ValidationError
+	var ce *crm.ConflictError
 	switch {
 	case errors.As(err, &he):
 		writeProblem(w, Problem{Status: he.status, Detail: he.detail, Errors: he.fields})
@@ -73,11 +74,15 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			Detail: "the request has invalid fields; see errors", Errors: ve.Fields,
 		})
 	case errors.Is(err, crm.ErrInvalid):
-		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Title: "Validation failed", Detail: trimStorePrefix(err)})
+		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Title: "Validation failed", Detail: err.Error()})
+	case errors.Is(err, transcript.ErrTooLong):
+		writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Detail: err.Error()})
 	case errors.Is(err, crm.ErrNotFound):
 		writeProblem(w, Problem{Status: http.StatusNotFound, Detail: "no such resource"})
+	case errors.As(err, &ce):
+		writeProblem(w, Problem{Status: http.StatusConflict, Detail: ce.Detail})
 	case errors.Is(err, crm.ErrConflict):
-		writeProblem(w, Problem{Status: http.StatusConflict, Detail: conflictDetail(err)})
+		writeProblem(w, Problem{Status: http.StatusConflict, Detail: "conflict"})
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		writeProblem(w, Problem{Status: 499, Title: "Client Closed Request"})
@@ -86,22 +91,6 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			slog.String("path", r.URL.Path), slog.Any("error", err))
 		writeProblem(w, Problem{Status: http.StatusInternalServerError, Detail: "internal error; it has been logged"})
 	}
-}
-
-func conflictDetail(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, crm.ErrConflict.Error()+": "); i >= 0 {
-		return s[i+len(crm.ErrConflict.Error())+2:]
-	}
-	return "conflict"
-}
-
-func trimStorePrefix(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, "invalid input: "); i >= 0 {
-		return s[i+len("invalid input: "):]
-	}
-	return s
 }
 
 func isNotFound(err error) bool { return errors.Is(err, crm.ErrNotFound) }

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"logbook/activity"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func (f *fixture) meeting(accountID string, at time.Time, notes crm.Notes, turns
 	for i := 0; i+1 < len(turns); i += 2 {
 		segs = append(segs, crm.Segment{Index: i / 2, Speaker: turns[i], StartMS: int64(i) * 4000, EndMS: int64(i)*4000 + 3500, Text: turns[i+1]})
 	}
-	got, err := f.st.TranscriptIngestStore(ctx, f.orgID, store.TranscriptIngest{
+	got, err := activity.New(f.st).IngestTranscript(ctx, f.orgID, store.TranscriptIngest{
 		Source: "zoom", ExternalID: &ext, Title: "Meeting " + ext, StartedAt: at, Format: "segments", Segments: segs,
 		Meeting: crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(accountID),
 			OccurredAt: crm.Some(at.Format(time.RFC3339)), Source: crm.Some(crm.SourceNotetaker), ExternalID: crm.Some(ext)},
@@ -100,7 +101,7 @@ func (f *fixture) activity(accountID string, typ crm.ActivityType, at time.Time,
 	in := crm.ActivityInput{Type: crm.Some(typ), AccountID: crm.Some(accountID), OccurredAt: crm.Some(at.Format(time.RFC3339)),
 		Subject: crm.Some(subject), Body: crm.Some(body)}
 	require.NoError(f.t, in.Validate(true))
-	a, _, _, err := f.st.ActivityUpsert(ctx, f.orgID, in)
+	a, _, _, err := activity.New(f.st).Upsert(ctx, f.orgID, in)
 	require.NoError(f.t, err)
 	_, err = f.svc.IndexActivity(ctx, f.orgID, a.ID)
 	require.NoError(f.t, err)

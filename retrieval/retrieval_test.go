@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"logbook/activity"
 	"slices"
 	"testing"
 
@@ -171,7 +172,7 @@ func TestIndexActivityFollowsChanges(t *testing.T) {
 	// Changed text replaces the chunk.
 	in := crm.ActivityInput{Body: crm.Some("Sam replaces Dana as our champion; Dana stays until June.")}
 	require.NoError(t, in.Validate(false))
-	_, err = f.st.ActivityUpdate(ctx, f.orgID, id, in)
+	_, err = activity.New(f.st).Update(ctx, f.orgID, id, in)
 	require.NoError(t, err)
 	unindexed, err := f.st.ActivitiesUnindexed(ctx, 1000)
 	require.NoError(t, err)
@@ -188,7 +189,7 @@ func TestIndexActivityFollowsChanges(t *testing.T) {
 	globex := f.account("Globex")
 	in = crm.ActivityInput{AccountID: crm.Some(globex)}
 	require.NoError(t, in.Validate(false))
-	_, err = f.st.ActivityUpdate(ctx, f.orgID, id, in)
+	_, err = activity.New(f.st).Update(ctx, f.orgID, id, in)
 	require.NoError(t, err)
 	require.Equal(t, 0, count())
 	hits, err = f.svc.Search(ctx, Question{OrgID: f.orgID, AccountID: globex, Text: "Sam replaces Dana"}, Hybrid, 10)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"logbook/activity"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -42,7 +43,7 @@ func TestIndexing(t *testing.T) {
 		OccurredAt: crm.Some("2026-03-05T10:00:00Z"), Subject: crm.Some("SSO timeline"),
 		Body: crm.Some("As promised, Okta SSO ships on June 15.")}
 	require.NoError(t, in.Validate(true))
-	email, _, _, err := b.store.ActivityUpsert(ctx, b.orgID, in)
+	email, _, _, err := activity.New(b.store).Upsert(ctx, b.orgID, in)
 	require.NoError(t, err)
 	_, err = b.w.IndexSweep(ctx)
 	require.NoError(t, err)

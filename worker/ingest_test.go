@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"logbook/activity"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -477,7 +478,7 @@ func TestFailedTranscriptRepostRetries(t *testing.T) {
 	require.Nil(t, again.Error)
 	require.NoError(t, b.process(t, again))
 	ext := "failed-once"
-	res, err := b.store.TranscriptIngestStore(ctx, b.orgID, store.TranscriptIngest{
+	res, err := activity.New(b.store).IngestTranscript(ctx, b.orgID, store.TranscriptIngest{
 		Source: "zoom", ExternalID: &ext, Title: "Acme renewal", StartedAt: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC),
 		Format: "segments", Segments: meetingSegments(),
 		Participants: []crm.Participant{{Name: "Dana Lee", Email: "dana@acme.test"}, {Name: "Maya Patel", Email: "maya@northwind.test"}},
@@ -499,7 +500,7 @@ func TestMeetingMovedToAnotherAccount(t *testing.T) {
 	require.NoError(t, b.process(t, tr))
 	other, err := b.store.AccountCreate(ctx, b.orgID, crm.AccountInput{Name: crm.Some("Acme Holdings")})
 	require.NoError(t, err)
-	_, err = b.store.ActivityUpdate(ctx, b.orgID, tr.ActivityID, crm.ActivityInput{AccountID: crm.Some(other.ID)})
+	_, err = activity.New(b.store).Update(ctx, b.orgID, tr.ActivityID, crm.ActivityInput{AccountID: crm.Some(other.ID)})
 	require.NoError(t, err)
 	got, err := b.store.TranscriptGet(ctx, b.orgID, tr.ID, false)
 	require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"logbook/activity"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,7 +90,7 @@ func setup(t *testing.T, c llm.Completer) *testBundle {
 func (b *testBundle) ingest(t *testing.T, externalID string, segs []crm.Segment) crm.Transcript {
 	t.Helper()
 	ext := externalID
-	got, err := b.store.TranscriptIngestStore(context.Background(), b.orgID, store.TranscriptIngest{
+	got, err := activity.New(b.store).IngestTranscript(context.Background(), b.orgID, store.TranscriptIngest{
 		Source: "zoom", ExternalID: &ext, Title: "Acme renewal", StartedAt: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC),
 		Format: "segments", Segments: segs,
 		Participants: []crm.Participant{{Name: "Dana Lee", Email: "dana@acme.test"}, {Name: "Maya Patel", Email: "maya@northwind.test"}},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"logbook/activity"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -254,7 +255,7 @@ func benchOverhead(ctx context.Context, st *store.Store, pool *pgxpool.Pool, rdb
 			return overhead{}, err
 		}
 		ext := fmt.Sprintf("ovh-%d", i)
-		ing, err := st.TranscriptIngestStore(ctx, orgID, store.TranscriptIngest{Source: "zoom", ExternalID: &ext, Title: "Bench",
+		ing, err := activity.New(st).IngestTranscript(ctx, orgID, store.TranscriptIngest{Source: "zoom", ExternalID: &ext, Title: "Bench",
 			StartedAt: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC), Format: "vtt", Content: m, Segments: segs,
 			Meeting: crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(acct.ID),
 				OccurredAt: crm.Some("2026-03-04T15:00:00Z"), Source: crm.Some(crm.SourceNotetaker), ExternalID: crm.Some("zoom:" + ext)}})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"logbook/activity"
 	"os"
 	"os/exec"
 	"strings"
@@ -69,7 +70,7 @@ func TestWorkerKilledMidTask(t *testing.T) {
 		{Index: 0, Speaker: "Maya Patel", StartMS: 0, EndMS: 5000, Text: "I'll send the Okta setup guide by Friday."},
 		{Index: 1, Speaker: "Dana Lee", StartMS: 5000, EndMS: 9000, Text: "Thanks. We agreed to start the pilot on March 15."},
 	}
-	ing, err := s.TranscriptIngestStore(ctx, org.ID, store.TranscriptIngest{
+	ing, err := activity.New(s).IngestTranscript(ctx, org.ID, store.TranscriptIngest{
 		Source: "zoom", ExternalID: &ext, Title: "Acme sync", StartedAt: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC),
 		Format: "segments", Segments: segs, Participants: []crm.Participant{{Name: "Dana Lee", Email: "dana@acme.test"}},
 		Meeting: crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(acct.ID),

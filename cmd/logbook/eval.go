@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"logbook/activity"
 	"net/url"
 	"os"
 	"slices"
@@ -269,7 +270,7 @@ func evalLoad(ctx context.Context, st *store.Store, svc *retrieval.Service, sum 
 		if err := in.Validate(true); err != nil {
 			return "", 0, err
 		}
-		act, _, _, err := st.ActivityUpsert(ctx, orgID, in)
+		act, _, _, err := activity.New(st).Upsert(ctx, orgID, in)
 		if err != nil {
 			return "", 0, err
 		}
@@ -281,7 +282,7 @@ func evalLoad(ctx context.Context, st *store.Store, svc *retrieval.Service, sum 
 		segs[i] = crm.Segment{Index: i, Speaker: s.Speaker, StartMS: s.StartMS, EndMS: s.EndMS, Text: s.Text}
 	}
 	ext := a.ExternalID
-	ing, err := st.TranscriptIngestStore(ctx, orgID, store.TranscriptIngest{
+	ing, err := activity.New(st).IngestTranscript(ctx, orgID, store.TranscriptIngest{
 		Source: "eval", ExternalID: &ext, Title: a.Title, StartedAt: a.OccurredAt, Format: "segments", Segments: segs,
 		Participants: a.Participants,
 		Meeting: crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(accountID),

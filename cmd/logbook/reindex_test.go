@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"logbook/activity"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestReindex(t *testing.T) {
 	require.NoError(t, err)
 	in := crm.ActivityInput{Type: crm.Some(crm.ActivityNote), AccountID: crm.Some(acct.ID), OccurredAt: crm.Some("2026-03-02T15:00:00Z")}
 	require.NoError(t, in.Validate(true))
-	act, _, _, err := st.ActivityUpsert(ctx, org.ID, in)
+	act, _, _, err := activity.New(st).Upsert(ctx, org.ID, in)
 	require.NoError(t, err)
 	rows := make([][]any, 30)
 	for i := range rows {

@@ -20,6 +20,21 @@ var (
 	ErrInvalid = errors.New("invalid input")
 )
 
+// ConflictError is a broken uniqueness rule, with what the client needs to
+// fix it: Field names the field whose value is taken (email, domains,
+// external_id), Detail says so in a sentence. It matches ErrConflict with
+// errors.Is.
+type ConflictError struct {
+	Field  string
+	Detail string
+}
+
+// Error returns "conflict: " and the detail.
+func (e *ConflictError) Error() string { return "conflict: " + e.Detail }
+
+// Is reports that a ConflictError is an ErrConflict.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
 // FieldError names one bad field and says what is wrong with it. Field is a
 // JSON path such as "activities[3].occurred_at".
 type FieldError struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"logbook/activity"
 	"slices"
 	"strings"
 	"sync"
@@ -88,7 +89,7 @@ func (b *activityBundle) rows() int {
 // upsert stores one activity and requires success.
 func (b *activityBundle) upsert(fields map[string]any) (crm.Activity, store.UpsertResult) {
 	b.t.Helper()
-	a, res, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(b.t, fields))
+	a, res, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(b.t, fields))
 	require.NoError(b.t, err)
 	return a, res
 }
@@ -166,7 +167,7 @@ func TestActivityUpsert(t *testing.T) {
 	t.Run("InvalidInputIsAValidationError", func(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
-		_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{
+		_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{
 			"type": "fax", "occurred_at": "yesterday", "duration_seconds": -1,
 		}))
 		require.ErrorIs(t, err, crm.ErrInvalid)
@@ -233,11 +234,11 @@ func TestActivityUpsert(t *testing.T) {
 		globex := b.account("Globex", "globex.test")
 		b.contact(acme, "d@acme.test")
 		b.contact(globex, "g@globex.test")
-		_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "meeting",
+		_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "meeting",
 			"occurred_at": "2026-03-02T15:00:00Z", "participants": []map[string]any{{"email": "d@acme.test"}, {"email": "g@globex.test"}}}))
 		require.Equal(t, []string{"participants"}, problemFields(t, err))
 		// By domain, too.
-		_, _, _, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "meeting",
+		_, _, _, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "meeting",
 			"occurred_at": "2026-03-02T15:00:00Z", "participants": []map[string]any{{"email": "x@acme.test"}, {"email": "y@globex.test"}}}))
 		require.Equal(t, []string{"participants"}, problemFields(t, err))
 		require.Zero(t, b.rows())
@@ -247,7 +248,7 @@ func TestActivityUpsert(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		b.account("Acme", "acme.test")
-		_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "meeting",
+		_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "meeting",
 			"occurred_at": "2026-03-02T15:00:00Z", "participants": []map[string]any{{"name": "Nobody", "email": "n@nowhere.test"}, {"name": "Name only"}}}))
 		require.Equal(t, []string{"participants"}, problemFields(t, err))
 		require.Contains(t, err.Error(), "pass account_id")
@@ -269,7 +270,7 @@ func TestActivityUpsert(t *testing.T) {
 		b := activitySetup(t)
 		d := b.contact(b.account("Acme"), "d@acme.test")
 		g := b.contact(b.account("Globex"), "g@globex.test")
-		_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
+		_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
 			"occurred_at": "2026-03-02T15:00:00Z", "contact_ids": []string{d, g}}))
 		require.Equal(t, []string{"contact_ids"}, problemFields(t, err))
 		require.Contains(t, err.Error(), "contacts belong to different accounts; pass account_id")
@@ -280,11 +281,11 @@ func TestActivityUpsert(t *testing.T) {
 		b := activitySetup(t)
 		acme := b.account("Acme")
 		d := b.contact(acme, "d@acme.test")
-		_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
+		_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
 			"occurred_at": "2026-03-02T15:00:00Z", "contact_ids": []string{d, store.NewID()}}))
 		require.Equal(t, []string{"contact_ids[1]"}, problemFields(t, err))
 		// Also when account_id is given.
-		_, _, _, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call", "account_id": acme,
+		_, _, _, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call", "account_id": acme,
 			"occurred_at": "2026-03-02T15:00:00Z", "contact_ids": []string{store.NewID()}}))
 		require.Equal(t, []string{"contact_ids[0]"}, problemFields(t, err))
 	})
@@ -305,7 +306,7 @@ func TestActivityUpsert(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		acme := b.account("Acme")
-		_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
+		_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
 			"account_id": store.NewID(), "deal_id": store.NewID(), "owner_id": store.NewID(), "occurred_at": "2026-03-02T15:00:00Z"}))
 		require.Equal(t, []string{"account_id", "deal_id", "owner_id"}, problemFields(t, err))
 		// Another org's account is missing too.
@@ -313,7 +314,7 @@ func TestActivityUpsert(t *testing.T) {
 		require.NoError(t, err)
 		theirs, err := b.store.AccountCreate(b.ctx, other.ID, crm.AccountInput{Name: crm.Some("Theirs")})
 		require.NoError(t, err)
-		_, _, _, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
+		_, _, _, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
 			"account_id": theirs.ID, "occurred_at": "2026-03-02T15:00:00Z", "external_id": "x"}))
 		require.Equal(t, []string{"account_id"}, problemFields(t, err))
 		// The refused statements did not abort the caller's transaction.
@@ -330,7 +331,7 @@ func TestActivityUpsert(t *testing.T) {
 			for k, v := range fields {
 				base[k] = v
 			}
-			_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, base))
+			_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, base))
 			return err
 		}
 		for _, code := range crm.DefaultDispositions {
@@ -395,7 +396,7 @@ func TestActivityUpsert(t *testing.T) {
 		require.Equal(t, store.UpsertUpdated, res)
 		require.Equal(t, "busy", *again.Disposition)
 		call["disposition"] = "hung_up"
-		_, _, _, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, call))
+		_, _, _, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, call))
 		require.Equal(t, []string{"disposition"}, problemFields(t, err))
 		require.Equal(t, 3, b.rows())
 	})
@@ -452,7 +453,7 @@ func TestActivityUpsertConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				a, res, _, err := s.ActivityUpsert(ctx, org.ID, activityIn(t, fields))
+				a, res, _, err := activity.New(s).Upsert(ctx, org.ID, activityIn(t, fields))
 				ids[i], results[i], errs[i] = a.ID, res, err
 			}()
 		}
@@ -485,7 +486,7 @@ func TestActivityUpsertConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = s.ActivityUpsertBatch(ctx, org.ID, batch(i%2 == 1))
+				_, errs[i] = activity.New(s).UpsertBatch(ctx, org.ID, batch(i%2 == 1))
 			}()
 		}
 		wg.Wait()
@@ -526,7 +527,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		acme := b.account("Acme")
-		out, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch, acme, nil))
+		out, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch, acme, nil))
 		require.NoError(t, err)
 		require.Len(t, out, crm.MaxBatch)
 		ids := map[string]bool{}
@@ -538,7 +539,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 		require.Len(t, ids, crm.MaxBatch)
 		require.Equal(t, crm.MaxBatch, b.rows())
 
-		again, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch, acme, nil))
+		again, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch, acme, nil))
 		require.NoError(t, err)
 		for i, o := range again {
 			require.Equal(t, store.UpsertUnchanged, o.Result)
@@ -552,11 +553,11 @@ func TestActivityUpsertBatch(t *testing.T) {
 		b := activitySetup(t)
 		acme := b.account("Acme", "acme.test")
 		d1, d2 := b.contact(acme, "d1@acme.test"), b.contact(acme, "d2@acme.test")
-		first, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, 3, acme, func(i int, m map[string]any) {
+		first, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, 3, acme, func(i int, m map[string]any) {
 			m["contact_ids"] = []string{d1}
 		}))
 		require.NoError(t, err)
-		out, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, 5, acme, func(i int, m map[string]any) {
+		out, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, 5, acme, func(i int, m map[string]any) {
 			m["contact_ids"] = []string{d1}
 			switch i {
 			case 1:
@@ -598,7 +599,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		acme := b.account("Acme")
-		_, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch, acme, func(i int, m map[string]any) {
+		_, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch, acme, func(i int, m map[string]any) {
 			if i == 737 {
 				m["occurred_at"] = "not a time"
 			}
@@ -611,7 +612,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		acme := b.account("Acme")
-		_, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, 10, acme, func(i int, m map[string]any) {
+		_, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, 10, acme, func(i int, m map[string]any) {
 			switch i {
 			case 2:
 				m["type"] = "fax"
@@ -633,7 +634,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		acme := b.account("Acme")
-		_, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, 20, acme, func(i int, m map[string]any) {
+		_, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, 20, acme, func(i int, m map[string]any) {
 			switch i {
 			case 3:
 				m["account_id"] = store.NewID()
@@ -647,7 +648,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 			problemFields(t, err))
 		require.Zero(t, b.rows())
 		// The refused batch did not abort the caller's transaction.
-		_, err = b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, 2, acme, nil))
+		_, err = activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, 2, acme, nil))
 		require.NoError(t, err)
 	})
 
@@ -655,9 +656,9 @@ func TestActivityUpsertBatch(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		acme := b.account("Acme")
-		_, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, nil)
+		_, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, nil)
 		require.Equal(t, []string{"activities"}, problemFields(t, err))
-		_, err = b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch+1, acme, nil))
+		_, err = activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, crm.MaxBatch+1, acme, nil))
 		require.Equal(t, []string{"activities"}, problemFields(t, err))
 		require.Zero(t, b.rows())
 	})
@@ -666,7 +667,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		acme := b.account("Acme")
-		out, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, 4, acme, func(i int, m map[string]any) {
+		out, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, 4, acme, func(i int, m map[string]any) {
 			if i == 3 {
 				m["external_id"] = "ext-0001"
 				m["subject"] = "Item 1"
@@ -680,7 +681,7 @@ func TestActivityUpsertBatch(t *testing.T) {
 		require.Equal(t, store.UpsertUnchanged, out[3].Result)
 		require.Equal(t, 3, b.rows())
 
-		_, err = b.store.ActivityUpsertBatch(b.ctx, b.orgID, batchOf(t, 4, acme, func(i int, m map[string]any) {
+		_, err = activity.New(b.store).UpsertBatch(b.ctx, b.orgID, batchOf(t, 4, acme, func(i int, m map[string]any) {
 			if i == 3 {
 				m["external_id"] = "ext-0001"
 			}
@@ -700,7 +701,7 @@ func TestActivityUpdate(t *testing.T) {
 		a, _ := b.upsert(map[string]any{"type": "call", "direction": "outbound", "account_id": acme,
 			"occurred_at": "2026-03-02T15:00:00Z", "subject": "Intro", "body": "Notes", "disposition": "connected",
 			"next_step": map[string]any{"text": "Follow up"}})
-		got, err := b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{
+		got, err := activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{
 			"subject": "Intro call", "direction": nil, "next_step": nil, "duration_seconds": 90}))
 		require.NoError(t, err)
 		require.Equal(t, "Intro call", *got.Subject)
@@ -718,13 +719,13 @@ func TestActivityUpdate(t *testing.T) {
 		b := activitySetup(t)
 		acme := b.account("Acme")
 		a, _ := b.upsert(map[string]any{"type": "call", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z", "disposition": "busy"})
-		_, err := b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"type": "email"}))
+		_, err := activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"type": "email"}))
 		require.Equal(t, []string{"disposition"}, problemFields(t, err))
 		_, err = b.store.SettingsUpdate(b.ctx, b.orgID, crm.SettingsInput{RequireDisposition: crm.Some(true)})
 		require.NoError(t, err)
-		_, err = b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"disposition": nil, "direction": "outbound"}))
+		_, err = activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"disposition": nil, "direction": "outbound"}))
 		require.Equal(t, []string{"disposition"}, problemFields(t, err))
-		got, err := b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"type": "email", "disposition": nil}))
+		got, err := activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"type": "email", "disposition": nil}))
 		require.NoError(t, err)
 		require.Equal(t, crm.ActivityEmail, got.Type)
 		require.Nil(t, got.Disposition)
@@ -739,20 +740,20 @@ func TestActivityUpdate(t *testing.T) {
 		a, _ := b.upsert(map[string]any{"type": "meeting", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z", "contact_ids": []string{d}})
 		require.Equal(t, []string{d}, a.ContactIDs)
 
-		_, err := b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"account_id": store.NewID()}))
+		_, err := activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"account_id": store.NewID()}))
 		require.Equal(t, []string{"account_id"}, problemFields(t, err))
-		_, err = b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"contact_ids": []string{store.NewID()}}))
+		_, err = activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"contact_ids": []string{store.NewID()}}))
 		require.Equal(t, []string{"contact_ids[0]"}, problemFields(t, err))
 
 		// Moving to Globex drops Acme's contact; contact_ids replace the links.
-		got, err := b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"account_id": globex, "contact_ids": []string{g2, g1, d}}))
+		got, err := activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"account_id": globex, "contact_ids": []string{g2, g1, d}}))
 		require.NoError(t, err)
 		require.Equal(t, globex, got.AccountID)
 		require.Equal(t, sorted(g1, g2), got.ContactIDs)
-		got, err = b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"contact_ids": nil}))
+		got, err = activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"contact_ids": nil}))
 		require.NoError(t, err)
 		require.Empty(t, got.ContactIDs)
-		got, err = b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"participants": []map[string]any{{"email": "g1@globex.test"}}}))
+		got, err = activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"participants": []map[string]any{{"email": "g1@globex.test"}}}))
 		require.NoError(t, err)
 		require.Equal(t, []string{g1}, got.ContactIDs)
 	})
@@ -764,13 +765,13 @@ func TestActivityUpdate(t *testing.T) {
 		fields := map[string]any{"type": "note", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z",
 			"external_id": "n-1", "body": "original", "metadata": map[string]any{"z": 1, "a": 2}}
 		a, _ := b.upsert(fields)
-		_, err := b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"body": "edited"}))
+		_, err := activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"body": "edited"}))
 		require.NoError(t, err)
 		got, res := b.upsert(fields)
 		require.Equal(t, store.UpsertUpdated, res)
 		require.Equal(t, "original", *got.Body)
 		// A no-op PATCH keeps the hash of the same content.
-		_, err = b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{}))
+		_, err = activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{}))
 		require.NoError(t, err)
 		_, res = b.upsert(fields)
 		require.Equal(t, store.UpsertUnchanged, res)
@@ -782,7 +783,7 @@ func TestActivityUpdate(t *testing.T) {
 		acme := b.account("Acme")
 		b.upsert(map[string]any{"type": "note", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z", "external_id": "taken"})
 		a, _ := b.upsert(map[string]any{"type": "note", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z"})
-		_, err := b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"external_id": "taken"}))
+		_, err := activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"external_id": "taken"}))
 		require.ErrorIs(t, err, crm.ErrConflict)
 	})
 
@@ -792,7 +793,7 @@ func TestActivityUpdate(t *testing.T) {
 		a, _ := b.upsert(map[string]any{"type": "note", "account_id": b.account("Acme"), "occurred_at": "2026-03-02T15:00:00Z"})
 		other, err := b.store.OrgCreate(b.ctx, "Other")
 		require.NoError(t, err)
-		_, err = b.store.ActivityUpdate(b.ctx, other.ID, a.ID, activityIn(t, map[string]any{"body": "x"}))
+		_, err = activity.New(b.store).Update(b.ctx, other.ID, a.ID, activityIn(t, map[string]any{"body": "x"}))
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		_, err = b.store.ActivityGet(b.ctx, other.ID, a.ID)
 		require.ErrorIs(t, err, crm.ErrNotFound)
@@ -844,7 +845,7 @@ func TestActivityListByAccount(t *testing.T) {
 			ins = append(ins, activityIn(t, m))
 		}
 		ins = append(ins, activityIn(t, map[string]any{"type": "note", "account_id": tl.globex, "occurred_at": base.Format(time.RFC3339)}))
-		out, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, ins)
+		out, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, ins)
 		require.NoError(t, err)
 		type key struct {
 			at time.Time
@@ -966,7 +967,7 @@ func TestActivityTimelinePlan(t *testing.T) {
 			ins[i] = activityIn(t, map[string]any{"type": crm.ActivityTypes[i%len(crm.ActivityTypes)], "account_id": acc,
 				"occurred_at": base.Add(time.Duration(i/2) * time.Hour).Format(time.RFC3339)})
 		}
-		_, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, ins)
+		_, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, ins)
 		require.NoError(t, err)
 	}
 	_, err := b.tx.Exec(b.ctx, `ANALYZE activities`)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"logbook/activity"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func TestAccountBrief(t *testing.T) {
 		t.Helper()
 		in.AccountID = crm.Some(b.accountID)
 		require.NoError(t, in.Validate(true))
-		a, _, _, err := b.store.ActivityUpsert(ctx, b.orgID, in)
+		a, _, _, err := activity.New(b.store).Upsert(ctx, b.orgID, in)
 		require.NoError(t, err)
 		return a
 	}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"logbook/activity"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,7 @@ func newActivity(t *testing.T, s *store.Store, orgID, accountID string) string {
 	in := crm.ActivityInput{Type: crm.Some(crm.ActivityNote), AccountID: crm.Some(accountID),
 		OccurredAt: crm.Some("2026-03-02T15:00:00Z"), Body: crm.Some("body")}
 	require.NoError(t, in.Validate(true))
-	act, _, _, err := s.ActivityUpsert(context.Background(), orgID, in)
+	act, _, _, err := activity.New(s).Upsert(context.Background(), orgID, in)
 	require.NoError(t, err)
 	return act.ID
 }
@@ -120,7 +121,7 @@ func TestChunkTermStats(t *testing.T) {
 	// An activity moved to another account takes its chunks along; the
 	// org's figures do not change.
 	before := df(t, tx, org.ID, "sprinkler")
-	_, err = s.ActivityUpdate(ctx, org.ID, a1, crm.ActivityInput{AccountID: crm.Some(acct2.ID)})
+	_, err = activity.New(s).Update(ctx, org.ID, a1, crm.ActivityInput{AccountID: crm.Some(acct2.ID)})
 	require.NoError(t, err)
 	var moved int
 	require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM chunks WHERE org_id = $1 AND activity_id = $2 AND account_id = $3`,

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"logbook/activity"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ func TestChunkSearchPlans(t *testing.T) {
 		require.NoError(t, err)
 		in := crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(a.ID), OccurredAt: crm.Some("2026-03-02T15:00:00Z")}
 		require.NoError(t, in.Validate(true))
-		act, _, _, err := s.ActivityUpsert(ctx, org.ID, in)
+		act, _, _, err := activity.New(s).Upsert(ctx, org.ID, in)
 		require.NoError(t, err)
 		plantChunks(t, tx, org.ID, a.ID, act.ID, 500, rng)
 		accounts = append(accounts, a.ID)
@@ -199,7 +200,7 @@ func TestSetEmbeddingDimCovering(t *testing.T) {
 	require.NoError(t, err)
 	in := crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(a.ID), OccurredAt: crm.Some("2026-03-02T15:00:00Z")}
 	require.NoError(t, in.Validate(true))
-	act, _, _, err := ts.ActivityUpsert(ctx, org.ID, in)
+	act, _, _, err := activity.New(ts).Upsert(ctx, org.ID, in)
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(3, 4))
 	plantChunksDim(t, tx, org.ID, a.ID, act.ID, 50, 1536, rng)

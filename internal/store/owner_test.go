@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"logbook/activity"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,10 +22,10 @@ func TestActivityOwnerName(t *testing.T) {
 	require.NoError(t, err)
 	u, err := s.UserCreate(ctx, org.ID, crm.UserInput{Email: crm.Some("maya@northwind.test"), Name: crm.Some("Maya Patel"), Role: crm.Some(crm.RoleRep)})
 	require.NoError(t, err)
-	owned, _, _, err := s.ActivityUpsert(ctx, org.ID, crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(acct.ID),
+	owned, _, _, err := activity.New(s).Upsert(ctx, org.ID, crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(acct.ID),
 		OwnerID: crm.Some(u.ID), OccurredAt: crm.Some("2026-03-02T15:00:00Z")})
 	require.NoError(t, err)
-	unowned, _, _, err := s.ActivityUpsert(ctx, org.ID, crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(acct.ID),
+	unowned, _, _, err := activity.New(s).Upsert(ctx, org.ID, crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(acct.ID),
 		OccurredAt: crm.Some("2026-03-02T16:00:00Z")})
 	require.NoError(t, err)
 

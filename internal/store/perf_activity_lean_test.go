@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"logbook/activity"
 	"logbook/internal/crm"
 	"logbook/internal/store"
 )
@@ -29,7 +30,7 @@ func TestActivityUpsertLeanStatement(t *testing.T) {
 		require.NoError(t, err)
 		_, res := b.upsert(call(acme, "connected"))
 		require.Equal(t, store.UpsertCreated, res)
-		_, _, _, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, call(acme, "voicemail_left")))
+		_, _, _, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, call(acme, "voicemail_left")))
 		require.Equal(t, []string{"disposition"}, problemFields(t, err))
 		require.Equal(t, 1, b.rows())
 	})
@@ -39,7 +40,7 @@ func TestActivityUpsertLeanStatement(t *testing.T) {
 		b := activitySetup(t)
 		acme := b.account("Acme")
 		for range 2 {
-			_, _, ds, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, call(acme, "connected")))
+			_, _, ds, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, call(acme, "connected")))
 			require.NoError(t, err)
 			require.Empty(t, ds)
 		}
@@ -47,7 +48,7 @@ func TestActivityUpsertLeanStatement(t *testing.T) {
 
 		w := b.webhook(store.EventActivityCreated)
 		for i := range 3 {
-			_, res, ds, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, call(acme, "connected")))
+			_, res, ds, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, call(acme, "connected")))
 			require.NoError(t, err)
 			require.Equal(t, store.UpsertCreated, res)
 			require.Len(t, ds, 1, "write %d after the webhook was added", i)
@@ -57,7 +58,7 @@ func TestActivityUpsertLeanStatement(t *testing.T) {
 		// A webhook for another event only does not get activity.created.
 		require.NoError(t, b.store.WebhookDelete(b.ctx, b.orgID, w.ID))
 		b.webhook(store.EventMeetingProcessed)
-		_, _, ds, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, call(acme, "connected")))
+		_, _, ds, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, call(acme, "connected")))
 		require.NoError(t, err)
 		require.Empty(t, ds)
 		require.Equal(t, 6, b.rows())

@@ -33,10 +33,14 @@ type Store struct {
 	// updated_at, generated_at). New sets time.Now; tests set their own with
 	// SetClock. It is never nil.
 	now func() time.Time
+
+	// hooks is a cost hint for single-activity writes (see hookOrgs),
+	// shared by the Stores WithTx derives.
+	hooks *hookOrgs
 }
 
 // New returns a Store on db whose clock is the wall clock.
-func New(db DBTX) *Store { return &Store{db: db, now: time.Now} }
+func New(db DBTX) *Store { return &Store{db: db, now: time.Now, hooks: &hookOrgs{}} }
 
 // SetClock makes s (and the Stores WithTx derives from it) read the time from
 // now instead of the wall clock. It is for tests; call it before s is shared.
@@ -50,7 +54,7 @@ func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microseco
 // on one) and commits when fn returns nil, rolls back otherwise.
 func (s *Store) WithTx(ctx context.Context, fn func(*Store) error) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		return fn(&Store{db: tx, now: s.now})
+		return fn(&Store{db: tx, now: s.now, hooks: s.hooks})
 	})
 }
 
@@ -71,7 +75,7 @@ func interpretError(op string, err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505": // unique_violation
-			return fmt.Errorf("store: %s: %w: %s", op, crm.ErrConflict, conflictMessage(pe))
+			return fmt.Errorf("store: %s: %w", op, conflictError(pe))
 		case "23503": // foreign_key_violation: a referenced row is not in this org
 			field := fkField(pe)
 			return fmt.Errorf("store: %s: %w", op, crm.Invalid(field, "does not exist"))
@@ -90,18 +94,19 @@ func fkField(pe *pgconn.PgError) string {
 	return strings.TrimPrefix(c, pe.TableName+"_")
 }
 
-func conflictMessage(pe *pgconn.PgError) string {
+// conflictError describes a unique violation by its constraint.
+func conflictError(pe *pgconn.PgError) *crm.ConflictError {
 	switch pe.ConstraintName {
 	case "users_email_key":
-		return "a user with this email already exists"
+		return &crm.ConflictError{Field: "email", Detail: "a user with this email already exists"}
 	case "contacts_email_key":
-		return "a contact with this email already exists"
+		return &crm.ConflictError{Field: "email", Detail: "a contact with this email already exists"}
 	case "account_domains_pkey":
-		return "a domain is already claimed by another account"
+		return &crm.ConflictError{Field: "domains", Detail: "a domain is already claimed by another account"}
 	case "activities_source_external_id_key":
-		return "an activity with this source and external_id already exists"
+		return &crm.ConflictError{Field: "external_id", Detail: "an activity with this source and external_id already exists"}
 	}
-	return pe.ConstraintName
+	return &crm.ConflictError{Detail: pe.ConstraintName}
 }
 
 // execOne runs a statement that must touch exactly one row of the org.

@@ -24,7 +24,8 @@ type TranscriptIngest struct {
 	StartedAt  time.Time
 	Duration   *int
 	// Meeting is the meeting activity to upsert (type meeting, its account
-	// or participants, deal, owner). Its source and external_id are set here.
+	// or participants, deal, owner, source and external_id): package
+	// activity writes it, then TranscriptSave the transcript.
 	Meeting crm.ActivityInput
 	// Format is the posted format (vtt, srt, text, json, segments).
 	Format       string
@@ -33,7 +34,7 @@ type TranscriptIngest struct {
 	Participants []crm.Participant
 }
 
-// Ingested is what TranscriptIngestStore stored.
+// Ingested is what ingesting a transcript stored (activity.Service.IngestTranscript).
 type Ingested struct {
 	Transcript crm.Transcript
 	Result     IngestResult
@@ -53,20 +54,23 @@ const (
 	IngestUnchanged IngestResult = "unchanged"
 )
 
-// TranscriptIngestStore stores a transcript durably in one transaction: it
-// upserts the meeting activity (idempotent on source + external_id), then
-// inserts the transcript with status queued, or, when one exists for the
-// meeting, leaves it alone if the content is the same and otherwise replaces
-// the content, bumps the revision and queues it again.
-func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in TranscriptIngest) (Ingested, error) {
+// TranscriptSave stores the transcript of the meeting activity act (already
+// upserted by the caller, in the same transaction): it inserts the
+// transcript with status queued, or, when one exists for the meeting, leaves
+// it alone if the content is the same (IngestUnchanged) and otherwise
+// replaces the content, bumps the revision and queues it again. The same
+// content after a permanent failure is queued again (the re-post is the
+// retry). in.Meeting is not read. Run it in a transaction: it locks the
+// meeting's transcript row.
+func (s *Store) TranscriptSave(ctx context.Context, orgID string, act crm.Activity, in TranscriptIngest) (crm.Transcript, IngestResult, error) {
 	const op = "ingest transcript"
 	segs, err := json.Marshal(in.Segments)
 	if err != nil {
-		return Ingested{}, fmt.Errorf("store: %s: %w", op, err)
+		return crm.Transcript{}, "", fmt.Errorf("store: %s: %w", op, err)
 	}
 	parts, err := json.Marshal(orEmpty(in.Participants))
 	if err != nil {
-		return Ingested{}, fmt.Errorf("store: %s: %w", op, err)
+		return crm.Transcript{}, "", fmt.Errorf("store: %s: %w", op, err)
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", in.Format, in.Title, in.StartedAt.UTC().Format(time.RFC3339Nano))
@@ -74,70 +78,58 @@ func (s *Store) TranscriptIngestStore(ctx context.Context, orgID string, in Tran
 	h.Write(parts) // participants decide owners and follow-up recipients
 	hash := h.Sum(nil)
 
-	var (
-		t          crm.Transcript
-		res        IngestResult
-		deliveries []string
-	)
-	err = s.WithTx(ctx, func(tx *Store) error {
-		act, _, dl, err := tx.ActivityUpsert(ctx, orgID, in.Meeting)
-		deliveries = dl
+	var res IngestResult
+	var prevHash []byte
+	var id, prevAccount, prevStatus string
+	err = s.db.QueryRow(ctx,
+		`SELECT id, content_hash, account_id, status FROM transcripts WHERE org_id = $1 AND activity_id = $2 FOR UPDATE`,
+		orgID, act.ID).Scan(&id, &prevHash, &prevAccount, &prevStatus)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		id = NewID()
+		_, err = s.db.Exec(ctx, `
+			INSERT INTO transcripts (org_id, id, activity_id, account_id, source, external_id, title, format,
+				content, content_hash, segments, participants, started_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			orgID, id, act.ID, act.AccountID, in.Source, in.ExternalID, in.Title, in.Format,
+			in.Content, hash, segs, parts, in.StartedAt)
 		if err != nil {
-			return err
+			return crm.Transcript{}, "", interpretError(op, err)
 		}
-		var prevHash []byte
-		var id, prevAccount, prevStatus string
-		err = tx.db.QueryRow(ctx,
-			`SELECT id, content_hash, account_id, status FROM transcripts WHERE org_id = $1 AND activity_id = $2 FOR UPDATE`,
-			orgID, act.ID).Scan(&id, &prevHash, &prevAccount, &prevStatus)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			id = NewID()
-			_, err = tx.db.Exec(ctx, `
-				INSERT INTO transcripts (org_id, id, activity_id, account_id, source, external_id, title, format,
-					content, content_hash, segments, participants, started_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-				orgID, id, act.ID, act.AccountID, in.Source, in.ExternalID, in.Title, in.Format,
-				in.Content, hash, segs, parts, in.StartedAt)
-			if err != nil {
-				return interpretError(op, err)
-			}
-			res = IngestQueued
-		case err != nil:
-			return interpretError(op, err)
-		case string(prevHash) == string(hash) && prevStatus == string(crm.TranscriptFailed):
-			// The same content after a permanent failure (a wrong key since
-			// fixed, a model that refused): the re-post is the retry.
-			if _, err := tx.db.Exec(ctx, `UPDATE transcripts SET account_id = $3, status = 'queued', revision = revision + 1,
-				attempts = 0, error = NULL, updated_at = now() WHERE org_id = $1 AND id = $2`, orgID, id, act.AccountID); err != nil {
-				return interpretError(op, err)
-			}
-			res = IngestQueued
-		case string(prevHash) == string(hash):
-			res = IngestUnchanged
-		default:
-			_, err = tx.db.Exec(ctx, `
-				UPDATE transcripts SET account_id = $3, title = $4, format = $5, content = $6, content_hash = $7,
-					segments = $8, participants = $9, started_at = $10, status = 'queued', revision = revision + 1,
-					attempts = 0, error = NULL, updated_at = now()
-				WHERE org_id = $1 AND id = $2`,
-				orgID, id, act.AccountID, in.Title, in.Format, in.Content, hash, segs, parts, in.StartedAt)
-			if err != nil {
-				return interpretError(op, err)
-			}
-			res = IngestQueued
+		res = IngestQueued
+	case err != nil:
+		return crm.Transcript{}, "", interpretError(op, err)
+	case string(prevHash) == string(hash) && prevStatus == string(crm.TranscriptFailed):
+		// The same content after a permanent failure (a wrong key since
+		// fixed, a model that refused): the re-post is the retry.
+		if _, err := s.db.Exec(ctx, `UPDATE transcripts SET account_id = $3, status = 'queued', revision = revision + 1,
+			attempts = 0, error = NULL, updated_at = now() WHERE org_id = $1 AND id = $2`, orgID, id, act.AccountID); err != nil {
+			return crm.Transcript{}, "", interpretError(op, err)
 		}
-		if prevAccount != "" && prevAccount != act.AccountID {
-			// The re-post moved the meeting to another account (a corrected
-			// account_id): its transcript and action items follow it.
-			if err := tx.meetingMoved(ctx, orgID, act.ID, act.AccountID); err != nil {
-				return err
-			}
+		res = IngestQueued
+	case string(prevHash) == string(hash):
+		res = IngestUnchanged
+	default:
+		_, err = s.db.Exec(ctx, `
+			UPDATE transcripts SET account_id = $3, title = $4, format = $5, content = $6, content_hash = $7,
+				segments = $8, participants = $9, started_at = $10, status = 'queued', revision = revision + 1,
+				attempts = 0, error = NULL, updated_at = now()
+			WHERE org_id = $1 AND id = $2`,
+			orgID, id, act.AccountID, in.Title, in.Format, in.Content, hash, segs, parts, in.StartedAt)
+		if err != nil {
+			return crm.Transcript{}, "", interpretError(op, err)
 		}
-		t, err = tx.TranscriptGet(ctx, orgID, id, false)
-		return err
-	})
-	return Ingested{Transcript: t, Result: res, Deliveries: deliveries}, err
+		res = IngestQueued
+	}
+	if prevAccount != "" && prevAccount != act.AccountID {
+		// The re-post moved the meeting to another account (a corrected
+		// account_id): its transcript and action items follow it.
+		if err := s.meetingMoved(ctx, orgID, act.ID, act.AccountID); err != nil {
+			return crm.Transcript{}, "", err
+		}
+	}
+	t, err := s.TranscriptGet(ctx, orgID, id, false)
+	return t, res, err
 }
 
 func orEmpty[T any](s []T) []T {

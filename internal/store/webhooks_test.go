@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"logbook/activity"
 	"slices"
 	"strings"
 	"testing"
@@ -200,7 +201,7 @@ func TestWebhookDeliveryList(t *testing.T) {
 
 		var made []string
 		for i := range 5 {
-			_, _, ds, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
+			_, _, ds, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
 				"account_id": acme, "occurred_at": "2026-03-02T15:00:00Z", "subject": fmt.Sprint(i)}))
 			require.NoError(t, err)
 			require.Len(t, ds, 1)
@@ -271,7 +272,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		b := activitySetup(t)
 		acme := b.account("Acme")
 		b.webhook(store.EventActivityCreated)
-		_, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, []crm.ActivityInput{
+		_, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, []crm.ActivityInput{
 			activityIn(t, map[string]any{"type": "note", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z"}),
 			activityIn(t, map[string]any{"type": "note", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z",
 				"deal_id": store.NewID()}),
@@ -298,7 +299,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 			}
 			ins = append(ins, activityIn(t, m))
 		}
-		out, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, ins)
+		out, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, ins)
 		require.NoError(t, err)
 		var all []string
 		for _, o := range out {
@@ -321,7 +322,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 
 		// The same batch again: unchanged keyed rows write nothing, the
 		// unkeyed ones are new activities.
-		again, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, ins)
+		again, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, ins)
 		require.NoError(t, err)
 		for i, o := range again {
 			if i%2 == 0 {
@@ -336,7 +337,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		// Changed content updates: no deliveries.
 		ins[0] = activityIn(t, map[string]any{"type": "email", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z",
 			"subject": "changed", "source": "email_sync", "external_id": "msg-0"})
-		changed, err := b.store.ActivityUpsertBatch(b.ctx, b.orgID, ins[:1])
+		changed, err := activity.New(b.store).UpsertBatch(b.ctx, b.orgID, ins[:1])
 		require.NoError(t, err)
 		require.Equal(t, store.UpsertUpdated, changed[0].Result)
 		require.Empty(t, changed[0].DeliveryIDs)
@@ -371,7 +372,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		b := activitySetup(t)
 		acme := b.account("Acme")
 		b.webhook(store.EventMeetingProcessed)
-		_, res, ds, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
+		_, res, ds, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
 			"account_id": acme, "occurred_at": "2026-03-02T15:00:00Z"}))
 		require.NoError(t, err)
 		require.Equal(t, store.UpsertCreated, res)
@@ -381,7 +382,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		// Another org's webhook is not this org's subscriber.
 		other := activitySetupOrg(t, b)
 		other.webhook(store.EventActivityCreated)
-		_, _, ds, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
+		_, _, ds, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
 			"account_id": acme, "occurred_at": "2026-03-02T15:00:00Z"}))
 		require.NoError(t, err)
 		require.Empty(t, ds)
@@ -402,17 +403,17 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		require.NoError(t, err)
 		fields := map[string]any{"type": "call", "direction": "outbound", "disposition": "connected", "account_id": acc.ID,
 			"occurred_at": "2026-03-02T15:00:00Z", "source": "dialer", "external_id": "call-1"}
-		_, res, ds, err := s.ActivityUpsert(ctx, org.ID, activityIn(t, fields))
+		_, res, ds, err := activity.New(s).Upsert(ctx, org.ID, activityIn(t, fields))
 		require.NoError(t, err)
 		require.Equal(t, store.UpsertCreated, res)
 		require.Len(t, ds, 1)
 		_, err = s.WebhookDeliveryForSend(ctx, org.ID, ds[0])
 		require.NoError(t, err, "committed with the activity")
-		_, res, ds, err = s.ActivityUpsert(ctx, org.ID, activityIn(t, fields))
+		_, res, ds, err = activity.New(s).Upsert(ctx, org.ID, activityIn(t, fields))
 		require.NoError(t, err)
 		require.Equal(t, store.UpsertUnchanged, res)
 		require.Empty(t, ds)
-		_, _, ds, err = s.ActivityUpsert(ctx, org.ID, activityIn(t, map[string]any{"type": "note", "account_id": acc.ID,
+		_, _, ds, err = activity.New(s).Upsert(ctx, org.ID, activityIn(t, map[string]any{"type": "note", "account_id": acc.ID,
 			"occurred_at": "2026-03-02T15:00:00Z"}))
 		require.NoError(t, err)
 		require.Len(t, ds, 1)
@@ -428,7 +429,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		// deliveries go with it.
 		boom := errors.New("boom")
 		err := b.store.WithTx(b.ctx, func(tx *store.Store) error {
-			_, _, ds, err := tx.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
+			_, _, ds, err := activity.New(tx).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
 				"account_id": acme, "occurred_at": "2026-03-02T15:00:00Z"}))
 			require.NoError(t, err)
 			require.Len(t, ds, 1)
@@ -439,7 +440,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		require.Zero(t, b.rows())
 
 		// A foreign key refuses the row.
-		_, _, ds, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
+		_, _, ds, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "note",
 			"account_id": acme, "deal_id": store.NewID(), "occurred_at": "2026-03-02T15:00:00Z"}))
 		require.ErrorIs(t, err, crm.ErrInvalid)
 		require.Empty(t, ds)
@@ -448,10 +449,10 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		// statement.
 		_, err = b.store.SettingsUpdate(b.ctx, b.orgID, crm.SettingsInput{RequireDisposition: crm.Some(true)})
 		require.NoError(t, err)
-		_, _, _, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
+		_, _, _, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
 			"direction": "outbound", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z"}))
 		require.ErrorIs(t, err, crm.ErrInvalid)
-		_, _, _, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
+		_, _, _, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, map[string]any{"type": "call",
 			"direction": "outbound", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z", "disposition": "made_up"}))
 		require.ErrorIs(t, err, crm.ErrInvalid)
 		require.Empty(t, b.deliveries())
@@ -483,7 +484,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 				for k, v := range tc.fields {
 					fields[k] = v
 				}
-				a, res, ds, err := b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, fields))
+				a, res, ds, err := activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, fields))
 				require.NoError(t, err)
 				require.Equal(t, store.UpsertCreated, res)
 				require.Len(t, ds, 2)
@@ -506,7 +507,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 
 				// The same post again is unchanged (keyed) or another
 				// activity (not keyed).
-				_, res, ds, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, fields))
+				_, res, ds, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, fields))
 				require.NoError(t, err)
 				if a.ExternalID != nil {
 					require.Equal(t, store.UpsertUnchanged, res)
@@ -515,7 +516,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 
 					// New content updates the activity: still no delivery.
 					fields["subject"] = "changed"
-					_, res, ds, err = b.store.ActivityUpsert(b.ctx, b.orgID, activityIn(t, fields))
+					_, res, ds, err = activity.New(b.store).Upsert(b.ctx, b.orgID, activityIn(t, fields))
 					require.NoError(t, err)
 					require.Equal(t, store.UpsertUpdated, res)
 					require.Empty(t, ds)
@@ -526,7 +527,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 				}
 
 				// PATCH is an update too.
-				_, err = b.store.ActivityUpdate(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"subject": "patched"}))
+				_, err = activity.New(b.store).Update(b.ctx, b.orgID, a.ID, activityIn(t, map[string]any{"subject": "patched"}))
 				require.NoError(t, err)
 				if a.ExternalID != nil {
 					require.Len(t, b.deliveries(), 2)

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"logbook/internal/crm"
+)
+
+// ActivityGet returns one activity of the org.
+// A processed meeting carries its notes.
+func (s *Store) ActivityGet(ctx context.Context, orgID, id string) (crm.Activity, error) {
+	a, err := s.activityGet(ctx, orgID, id, false)
+	if err != nil {
+		return a, err
+	}
+	acts := []crm.Activity{a}
+	if err := s.NotesAttach(ctx, orgID, acts); err != nil {
+		return a, err
+	}
+	return acts[0], nil
+}
+
+// ActivityGetForUpdate returns one activity of the org (without its notes),
+// locking its row until the transaction the Store runs on ends: the read of
+// a read-modify-write (an update).
+func (s *Store) ActivityGetForUpdate(ctx context.Context, orgID, id string) (crm.Activity, error) {
+	return s.activityGet(ctx, orgID, id, true)
+}
+
+func (s *Store) activityGet(ctx context.Context, orgID, id string, forUpdate bool) (crm.Activity, error) {
+	q := `SELECT ` + activityColumns + ` FROM activities a WHERE a.org_id = $1 AND a.id = $2`
+	if forUpdate {
+		q += ` FOR UPDATE OF a`
+	}
+	rows, err := s.db.Query(ctx, q, orgID, id)
+	if err != nil {
+		return crm.Activity{}, interpretError("get activity", err)
+	}
+	a, err := pgx.CollectExactlyOneRow(rows, scanActivity(orgID))
+	return a, interpretError("get activity", err)
+}
+
+// ActivityReplace rewrites the stored activity prev with the finished row
+// (same ID): its columns, content hash and updated_at; its contact links
+// when relink is set and they changed; and, when the account changed, the
+// meeting's transcript and action items, which follow it. Run it in the
+// transaction that read prev with ActivityGetForUpdate.
+func (s *Store) ActivityReplace(ctx context.Context, orgID string, row *ActivityRow, prev crm.Activity, relink bool) error {
+	const op = "update activity"
+	if _, err := s.db.Exec(ctx, `
+		UPDATE activities SET type = $3, direction = $4, account_id = $5, deal_id = $6, owner_id = $7,
+			occurred_at = $8, duration_seconds = $9, subject = $10, body = $11, disposition = $12,
+			next_step_text = $13, next_step_due = $14, participants = $15::jsonb, source = $16,
+			external_id = $17, metadata = $18::jsonb, content_hash = $19, updated_at = $20
+		WHERE org_id = $1 AND id = $2`,
+		orgID, row.ID, string(row.Type), directionArg(row.Direction), row.AccountID, row.DealID, row.OwnerID,
+		row.OccurredAt, row.durationArg(), row.Subject, row.Body, row.Disposition, row.nextStepText(),
+		row.nextStepDue(), row.participantsJSON(), string(row.Source), row.ExternalID, string(row.Metadata),
+		row.hash, s.clock()); err != nil {
+		return interpretError(op, err)
+	}
+	if relink && !slices.Equal(row.ContactIDs, prev.ContactIDs) {
+		acts := make([]string, len(row.ContactIDs))
+		for i := range acts {
+			acts[i] = row.ID
+		}
+		if err := s.activityContactsReplace(ctx, orgID, []string{row.ID}, acts, row.ContactIDs); err != nil {
+			return interpretError(op, err)
+		}
+	}
+	if row.AccountID != prev.AccountID {
+		return s.meetingMoved(ctx, orgID, row.ID, row.AccountID)
+	}
+	return nil
+}
+
+// ActivityDelete deletes an activity with its contact links.
+func (s *Store) ActivityDelete(ctx context.Context, orgID, id string) error {
+	return s.execOne(ctx, "delete activity", `DELETE FROM activities WHERE org_id = $1 AND id = $2`, orgID, id)
+}
