@@ -243,23 +243,38 @@ func (c *KeyCache) notified(payload string) {
 	c.Forget(b)
 }
 
-// runningCaches are the KeyCaches of this process whose Run is running.
-// APIKeyRevoke drops the revoked key from each of them before it returns, so
-// that a revocation is seen at once by the process that made it: the
-// notification alone races the revoking client's next request, and within
-// one process loses that race often (two times in three in the API's test).
-// Other processes rely on the notification. (A cache of another database
-// dropping the hash only costs it one lookup.)
-var runningCaches struct { //nolint:gochecknoglobals // process-wide by nature: see above
+// keyCaches are the KeyCaches built on a Store (NewKeyCache) whose Run is
+// running. APIKeyRevoke drops the revoked key from each of them before it
+// returns, so that a revocation is seen at once by the process that made it:
+// the notification alone races the revoking client's next request, and
+// within one process loses that race often (two times in three in the API's
+// test). Other processes rely on the notification. Each Store made by New
+// has one set, shared with the Stores WithTx derives from it.
+type keyCaches struct {
 	mu     sync.Mutex
 	caches map[*KeyCache]struct{}
 }
 
-// forgetInProcess drops hash from every running KeyCache of this process.
-func forgetInProcess(hash []byte) {
-	runningCaches.mu.Lock()
-	defer runningCaches.mu.Unlock()
-	for c := range runningCaches.caches {
+func (k *keyCaches) add(c *KeyCache) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.caches == nil {
+		k.caches = map[*KeyCache]struct{}{}
+	}
+	k.caches[c] = struct{}{}
+}
+
+func (k *keyCaches) remove(c *KeyCache) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.caches, c)
+}
+
+// forget drops hash from every running KeyCache of the set.
+func (k *keyCaches) forget(hash []byte) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for c := range k.caches {
 		c.Forget(hash)
 	}
 }
@@ -271,17 +286,8 @@ func forgetInProcess(hash []byte) {
 // flushed and goes live.
 func (c *KeyCache) Run(ctx context.Context) error {
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
-	runningCaches.mu.Lock()
-	if runningCaches.caches == nil {
-		runningCaches.caches = map[*KeyCache]struct{}{}
-	}
-	runningCaches.caches[c] = struct{}{}
-	runningCaches.mu.Unlock()
-	defer func() {
-		runningCaches.mu.Lock()
-		delete(runningCaches.caches, c)
-		runningCaches.mu.Unlock()
-	}()
+	c.store.caches.add(c)
+	defer c.store.caches.remove(c)
 	backoff := minBackoff
 	for {
 		subscribed, err := c.listen(ctx)

@@ -106,7 +106,7 @@ func (s *Store) APIKeyRevoke(ctx context.Context, orgID, id string) error {
 	if err != nil {
 		return interpretError("revoke api key", err)
 	}
-	forgetInProcess(hash)
+	s.caches.forget(hash)
 	return nil
 }
 

@@ -37,10 +37,15 @@ type Store struct {
 	// hooks is a cost hint for single-activity writes (see hookOrgs),
 	// shared by the Stores WithTx derives.
 	hooks *hookOrgs
+	// caches are the running KeyCaches built on this Store (or one it
+	// derives from), which APIKeyRevoke tells at once.
+	caches *keyCaches
 }
 
 // New returns a Store on db whose clock is the wall clock.
-func New(db DBTX) *Store { return &Store{db: db, now: time.Now, hooks: &hookOrgs{}} }
+func New(db DBTX) *Store {
+	return &Store{db: db, now: time.Now, hooks: &hookOrgs{}, caches: &keyCaches{}}
+}
 
 // SetClock makes s (and the Stores WithTx derives from it) read the time from
 // now instead of the wall clock. It is for tests; call it before s is shared.
@@ -54,7 +59,7 @@ func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microseco
 // on one) and commits when fn returns nil, rolls back otherwise.
 func (s *Store) WithTx(ctx context.Context, fn func(*Store) error) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		return fn(&Store{db: tx, now: s.now, hooks: s.hooks})
+		return fn(&Store{db: tx, now: s.now, hooks: s.hooks, caches: s.caches})
 	})
 }
 
