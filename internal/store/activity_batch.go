@@ -77,13 +77,6 @@ func activityBatchArgs(orgID string, rows []ActivityRow, now time.Time) []any {
 		disps, nsTexts, nsDues, participants, sources, externalIDs, metadata, hashes, now}
 }
 
-// ActivityUpsertBatch stores up to crm.MaxBatch activities, all or nothing,
-// with ActivityUpsert's rules for each (the activity.created outbox
-// included: each created item's DeliveryIDs). Problems of every item are reported
-// together in one *crm.ValidationError whose fields are prefixed
-// "activities[i].". Two items with the same source and external_id are one
-// activity when their content is the same (the second is reported
-// unchanged) and a problem on the second's external_id otherwise. The result
 // ActivityWriteBatch stores finished rows, all or nothing, in one
 // transaction, with ActivityWrite's rules for each (the activity.created
 // outbox included: each created row's DeliveryIDs). The result has n entries

@@ -43,7 +43,7 @@ const (
 	UpsertUnchanged UpsertResult = "unchanged"
 )
 
-// ActivityUpserted is what ActivityUpsertBatch did with one item, in input
+// ActivityUpserted is what ActivityWriteBatch (activity.Service.UpsertBatch) did with one item, in input
 // order.
 type ActivityUpserted struct {
 	ID         string
