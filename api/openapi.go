@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"logbook/internal/crm"
+	"logbook/internal/store"
 )
 
 // buildOpenAPI renders the OpenAPI 3.1 document of the route table. Schemas
@@ -174,6 +175,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeOf(crm.TranscriptStatus("")):      strs(crm.TranscriptStatuses),
 	reflect.TypeOf(crm.WebhookDeliveryStatus("")): strs(crm.WebhookDeliveryStatuses),
 	reflect.TypeOf(crm.ActionItemStatus("")):      {string(crm.ActionOpen), string(crm.ActionDone)},
+	reflect.TypeOf(store.BriefSide("")):           strs(store.BriefSides),
 }
 
 func strs[T ~string](vs []T) []string {

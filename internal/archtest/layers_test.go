@@ -81,6 +81,7 @@ func layerTable() map[string]rule {
 		"summarize": {layer: 3},
 		"retrieval": {layer: 3},
 		"activity":  {layer: 3},
+		"brief":     {layer: 3},
 
 		"worker": {layer: 4},
 		"api":    {layer: 4},

@@ -10,10 +10,12 @@ import (
 	"logbook/internal/crm"
 )
 
-// The account brief (GET /v1/accounts/{id}/brief) reads its facts here and
-// keeps the last one built in account_briefs. AccountBriefState says whether
-// the kept one is still current; AccountBriefFacts loads what a new one is
-// composed from; AccountBriefSave keeps it.
+// The account brief (package brief, served at GET /v1/accounts/{id}/brief)
+// reads its facts here and keeps the last one built in account_briefs.
+// AccountBriefState says whether the kept one is still current;
+// AccountBriefFacts loads what a new one is composed from (package brief
+// composes it); AccountBriefSave keeps it. Only SQL and the fact types live
+// here.
 
 // BriefSide is whose commitment an open action item is.
 type BriefSide string
