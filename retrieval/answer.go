@@ -99,17 +99,16 @@ func (s *Service) Ask(ctx context.Context, q Question, onToken func(string) erro
 		a := Answer{Answer: NothingOnRecord, Citations: []Citation{}}
 		return a, sendWords(onToken, a.Answer)
 	}
-	in := llm.AnswerInput{Question: q.Text}
+	in := prompts.AnswerInput{Question: q.Text}
 	for i, h := range srcs {
-		src := llm.Source{N: i + 1, Text: h.Text, OccurredAt: h.OccurredAt, Type: h.ActivityType}
+		src := prompts.Source{N: i + 1, Text: h.Text, OccurredAt: h.OccurredAt, Type: h.ActivityType}
 		if h.Speaker != nil {
 			src.Speaker = *h.Speaker
 		}
 		in.Sources = append(in.Sources, src)
 	}
-	ps := make([]prompts.Source, len(in.Sources))
+	ps := slices.Clone(in.Sources)
 	for i, src := range in.Sources {
-		ps[i] = prompts.Source(src)
 		// A transcript excerpt's lines name their speakers ("Dana Lee: …"):
 		// the prompt does not name the first one again before them.
 		if src.Speaker != "" && strings.HasPrefix(src.Text, src.Speaker+":") {

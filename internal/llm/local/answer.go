@@ -9,6 +9,7 @@ import (
 
 	"logbook/internal/llm"
 	"logbook/internal/stem"
+	"logbook/prompts"
 )
 
 // NothingOnRecord is the answer when no source bears on the question.
@@ -161,7 +162,7 @@ type answerLine struct {
 // notes as "Decision: text"; a record's first line may be its type
 // ("Email: subject"). The label is not the record's words, so it is never
 // quoted.
-func answerLines(si int, src llm.Source) []answerLine {
+func answerLines(si int, src prompts.Source) []answerLine {
 	var out []answerLine
 	off := 0
 	for i, raw := range strings.SplitAfter(src.Text, "\n") {
@@ -230,7 +231,7 @@ type answerSentence struct {
 // neighbouring sentence of the same line when it adds something; a line of
 // a meeting's notes never (it restates what was said in Logbook's words).
 // With none, it answers NothingOnRecord and cites nothing.
-func answer(in *llm.AnswerInput) llm.AnswerOutput {
+func answer(in *prompts.AnswerInput) llm.AnswerOutput {
 	none := llm.AnswerOutput{Answer: NothingOnRecord, Citations: []llm.AnswerCitation{}}
 	asked, scene, topic := questionFocus(in.Question)
 	qTerms := append(asked, scene...)
@@ -408,7 +409,7 @@ func answerContext(sents []answerSentence, i int) span {
 // punctuation: `Maya Patel said: "we ship in April" [2].` The rendering
 // drops answerHesitations ("uh", "um") and uses single quotation marks inside;
 // the citation keeps the quote as the source has it.
-func renderQuote(src llm.Source, l answerLine, quote string) string {
+func renderQuote(src prompts.Source, l answerLine, quote string) string {
 	var b strings.Builder
 	for _, f := range strings.Fields(quote) {
 		if answerHesitations[strings.Trim(strings.ToLower(f), ",.;:")] {

@@ -10,6 +10,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // actionsOf runs the notes extraction over turns given as "Speaker: text"
@@ -198,7 +199,7 @@ func TestActionsBudget(t *testing.T) {
 func TestActionsWindowShare(t *testing.T) {
 	t.Parallel()
 	for wins, want := range map[int]int{1: maxActions, 2: maxActions / 2, 3: maxActions / 3, 6: 1, 9: 1} {
-		in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: wins}
+		in := &prompts.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: wins}
 		for i := range 9 {
 			in.Segments = append(in.Segments, crm.Segment{Index: i, Speaker: fmt.Sprintf("Person %c", 'A'+i),
 				Text: fmt.Sprintf("I'll send the report number %d to the board.", i+1)})

@@ -9,6 +9,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // maxQuote is the longest quote (in bytes) a claim carries; a longer
@@ -32,7 +33,7 @@ type sent struct {
 
 // meeting is the parsed input of a notes completion.
 type meeting struct {
-	in    *llm.NotesInput
+	in    *prompts.NotesInput
 	segs  []crm.Segment // distinct by Index, in Index order
 	sents []sent
 	bySeg [][]int // sentence positions per segment
@@ -42,7 +43,7 @@ type meeting struct {
 
 // parseMeeting splits the meeting into sentences and embeds them. It
 // returns ctx.Err() once ctx is done.
-func parseMeeting(ctx context.Context, in *llm.NotesInput) (*meeting, error) {
+func parseMeeting(ctx context.Context, in *prompts.NotesInput) (*meeting, error) {
 	m := &meeting{in: in}
 	seen := make(map[int]bool, len(in.Segments))
 	for _, s := range in.Segments {
@@ -190,7 +191,7 @@ func chatter(ws []word) bool {
 }
 
 // notes extracts a meeting's notes.
-func notes(ctx context.Context, in *llm.NotesInput) (llm.NotesOutput, error) {
+func notes(ctx context.Context, in *prompts.NotesInput) (llm.NotesOutput, error) {
 	out := llm.NotesOutput{
 		Summary: []llm.Claim{}, KeyPoints: []llm.Claim{}, Decisions: []llm.Claim{},
 		Risks: []llm.Claim{}, ActionItems: []llm.ActionClaim{},
