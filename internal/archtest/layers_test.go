@@ -67,10 +67,12 @@ func layerTable() map[string]rule {
 		"internal/quality": {layer: 0, stdlibOnly: true},
 		"internal/config":  {layer: 0},
 
-		"internal/transcript": {layer: 1},
-		"internal/datephrase": {layer: 1, stdlibOnly: true},
-		"prompts":             {layer: 1},
-		"migrations":          {layer: 1},
+		"internal/transcript":        {layer: 1},
+		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},
+		"internal/llm/local/speech":  {layer: 1, stdlibOnly: true},
+		"internal/datephrase":        {layer: 1, stdlibOnly: true},
+		"prompts":                    {layer: 1},
+		"migrations":                 {layer: 1},
 
 		"internal/store": {layer: 2},
 		"internal/queue": {layer: 2},

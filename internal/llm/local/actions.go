@@ -10,6 +10,8 @@ import (
 	"logbook/internal/crm"
 	"logbook/internal/datephrase"
 	"logbook/internal/llm"
+	"logbook/internal/llm/local/hashvec"
+	"logbook/internal/llm/local/speech"
 )
 
 // person is someone in the meeting.
@@ -101,11 +103,11 @@ func (p people) byFirst(f string) (string, bool) {
 
 // nameAt returns the person word k of ws names ("Priya", "Priya's",
 // "Priya'll"): capitalised, and a first name only one person has.
-func (m *meeting) nameAt(ws []word, k int) (string, bool) {
-	if k < 0 || k >= len(ws) || !ws[k].upper {
+func (m *meeting) nameAt(ws []speech.Word, k int) (string, bool) {
+	if k < 0 || k >= len(ws) || !ws[k].Upper {
 		return "", false
 	}
-	w := ws[k].w
+	w := ws[k].W
 	w = strings.TrimSuffix(w, "'s")
 	w = strings.TrimSuffix(w, "'ll")
 	return m.ppl.byFirst(w)
@@ -116,8 +118,8 @@ func (m *meeting) nameAt(ws []word, k int) (string, bool) {
 // words said in full ("Support Lead"), or a first name only one person has
 // (as nameAt), either followed by one more capitalised word, a surname or
 // a title ("Dana Smith", "Support Lead Engineer").
-func (m *meeting) nameSpan(ws []word, k int) (string, int, bool) {
-	if k < 0 || k >= len(ws) || !ws[k].upper {
+func (m *meeting) nameSpan(ws []speech.Word, k int) (string, int, bool) {
+	if k < 0 || k >= len(ws) || !ws[k].Upper {
 		return "", 0, false
 	}
 	bare := func(w string) string { return strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "'ll") }
@@ -129,11 +131,11 @@ func (m *meeting) nameSpan(ws []word, k int) (string, int, bool) {
 		}
 		ok := true
 		for i, part := range parts {
-			w := ws[k+i].w
+			w := ws[k+i].W
 			if i == len(parts)-1 {
 				w = bare(w)
 			}
-			if w != part || (i < len(parts)-1 && w != ws[k+i].w) {
+			if w != part || (i < len(parts)-1 && w != ws[k+i].W) {
 				ok = false
 				break
 			}
@@ -149,8 +151,8 @@ func (m *meeting) nameSpan(ws []word, k int) (string, int, bool) {
 		}
 		n = 1
 	}
-	last := ws[k+n-1].w
-	if j := k + n; j < len(ws) && ws[j].upper && ws[j].w != "i" && bare(last) == last && !strings.HasPrefix(ws[j].w, "i'") {
+	last := ws[k+n-1].W
+	if j := k + n; j < len(ws) && ws[j].Upper && ws[j].W != "i" && bare(last) == last && !strings.HasPrefix(ws[j].W, "i'") {
 		n++
 	}
 	return name, n, true
@@ -174,7 +176,7 @@ type cue struct {
 	kind      cueKind
 	needVerb  bool // the next word must be an action verb (or a date said)
 	tentative bool
-	start     bool // only at the start of a clause
+	atStart   bool // only at the start of a clause
 	ing       bool // the next word must be an "-ing" form of an action verb ("you're looking at…")
 }
 
@@ -189,7 +191,7 @@ var cues = func() map[string][]cue {
 			case "tentative":
 				x.tentative = true
 			case "start":
-				x.start = true
+				x.atStart = true
 			case "ing":
 				x.needVerb, x.ing = true, true
 			}
@@ -229,7 +231,7 @@ var cues = func() map[string][]cue {
 const maxClauseWords = 40
 
 // actionVerbs are what a commitment does; cues marked "verb" need one.
-var actionVerbs = wordSet(`send resend share email forward schedule reschedule set book loop introduce intro draft prepare
+var actionVerbs = speech.WordSet(`send resend share email forward schedule reschedule set book loop introduce intro draft prepare
 put get follow circle check ask review confirm update write create run reach call ping sync connect finalize
 sign provide deliver pull compile dig coordinate arrange open file submit push escalate talk touch reconvene
 regroup meet plan make have organize invite add cc demo test fix deploy install configure enable activate
@@ -238,53 +240,45 @@ release document outline map spin upload post publish circulate distribute pass 
 double verify validate chase nudge remind flag raise bring hand kick start prioritize block hold reserve
 estimate quote price scope propose send`)
 
-func wordSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(s) {
-		m[w] = true
-	}
-	return m
-}
-
 // Verbs that never make an action item after a first-person cue ("I'll be
 // honest", "let me think"), and those that do only when a date is said
 // ("I'll walk you through it on Friday").
 var (
-	selfHardStop = wordSet(`be say admit guess bet think pass mention note repeat hop hear imagine like believe see mean love stop
+	selfHardStop = speech.WordSet(`be say admit guess bet think pass mention note repeat hop hear imagine like believe see mean love stop
 wrap recap summarize turn jump go know just tell keep leave start hand answer rephrase clarify explain
 play pause interrupt own`)
-	selfSoftStop    = wordSet(`walk show give share kick demo explain introduce pull bring`)
-	requestHardStop = wordSet(`hear see repeat say tell talk explain clarify elaborate describe imagine be like speak
+	selfSoftStop    = speech.WordSet(`walk show give share kick demo explain introduce pull bring`)
+	requestHardStop = speech.WordSet(`hear see repeat say tell talk explain clarify elaborate describe imagine be like speak
 go expand hold remind mute unmute stop help believe recommend do think guess still spell remember agree`)
 	// letsVerbs are what "let's" commits everyone to.
-	letsVerbs = wordSet(`schedule set book meet reconvene regroup sync plan circle follow touch loop put pencil block`)
+	letsVerbs = speech.WordSet(`schedule set book meet reconvene regroup sync plan circle follow touch loop put pencil block`)
 	// skipWords come between a cue and its verb without changing it.
-	skipWords = wordSet(`also just definitely certainly quickly then now actually absolutely totally please personally
+	skipWords = speech.WordSet(`also just definitely certainly quickly then now actually absolutely totally please personally
 gladly happily still first really kindly surely`)
-	hedgeWords = wordSet(`probably maybe possibly hopefully perhaps`)
+	hedgeWords = speech.WordSet(`probably maybe possibly hopefully perhaps`)
 )
 
 // inMeeting reports whether a clause is something done there and then
 // ("share your screen", "walk us through", "give me a sense of").
-func inMeeting(ws []word) bool {
+func inMeeting(ws []speech.Word) bool {
 	if len(ws) == 0 {
 		return false
 	}
 	rest := ws[1:]
-	has := func(words ...string) bool { return seq(rest, 0, words...) }
-	switch ws[0].w {
+	has := func(words ...string) bool { return speech.Seq(rest, 0, words...) }
+	switch ws[0].W {
 	case "share":
 		return has("your", "screen") || has("my", "screen") || has("the", "screen") || has("screen")
 	case "give":
 		if has("me") || has("us") || has("you") {
 			if len(rest) > 2 {
-				switch rest[2].w {
+				switch rest[2].W {
 				case "sense", "idea", "second", "minute", "moment", "overview", "example", "context", "rundown", "background", "bit":
 					return true
 				}
 			}
 			if len(rest) > 1 {
-				switch rest[1].w {
+				switch rest[1].W {
 				case "some", "context", "background":
 					return true
 				}
@@ -307,30 +301,30 @@ func inMeeting(ws []word) bool {
 }
 
 // hedges make a commitment tentative.
-var hedges = newPhraseSet(
+var hedges = speech.NewPhraseSet(
 	"might", "maybe", "may be able", "possibly", "perhaps", "try to", "try and", "hopefully", "not sure",
 	"i think i can", "i think we can", "if i can", "if we can", "see if", "probably", "might be able",
 	"no promises", "if possible", "fingers crossed", "if time permits", "i'll try", "we'll try",
 )
 
 // endWords end a commitment's clause.
-var endWords = wordSet(`but because cause since although though whereas unless however otherwise while`)
+var endWords = speech.WordSet(`but because cause since although though whereas unless however otherwise while`)
 
 // causeNoun are words after which "cause" is the noun ("a root cause
 // analysis"), not a clipped "because".
-var causeNoun = wordSet(`a the root main probable likely underlying real actual`)
+var causeNoun = speech.WordSet(`a the root main probable likely underlying real actual`)
 
 // endsClause reports whether word j of ws is an end word.
-func endsClause(ws []word, j int) bool {
-	w := ws[j].w
-	if w == "cause" && j > 0 && causeNoun[ws[j-1].w] {
+func endsClause(ws []speech.Word, j int) bool {
+	w := ws[j].W
+	if w == "cause" && j > 0 && causeNoun[ws[j-1].W] {
 		return false
 	}
 	return endWords[w]
 }
 
 // tagWords may trail a commitment after a comma ("…, okay?").
-var tagWords = wordSet(`okay ok right yeah alright sound sounds good does that work works for you is fine if that's no problem yes cool`)
+var tagWords = speech.WordSet(`okay ok right yeah alright sound sounds good does that work works for you is fine if that's no problem yes cool`)
 
 // acceptWords open an answer that takes a request on.
 var acceptWords = []string{
@@ -351,34 +345,34 @@ type action struct {
 }
 
 // matchCue returns the cue at word k of ws.
-func (m *meeting) matchCue(text string, ws []word, k int) (cue, string, bool) {
+func (m *meeting) matchCue(text string, ws []speech.Word, k int) (cue, string, bool) {
 	if k < 0 || k >= len(ws) {
 		return cue{}, "", false // a clause ending in "and": no cue after it
 	}
-	for _, c := range cues[ws[k].w] {
-		if !seq(ws, k, c.words...) {
+	for _, c := range cues[ws[k].W] {
+		if !speech.Seq(ws, k, c.words...) {
 			continue
 		}
-		if c.start && !m.clauseStartAt(text, ws, k) {
+		if c.atStart && !m.clauseStartAt(text, ws, k) {
 			continue
 		}
 		return c, "", true
 	}
 	// "Send me the slides by Friday": an imperative opening the sentence
-	if imperativeVerbs[ws[k].w] && m.opensSentence(ws, k) {
+	if imperativeVerbs[ws[k].W] && m.opensSentence(ws, k) {
 		return cue{kind: cueRequest}, "", true
 	}
 	// "Dana will …", "Dana's going to …", "Dana'll …", "the Support Lead is
 	// gonna …" (a speaker label of several words, a trailing title word)
-	if name, n, ok := m.nameSpan(ws, k); ok && !strings.Contains(gap(text, ws, k+n), ",") && !seq(ws, k+n+1, "you") {
+	if name, n, ok := m.nameSpan(ws, k); ok && !strings.Contains(speech.Gap(text, ws, k+n), ",") && !speech.Seq(ws, k+n+1, "you") {
 		l := k + n - 1 // the name's last word
-		w := ws[l].w
-		for l+1 < len(ws) && l < k+n+1 && placeAdverbs[ws[l+1].w] {
+		w := ws[l].W
+		for l+1 < len(ws) && l < k+n+1 && placeAdverbs[ws[l+1].W] {
 			l++ // "the Support Lead over here will…"
 		}
 		var who []string
 		for i := k; i <= l; i++ {
-			who = append(who, ws[i].w)
+			who = append(who, ws[i].W)
 		}
 		third := func(rest ...string) cue {
 			return cue{words: append(who, rest...), kind: cueThird}
@@ -386,18 +380,18 @@ func (m *meeting) matchCue(text string, ws []word, k int) (cue, string, bool) {
 		switch {
 		case strings.HasSuffix(w, "'ll"):
 			return third(), name, true
-		case strings.HasSuffix(w, "'s") && (seq(ws, l+1, "going", "to") || seq(ws, l+1, "gonna")):
-			if ws[l+1].w == "gonna" {
+		case strings.HasSuffix(w, "'s") && (speech.Seq(ws, l+1, "going", "to") || speech.Seq(ws, l+1, "gonna")):
+			if ws[l+1].W == "gonna" {
 				return third("gonna"), name, true
 			}
 			return third("going", "to"), name, true
-		case seq(ws, l+1, "will"):
+		case speech.Seq(ws, l+1, "will"):
 			return third("will"), name, true
-		case seq(ws, l+1, "is", "going", "to"):
+		case speech.Seq(ws, l+1, "is", "going", "to"):
 			return third("is", "going", "to"), name, true
-		case seq(ws, l+1, "is", "gonna"):
+		case speech.Seq(ws, l+1, "is", "gonna"):
 			return third("is", "gonna"), name, true
-		case seq(ws, l+1, "can"):
+		case speech.Seq(ws, l+1, "can"):
 			c := third("can")
 			c.needVerb = true
 			return c, name, true
@@ -407,27 +401,27 @@ func (m *meeting) matchCue(text string, ws []word, k int) (cue, string, bool) {
 }
 
 // placeAdverbs may stand between a person and the verb ("Dana here will…").
-var placeAdverbs = wordSet(`here over there also too`)
+var placeAdverbs = speech.WordSet(`here over there also too`)
 
 // receiveVerbs are what an addressee gets rather than does.
-var receiveVerbs = wordSet(`get receive have see hear find`)
+var receiveVerbs = speech.WordSet(`get receive have see hear find`)
 
 // groupWords after "you" put a request to several people.
-var groupWords = wordSet(`two three four all both guys`)
+var groupWords = speech.WordSet(`two three four all both guys`)
 
 // imperativeVerbs open an imperative that hands out work ("send me…",
 // "check whether…"); the rest are mostly things to do there and then
 // ("look at this", "press that").
-var imperativeVerbs = wordSet(`send email mail forward circulate prepare draft finish complete check investigate research
+var imperativeVerbs = speech.WordSet(`send email mail forward circulate prepare draft finish complete check investigate research
 contact arrange book schedule organise organize update review upload`)
 
 // discourseWords may come before an imperative ("so, okay, send…").
-var discourseWords = wordSet(`so okay ok and then please just also now well right yeah yes alright oh but`)
+var discourseWords = speech.WordSet(`so okay ok and then please just also now well right yeah yes alright oh but`)
 
 // opensSentence reports whether only discourse words come before word k.
-func (m *meeting) opensSentence(ws []word, k int) bool {
+func (m *meeting) opensSentence(ws []speech.Word, k int) bool {
 	for j := 0; j < k; j++ {
-		if !discourseWords[ws[j].w] {
+		if !discourseWords[ws[j].W] {
 			if _, ok := m.nameAt(ws, j); !ok {
 				return false
 			}
@@ -438,14 +432,14 @@ func (m *meeting) opensSentence(ws []word, k int) bool {
 
 // clauseStartAt reports whether word k opens a clause: first in the
 // sentence, after a comma or dash, after a discourse word or a name.
-func (m *meeting) clauseStartAt(text string, ws []word, k int) bool {
+func (m *meeting) clauseStartAt(text string, ws []speech.Word, k int) bool {
 	if k == 0 {
 		return true
 	}
-	if strings.ContainsAny(gap(text, ws, k), ",;:—–") {
+	if strings.ContainsAny(speech.Gap(text, ws, k), ",;:—–") {
 		return true
 	}
-	switch ws[k-1].w {
+	switch ws[k-1].W {
 	case "and", "so", "then", "but", "okay", "ok", "sure", "yes", "yeah", "well", "also", "oh", "now", "just":
 		return true
 	}
@@ -456,10 +450,10 @@ func (m *meeting) clauseStartAt(text string, ws []word, k int) bool {
 // clauseFloor is where the clause holding word k starts, for hedges said
 // before a cue ("maybe I'll…"): at most four words back, not past a strong
 // boundary.
-func clauseFloor(text string, ws []word, k int) int {
+func clauseFloor(text string, ws []speech.Word, k int) int {
 	j := k
 	for j > 0 && j > k-4 {
-		if strings.ContainsAny(gap(text, ws, j), ";:—–") || endsClause(ws, j-1) {
+		if strings.ContainsAny(speech.Gap(text, ws, j), ";:—–") || endsClause(ws, j-1) {
 			break
 		}
 		j--
@@ -468,16 +462,16 @@ func clauseFloor(text string, ws []word, k int) int {
 }
 
 // clauseEnd is the word after the commitment's clause that starts at c0.
-func (m *meeting) clauseEnd(text string, ws []word, c0 int) int {
+func (m *meeting) clauseEnd(text string, ws []speech.Word, c0 int) int {
 	for j := c0 + 1; j < len(ws); j++ {
 		if j-c0 >= maxClauseWords {
 			return j
 		}
-		g := gap(text, ws, j)
+		g := speech.Gap(text, ws, j)
 		if strings.ContainsAny(g, ";:—–()[]") || strings.Contains(g, " - ") {
 			return j
 		}
-		w := ws[j].w
+		w := ws[j].W
 		if endsClause(ws, j) {
 			return j
 		}
@@ -495,18 +489,18 @@ func (m *meeting) clauseEnd(text string, ws []word, c0 int) int {
 				return j
 			}
 			// "… and the Support Lead will…"
-			if j+2 < len(ws) && ws[j+1].w == "the" {
+			if j+2 < len(ws) && ws[j+1].W == "the" {
 				if _, _, ok := m.matchCue(text, ws, j+2); ok {
 					return j
 				}
 			}
-			if j+2 < len(ws) && ws[j+1].w == "then" {
+			if j+2 < len(ws) && ws[j+1].W == "then" {
 				if _, _, ok := m.matchCue(text, ws, j+2); ok {
 					return j
 				}
 			}
 			// "…, and Tom, can you…"
-			if _, ok := m.nameAt(ws, j+1); ok && strings.Contains(gap(text, ws, j+2), ",") {
+			if _, ok := m.nameAt(ws, j+1); ok && strings.Contains(speech.Gap(text, ws, j+2), ",") {
 				if _, _, ok := m.matchCue(text, ws, j+2); ok {
 					return j
 				}
@@ -526,7 +520,7 @@ func (m *meeting) clauseEnd(text string, ws []word, c0 int) int {
 
 // trailer reports whether the words after a comma are a tag ("okay?",
 // "if that works") or the name of the person addressed.
-func (m *meeting) trailer(rest []word) bool {
+func (m *meeting) trailer(rest []speech.Word) bool {
 	if len(rest) == 0 || len(rest) > 4 {
 		return false
 	}
@@ -536,7 +530,7 @@ func (m *meeting) trailer(rest []word) bool {
 		}
 	}
 	for _, w := range rest {
-		if !tagWords[w.w] {
+		if !tagWords[w.W] {
 			return false
 		}
 	}
@@ -566,7 +560,7 @@ func (m *meeting) due(text string) string {
 }
 
 // hedged reports whether ws[from:to] holds a hedge.
-func hedged(ws []word, from, to int) bool { return hedges.find(ws, from, to, nil) }
+func hedged(ws []speech.Word, from, to int) bool { return hedges.Find(ws, from, to, nil) }
 
 // commitment reads the commitment whose cue c starts at word k of sentence
 // s. It returns the action and the word after its clause.
@@ -577,46 +571,46 @@ func (m *meeting) commitment(si int, k int, c cue, named string) (action, int, b
 	floor := clauseFloor(text, ws, k)
 	// "I don't think I'll…", "I doubt we can…"
 	for j := floor; j < k; j++ {
-		if ws[j].w == "doubt" || ((ws[j].w == "don't" || ws[j].w == "not") && j+1 < k && ws[j+1].w == "think") {
+		if ws[j].W == "doubt" || ((ws[j].W == "don't" || ws[j].W == "not") && j+1 < k && ws[j+1].W == "think") {
 			return action{}, 0, false
 		}
 	}
 	tentative := c.tentative
 	c0 := k + len(c.words)
-	if c.ing && (c0 >= len(ws) || !strings.HasSuffix(ws[c0].w, "ing") || ws[c0].w == "going") {
+	if c.ing && (c0 >= len(ws) || !strings.HasSuffix(ws[c0].W, "ing") || ws[c0].W == "going") {
 		return action{}, 0, false
 	}
 	for c0 < len(ws) {
-		w := ws[c0].w
+		w := ws[c0].W
 		switch {
 		case skipWords[w]:
 			c0++
-		case len(c.words) > 0 && seq(ws, c0, c.words...) && c.kind != cueThird:
+		case len(c.words) > 0 && speech.Seq(ws, c0, c.words...) && c.kind != cueThird:
 			c0 += len(c.words) // "I'll, I'll send…"
 		case hedgeWords[w]:
 			tentative = true
 			c0++
-		case (c.kind == cueRequest || c.kind == cueAssign) && groupWords[w] && c0 > 0 && ws[c0-1].w == "you":
+		case (c.kind == cueRequest || c.kind == cueAssign) && groupWords[w] && c0 > 0 && ws[c0-1].W == "you":
 			c0++ // "would you three mind…", "you two will…"
 		case c.kind == cueRequest && w == "mind":
 			c0++ // "would you mind sending…"
-		case seq(ws, c0, "go", "ahead", "and"):
+		case speech.Seq(ws, c0, "go", "ahead", "and"):
 			c0 += 3
-		case seq(ws, c0, "try", "to"), seq(ws, c0, "try", "and"):
+		case speech.Seq(ws, c0, "try", "to"), speech.Seq(ws, c0, "try", "and"):
 			tentative = true
 			c0 += 2
-		case seq(ws, c0, "see", "if", "i", "can"), seq(ws, c0, "see", "if", "we", "can"):
+		case speech.Seq(ws, c0, "see", "if", "i", "can"), speech.Seq(ws, c0, "see", "if", "we", "can"):
 			tentative = true
 			c0 += 4
-		case seq(ws, c0, "be", "able", "to"):
+		case speech.Seq(ws, c0, "be", "able", "to"):
 			c0 += 3
-		case seq(ws, c0, "need", "to"), seq(ws, c0, "have", "to"), seq(ws, c0, "make", "sure", "to"):
+		case speech.Seq(ws, c0, "need", "to"), speech.Seq(ws, c0, "have", "to"), speech.Seq(ws, c0, "make", "sure", "to"):
 			if w == "make" {
 				c0 += 3
 			} else {
 				c0 += 2
 			}
-		case w == "be" && c0+1 < len(ws) && strings.HasSuffix(ws[c0+1].w, "ing") && len(ws[c0+1].w) > 4:
+		case w == "be" && c0+1 < len(ws) && strings.HasSuffix(ws[c0+1].W, "ing") && len(ws[c0+1].W) > 4:
 			c0++ // "I'll be sending"
 		default:
 			goto verb
@@ -626,7 +620,7 @@ verb:
 	if c0 >= len(ws) {
 		return action{}, 0, false
 	}
-	if w := ws[c0].w; w == "not" || w == "never" || w == "no" {
+	if w := ws[c0].W; w == "not" || w == "never" || w == "no" {
 		return action{}, 0, false
 	}
 	owner := ""
@@ -642,11 +636,11 @@ verb:
 	}
 	addressed := owner != "" && c.kind != cueSelf
 	// "I'll have Dana send…", "we'll get Sam to…"
-	if (c.kind == cueSelf || c.kind == cueWe) && (ws[c0].w == "have" || ws[c0].w == "get") {
+	if (c.kind == cueSelf || c.kind == cueWe) && (ws[c0].W == "have" || ws[c0].W == "get") {
 		if name, ok := m.nameAt(ws, c0+1); ok {
 			owner = name
 			c0 += 2
-			if c0 < len(ws) && ws[c0].w == "to" {
+			if c0 < len(ws) && ws[c0].W == "to" {
 				c0++
 			}
 			if c0 >= len(ws) {
@@ -663,15 +657,15 @@ verb:
 	if c.kind == cueWe && owner == "" && !hasWord(ws[c0:end], "you", "your") {
 		owner, addressed = m.addressee(m.segs[s.seg].Speaker, text, ws, k)
 	}
-	clause := fluentText(text, ws[c0:end])
-	if v := ws[c0].w; strings.HasSuffix(v, "ing") && lemma(v) != v {
+	clause := speech.FluentText(text, ws[c0:end])
+	if v := ws[c0].W; strings.HasSuffix(v, "ing") && lemma(v) != v {
 		clause = lemma(v) + clause[len(v):] // "looking at…" → "look at…"
 	}
-	due := m.due(text[ws[k].start:ws[end-1].end])
-	verb := ws[c0].w
+	due := m.due(text[ws[k].Start:ws[end-1].End])
+	verb := ws[c0].W
 	next := ""
 	if c0+1 < end {
-		next = ws[c0+1].w
+		next = ws[c0+1].W
 	}
 	if unlikely(ws, k, c0, end) {
 		return action{}, 0, false
@@ -736,12 +730,12 @@ verb:
 	}
 	a := action{
 		claim: llm.ActionClaim{
-			Text: upperFirst(clause), Owner: owner, Due: due, Segments: []int{s.index},
+			Text: speech.UpperFirst(clause), Owner: owner, Due: due, Segments: []int{s.index},
 			Quote: m.quote(s), Tentative: tentative,
 		},
 		kind: c.kind, seg: s.seg,
 		work: work, weak: weak, future: later, named: addressed, shared: together,
-		offer: c.kind == cueSelf && c0+1 < end && recipients[ws[c0+1].w] && ws[c0+1].w != "me",
+		offer: c.kind == cueSelf && c0+1 < end && recipients[ws[c0+1].W] && ws[c0+1].W != "me",
 	}
 	return a, end, true
 }
@@ -749,15 +743,15 @@ verb:
 // addressee is the person a request at word k is put to by name: "Priya,
 // can you…", "Priya can you…", "…, Priya?", "Hey Priya, …". Names after
 // "to", "with", "cc" or "from" are who gets something, not who does it.
-func (m *meeting) addressee(speaker, text string, ws []word, k int) (string, bool) {
+func (m *meeting) addressee(speaker, text string, ws []speech.Word, k int) (string, bool) {
 	speaker = strings.Join(strings.Fields(speaker), " ")
 	ok := func(j int) (string, bool) {
 		name, found := m.nameAt(ws, j)
 		if !found || strings.EqualFold(name, speaker) {
 			return "", false
 		}
-		if j > 0 && !strings.Contains(gap(text, ws, j+1), ",") {
-			switch ws[j-1].w {
+		if j > 0 && !strings.Contains(speech.Gap(text, ws, j+1), ",") {
+			switch ws[j-1].W {
 			case "to", "with", "cc", "from", "for", "and", "tell", "ask", "about":
 				return "", false
 			}
@@ -768,14 +762,14 @@ func (m *meeting) addressee(speaker, text string, ws []word, k int) (string, boo
 		return name, true
 	}
 	for j := k - 1; j >= 0 && j >= k-5; j-- {
-		if strings.Contains(gap(text, ws, j+1), ",") {
+		if strings.Contains(speech.Gap(text, ws, j+1), ",") {
 			if name, found := ok(j); found {
 				return name, true
 			}
 		}
 	}
 	for j := max(k+1, len(ws)-3); j < len(ws); j++ {
-		if strings.Contains(gap(text, ws, j), ",") {
+		if strings.Contains(speech.Gap(text, ws, j), ",") {
 			if name, found := ok(j); found {
 				return name, true
 			}
@@ -920,9 +914,9 @@ func (m *meeting) budget(n int) int {
 
 // tagQuestion reports whether a question is a statement with a tag
 // ("I'll send it Friday, okay?").
-func (m *meeting) tagQuestion(text string, ws []word) bool {
+func (m *meeting) tagQuestion(text string, ws []speech.Word) bool {
 	for j := len(ws) - 1; j > 0 && j >= len(ws)-4; j-- {
-		if strings.Contains(gap(text, ws, j), ",") {
+		if strings.Contains(speech.Gap(text, ws, j), ",") {
 			return m.trailer(ws[j:])
 		}
 	}
@@ -1030,7 +1024,7 @@ func (m *meeting) accepts(p int) bool {
 	}
 	ws := m.sents[m.bySeg[p][0]].ws
 	for _, a := range acceptWords {
-		if seq(ws, 0, strings.Fields(a)...) {
+		if speech.Seq(ws, 0, strings.Fields(a)...) {
 			return true
 		}
 	}
@@ -1039,14 +1033,14 @@ func (m *meeting) accepts(p int) bool {
 
 // ackWords open a short answer that takes an assignment on ("Mm-hmm.",
 // "Right.", "Okay, sure.").
-var ackWords = wordSet(`mm hmm mhm uh okay ok yeah yes yep right alright sure cool fine`)
+var ackWords = speech.WordSet(`mm hmm mhm uh okay ok yeah yes yep right alright sure cool fine`)
 
 // acknowledges reports whether segment p is a short answer (six words at
 // most) opening with an acknowledgement.
 func (m *meeting) acknowledges(p int) bool {
 	t := m.segs[p].Text
-	ws := wordsOf(t, span{0, len(t)})
-	return len(ws) > 0 && len(ws) <= 6 && ackWords[ws[0].w]
+	ws := speech.WordsOf(t, speech.Span{Start: 0, End: len(t)})
+	return len(ws) > 0 && len(ws) <= 6 && ackWords[ws[0].W]
 }
 
 // otherInExchange is the person a speaker at segment i is talking with
@@ -1081,9 +1075,9 @@ func (m *meeting) otherInExchange(i int) string {
 }
 
 // hasWord reports whether ws holds one of words.
-func hasWord(ws []word, words ...string) bool {
+func hasWord(ws []speech.Word, words ...string) bool {
 	for _, w := range ws {
-		if slices.Contains(words, w.w) {
+		if slices.Contains(words, w.W) {
 			return true
 		}
 	}
@@ -1122,11 +1116,11 @@ func vague(text string) bool {
 
 // overlap is the share of a's content words that b also has.
 func overlap(a, b string) float64 {
-	wa := embedWords(a, nil)
-	wb := embedWords(b, nil)
+	wa := hashvec.Words(a, nil)
+	wb := hashvec.Words(b, nil)
 	n, hit := 0, 0
 	for _, w := range wa {
-		if !contentWord(w) {
+		if !hashvec.ContentWord(w) {
 			continue
 		}
 		n++

@@ -358,23 +358,6 @@ func TestEmbed(t *testing.T) {
 	require.Empty(t, none)
 }
 
-func TestEmbedFeatures(t *testing.T) {
-	t.Parallel()
-	bigrams := func(fs []feature) int {
-		n := 0
-		for _, f := range fs {
-			n += int(f.hash & 1)
-		}
-		return n
-	}
-	words := embedWords("we promised the rate limit", nil)
-	fs, _ := embedFeatures(words, nil)
-	require.Equal(t, 1, bigrams(fs), "only \"rate limit\": \"we promised\", \"promised the\" and \"the rate\" have a stop word")
-	all, _ := features(words, nil)
-	require.Equal(t, 4, bigrams(all), "the completions keep bigrams with one stop word")
-	require.Equal(t, len(fs), len(all)-3, "the unigrams are the same")
-}
-
 func TestEmbedSeeds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -508,16 +491,6 @@ func TestFollowUp(t *testing.T) {
 	require.NotContains(t, out.Body, "What we agreed")
 	require.NotContains(t, out.Body, "Next steps")
 	require.Contains(t, out.Body, "We walked through the SSO rollout.")
-}
-
-func TestSentences(t *testing.T) {
-	t.Parallel()
-	text := "Mr. Smith met Dr. Jones on Mar. 3. It cost $2.50! Really?  Yes… ok\nNext line \"quoted.\" End"
-	var got []string
-	for _, s := range sentences(text) {
-		got = append(got, text[s.start:s.end])
-	}
-	require.Equal(t, []string{"Mr. Smith met Dr. Jones on Mar. 3.", "It cost $2.50!", "Really?", "Yes… ok", "Next line \"quoted.\"", "End"}, got)
 }
 
 func TestConformance(t *testing.T) {
