@@ -81,7 +81,11 @@ func layerTable() map[string]rule {
 		"summarize":           {layer: 3},
 		"retrieval":           {layer: 3},
 		"internal/llm/openai": {layer: 3},
-		"internal/llm/local":  {layer: 3},
+
+		// The local provider sits above its answerer, which returns an
+		// llm.AnswerOutput (layer 2); only cmd/logbook imports it.
+		"internal/llm/local/answer": {layer: 3},
+		"internal/llm/local":        {layer: 4},
 
 		"worker": {layer: 4},
 		"api":    {layer: 4},
@@ -408,8 +412,13 @@ func TestCheckPackage(t *testing.T) {
 		},
 		{
 			name: "SummarizeImportsLlmAdapterFails",
-			pkg:  pkgInfo{Dir: "summarize", NonTestFiles: 1, Imports: []string{m("internal/llm"), m("internal/llm/local")}},
-			want: []string{"summarize (layer 3) imports internal/llm/local (layer 3), sideways"},
+			pkg:  pkgInfo{Dir: "summarize", NonTestFiles: 1, Imports: []string{m("internal/llm"), m("internal/llm/openai")}},
+			want: []string{"summarize (layer 3) imports internal/llm/openai (layer 3), sideways"},
+		},
+		{
+			name: "WorkerImportsLocalProviderFails",
+			pkg:  pkgInfo{Dir: "worker", NonTestFiles: 1, Imports: []string{m("internal/llm"), m("internal/llm/local")}},
+			want: []string{"worker (layer 4) imports internal/llm/local (layer 4), sideways"},
 		},
 		{
 			name: "PromptsImportsLlmFails",

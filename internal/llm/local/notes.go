@@ -82,7 +82,7 @@ func parseMeeting(ctx context.Context, in *prompts.NotesInput) (*meeting, error)
 				}
 			}
 			st.question = strings.HasSuffix(strings.TrimRight(s.Text[sp.Start:sp.End], `"')”’`), "?")
-			st.injected = injection(ws)
+			st.injected = speech.Injection(ws)
 			st.chatter = chatter(ws)
 			st.decision = decision(&st)
 			st.risk = !st.chatter && risk(&st)
@@ -139,32 +139,6 @@ func (m *meeting) cleanText(s *sent) string {
 	}
 	return speech.UpperFirst(t)
 }
-
-// injection reports whether a sentence reads like an instruction to a
-// language model ("ignore all previous instructions…"). A transcript is
-// data: such a sentence is never made a claim.
-func injection(ws []speech.Word) bool {
-	for k, w := range ws {
-		switch w.W {
-		case "ignore", "disregard", "forget", "override":
-			for j := k + 1; j < len(ws) && j <= k+5; j++ {
-				switch ws[j].W {
-				case "instructions", "instruction", "prompt", "prompts", "rules", "previous", "prior", "above", "guidelines":
-					return true
-				}
-			}
-		case "system":
-			if k+1 < len(ws) && (ws[k+1].W == "prompt" || ws[k+1].W == "message") {
-				return true
-			}
-		case "jailbreak":
-			return true
-		}
-	}
-	return injectionPhrases.Has(ws)
-}
-
-var injectionPhrases = speech.NewPhraseSet("you are now", "as an ai", "new instructions", "developer mode", "language model")
 
 var chatterWords = map[string]bool{
 	"weather": true, "weekend": true, "vacation": true, "holiday": true, "holidays": true, "coffee": true,

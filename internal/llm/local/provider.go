@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"logbook/internal/llm"
+	"logbook/internal/llm/local/answer"
 	"logbook/prompts"
 )
 
@@ -103,7 +104,7 @@ func (p *Provider) Complete(ctx context.Context, req llm.CompletionRequest) (llm
 		if !ok {
 			return llm.Completion{}, wrongData(req)
 		}
-		out = answer(in)
+		out = answer.Answer(in)
 		inBytes = len(in.Question)
 		for _, s := range in.Sources {
 			inBytes += len(s.Text)

@@ -313,3 +313,29 @@ func WordSet(s string) map[string]bool {
 // Filler reports whether w (lower case) is a word trimmed from the front of
 // a sentence used as a claim's text ("so", "yeah", "okay", …).
 func Filler(w string) bool { return fillers[w] }
+
+// Injection reports whether a sentence reads like an instruction to a
+// language model ("ignore all previous instructions…"). A transcript is
+// data: such a sentence is never made a claim.
+func Injection(ws []Word) bool {
+	for k, w := range ws {
+		switch w.W {
+		case "ignore", "disregard", "forget", "override":
+			for j := k + 1; j < len(ws) && j <= k+5; j++ {
+				switch ws[j].W {
+				case "instructions", "instruction", "prompt", "prompts", "rules", "previous", "prior", "above", "guidelines":
+					return true
+				}
+			}
+		case "system":
+			if k+1 < len(ws) && (ws[k+1].W == "prompt" || ws[k+1].W == "message") {
+				return true
+			}
+		case "jailbreak":
+			return true
+		}
+	}
+	return injectionPhrases.Has(ws)
+}
+
+var injectionPhrases = NewPhraseSet("you are now", "as an ai", "new instructions", "developer mode", "language model")

@@ -1,4 +1,8 @@
-package local
+// Package answer is the local provider's answer.v4: it quotes the one to
+// three source sentences that say most about what is asked, each as the
+// words of the speaker named outside the quotation and followed by its
+// source marker "[n]", or says NothingOnRecord. See package local's doc.
+package answer
 
 import (
 	"cmp"
@@ -214,7 +218,7 @@ type answerSentence struct {
 	score    float64
 }
 
-// answer quotes the passages of the sources that best answer the
+// Answer quotes the passages of the sources that best answer the
 // question, each in its own sentence naming who said it, and cites them.
 //
 // Every sentence of every source is scored: how much of the question's
@@ -233,7 +237,7 @@ type answerSentence struct {
 // neighbouring sentence of the same line when it adds something; a line of
 // a meeting's notes never (it restates what was said in Logbook's words).
 // With none, it answers NothingOnRecord and cites nothing.
-func answer(in *prompts.AnswerInput) llm.AnswerOutput {
+func Answer(in *prompts.AnswerInput) llm.AnswerOutput {
 	none := llm.AnswerOutput{Answer: NothingOnRecord, Citations: []llm.AnswerCitation{}}
 	asked, scene, topic := questionFocus(in.Question)
 	qTerms := append(asked, scene...)
@@ -256,7 +260,7 @@ func answer(in *prompts.AnswerInput) llm.AnswerOutput {
 			for k, sp := range speech.Sentences(body) {
 				sp = speech.Span{Start: sp.Start + l.body.Start, End: sp.End + l.body.Start}
 				ws := speech.WordsOf(src.Text, sp)
-				if injection(ws) {
+				if speech.Injection(ws) {
 					continue
 				}
 				st := terms(src.Text[sp.Start:sp.End], nil)

@@ -1,7 +1,6 @@
-package local
+package answer
 
 import (
-	"context"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -16,17 +15,17 @@ import (
 	"logbook/prompts"
 )
 
-// askLocal asks the offline answerer a question about the sources and
+// askLocal asks the offline answerer (as the local provider does) a question about the sources and
 // checks what every answer must be: each quote verbatim in its source and
 // never a line's label, each citation's source referenced in the answer
 // and each reference backed by a citation.
 func askLocal(t *testing.T, q string, srcs ...prompts.Source) llm.AnswerOutput {
 	t.Helper()
 	in := &prompts.AnswerInput{Question: q, Sources: srcs}
-	c, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: prompts.PurposeAnswer, Data: in})
+	b, err := json.Marshal(Answer(in)) // as the provider sends it
 	require.NoError(t, err)
 	var out llm.AnswerOutput
-	require.NoError(t, json.Unmarshal([]byte(c.Text), &out))
+	require.NoError(t, json.Unmarshal(b, &out))
 	refs := map[int]bool{}
 	for _, m := range regexp.MustCompile(`\[(\d+)\]`).FindAllStringSubmatch(out.Answer, -1) {
 		n, _ := strconv.Atoi(m[1])
