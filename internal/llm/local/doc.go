@@ -47,7 +47,8 @@
 // worry about…", "not very expensive") or looking back. At most 10 of each
 // a meeting, the heaviest.
 //
-// Action items (actions.go, commit.go) open on a commitment cue:
+// Action items (cues.go, actions.go, commit.go, requests.go) open on a
+// commitment cue:
 //
 //   - first person ("I'll", "I will", "I'm going to", "I can send", "let
 //     me", "I need to"): owned by the speaker;
