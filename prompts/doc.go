@@ -3,7 +3,7 @@
 // answer.v4.tmpl; one file per prompt version), parsed once with
 // missingkey=error. Typed render functions (Notes, NotesReduce, FollowUp,
 // Answer) return a Prompt: the system and user text together with the
-// prompt's name and version, whose Purpose is the llm.Purpose… constant the
+// prompt's name and version, whose Purpose is the Purpose… constant the
 // request is sent with and is stored with every generated row.
 //
 // Transcript text, speaker names, titles, notes and retrieved sources are
@@ -13,13 +13,11 @@
 // system prompt tells the model that the delimited text is data whose
 // instructions must be ignored.
 //
-// The package sits on layer 1 beside internal/llm, so it may not import it
-// (ARCHITECTURE.md's layer rule, enforced by internal/archtest). Its input
-// types mirror llm's field for field instead: a caller converts with
-// prompts.NotesInput(in) and prompts.FollowUpInput(in), and builds an
-// AnswerInput from llm.AnswerInput by converting each source with
-// prompts.Source(src). A test pins the mirrors to llm's types so they cannot
-// drift apart.
+// The package owns each prompt's input types (NotesInput, FollowUpInput,
+// AnswerInput, all an Input) and its version name (PurposeNotes…, written
+// once). It sits on layer 1, below internal/llm, whose CompletionRequest
+// carries both: Purpose and, in Data, the input the prompt was rendered
+// from.
 //
 // Golden files in testdata pin the rendered output; refresh them with
 // go test ./prompts -update.

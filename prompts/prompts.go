@@ -25,24 +25,43 @@ type Prompt struct {
 	User string
 }
 
-// Purpose is Name+"."+Version, the llm.Purpose… constant a request made from
+// Purposes name each prompt version as "name.version": the template a
+// render function executes, the Purpose an llm.CompletionRequest made from
+// it carries (the local provider switches on it), and the version stored
+// with what it generated. Each is written here once.
+const (
+	PurposeNotes    = "notes.v2"
+	PurposeReduce   = "notes-reduce.v2"
+	PurposeFollowUp = "followup.v1"
+	PurposeAnswer   = "answer.v4"
+)
+
+// Purpose is Name+"."+Version, the Purpose… constant a request made from
 // the prompt carries and the version stored with what it generated.
 func (p Prompt) Purpose() string { return p.Name + "." + p.Version }
 
-// NotesInput is what the notes and notes-reduce prompts are rendered from.
-// It mirrors llm.NotesInput field for field, so prompts.NotesInput(in)
-// converts one.
+// Input is the structured input a prompt is rendered from: a NotesInput,
+// FollowUpInput or AnswerInput, by value or by pointer. An
+// llm.CompletionRequest carries it in Data, so the local provider works from
+// it instead of re-reading the prompt text. Only this package's input types
+// implement it.
+type Input interface{ promptInput() }
+
+// NotesInput is what the notes and notes-reduce prompts are rendered from:
+// the meeting and the segments to read (all of them, or one window in
+// map-reduce).
 type NotesInput struct {
 	Title        string
 	MeetingDate  time.Time
 	Participants []crm.Participant
 	Segments     []crm.Segment
-	// Window and Windows say which part of a long meeting this is.
+	// Window and Windows say which part of a long meeting this is (1 of 1
+	// when the whole transcript fits).
 	Window, Windows int
 }
 
 // FollowUpInput is what the follow-up prompt is rendered from: validated
-// notes only. It mirrors llm.FollowUpInput field for field.
+// notes only, so the draft cannot promise what nobody said.
 type FollowUpInput struct {
 	Title       string
 	MeetingDate time.Time
@@ -53,8 +72,7 @@ type FollowUpInput struct {
 	ActionItems []crm.ActionItem
 }
 
-// Source is one numbered source of an answer prompt. It mirrors llm.Source
-// field for field, so prompts.Source(src) converts one.
+// Source is one numbered source of an answer prompt.
 type Source struct {
 	N          int
 	Text       string
@@ -69,6 +87,10 @@ type AnswerInput struct {
 	Question string
 	Sources  []Source
 }
+
+func (NotesInput) promptInput()    {}
+func (FollowUpInput) promptInput() {}
+func (AnswerInput) promptInput()   {}
 
 //go:embed *.tmpl
 var files embed.FS
@@ -85,32 +107,35 @@ var templates = template.Must(template.New("prompts").
 	}).
 	ParseFS(files, "*.tmpl"))
 
-// Notes renders notes.v2 for one transcript window (or the whole
+// Notes renders PurposeNotes for one transcript window (or the whole
 // transcript: window 1 of 1).
 func Notes(in NotesInput) (Prompt, error) {
 	in.Window, in.Windows = max(in.Window, 1), max(in.Windows, 1)
-	return render("notes", "v2", in)
+	return render(PurposeNotes, in)
 }
 
-// NotesReduce renders notes-reduce.v2: the summary of a long meeting from
+// NotesReduce renders PurposeReduce: the summary of a long meeting from
 // the segments its window summaries cited. Windows is the number of windows
 // that were read.
 func NotesReduce(in NotesInput) (Prompt, error) {
 	in.Window, in.Windows = max(in.Window, 1), max(in.Windows, 1)
-	return render("notes-reduce", "v2", in)
+	return render(PurposeReduce, in)
 }
 
-// FollowUp renders followup.v1 from validated notes.
+// FollowUp renders PurposeFollowUp from validated notes.
 func FollowUp(in FollowUpInput) (Prompt, error) {
-	return render("followup", "v1", in)
+	return render(PurposeFollowUp, in)
 }
 
-// Answer renders answer.v4: a question and the numbered sources it may cite.
+// Answer renders PurposeAnswer: a question and the numbered sources it may
+// cite.
 func Answer(in AnswerInput) (Prompt, error) {
-	return render("answer", "v4", in)
+	return render(PurposeAnswer, in)
 }
 
-func render(name, version string, data any) (Prompt, error) {
+// render executes the system and user templates of purpose ("name.version").
+func render(purpose string, data Input) (Prompt, error) {
+	name, version, _ := strings.Cut(purpose, ".")
 	p := Prompt{Name: name, Version: version}
 	var b strings.Builder
 	for _, part := range []struct {

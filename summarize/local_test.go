@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/crm"
-	"logbook/internal/llm"
 	"logbook/internal/llm/local"
+	"logbook/prompts"
 	"logbook/summarize"
 )
 
@@ -127,7 +127,7 @@ func TestNotesLocalEndToEnd(t *testing.T) {
 	require.NotEmpty(t, n.ActionItems)
 	requireGrounded(t, m, n)
 	require.Equal(t, 1.0, n.Coverage)
-	require.Equal(t, llm.PurposeNotes+"+"+llm.PurposeFollowUp, n.PromptVersion)
+	require.Equal(t, prompts.PurposeNotes+"+"+prompts.PurposeFollowUp, n.PromptVersion)
 	require.NotNil(t, n.FollowUp)
 	require.NotEmpty(t, n.FollowUp.Subject)
 	require.NotEmpty(t, n.FollowUp.Body)

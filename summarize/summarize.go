@@ -116,7 +116,7 @@ func (s *Summarizer) complete(ctx context.Context, req llm.CompletionRequest, pa
 	return u, errInvalid(req.Purpose, last)
 }
 
-func request(p prompts.Prompt, schema llm.Schema, maxTokens int, data any) llm.CompletionRequest {
+func request(p prompts.Prompt, schema llm.Schema, maxTokens int, data prompts.Input) llm.CompletionRequest {
 	return llm.CompletionRequest{
 		Purpose:   p.Purpose(),
 		System:    p.System,
@@ -313,11 +313,11 @@ func (s *Summarizer) readWindow(ctx context.Context, m Meeting, ref meetingRef, 
 	if total > 1 {
 		label = fmt.Sprintf("summarize: notes window %d/%d", i, total)
 	}
-	in := &llm.NotesInput{
+	in := &prompts.NotesInput{
 		Title: m.Title, MeetingDate: m.Date, Participants: m.Participants,
 		Segments: segs, Window: i, Windows: total,
 	}
-	p, err := prompts.Notes(prompts.NotesInput(*in))
+	p, err := prompts.Notes(*in)
 	if err != nil {
 		return windowResult{}, fmt.Errorf("%s: %w", label, err)
 	}
@@ -350,11 +350,11 @@ func (s *Summarizer) reduce(ctx context.Context, m Meeting, ref meetingRef, summ
 	if len(segs) == 0 {
 		return r, nil
 	}
-	in := &llm.NotesInput{
+	in := &prompts.NotesInput{
 		Title: m.Title, MeetingDate: m.Date, Participants: m.Participants,
 		Segments: segs, Window: 1, Windows: windows,
 	}
-	p, err := prompts.NotesReduce(prompts.NotesInput(*in))
+	p, err := prompts.NotesReduce(*in)
 	if err != nil {
 		return r, err
 	}
@@ -433,14 +433,14 @@ func (s *Summarizer) FollowUp(ctx context.Context, m Meeting, n crm.Notes) (crm.
 }
 
 func (s *Summarizer) followUp(ctx context.Context, m Meeting, n crm.Notes, now time.Time) (crm.FollowUp, usage, error) {
-	in := &llm.FollowUpInput{
+	in := &prompts.FollowUpInput{
 		Title: m.Title, MeetingDate: m.Date, From: m.From,
 		To:          slices.Clone(m.External),
 		Summary:     n.Summary,
 		Decisions:   n.Decisions,
 		ActionItems: n.ActionItems,
 	}
-	p, err := prompts.FollowUp(prompts.FollowUpInput(*in))
+	p, err := prompts.FollowUp(*in)
 	if err != nil {
 		return crm.FollowUp{}, usage{}, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/prompts"
 	"logbook/summarize"
 )
 
@@ -67,9 +68,9 @@ func answer(t testing.TB, notes llm.NotesOutput) func(int, llm.CompletionRequest
 	text := mustJSON(t, notes)
 	return func(_ int, req llm.CompletionRequest) (llm.Completion, error) {
 		switch req.Purpose {
-		case llm.PurposeNotes:
+		case prompts.PurposeNotes:
 			return llm.Completion{Text: text, Model: "gpt-test", InputTokens: 1000, OutputTokens: 200}, nil
-		case llm.PurposeFollowUp:
+		case prompts.PurposeFollowUp:
 			return llm.Completion{Text: followUpJSON, Model: "gpt-test", InputTokens: 300, OutputTokens: 100}, nil
 		}
 		return llm.Completion{}, fmt.Errorf("unexpected purpose %q", req.Purpose)
@@ -133,7 +134,7 @@ func TestNotesSingleCall(t *testing.T) {
 	reqs := fake.requests()
 	require.Len(t, reqs, 2)
 	req := reqs[0]
-	require.Equal(t, llm.PurposeNotes, req.Purpose)
+	require.Equal(t, prompts.PurposeNotes, req.Purpose)
 	require.True(t, req.JSON)
 	require.Equal(t, summarize.DefaultMaxOutputTokens, req.MaxTokens)
 	require.NotNil(t, req.Schema)
@@ -146,14 +147,14 @@ func TestNotesSingleCall(t *testing.T) {
 	user := req.Messages[0].Content
 	require.Contains(t, user, "<<<TRANSCRIPT\n[0] (00:00) Sam Ortiz: Thanks for joining, Dana.")
 	require.Contains(t, user, "\n[2] (03:05) Sam Ortiz: I'll send the revised pricing by Friday.\n")
-	data, ok := req.Data.(*llm.NotesInput)
+	data, ok := req.Data.(*prompts.NotesInput)
 	require.True(t, ok, "Data is %T", req.Data)
 	require.Equal(t, meeting().Segments, data.Segments)
 	require.Equal(t, 1, data.Window)
 	require.Equal(t, 1, data.Windows)
 	require.Equal(t, meetingDate, data.MeetingDate)
 
-	require.Equal(t, llm.PurposeFollowUp, reqs[1].Purpose)
+	require.Equal(t, prompts.PurposeFollowUp, reqs[1].Purpose)
 
 	require.Equal(t, "The rollout went well. Acme moves to the annual plan.", n.Summary)
 	require.Equal(t, []crm.Evidence{
@@ -185,7 +186,7 @@ func TestNotesSingleCall(t *testing.T) {
 
 	require.Equal(t, 1.0, n.Coverage)
 	require.Equal(t, "gpt-test", n.Model)
-	require.Equal(t, llm.PurposeNotes+"+"+llm.PurposeFollowUp, n.PromptVersion)
+	require.Equal(t, prompts.PurposeNotes+"+"+prompts.PurposeFollowUp, n.PromptVersion)
 	require.Equal(t, crm.Tokens{Input: 1300, Output: 300}, n.Tokens)
 	require.Zero(t, n.CostUSD, "gpt-test has no price")
 	require.Equal(t, now, n.GeneratedAt)
@@ -435,7 +436,7 @@ func TestMalformedJSONRetriedOnceThenRetryableError(t *testing.T) {
 			require.Error(t, err)
 			require.ErrorIs(t, err, summarize.ErrInvalidOutput)
 			require.NotErrorIs(t, err, llm.ErrPermanent)
-			require.Contains(t, err.Error(), llm.PurposeNotes)
+			require.Contains(t, err.Error(), prompts.PurposeNotes)
 			require.Len(t, fake.requests(), 2, "one immediate retry")
 			require.Equal(t, 1, st.Retries)
 		})
@@ -465,7 +466,7 @@ func TestCodeFenceAccepted(t *testing.T) {
 	t.Parallel()
 	text := "```json\n" + mustJSON(t, goodNotes()) + "\n```"
 	fake := &scripted{reply: func(n int, req llm.CompletionRequest) (llm.Completion, error) {
-		if req.Purpose == llm.PurposeNotes {
+		if req.Purpose == prompts.PurposeNotes {
 			return llm.Completion{Text: text}, nil
 		}
 		return llm.Completion{Text: followUpJSON}, nil
@@ -526,7 +527,7 @@ func TestCostFromPriceTable(t *testing.T) {
 	// A completion that names no model is priced as the configured model.
 	fake := &scripted{reply: func(_ int, req llm.CompletionRequest) (llm.Completion, error) {
 		text := followUpJSON
-		if req.Purpose == llm.PurposeNotes {
+		if req.Purpose == prompts.PurposeNotes {
 			text = mustJSON(t, goodNotes())
 		}
 		return llm.Completion{Text: text, InputTokens: 1_000_000, OutputTokens: 0}, nil
@@ -547,12 +548,12 @@ func TestFollowUpFromValidatedNotesOnly(t *testing.T) {
 		llm.Claim{Text: "Acme signs today", Segments: []int{77}, Quote: "we sign today"})
 	n, _, fake := run(t, out, summarize.Config{})
 
-	reqs := fake.byPurpose(llm.PurposeFollowUp)
+	reqs := fake.byPurpose(prompts.PurposeFollowUp)
 	require.Len(t, reqs, 1)
 	req := reqs[0]
 	require.NotNil(t, req.Schema)
 	require.True(t, req.JSON)
-	in, ok := req.Data.(*llm.FollowUpInput)
+	in, ok := req.Data.(*prompts.FollowUpInput)
 	require.True(t, ok, "Data is %T", req.Data)
 	require.Equal(t, n.Summary, in.Summary)
 	require.Equal(t, n.Decisions, in.Decisions)
@@ -580,7 +581,7 @@ func TestFollowUpValidated(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fake := &scripted{reply: func(_ int, req llm.CompletionRequest) (llm.Completion, error) {
-				if req.Purpose == llm.PurposeNotes {
+				if req.Purpose == prompts.PurposeNotes {
 					return llm.Completion{Text: notesText}, nil
 				}
 				return llm.Completion{Text: fu}, nil
@@ -589,7 +590,7 @@ func TestFollowUpValidated(t *testing.T) {
 			require.ErrorIs(t, err, summarize.ErrInvalidOutput)
 			require.NotErrorIs(t, err, llm.ErrPermanent)
 			require.Contains(t, err.Error(), "summarize: followup: followup.v1")
-			require.Len(t, fake.byPurpose(llm.PurposeFollowUp), 2)
+			require.Len(t, fake.byPurpose(prompts.PurposeFollowUp), 2)
 		})
 	}
 
@@ -613,7 +614,7 @@ func TestPromptInjectionStaysInsideDelimiters(t *testing.T) {
 	_, err := summarize.New(fake, summarize.Config{}).Notes(context.Background(), m)
 	require.NoError(t, err)
 
-	req := fake.byPurpose(llm.PurposeNotes)[0]
+	req := fake.byPurpose(prompts.PurposeNotes)[0]
 	require.NotContains(t, req.System, "Ignore all previous")
 	user := req.Messages[0].Content
 	require.Equal(t, 1, strings.Count(user, "<<<TRANSCRIPT"))
@@ -647,7 +648,7 @@ func longMeeting(n int) summarize.Meeting {
 // windowNotes answers a notes request from its own segments: a summary
 // sentence citing the window's first segment, an action item per
 // commitment, and the same key point in every window (to be merged).
-func windowNotes(in *llm.NotesInput) llm.NotesOutput {
+func windowNotes(in *prompts.NotesInput) llm.NotesOutput {
 	var out llm.NotesOutput
 	first := in.Segments[0]
 	out.Summary = []llm.Claim{{Text: fmt.Sprintf("Part %d covered the rollout plan.", in.Window), Segments: []int{first.Index}, Quote: first.Text[:20]}}
@@ -669,14 +670,14 @@ func windowNotes(in *llm.NotesInput) llm.NotesOutput {
 	return out
 }
 
-func mapReduceReply(t testing.TB, reduce func(in *llm.NotesInput) string) func(int, llm.CompletionRequest) (llm.Completion, error) {
+func mapReduceReply(t testing.TB, reduce func(in *prompts.NotesInput) string) func(int, llm.CompletionRequest) (llm.Completion, error) {
 	return func(_ int, req llm.CompletionRequest) (llm.Completion, error) {
 		switch req.Purpose {
-		case llm.PurposeNotes:
-			return llm.Completion{Text: mustJSON(t, windowNotes(req.Data.(*llm.NotesInput))), Model: "gpt-test", InputTokens: 100, OutputTokens: 10}, nil
-		case llm.PurposeReduce:
-			return llm.Completion{Text: reduce(req.Data.(*llm.NotesInput)), Model: "gpt-test", InputTokens: 50, OutputTokens: 5}, nil
-		case llm.PurposeFollowUp:
+		case prompts.PurposeNotes:
+			return llm.Completion{Text: mustJSON(t, windowNotes(req.Data.(*prompts.NotesInput))), Model: "gpt-test", InputTokens: 100, OutputTokens: 10}, nil
+		case prompts.PurposeReduce:
+			return llm.Completion{Text: reduce(req.Data.(*prompts.NotesInput)), Model: "gpt-test", InputTokens: 50, OutputTokens: 5}, nil
+		case prompts.PurposeFollowUp:
 			return llm.Completion{Text: followUpJSON, Model: "gpt-test", InputTokens: 30, OutputTokens: 3}, nil
 		}
 		return llm.Completion{}, fmt.Errorf("unexpected purpose %q", req.Purpose)
@@ -691,7 +692,7 @@ func TestMapReduce(t *testing.T) {
 	wins := summarize.Windows(cfg, m.Segments)
 	require.Greater(t, len(wins), 5)
 
-	fake := &scripted{reply: mapReduceReply(t, func(in *llm.NotesInput) string {
+	fake := &scripted{reply: mapReduceReply(t, func(in *prompts.NotesInput) string {
 		var out llm.NotesOutput
 		for _, s := range in.Segments[:2] {
 			out.Summary = append(out.Summary, llm.Claim{Text: fmt.Sprintf("Overall %d", s.Index), Segments: []int{s.Index}, Quote: s.Text[:20]})
@@ -704,15 +705,15 @@ func TestMapReduce(t *testing.T) {
 	n, st, err := summarize.New(fake, cfg).NotesWithStats(context.Background(), m)
 	require.NoError(t, err)
 
-	notesReqs := fake.byPurpose(llm.PurposeNotes)
+	notesReqs := fake.byPurpose(prompts.PurposeNotes)
 	require.Len(t, notesReqs, len(wins))
-	require.Len(t, fake.byPurpose(llm.PurposeReduce), 1)
+	require.Len(t, fake.byPurpose(prompts.PurposeReduce), 1)
 	require.Len(t, fake.requests(), len(wins)+2)
 
 	// The windows cover every segment exactly once, each within budget.
 	seen := map[int]int{}
 	for _, r := range notesReqs {
-		in := r.Data.(*llm.NotesInput)
+		in := r.Data.(*prompts.NotesInput)
 		require.Equal(t, len(wins), in.Windows)
 		require.LessOrEqual(t, summarize.EstimateTokens(in.Segments), cfg.ContextTokens)
 		for _, s := range in.Segments {
@@ -729,7 +730,7 @@ func TestMapReduce(t *testing.T) {
 	require.Equal(t, len(wins), st.WindowsRead)
 	require.True(t, st.Reduced)
 	require.False(t, st.ReduceFallback)
-	require.Equal(t, llm.PurposeNotes+"+"+llm.PurposeReduce+"+"+llm.PurposeFollowUp, n.PromptVersion)
+	require.Equal(t, prompts.PurposeNotes+"+"+prompts.PurposeReduce+"+"+prompts.PurposeFollowUp, n.PromptVersion)
 	require.Equal(t, crm.Tokens{Input: 100*len(wins) + 50 + 30, Output: 10*len(wins) + 5 + 3}, n.Tokens)
 
 	// Every commitment, with global evidence indexes.
@@ -755,12 +756,12 @@ func TestMapReduce(t *testing.T) {
 	require.Equal(t, len(wins[0]), n.SummaryEvidence[1].Segment)
 
 	// The reduce was given real segments: the window summaries' citations.
-	red := fake.byPurpose(llm.PurposeReduce)[0].Data.(*llm.NotesInput)
+	red := fake.byPurpose(prompts.PurposeReduce)[0].Data.(*prompts.NotesInput)
 	require.Len(t, red.Segments, len(wins))
 	for i, s := range red.Segments {
 		require.Equal(t, wins[i][0], s)
 	}
-	require.Contains(t, fake.byPurpose(llm.PurposeReduce)[0].Messages[0].Content, fmt.Sprintf("[%d] ", wins[1][0].Index))
+	require.Contains(t, fake.byPurpose(prompts.PurposeReduce)[0].Messages[0].Content, fmt.Sprintf("[%d] ", wins[1][0].Index))
 }
 
 func TestMapReduceFallsBackToWindowSummaries(t *testing.T) {
@@ -774,7 +775,7 @@ func TestMapReduceFallsBackToWindowSummaries(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			fake := &scripted{reply: mapReduceReply(t, func(*llm.NotesInput) string { return reduce })}
+			fake := &scripted{reply: mapReduceReply(t, func(*prompts.NotesInput) string { return reduce })}
 			n, st, err := summarize.New(fake, cfg).NotesWithStats(context.Background(), m)
 			require.NoError(t, err)
 			require.True(t, st.ReduceFallback)
@@ -785,7 +786,7 @@ func TestMapReduceFallsBackToWindowSummaries(t *testing.T) {
 			}
 			require.Equal(t, strings.Join(want, " "), n.Summary)
 			require.Len(t, n.SummaryEvidence, len(wins))
-			require.Contains(t, n.PromptVersion, llm.PurposeReduce)
+			require.Contains(t, n.PromptVersion, prompts.PurposeReduce)
 		})
 	}
 }
@@ -796,7 +797,7 @@ func TestMapReduceErrorNamesWindow(t *testing.T) {
 	cfg := summarize.Config{ContextTokens: 600, Concurrency: 1}
 	good := mapReduceReply(t, nil)
 	fake := &scripted{reply: func(n int, req llm.CompletionRequest) (llm.Completion, error) {
-		if in, ok := req.Data.(*llm.NotesInput); ok && in.Window == 3 {
+		if in, ok := req.Data.(*prompts.NotesInput); ok && in.Window == 3 {
 			return llm.Completion{}, fmt.Errorf("400 bad request: %w", llm.ErrPermanent)
 		}
 		return good(n, req)
@@ -814,13 +815,13 @@ func TestMaxWindowsCut(t *testing.T) {
 	cfg := summarize.Config{ContextTokens: 600, MaxWindows: 3}
 	wins := summarize.Windows(cfg, m.Segments)
 	require.Greater(t, len(wins), 3)
-	fake := &scripted{reply: mapReduceReply(t, func(in *llm.NotesInput) string {
+	fake := &scripted{reply: mapReduceReply(t, func(in *prompts.NotesInput) string {
 		s := in.Segments[0]
 		return mustJSON(t, llm.NotesOutput{Summary: []llm.Claim{{Text: "Overall.", Segments: []int{s.Index}, Quote: s.Text}}})
 	})}
 	n, st, err := summarize.New(fake, cfg).NotesWithStats(context.Background(), m)
 	require.NoError(t, err)
-	require.Len(t, fake.byPurpose(llm.PurposeNotes), 3)
+	require.Len(t, fake.byPurpose(prompts.PurposeNotes), 3)
 	read := len(wins[0]) + len(wins[1]) + len(wins[2])
 	require.Equal(t, read, st.SegmentsRead)
 	require.InDelta(t, float64(read)/200, n.Coverage, 1e-12)
@@ -866,7 +867,7 @@ func TestWindows(t *testing.T) {
 // merging, with a scripted model that answers at once.
 func BenchmarkNotesOneHourScripted(b *testing.B) {
 	m := longMeeting(900)
-	s := summarize.New(&scripted{reply: mapReduceReply(b, func(in *llm.NotesInput) string {
+	s := summarize.New(&scripted{reply: mapReduceReply(b, func(in *prompts.NotesInput) string {
 		s := in.Segments[0]
 		return mustJSON(b, llm.NotesOutput{Summary: []llm.Claim{{Text: "Overall.", Segments: []int{s.Index}, Quote: s.Text}}})
 	})}, summarize.Config{})

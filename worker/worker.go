@@ -14,7 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"logbook/internal/llm/openai"
+	"logbook/internal/llm"
 	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/retrieval"
@@ -173,9 +173,8 @@ func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 // 10 min), honouring a provider's Retry-After, and quick for work that only
 // needs running again (new content arrived, a lease expired).
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
-	var ra *openai.RetryAfterError
-	if errors.As(err, &ra) && ra.After > 0 {
-		return min(ra.After, 10*time.Minute)
+	if after, ok := llm.RetryAfter(err); ok {
+		return min(after, 10*time.Minute)
 	}
 	if errors.Is(err, store.ErrStaleRevision) || errors.Is(err, retrieval.ErrChanged) || errors.Is(err, asynq.ErrLeaseExpired) {
 		return time.Second

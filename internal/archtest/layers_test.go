@@ -67,21 +67,27 @@ func layerTable() map[string]rule {
 		"internal/quality": {layer: 0, stdlibOnly: true},
 		"internal/config":  {layer: 0},
 
-		"internal/transcript": {layer: 1},
-		"internal/datephrase": {layer: 1, stdlibOnly: true},
-		"internal/llm":        {layer: 1, stdlibOnly: true},
-		"prompts":             {layer: 1},
-		"migrations":          {layer: 1},
+		"internal/transcript":        {layer: 1},
+		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},
+		"internal/llm/local/speech":  {layer: 1, stdlibOnly: true},
+		"internal/datephrase":        {layer: 1, stdlibOnly: true},
+		"prompts":                    {layer: 1},
+		"migrations":                 {layer: 1},
 
-		"internal/store":      {layer: 2},
-		"internal/queue":      {layer: 2},
-		"internal/llm/openai": {layer: 2},
-		"internal/llm/local":  {layer: 2},
+		"internal/store": {layer: 2},
+		"internal/queue": {layer: 2},
+		"internal/llm":   {layer: 2, stdlibOnly: true},
 
-		"summarize": {layer: 3},
-		"retrieval": {layer: 3},
-		"activity":  {layer: 3},
-		"brief":     {layer: 3},
+		"summarize":           {layer: 3},
+		"retrieval":           {layer: 3},
+		"activity":            {layer: 3},
+		"brief":               {layer: 3},
+		"internal/llm/openai": {layer: 3},
+
+		// The local provider sits above its answerer, which returns an
+		// llm.AnswerOutput (layer 2); only cmd/logbook imports it.
+		"internal/llm/local/answer": {layer: 3},
+		"internal/llm/local":        {layer: 4},
 
 		"worker": {layer: 4},
 		"api":    {layer: 4},
@@ -394,6 +400,10 @@ func TestCheckPackage(t *testing.T) {
 			pkg:  pkgInfo{Dir: "internal/llm", NonTestFiles: 1, Imports: []string{"context", m("internal/crm")}},
 		},
 		{
+			name: "LlmImportsPrompts",
+			pkg:  pkgInfo{Dir: "internal/llm", NonTestFiles: 1, Imports: []string{"context", m("prompts")}},
+		},
+		{
 			name: "TestOnlyPackageWithoutNonTestFiles",
 			pkg:  pkgInfo{Dir: "internal/archtest"},
 		},
@@ -401,6 +411,21 @@ func TestCheckPackage(t *testing.T) {
 			name: "SidewaysImportFails",
 			pkg:  pkgInfo{Dir: "summarize", NonTestFiles: 1, Imports: []string{m("retrieval")}},
 			want: []string{"summarize (layer 3) imports retrieval (layer 3), sideways"},
+		},
+		{
+			name: "SummarizeImportsLlmAdapterFails",
+			pkg:  pkgInfo{Dir: "summarize", NonTestFiles: 1, Imports: []string{m("internal/llm"), m("internal/llm/openai")}},
+			want: []string{"summarize (layer 3) imports internal/llm/openai (layer 3), sideways"},
+		},
+		{
+			name: "WorkerImportsLocalProviderFails",
+			pkg:  pkgInfo{Dir: "worker", NonTestFiles: 1, Imports: []string{m("internal/llm"), m("internal/llm/local")}},
+			want: []string{"worker (layer 4) imports internal/llm/local (layer 4), sideways"},
+		},
+		{
+			name: "PromptsImportsLlmFails",
+			pkg:  pkgInfo{Dir: "prompts", NonTestFiles: 1, Imports: []string{m("internal/llm")}},
+			want: []string{"prompts (layer 1) imports internal/llm (layer 2), upwards"},
 		},
 		{
 			name: "UpwardImportFails",

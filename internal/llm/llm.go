@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
-	"logbook/internal/crm"
+	"logbook/prompts"
 )
 
 // ErrPermanent marks a failure that retrying cannot fix: the request was
@@ -15,14 +16,34 @@ import (
 // error is treated as retryable (429, 5xx, timeouts, a dropped connection).
 var ErrPermanent = errors.New("llm: permanent failure")
 
-// Purposes name what a completion is for, as "name.version". The local
-// provider switches on them; the openai provider sends the prompt as is.
-const (
-	PurposeNotes    = "notes.v2"
-	PurposeReduce   = "notes-reduce.v2"
-	PurposeFollowUp = "followup.v1"
-	PurposeAnswer   = "answer.v4"
-)
+// RetryAfterError is returned by a provider when the server refused a
+// request for now (HTTP 429, or 503) and said how long to wait. It is
+// retryable (never ErrPermanent); the worker uses After as the delay before
+// its next attempt (see RetryAfter).
+type RetryAfterError struct {
+	// After is how long the server asked the client to wait; never negative.
+	After time.Duration
+	// Err is the underlying retryable error (status and server message).
+	Err error
+}
+
+// Error reports the underlying error and the wait the server asked for.
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%v (retry after %s)", e.Err, e.After)
+}
+
+// Unwrap returns the underlying error.
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter reports how long the server asked to wait before the next
+// attempt, when err is or wraps a *RetryAfterError with a positive After.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) && ra.After > 0 {
+		return ra.After, true
+	}
+	return 0, false
+}
 
 // Message is one chat message.
 type Message struct {
@@ -40,7 +61,7 @@ type Schema struct {
 
 // CompletionRequest asks for one completion.
 type CompletionRequest struct {
-	// Purpose is the prompt's name and version (PurposeNotes…).
+	// Purpose is the prompt's name and version (prompts.PurposeNotes…).
 	Purpose string
 	// System is the system prompt.
 	System string
@@ -53,9 +74,10 @@ type CompletionRequest struct {
 	// MaxTokens caps the answer; zero leaves it to the provider.
 	MaxTokens int
 	// Data is the structured input the prompt was rendered from (a
-	// *NotesInput, *FollowUpInput or *AnswerInput). The local provider works
-	// from it instead of re-reading the prompt; remote providers ignore it.
-	Data any
+	// *prompts.NotesInput, *prompts.FollowUpInput or *prompts.AnswerInput).
+	// The local provider works from it instead of re-reading the prompt;
+	// remote providers ignore it.
+	Data prompts.Input
 }
 
 // Completion is a provider's answer.
@@ -75,18 +97,6 @@ type Completer interface {
 // order.
 type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
-}
-
-// NotesInput is what a notes prompt is rendered from: the meeting and the
-// segments to read (all of them, or one window in map-reduce).
-type NotesInput struct {
-	Title        string
-	MeetingDate  time.Time
-	Participants []crm.Participant
-	Segments     []crm.Segment
-	// Window and Windows say which part of a long meeting this is (1 of 1
-	// when the whole transcript fits).
-	Window, Windows int
 }
 
 // Claim is one cited statement in a model's notes: the text, the segment
@@ -118,37 +128,10 @@ type NotesOutput struct {
 	ActionItems []ActionClaim `json:"action_items"`
 }
 
-// FollowUpInput is what a follow-up prompt is rendered from: validated
-// notes only, so the draft cannot promise what nobody said.
-type FollowUpInput struct {
-	Title       string
-	MeetingDate time.Time
-	From        string
-	To          []crm.Participant
-	Summary     string
-	Decisions   []crm.Point
-	ActionItems []crm.ActionItem
-}
-
 // FollowUpOutput is the JSON a follow-up completion returns.
 type FollowUpOutput struct {
 	Subject string `json:"subject"`
 	Body    string `json:"body"`
-}
-
-// Source is one numbered source given to an answer prompt.
-type Source struct {
-	N          int
-	Text       string
-	Speaker    string
-	OccurredAt time.Time
-	Type       string
-}
-
-// AnswerInput is what an answer prompt is rendered from.
-type AnswerInput struct {
-	Question string
-	Sources  []Source
 }
 
 // AnswerOutput is the JSON an answer completion returns: the answer and

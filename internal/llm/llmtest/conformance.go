@@ -13,6 +13,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // FollowUpSchema is the strict JSON Schema of llm.FollowUpOutput that
@@ -129,7 +130,7 @@ func Conformance(t *testing.T, c llm.Completer, e llm.Embedder, dim int) {
 func followUpRequest() llm.CompletionRequest {
 	owner := "Maria"
 	due := crm.Date{Time: time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)}
-	in := &llm.FollowUpInput{
+	in := &prompts.FollowUpInput{
 		Title:       "Pilot planning with Acme",
 		MeetingDate: time.Date(2025, 3, 10, 15, 0, 0, 0, time.UTC),
 		From:        "Maria Lopez",
@@ -148,7 +149,7 @@ func followUpRequest() llm.CompletionRequest {
 	}
 	data, _ := json.MarshalIndent(in, "", "  ") //nolint:errchkjson // plain data, cannot fail
 	return llm.CompletionRequest{
-		Purpose: llm.PurposeFollowUp,
+		Purpose: prompts.PurposeFollowUp,
 		System: "You draft the follow-up email a sales rep sends after a meeting. Use only the notes given. " +
 			`Answer with a JSON object {"subject": string, "body": string}.`,
 		Messages: []llm.Message{{Role: "user", Content: "Meeting notes:\n" + string(bytes.TrimSpace(data))}},

@@ -2,6 +2,8 @@ package local
 
 import (
 	"strings"
+
+	"logbook/internal/llm/local/speech"
 )
 
 // Precision first: a cue ("I'll", "you're going to", "can you") only opens
@@ -34,7 +36,7 @@ func lemma(w string) string {
 
 // workVerbs are work done away from the meeting table: a commitment to one
 // of them is a deliverable.
-var workVerbs = wordSet(`send resend email mail forward circulate distribute share prepare draft finish complete check
+var workVerbs = speech.WordSet(`send resend email mail forward circulate distribute share prepare draft finish complete check
 investigate research explore contact ask arrange book schedule organise organize update fix review upload post
 compile collect gather test build design develop sketch write study examine analyse analyze evaluate assess
 find figure sort follow work focus look think call ring phone confirm verify estimate price cost order buy
@@ -44,50 +46,50 @@ meet reconvene regroup watch monitor track loop introduce connect`)
 // Particles and objects that turn a work verb into a phrase of its own.
 var (
 	// lookParticles make "look" work ("look into", "look at").
-	lookParticles = wordSet(`into at over through up for`)
+	lookParticles = speech.WordSet(`into at over through up for`)
 	// aboutParticles make "think" work ("think about").
-	aboutParticles = wordSet(`about over through of`)
+	aboutParticles = speech.WordSet(`about over through of`)
 )
 
 // weakVerbs say too little on their own to be a commitment ("we'll have a
 // break", "I'll be looking out", "you'll get emails").
-var weakVerbs = wordSet(`have get make do use go come see need want like know hope mean keep stay end lose fall
+var weakVerbs = speech.WordSet(`have get make do use go come see need want like know hope mean keep stay end lose fall
 become seem feel happen try give take put let leave call`)
 
 // meetingVerbs are things done there and then, in the meeting: drawing on
 // the board, presenting, moving on.
-var meetingVerbs = wordSet(`draw rub erase wipe switch turn click plug unplug press scroll pass read speak talk
+var meetingVerbs = speech.WordSet(`draw rub erase wipe switch turn click plug unplug press scroll pass read speak talk
 explain show start begin continue move skip stop wrap summarise summarize recap introduce sit stand pick hold
 hand open close act chair point mention jump hop run note minute pause play demonstrate display sum answer
 clarify repeat`)
 
 // nowWords place a clause in the meeting itself.
-var nowPhrases = newPhraseSet("now", "right now", "here", "over here", "in a minute", "in a second",
+var nowPhrases = speech.NewPhraseSet("now", "right now", "here", "over here", "in a minute", "in a second",
 	"in a moment", "in a sec", "for a second", "for a moment", "at the moment", "as we go", "this meeting",
 	"today's meeting", "this session", "this call", "straight away", "quick", "quickly", "on the board", "on the screen")
 
 // futurePhrases say that something is done after the meeting.
-var futurePhrases = newPhraseSet("next meeting", "next time", "next week", "next call", "next session",
+var futurePhrases = speech.NewPhraseSet("next meeting", "next time", "next week", "next call", "next session",
 	"after the meeting", "after this meeting", "after the call", "after this call", "after lunch",
 	"afterwards", "afterward", "later", "tomorrow", "tonight", "in the meantime", "meantime", "before the next",
 	"by the next", "for the next", "until the next", "as soon as", "end of the day", "end of the week",
 	"when we go", "once you go", "once we go", "when i get back", "when you get back", "soon")
 
 // timeUnits follow "in" and a number in "in twenty minutes".
-var timeUnits = wordSet(`minutes minute hours hour days day weeks week months month`)
+var timeUnits = speech.WordSet(`minutes minute hours hour days day weeks week months month`)
 
 // future reports whether ws[from:to] says when, after the meeting: a
 // phrase ("next meeting", "afterwards") or "in <number> <unit>".
-func future(ws []word, from, to int) bool {
-	if futurePhrases.find(ws, from, to, nil) {
+func future(ws []speech.Word, from, to int) bool {
+	if futurePhrases.Find(ws, from, to, nil) {
 		return true
 	}
 	for k := from; k < to && k < len(ws); k++ {
-		if ws[k].w != "in" {
+		if ws[k].W != "in" {
 			continue
 		}
 		for j := k + 1; j < to && j < len(ws) && j <= k+4; j++ {
-			if timeUnits[ws[j].w] {
+			if timeUnits[ws[j].W] {
 				return true
 			}
 		}
@@ -97,22 +99,22 @@ func future(ws []word, from, to int) bool {
 
 // reportWords before a cue make it retold ("I thought I'll…", "he said
 // he'll…", "I was like I need to…").
-var reportWords = wordSet(`thought said told says was were asked wondered meant supposed figured realised realized
+var reportWords = speech.WordSet(`thought said told says was were asked wondered meant supposed figured realised realized
 heard read wrote did had`)
 
 // hypotheticalWords before a cue make it a supposition ("if we do that
 // we'll…", "suppose we'll…").
-var hypotheticalWords = wordSet(`if unless whether suppose supposing imagine assuming assume say`)
+var hypotheticalWords = speech.WordSet(`if unless whether suppose supposing imagine assuming assume say`)
 
 // kindOf sorts the verb of a commitment clause ws[c0:end]: work (a
 // deliverable), weak (says too little), meeting (done there and then).
-func kindOf(ws []word, c0, end int) (work, weak, meeting bool) {
-	v := lemma(ws[c0].w)
+func kindOf(ws []speech.Word, c0, end int) (work, weak, meeting bool) {
+	v := lemma(ws[c0].W)
 	next := ""
 	if c0+1 < end {
-		next = ws[c0+1].w
+		next = ws[c0+1].W
 	}
-	last := ws[end-1].w
+	last := ws[end-1].W
 	switch {
 	case v == "look":
 		return lookParticles[next], !lookParticles[next], false
@@ -123,7 +125,7 @@ func kindOf(ws []word, c0, end int) (work, weak, meeting bool) {
 	case v == "work":
 		// "work on", "work it out", "work together on"
 		for j := c0 + 1; j < end && j <= c0+3; j++ {
-			switch ws[j].w {
+			switch ws[j].W {
 			case "on", "out", "through":
 				return true, false, false
 			}
@@ -160,11 +162,11 @@ func kindOf(ws []word, c0, end int) (work, weak, meeting bool) {
 			return true, false, false // "get the exception approved"
 		}
 		for j := c0 + 2; j < end && j <= c0+4; j++ { // the object's own particle, not a later clause's
-			switch ws[j].w {
+			switch ws[j].W {
 			case "done", "ready", "finished", "sorted", "completed", "back":
 				return true, false, false // "have it done", "get the redlines back"
 			case "into", "in", "to", "over":
-				if v == "put" || v == "bring" || (v == "get" && ws[j].w != "in") {
+				if v == "put" || v == "bring" || (v == "get" && ws[j].W != "in") {
 					return true, false, false // "put them in the folder", "get legal to review it"
 				}
 			}
@@ -191,26 +193,26 @@ func kindOf(ws []word, c0, end int) (work, weak, meeting bool) {
 }
 
 // subordinators open a clause that explains or sets the scene.
-var subordinators = wordSet(`because cause since when once as while until whenever`)
+var subordinators = speech.WordSet(`because cause since when once as while until whenever`)
 
 // shared reports whether a request or assignment's clause ws[c0:end],
 // put to "you" at word k, is given to several people ("you two", "you
 // will work together on…"): no one person owns it.
-func shared(ws []word, k, c0, end int) bool {
+func shared(ws []speech.Word, k, c0, end int) bool {
 	for j := k; j < end && j <= c0+1; j++ {
-		if ws[j].w == "you" && j+1 < len(ws) {
-			switch ws[j+1].w {
+		if ws[j].W == "you" && j+1 < len(ws) {
+			switch ws[j+1].W {
 			case "two", "three", "four", "all", "both", "guys", "each":
 				return true
 			}
 		}
 	}
 	for j := c0; j < end; j++ {
-		switch ws[j].w {
+		switch ws[j].W {
 		case "both", "each", "everyone", "everybody":
 			return true
 		case "together": // but "put together the quote" is one person's work
-			if j == c0 || !phrasalTogether[ws[j-1].w] {
+			if j == c0 || !phrasalTogether[ws[j-1].W] {
 				return true
 			}
 		}
@@ -219,50 +221,50 @@ func shared(ws []word, k, c0, end int) bool {
 }
 
 // phrasalTogether are verbs that make "together" part of the verb.
-var phrasalTogether = wordSet(`put get pull bring piece throw cobble stitch`)
+var phrasalTogether = speech.WordSet(`put get pull bring piece throw cobble stitch`)
 
 // recipients are who a delivery goes to ("get you…", "send them…").
-var recipients = wordSet(`you him her them us me everyone everybody`)
+var recipients = speech.WordSet(`you him her them us me everyone everybody`)
 
 // danglingWords cannot end a clause: one that ends in them was cut off.
-var danglingWords = wordSet(`the a an my your our their his her its to with of for from and or but about into on at by
+var danglingWords = speech.WordSet(`the a an my your our their his her its to with of for from and or but about into on at by
 in`)
 
 // unlikely reports whether the candidate whose cue starts at word k, with
 // its clause ws[c0:end], is no commitment: retold, supposed, or done in the
 // meeting.
-func unlikely(ws []word, k, c0, end int) bool {
+func unlikely(ws []speech.Word, k, c0, end int) bool {
 	for j := max(0, k-4); j < k; j++ {
-		if reportWords[ws[j].w] {
+		if reportWords[ws[j].W] {
 			return true
 		}
 	}
 	for j := 0; j < k; j++ {
-		if hypotheticalWords[ws[j].w] {
+		if hypotheticalWords[ws[j].W] {
 			return true
 		}
 	}
 	// "because you need to…", "once we're going to…": a reason or a
 	// circumstance, not a commitment
 	for j := max(0, k-3); j < k; j++ {
-		if subordinators[ws[j].w] {
+		if subordinators[ws[j].W] {
 			return true
 		}
 	}
 	// "what we're going to do is…", "how we're gonna…": a clause about the
 	// plan, not a commitment
 	if k > 0 {
-		switch ws[k-1].w {
+		switch ws[k-1].W {
 		case "what", "how", "which", "that", "who", "when", "where", "why", "whatever", "whoever":
 			return true
 		}
 	}
 	for j := k + 1; j < c0; j++ {
-		if ws[j].w == "just" || ws[j].w == "quickly" {
+		if ws[j].W == "just" || ws[j].W == "quickly" {
 			return !future(ws, c0, end) // "I'll just switch that back"
 		}
 	}
-	if nowPhrases.find(ws, c0, end, nil) && !future(ws, c0, end) {
+	if nowPhrases.Find(ws, c0, end, nil) && !future(ws, c0, end) {
 		return true
 	}
 	return false

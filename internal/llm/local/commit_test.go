@@ -10,6 +10,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // actionsOf runs the notes extraction over turns given as "Speaker: text"
@@ -17,30 +18,6 @@ import (
 func actionsOf(t *testing.T, turns ...string) []llm.ActionClaim {
 	t.Helper()
 	return notesOf(t, turns...).ActionItems
-}
-
-func TestFluent(t *testing.T) {
-	t.Parallel()
-	cases := map[string]string{
-		"you could you could have a look":           "you could have a look",
-		"I'll uh I'll um send it":                   "i'll send it",
-		"y you'll be looking at it":                 "you'll be looking at it",
-		"you need to you n you need to put it":      "you need to put it",
-		"so {vocalsound} we will uh meet again":     "so we will meet again",
-		"a plan and I think that that is fine":      "a plan and i think that is fine",
-		"it is what it is":                          "it is what it is",
-		"the the the van":                           "the van",
-		"we can s sacrifice more function for that": "we can sacrifice more function for that",
-	}
-	for in, want := range cases {
-		ws := fluent(in, wordsOf(in, span{0, len(in)}))
-		var got []string
-		for _, w := range ws {
-			got = append(got, w.w)
-		}
-		require.Equal(t, want, strings.Join(got, " "), in)
-	}
-	require.Equal(t, "I'll send it, okay", fluentText("I'll uh send it , okay", fluent("I'll uh send it , okay", wordsOf("I'll uh send it , okay", span{0, 22}))))
 }
 
 func TestLemma(t *testing.T) {
@@ -198,7 +175,7 @@ func TestActionsBudget(t *testing.T) {
 func TestActionsWindowShare(t *testing.T) {
 	t.Parallel()
 	for wins, want := range map[int]int{1: maxActions, 2: maxActions / 2, 3: maxActions / 3, 6: 1, 9: 1} {
-		in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: wins}
+		in := &prompts.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: wins}
 		for i := range 9 {
 			in.Segments = append(in.Segments, crm.Segment{Index: i, Speaker: fmt.Sprintf("Person %c", 'A'+i),
 				Text: fmt.Sprintf("I'll send the report number %d to the board.", i+1)})
@@ -207,16 +184,4 @@ func TestActionsWindowShare(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, out.ActionItems, want, "%d windows", wins)
 	}
-}
-
-// TestSentencesWrappedLines: a caption line wrapped mid-sentence continues
-// the sentence.
-func TestSentencesWrappedLines(t *testing.T) {
-	t.Parallel()
-	text := "Understood. I'll do the\nproduction change on the 11th.\nThanks."
-	var got []string
-	for _, s := range sentences(text) {
-		got = append(got, text[s.start:s.end])
-	}
-	require.Equal(t, []string{"Understood.", "I'll do the\nproduction change on the 11th.", "Thanks."}, got)
 }

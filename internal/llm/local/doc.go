@@ -5,9 +5,10 @@
 //
 // # Embeddings
 //
-// Embed (model name EmbedModel, "local-hash-v3") hashes features into the
-// configured dimension: stemmed lower-case word unigrams (minus a small
-// list of English stop words and spoken fillers) and bigrams of
+// Embed (model name EmbedModel, "local-hash-v3"; the hashing is package
+// hashvec) hashes features into the configured dimension: stemmed
+// lower-case word unigrams (minus a small list of English stop words and
+// spoken fillers) and bigrams of
 // neighbouring content words, hashed with FNV-1a (finalised with
 // MurmurHash3's fmix64 so every bit counts), signed by a hash bit,
 // weighted by sublinear term frequency 1+ln(tf) and L2-normalised. There
@@ -25,7 +26,7 @@
 // instructions to a model are, moreover, never extracted.
 //
 // Notes (notes.v2, notes-reduce.v2) are precision first: a sentence is
-// read without its disfluencies (fillers, repeated words, false starts, so
+// read (package speech) without its disfluencies (fillers, repeated words, false starts, so
 // "you could you could have" is never "could you"), and three right items
 // beat fifteen noisy ones.
 //
@@ -47,7 +48,8 @@
 // worry about…", "not very expensive") or looking back. At most 10 of each
 // a meeting, the heaviest.
 //
-// Action items (actions.go, commit.go) open on a commitment cue:
+// Action items (cues.go, actions.go, commit.go, requests.go) open on a
+// commitment cue:
 //
 //   - first person ("I'll", "I will", "I'm going to", "I can send", "let
 //     me", "I need to"): owned by the speaker;
@@ -80,11 +82,11 @@
 // a verbatim substring of that segment's text.
 //
 // Follow-ups (followup.v1) are plain-text emails built from the validated
-// notes only. Answers (answer.v4) quote the one to three source sentences
-// that say most about what is asked (a sentence with content words and a
-// verb holding the question's terms, weighed by rarity, plus hashed
-// cosine), with a neighbour of the same turn for context, each as the
-// words of the speaker named outside the quotation and followed by its
-// source marker "[n]" (never a line of a meeting's notes, which restates
-// what was said), or say NothingOnRecord.
+// notes only. Answers (answer.v4, package answer) quote the one to three
+// source sentences that say most about what is asked (a sentence with
+// content words and a verb holding the question's terms, weighed by rarity,
+// plus hashed cosine), with a neighbour of the same turn for context, each
+// as the words of the speaker named outside the quotation and followed by
+// its source marker "[n]" (never a line of a meeting's notes, which
+// restates what was said), or say answer.NothingOnRecord.
 package local

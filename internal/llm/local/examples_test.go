@@ -15,6 +15,7 @@ import (
 	"logbook/internal/datephrase"
 	"logbook/internal/llm"
 	"logbook/internal/transcript"
+	"logbook/prompts"
 )
 
 // TestNotesOnExamples runs the notes extraction over every sample meeting in
@@ -37,8 +38,8 @@ func TestNotesOnExamples(t *testing.T) {
 		require.NoError(t, err)
 		segs, err := transcript.Parse(m.Format, c)
 		require.NoError(t, err, m.File)
-		res, err := New(256).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
-			Data: &llm.NotesInput{Title: m.File, MeetingDate: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		res, err := New(256).Complete(context.Background(), llm.CompletionRequest{Purpose: prompts.PurposeNotes,
+			Data: &prompts.NotesInput{Title: m.File, MeetingDate: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
 				Participants: m.Participants, Segments: segs, Window: 1, Windows: 1}})
 		require.NoError(t, err, m.File)
 		var out llm.NotesOutput
@@ -63,8 +64,8 @@ func textOf(segs []crm.Segment, idx []int) string {
 func TestClauseEndingInAnd(t *testing.T) {
 	t.Parallel()
 	segs := []crm.Segment{{Index: 0, Speaker: "Maya Patel", Text: "I'll send the guide and"}}
-	_, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
-		Data: &llm.NotesInput{Segments: segs, Window: 1, Windows: 1}})
+	_, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: prompts.PurposeNotes,
+		Data: &prompts.NotesInput{Segments: segs, Window: 1, Windows: 1}})
 	require.NoError(t, err)
 }
 
@@ -78,8 +79,8 @@ func TestDecisionsAreTheMeetings(t *testing.T) {
 		{Index: 2, Speaker: "Maya Patel", Text: "We decided to keep annual billing for the pilot."},
 		{Index: 3, Speaker: "Raj Mehta", Text: "And we agreed that the pilot covers twelve CSMs."},
 	}
-	res, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
-		Data: &llm.NotesInput{Segments: segs, Window: 1, Windows: 1}})
+	res, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: prompts.PurposeNotes,
+		Data: &prompts.NotesInput{Segments: segs, Window: 1, Windows: 1}})
 	require.NoError(t, err)
 	var out llm.NotesOutput
 	require.NoError(t, json.Unmarshal([]byte(res.Text), &out))
@@ -120,8 +121,8 @@ func TestExampleCommitments(t *testing.T) {
 		require.NoError(t, err)
 		segs, err := transcript.Parse(m.Format, c)
 		require.NoError(t, err)
-		res, err := New(256).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeNotes,
-			Data: &llm.NotesInput{MeetingDate: ref, Participants: m.Participants, Segments: segs, Window: 1, Windows: 1}})
+		res, err := New(256).Complete(context.Background(), llm.CompletionRequest{Purpose: prompts.PurposeNotes,
+			Data: &prompts.NotesInput{MeetingDate: ref, Participants: m.Participants, Segments: segs, Window: 1, Windows: 1}})
 		require.NoError(t, err)
 		var out llm.NotesOutput
 		require.NoError(t, json.Unmarshal([]byte(res.Text), &out))

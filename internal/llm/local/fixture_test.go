@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"logbook/internal/crm"
-	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // meetingDate is Wednesday, 4 March 2026.
@@ -56,8 +56,8 @@ func fixtureSegments() []crm.Segment {
 	return segs
 }
 
-func fixtureInput() *llm.NotesInput {
-	return &llm.NotesInput{
+func fixtureInput() *prompts.NotesInput {
+	return &prompts.NotesInput{
 		Title:       "Acme renewal and SSO rollout",
 		MeetingDate: meetingDate,
 		Participants: []crm.Participant{

@@ -4,13 +4,14 @@ import (
 	"strings"
 
 	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // followUp drafts the follow-up email from validated notes only: a greeting
 // to the recipients by first name, thanks, the decisions, the next steps
 // with owner and due date where the notes have them, and a closing signed
 // by the sender. Nothing is added that the notes do not say.
-func followUp(in *llm.FollowUpInput) llm.FollowUpOutput {
+func followUp(in *prompts.FollowUpInput) llm.FollowUpOutput {
 	var subject string
 	switch {
 	case strings.TrimSpace(in.Title) != "":
@@ -79,7 +80,7 @@ func bullet(s string) string {
 
 // greeting is "Hi Tom," / "Hi Tom and Ana," / "Hi Tom, Ana and Raj," with
 // the recipients' first names (the sender left out), or "Hi all,".
-func greeting(in *llm.FollowUpInput) string {
+func greeting(in *prompts.FollowUpInput) string {
 	from := strings.ToLower(strings.Join(strings.Fields(in.From), " "))
 	var names []string
 	seen := map[string]bool{}

@@ -9,6 +9,9 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/internal/llm/local/hashvec"
+	"logbook/internal/llm/local/speech"
+	"logbook/prompts"
 )
 
 // maxQuote is the longest quote (in bytes) a claim carries; a longer
@@ -19,9 +22,9 @@ const maxQuote = 400
 type sent struct {
 	seg      int // position in the meeting's segment list
 	index    int // the segment's Index
-	sp       span
-	ws       []word
-	vec      sparse
+	sp       speech.Span
+	ws       []speech.Word
+	vec      hashvec.Sparse
 	content  int // number of content words
 	question bool
 	injected bool // reads like an instruction to a model: never extracted
@@ -32,17 +35,17 @@ type sent struct {
 
 // meeting is the parsed input of a notes completion.
 type meeting struct {
-	in    *llm.NotesInput
+	in    *prompts.NotesInput
 	segs  []crm.Segment // distinct by Index, in Index order
 	sents []sent
-	bySeg [][]int // sentence positions per segment
-	vec   sparse  // the whole meeting
+	bySeg [][]int        // sentence positions per segment
+	vec   hashvec.Sparse // the whole meeting
 	ppl   people
 }
 
 // parseMeeting splits the meeting into sentences and embeds them. It
 // returns ctx.Err() once ctx is done.
-func parseMeeting(ctx context.Context, in *llm.NotesInput) (*meeting, error) {
+func parseMeeting(ctx context.Context, in *prompts.NotesInput) (*meeting, error) {
 	m := &meeting{in: in}
 	seen := make(map[int]bool, len(in.Segments))
 	for _, s := range in.Segments {
@@ -55,7 +58,7 @@ func parseMeeting(ctx context.Context, in *llm.NotesInput) (*meeting, error) {
 	m.ppl = newPeople(in.Participants, m.segs)
 	m.bySeg = make([][]int, len(m.segs))
 
-	var buf buffers
+	var buf hashvec.Buffers
 	var all []string
 	for i, s := range m.segs {
 		if i%64 == 63 {
@@ -63,23 +66,23 @@ func parseMeeting(ctx context.Context, in *llm.NotesInput) (*meeting, error) {
 				return nil, err
 			}
 		}
-		for _, sp := range sentences(s.Text) {
-			ws := fluent(s.Text, wordsOf(s.Text, sp))
+		for _, sp := range speech.Sentences(s.Text) {
+			ws := speech.Fluent(s.Text, speech.WordsOf(s.Text, sp))
 			if len(ws) == 0 {
 				continue
 			}
-			buf.words = embedWords(s.Text[sp.start:sp.end], buf.words)
-			all = append(all, buf.words...)
-			var fs []feature
-			fs, buf.hashes = features(buf.words, buf.hashes)
-			st := sent{seg: i, index: s.Index, sp: sp, ws: ws, vec: newSparse(fs)}
-			for _, w := range buf.words {
-				if contentWord(w) {
+			buf.Words = hashvec.Words(s.Text[sp.Start:sp.End], buf.Words)
+			all = append(all, buf.Words...)
+			var fs []hashvec.Feature
+			fs, buf.Hashes = hashvec.Features(buf.Words, buf.Hashes)
+			st := sent{seg: i, index: s.Index, sp: sp, ws: ws, vec: hashvec.NewSparse(fs)}
+			for _, w := range buf.Words {
+				if hashvec.ContentWord(w) {
 					st.content++
 				}
 			}
-			st.question = strings.HasSuffix(strings.TrimRight(s.Text[sp.start:sp.end], `"')”’`), "?")
-			st.injected = injection(ws)
+			st.question = strings.HasSuffix(strings.TrimRight(s.Text[sp.Start:sp.End], `"')”’`), "?")
+			st.injected = speech.Injection(ws)
 			st.chatter = chatter(ws)
 			st.decision = decision(&st)
 			st.risk = !st.chatter && risk(&st)
@@ -87,13 +90,13 @@ func parseMeeting(ctx context.Context, in *llm.NotesInput) (*meeting, error) {
 			m.sents = append(m.sents, st)
 		}
 	}
-	fs, _ := features(all, nil)
-	m.vec = newSparse(fs)
+	fs, _ := hashvec.Features(all, nil)
+	m.vec = hashvec.NewSparse(fs)
 	return m, nil
 }
 
 // text is the sentence's words as said.
-func (m *meeting) text(s *sent) string { return m.segs[s.seg].Text[s.sp.start:s.sp.end] }
+func (m *meeting) text(s *sent) string { return m.segs[s.seg].Text[s.sp.Start:s.sp.End] }
 
 // quote is the sentence as said, at most maxQuote bytes.
 func (m *meeting) quote(s *sent) string {
@@ -101,14 +104,14 @@ func (m *meeting) quote(s *sent) string {
 	if len(q) <= maxQuote {
 		return q
 	}
-	cut := s.sp.start
+	cut := s.sp.Start
 	for _, w := range s.ws {
-		if w.end-s.sp.start > maxQuote {
+		if w.End-s.sp.Start > maxQuote {
 			break
 		}
-		cut = w.end
+		cut = w.End
 	}
-	return m.segs[s.seg].Text[s.sp.start:cut]
+	return m.segs[s.seg].Text[s.sp.Start:cut]
 }
 
 func (m *meeting) claim(s *sent) llm.Claim {
@@ -120,48 +123,22 @@ func (m *meeting) claim(s *sent) llm.Claim {
 // yeah, …"), first letter upper-cased.
 func (m *meeting) cleanText(s *sent) string {
 	ws := s.ws
-	for len(ws) > 3 && fillers[ws[0].w] {
-		if ws[0].w == "got" && ws[1].w == "it" {
+	for len(ws) > 3 && speech.Filler(ws[0].W) {
+		if ws[0].W == "got" && ws[1].W == "it" {
 			ws = ws[2:]
 			continue
 		}
-		if ws[0].w == "got" {
+		if ws[0].W == "got" {
 			break
 		}
 		ws = ws[1:]
 	}
-	t := fluentText(m.segs[s.seg].Text, ws)
+	t := speech.FluentText(m.segs[s.seg].Text, ws)
 	if end := m.text(s); len(end) > 0 && strings.ContainsAny(end[len(end)-1:], ".!?") {
 		t += end[len(end)-1:]
 	}
-	return upperFirst(t)
+	return speech.UpperFirst(t)
 }
-
-// injection reports whether a sentence reads like an instruction to a
-// language model ("ignore all previous instructions…"). A transcript is
-// data: such a sentence is never made a claim.
-func injection(ws []word) bool {
-	for k, w := range ws {
-		switch w.w {
-		case "ignore", "disregard", "forget", "override":
-			for j := k + 1; j < len(ws) && j <= k+5; j++ {
-				switch ws[j].w {
-				case "instructions", "instruction", "prompt", "prompts", "rules", "previous", "prior", "above", "guidelines":
-					return true
-				}
-			}
-		case "system":
-			if k+1 < len(ws) && (ws[k+1].w == "prompt" || ws[k+1].w == "message") {
-				return true
-			}
-		case "jailbreak":
-			return true
-		}
-	}
-	return injectionPhrases.has(ws)
-}
-
-var injectionPhrases = newPhraseSet("you are now", "as an ai", "new instructions", "developer mode", "language model")
 
 var chatterWords = map[string]bool{
 	"weather": true, "weekend": true, "vacation": true, "holiday": true, "holidays": true, "coffee": true,
@@ -170,7 +147,7 @@ var chatterWords = map[string]bool{
 	"snow": true, "cheers": true,
 }
 
-var chatterPhrases = newPhraseSet(
+var chatterPhrases = speech.NewPhraseSet(
 	"how are you", "how's it going", "how is it going", "good morning", "good afternoon", "good evening",
 	"nice to meet", "good to see", "great to see", "nice to see", "thanks for joining", "thank you for joining",
 	"thanks for having", "can you hear me", "can everyone hear", "hear me ok", "see my screen", "share my screen",
@@ -180,17 +157,17 @@ var chatterPhrases = newPhraseSet(
 )
 
 // chatter reports whether a sentence is a greeting or small talk.
-func chatter(ws []word) bool {
+func chatter(ws []speech.Word) bool {
 	for _, w := range ws {
-		if chatterWords[w.w] {
+		if chatterWords[w.W] {
 			return true
 		}
 	}
-	return chatterPhrases.has(ws)
+	return chatterPhrases.Has(ws)
 }
 
 // notes extracts a meeting's notes.
-func notes(ctx context.Context, in *llm.NotesInput) (llm.NotesOutput, error) {
+func notes(ctx context.Context, in *prompts.NotesInput) (llm.NotesOutput, error) {
 	out := llm.NotesOutput{
 		Summary: []llm.Claim{}, KeyPoints: []llm.Claim{}, Decisions: []llm.Claim{},
 		Risks: []llm.Claim{}, ActionItems: []llm.ActionClaim{},
@@ -239,7 +216,7 @@ func (m *meeting) central() (summary, keys []int) {
 		if s.content > 40 {
 			prior *= 40 / float64(s.content)
 		}
-		score := cosine(s.vec, m.vec) * prior
+		score := hashvec.Cosine(s.vec, m.vec) * prior
 		if s.question {
 			score *= 0.6
 		}
@@ -278,7 +255,7 @@ func (m *meeting) central() (summary, keys []int) {
 				}
 				sim := 0.0
 				for _, p := range picked {
-					sim = max(sim, cosine(m.sents[cd.i].vec, m.sents[p].vec))
+					sim = max(sim, hashvec.Cosine(m.sents[cd.i].vec, m.sents[p].vec))
 				}
 				if sim > 0.8 {
 					continue // a near repeat
@@ -320,7 +297,7 @@ func (m *meeting) central() (summary, keys []int) {
 	keys = mmr(nKeys, func(i int) bool {
 		n := 0
 		for _, w := range m.sents[i].ws {
-			if topics[w.w] {
+			if topics[w.W] {
 				n++
 			}
 		}
@@ -335,9 +312,9 @@ func (m *meeting) topicWords(n int) map[string]bool {
 	counts := map[string]int{}
 	var buf []string
 	for _, s := range m.segs {
-		buf = embedWords(s.Text, buf)
+		buf = hashvec.Words(s.Text, buf)
 		for _, w := range buf {
-			if contentWord(w) && len(w) > 2 {
+			if hashvec.ContentWord(w) && len(w) > 2 {
 				counts[w]++
 			}
 		}
@@ -366,7 +343,7 @@ func (m *meeting) topicWords(n int) map[string]bool {
 }
 
 // decisionCues mark a decision taken in the meeting.
-var decisionCues = newPhraseSet(
+var decisionCues = speech.NewPhraseSet(
 	"we agreed", "agreed to", "agreed on", "agreed that", "we decided", "decided to", "we've decided",
 	"let's go with", "we'll go with", "we will go with", "we're going with", "we're going to go with",
 	"so we're agreed", "we are agreed", "decision is", "the decision", "confirmed that", "we will move forward",
@@ -376,7 +353,7 @@ var decisionCues = newPhraseSet(
 	"we're aligned on", "we are aligned on",
 )
 
-var agreedQuestion = newPhraseSet("so we're agreed", "are we agreed")
+var agreedQuestion = speech.NewPhraseSet("so we're agreed", "are we agreed")
 
 // negations before a cue undo it ("we haven't agreed to…").
 var negations = map[string]bool{
@@ -387,12 +364,12 @@ var negations = map[string]bool{
 
 // decision reports whether a sentence records a decision.
 func decision(s *sent) bool {
-	if s.injected || (s.question && !agreedQuestion.has(s.ws)) {
+	if s.injected || (s.question && !agreedQuestion.Has(s.ws)) {
 		return false
 	}
-	return decisionCues.find(s.ws, 0, len(s.ws), func(k int, p []string) bool {
+	return decisionCues.Find(s.ws, 0, len(s.ws), func(k int, p []string) bool {
 		for j := max(0, k-3); j < k+len(p); j++ {
-			if negations[s.ws[j].w] {
+			if negations[s.ws[j].W] {
 				return false
 			}
 		}
@@ -401,7 +378,7 @@ func decision(s *sent) bool {
 			// when the people in it took it: "we decided to", not "Teams
 			// decided to update itself" or "a customer agreed to…" retold.
 			for j := max(0, k-3); j < k; j++ {
-				if meetingSubjects[s.ws[j].w] {
+				if meetingSubjects[s.ws[j].W] {
 					return true
 				}
 			}
@@ -425,12 +402,12 @@ var meetingSubjects = map[string]bool{
 // phrases.
 var (
 	riskStems   = []string{"concern", "risk", "blocker", "worried", "worries", "worry", "delay", "churn", "escalat", "competitor", "jeopard", "showstopper", "dealbreaker"}
-	riskPhrases = newPhraseSet(
+	riskPhrases = speech.NewPhraseSet(
 		"budget freeze", "can't roll out", "cannot roll out", "won't be able", "deal breaker", "no budget",
 		"show stopper", "red flag", "out of budget", "over budget", "pushed back", "slip", "slipping", "slipped", "at stake",
 		"not going to make it", "might lose", "could lose", "walk away", "cut the budget", "budget cut",
 	)
-	riskDenials = newPhraseSet(
+	riskDenials = speech.NewPhraseSet(
 		"no concern", "no concerns", "not concerned", "not worried", "no risk", "not a risk", "not a concern",
 		"no blockers", "no blocker", "not a blocker", "nothing blocking", "no worries", "no worry", "without delay",
 		"no delay", "no delays", "don't see any", "low risk", "zero risk", "not worry", "don't worry",
@@ -440,16 +417,16 @@ var (
 // risk reports whether a sentence raises a risk.
 func risk(s *sent) bool {
 	ws := s.ws
-	if s.injected || riskDenials.has(ws) {
+	if s.injected || riskDenials.Has(ws) {
 		return false
 	}
 	// "if … isn't ready", "what if …"
 	for k, w := range ws {
-		if w.w != "if" {
+		if w.W != "if" {
 			continue
 		}
 		for j := k + 1; j < len(ws) && j <= k+12; j++ {
-			if ws[j].w == "ready" && j > 0 && (ws[j-1].w == "isn't" || ws[j-1].w == "not" || ws[j-1].w == "aren't" || ws[j-1].w == "won't" || ws[j-1].w == "be" && j > 1 && ws[j-2].w == "won't") {
+			if ws[j].W == "ready" && j > 0 && (ws[j-1].W == "isn't" || ws[j-1].W == "not" || ws[j-1].W == "aren't" || ws[j-1].W == "won't" || ws[j-1].W == "be" && j > 1 && ws[j-2].W == "won't") {
 				return true
 			}
 		}
@@ -457,5 +434,5 @@ func risk(s *sent) bool {
 	if s.question {
 		return false
 	}
-	return hasPrefixWord(ws, 0, len(ws), riskStems...) || riskPhrases.has(ws)
+	return speech.HasPrefixWord(ws, 0, len(ws), riskStems...) || riskPhrases.Has(ws)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"logbook/internal/llm"
+	"logbook/internal/llm/local/hashvec"
+	"logbook/internal/llm/local/speech"
 )
 
 // Decisions and risks, precision first. A sentence is weighed on how it is
@@ -27,7 +29,7 @@ const (
 // Decision cues by strength: a choice stated ("we're going with", "X is
 // out"), and a plan stated ("we'll have", "we're using").
 var (
-	choicePhrases = newPhraseSet(
+	choicePhrases = speech.NewPhraseSet(
 		"go with", "going with", "go for", "going for", "stick with", "stick to", "sticking with", "settle on",
 		"settled on", "opt for", "opted for", "we choose", "we chose", "we've chosen", "we have chosen",
 		"let's do that", "let's do it", "let's go for", "let's go with", "the way to go", "ruled out", "rule out", "definitely out",
@@ -39,7 +41,7 @@ var (
 		"move forward with", "proceed with", "locked in", "we want to go",
 		"we want to stick", "we'd like to use", "we would like to use", "we'll only", "we will only",
 	)
-	planPhrases = newPhraseSet(
+	planPhrases = speech.NewPhraseSet(
 		"we'll have", "we will have", "we're having", "we are having", "we're going to have", "we're gonna have",
 		"we're using", "we are using", "we're going to use", "we're gonna use", "we'll include", "we're including",
 		"we're incorporating", "we'll make", "we're making", "we'll need", "let's have", "let's make",
@@ -47,65 +49,65 @@ var (
 		"we should", "we need",
 	)
 	// recapPhrases retell an earlier meeting.
-	recapPhrases = newPhraseSet(
+	recapPhrases = speech.NewPhraseSet(
 		"last time", "last meeting", "previous meeting", "the last meeting", "as we discussed", "we discussed",
 		"as discussed", "as we said", "we said", "as i said", "already decided", "already agreed", "earlier meeting",
 		"before the meeting", "minutes from", "from last", "as we agreed", "as agreed", "as we decided",
 	)
 	// supposition before a cue makes it an option, not a decision; so
 	// does a wh-word ("what we want to decide…").
-	suppositionWords = wordSet(`if unless whether suppose supposing maybe perhaps probably what which how`)
+	suppositionWords = speech.WordSet(`if unless whether suppose supposing maybe perhaps probably what which how`)
 	// otherSubjects before a cue make it someone else's choice ("they'll go
 	// for…").
-	otherSubjects = wordSet(`they they'll they're he he'll she she'll people customers users you you'll`)
+	otherSubjects = speech.WordSet(`they they'll they're he he'll she she'll people customers users you you'll`)
 	// decidingWords name the act of deciding; after futureModals it is
 	// still to come ("you should come to a consensus").
-	decidingWords = wordSet(`consensus decide decided agree agreed settle settled decision`)
-	futureModals  = wordSet(`should must need needs have has will going gonna want shall`)
+	decidingWords = speech.WordSet(`consensus decide decided agree agreed settle settled decision`)
+	futureModals  = speech.WordSet(`should must need needs have has will going gonna want shall`)
 	// questionOpeners open a question said without its mark ("have we
 	// confirmed that…").
-	questionOpeners = wordSet(`have has do does did are is was were should shall can could would will`)
+	questionOpeners = speech.WordSet(`have has do does did are is was were should shall can could would will`)
 	// impersonalChoice end the choice cues that need no "we" ("diesel is
 	// out", "a consensus", "the way to go").
-	impersonalChoice = wordSet(`out in consensus go settled decided approved`)
+	impersonalChoice = speech.WordSet(`out in consensus go settled decided approved`)
 	// alternatives name what was not chosen.
-	alternatives = newPhraseSet("instead of", "rather than", "not the", "and not")
+	alternatives = speech.NewPhraseSet("instead of", "rather than", "not the", "and not")
 	// agreePhrases in a short answer agree ("that's a good idea").
-	agreePhrases = newPhraseSet("good idea", "sounds good", "i agree", "i think so", "why not", "fair enough",
+	agreePhrases = speech.NewPhraseSet("good idea", "sounds good", "i agree", "i think so", "why not", "fair enough",
 		"makes sense", "let's do", "good point", "that's right", "that's true", "that's fine")
 	// agreeWords open an answer that agrees.
-	agreeWords = wordSet(`yeah yes yep yup okay ok sure right agreed agree good great fine exactly definitely
+	agreeWords = speech.WordSet(`yeah yes yep yup okay ok sure right agreed agree good great fine exactly definitely
 absolutely cool perfect alright true indeed`)
 	// disagreeWords open an answer that disagrees.
-	disagreeWords = wordSet(`no nope but although though`)
+	disagreeWords = speech.WordSet(`no nope but although though`)
 )
 
 // Risk cues: a concern named ("the problem is…", "expensive"), "too" and
 // a word of quality ("too complex"), a harm that might come ("it might
 // break"), something that cannot be done ("we can't have…").
 var (
-	riskWords = wordSet(`problem problems problematic risk risks risky concern concerns concerned worried worry worries worrying
+	riskWords = speech.WordSet(`problem problems problematic risk risks risky concern concerns concerned worried worry worries worrying
 danger dangerous drawback drawbacks downside downsides disadvantage disadvantages constraint constraints limitation
 limitations trouble tricky frustrating annoying injury injuries damage damaged broken
 fragile expensive costly pricey difficult complicated unreliable interfere interferes interference fail fails failure
 blocker blockers delay delays delayed slip slipping jeopardy jeopardise jeopardize showstopper dealbreaker`)
-	riskPhrases2 = newPhraseSet("deal breaker", "show stopper", "red flag", "over budget", "out of budget",
+	riskPhrases2 = speech.NewPhraseSet("deal breaker", "show stopper", "red flag", "over budget", "out of budget",
 		"no budget", "budget freeze", "at stake", "won't work", "doesn't work", "not work", "won't be able",
 		"not be able", "not possible", "not feasible", "isn't ready", "not ready", "won't be ready", "run out",
 		"a lot of problems", "the catch", "the trouble", "steep")
 	// riskIdioms name a risk beyond doubt.
-	riskIdioms = newPhraseSet("deal breaker", "show stopper", "red flag", "dealbreaker", "showstopper")
+	riskIdioms = speech.NewPhraseSet("deal breaker", "show stopper", "red flag", "dealbreaker", "showstopper")
 	// riskNegations before a risk word deny it ("not very expensive",
 	// "less of a constraint", "stop worrying").
-	riskNegations = wordSet(`not no never less without stop isn't aren't wasn't weren't don't doesn't didn't won't
+	riskNegations = speech.WordSet(`not no never less without stop isn't aren't wasn't weren't don't doesn't didn't won't
 wouldn't shouldn't hardly nothing`)
-	harmModals = wordSet(`might could may will would`)
-	harmVerbs  = wordSet(`break interfere lose fail crash damage hurt annoy frustrate confuse drain increase cost
+	harmModals = speech.WordSet(`might could may will would`)
+	harmVerbs  = speech.WordSet(`break interfere lose fail crash damage hurt annoy frustrate confuse drain increase cost
 slip delay stop block`)
 	// qualityWords after "too" name a concern ("too complex").
-	tooSkip = wordSet(`much many`)
+	tooSkip = speech.WordSet(`much many`)
 	// denials make a sentence about a concern say there is none.
-	riskDenials2 = newPhraseSet("no problem", "no problems", "not a problem", "not problem", "no concern",
+	riskDenials2 = speech.NewPhraseSet("no problem", "no problems", "not a problem", "not problem", "no concern",
 		"no concerns", "not concerned", "not worried", "no risk", "not a risk", "not a concern", "no issue",
 		"no issues", "not an issue", "no worries", "no worry", "don't worry", "not worry", "dont worry",
 		"not to worry", "don't have to worry", "nothing to worry", "without problem", "without problems",
@@ -115,11 +117,11 @@ slip delay stop block`)
 		"are concerned", "far as", "least of", "lower risk", "less risk", "less of a problem", "lesser risk")
 	// whOpeners open a question said without a question mark ("what are our
 	// constraints").
-	whOpeners = wordSet(`what how why where which who`)
+	whOpeners = speech.WordSet(`what how why where which who`)
 	// auxiliaries follow a wh-word in a question.
-	auxiliaries = wordSet(`are is do does did can could would should will was were have has`)
+	auxiliaries = speech.WordSet(`are is do does did can could would should will was were have has`)
 	// pastWords make a concern one that was, not one that is.
-	pastWords = wordSet(`was were had did wasn't weren't hadn't didn't`)
+	pastWords = speech.WordSet(`was were had did wasn't weren't hadn't didn't`)
 )
 
 // outcome is a decision or risk candidate.
@@ -145,14 +147,14 @@ func (m *meeting) answers(s *sent) (agree, disagree int) {
 		}
 		seen[sp] = true
 		t := m.segs[q].Text
-		ws := wordsOf(t, span{0, len(t)})
+		ws := speech.WordsOf(t, speech.Span{Start: 0, End: len(t)})
 		if len(ws) == 0 {
 			continue
 		}
 		switch {
-		case disagreeWords[ws[0].w]:
+		case disagreeWords[ws[0].W]:
 			disagree++
-		case len(ws) <= 8 && (agreeWords[ws[0].w] || agreePhrases.has(ws)):
+		case len(ws) <= 8 && (agreeWords[ws[0].W] || agreePhrases.Has(ws)):
 			agree++
 		}
 	}
@@ -160,9 +162,9 @@ func (m *meeting) answers(s *sent) (agree, disagree int) {
 }
 
 // cueBefore reports whether any of words occurs in ws[from:k].
-func cueBefore(ws []word, from, k int, words map[string]bool) bool {
+func cueBefore(ws []speech.Word, from, k int, words map[string]bool) bool {
 	for j := max(0, from); j < k; j++ {
-		if words[ws[j].w] {
+		if words[ws[j].W] {
 			return true
 		}
 	}
@@ -171,7 +173,7 @@ func cueBefore(ws []word, from, k int, words map[string]bool) bool {
 
 // decisionWeight weighs sentence s as a decision of this meeting.
 func (m *meeting) decisionWeight(s *sent) float64 {
-	if s.injected || s.chatter || s.content < 3 || recapPhrases.has(s.ws) {
+	if s.injected || s.chatter || s.content < 3 || recapPhrases.Has(s.ws) {
 		return 0
 	}
 	ws := s.ws
@@ -190,7 +192,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 		}
 		n := 0
 		for j := from; j < to; j++ {
-			if contentWord(ws[j].w) {
+			if hashvec.ContentWord(ws[j].W) {
 				n++
 			}
 		}
@@ -204,7 +206,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 			}
 			if cueBefore(ws, 0, k, suppositionWords) || cueBefore(ws, k-5, k, negations) || cueBefore(ws, k-3, k, otherSubjects) ||
 				(decidingWords[p[0]] || decidingWords[p[len(p)-1]]) && cueBefore(ws, k-5, k, futureModals) ||
-				(k+len(p) < len(ws) && (ws[k+len(p)].w == "not" || ws[k+len(p)].w == "never")) {
+				(k+len(p) < len(ws) && (ws[k+len(p)].W == "not" || ws[k+len(p)].W == "never")) {
 				return false
 			}
 			cue = max(cue, w)
@@ -214,19 +216,19 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	// a choice the team makes has the team in it ("we", "let's", "our"),
 	// unless it is said of the thing itself ("diesel is out", "the way to go")
 	ours := hasWord(ws, "we", "we're", "we'll", "we've", "we'd", "let's", "us", "our")
-	choicePhrases.find(ws, 0, len(ws), func(k int, p []string) bool {
+	choicePhrases.Find(ws, 0, len(ws), func(k int, p []string) bool {
 		if !ours && !impersonalChoice[p[len(p)-1]] {
 			return false
 		}
 		return check(2)(k, p)
 	})
 	if cue == 0 && ours {
-		planPhrases.find(ws, 0, len(ws), check(1))
+		planPhrases.Find(ws, 0, len(ws), check(1))
 	}
-	if cue > 0 && ((ours && alternatives.has(ws)) || hasWord(ws, "definitely")) {
+	if cue > 0 && ((ours && alternatives.Has(ws)) || hasWord(ws, "definitely")) {
 		cue++ // "we'd like to use leased vans instead of cargo bikes", "diesel is definitely out"
 	}
-	if s.decision && !s.question && !cueBefore(ws, 0, len(ws), suppositionWords) && decisionCues.find(ws, 0, len(ws), func(k int, p []string) bool { return said(k, p, 2) }) {
+	if s.decision && !s.question && !cueBefore(ws, 0, len(ws), suppositionWords) && decisionCues.Find(ws, 0, len(ws), func(k int, p []string) bool { return said(k, p, 2) }) {
 		cue = 3 // said outright: "we decided to", "so we're agreed"
 	}
 	if cue == 0 {
@@ -234,7 +236,7 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 	}
 	agree, disagree := m.answers(s)
 	question := s.question && !m.tagQuestion(m.segs[s.seg].Text, ws) || // "…, right?" states
-		len(ws) > 1 && questionOpeners[ws[0].w] && (ws[1].w == "we" || ws[1].w == "you") // "have we confirmed…"
+		len(ws) > 1 && questionOpeners[ws[0].W] && (ws[1].W == "we" || ws[1].W == "you") // "have we confirmed…"
 	if disagree > 0 || (question && agree < 2) {
 		// argued with; a question ("so we're going with the leased van?")
 		// counts only once two others confirm it
@@ -246,39 +248,39 @@ func (m *meeting) decisionWeight(s *sent) float64 {
 // riskWeight weighs sentence s as a concern raised.
 func (m *meeting) riskWeight(s *sent) float64 {
 	ws := s.ws
-	if s.injected || s.chatter || s.question || s.content < 2 || riskDenials2.has(ws) || riskDenials.has(ws) {
+	if s.injected || s.chatter || s.question || s.content < 2 || riskDenials2.Has(ws) || riskDenials.Has(ws) {
 		return 0
 	}
-	if riskIdioms.has(ws) {
+	if riskIdioms.Has(ws) {
 		return minOutcome + 1
 	}
-	if len(ws) > 1 && whOpeners[ws[0].w] && auxiliaries[ws[1].w] {
+	if len(ws) > 1 && whOpeners[ws[0].W] && auxiliaries[ws[1].W] {
 		return 0 // a question, its mark lost
 	}
 	w := 0.0
 	for k, x := range ws {
 		negated := cueBefore(ws, k-6, k, riskNegations)
 		// "difficult to draw that": trouble with the meeting itself
-		if k+2 < len(ws) && ws[k+1].w == "to" && (meetingVerbs[ws[k+2].w] || ws[k+2].w == "see" || ws[k+2].w == "hear" || ws[k+2].w == "write") {
+		if k+2 < len(ws) && ws[k+1].W == "to" && (meetingVerbs[ws[k+2].W] || ws[k+2].W == "see" || ws[k+2].W == "hear" || ws[k+2].W == "write") {
 			continue
 		}
 		switch {
-		case riskWords[x.w] && !negated:
+		case riskWords[x.W] && !negated:
 			w = max(w, 2)
-		case x.w == "too" && k+1 < len(ws) && !negated && !tooSkip[ws[k+1].w] && contentWord(ws[k+1].w):
+		case x.W == "too" && k+1 < len(ws) && !negated && !tooSkip[ws[k+1].W] && hashvec.ContentWord(ws[k+1].W):
 			w = max(w, 2) // "too complex"
-		case harmModals[x.w] && k+1 < len(ws):
+		case harmModals[x.W] && k+1 < len(ws):
 			j := k + 1
-			if ws[j].w == "be" || ws[j].w == "also" || ws[j].w == "just" {
+			if ws[j].W == "be" || ws[j].W == "also" || ws[j].W == "just" {
 				j++
 			}
-			if j < len(ws) && harmVerbs[ws[j].w] && !cueBefore(ws, k-3, k, riskNegations) {
+			if j < len(ws) && harmVerbs[ws[j].W] && !cueBefore(ws, k-3, k, riskNegations) {
 				w = max(w, 2) // "it might interfere with…"
 			}
 		}
 	}
 	phrase := func(k int, _ []string) bool { return !cueBefore(ws, k-5, k, riskNegations) }
-	if riskPhrases2.find(ws, 0, len(ws), phrase) || riskPhrases.find(ws, 0, len(ws), phrase) {
+	if riskPhrases2.Find(ws, 0, len(ws), phrase) || riskPhrases.Find(ws, 0, len(ws), phrase) {
 		w = max(w, 2)
 	}
 	if w == 0 {

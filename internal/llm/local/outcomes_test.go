@@ -9,12 +9,13 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // notesOf runs the notes extraction over turns given as "Speaker: text".
 func notesOf(t *testing.T, turns ...string) llm.NotesOutput {
 	t.Helper()
-	in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1}
+	in := &prompts.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1}
 	for i, turn := range turns {
 		sp, text, ok := strings.Cut(turn, ": ")
 		require.True(t, ok, turn)
@@ -143,7 +144,7 @@ func TestRisksOneConcernOnce(t *testing.T) {
 
 func TestSummaryReported(t *testing.T) {
 	t.Parallel()
-	in := &llm.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1,
+	in := &prompts.NotesInput{MeetingDate: meetingDate, Window: 1, Windows: 1,
 		Participants: []crm.Participant{{Name: "Dana Lee"}}}
 	for i, turn := range []string{
 		"Team Lead: So um I think we we need a smaller delivery van with a large fridge and steel shelves for the shelves.",

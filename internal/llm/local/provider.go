@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"logbook/internal/llm"
+	"logbook/internal/llm/local/answer"
+	"logbook/prompts"
 )
 
 // Model is the model name the provider reports in Completion.Model.
@@ -56,11 +58,11 @@ func (p *Provider) Seed() uint64 { return p.seed }
 // Complete answers req by extraction from req.Data, switching on
 // req.Purpose:
 //
-//   - llm.PurposeNotes and llm.PurposeReduce read an *llm.NotesInput and
+//   - prompts.PurposeNotes and prompts.PurposeReduce read an *prompts.NotesInput and
 //     answer an llm.NotesOutput;
-//   - llm.PurposeFollowUp reads an *llm.FollowUpInput and answers an
+//   - prompts.PurposeFollowUp reads an *prompts.FollowUpInput and answers an
 //     llm.FollowUpOutput;
-//   - llm.PurposeAnswer reads an *llm.AnswerInput and answers an
+//   - prompts.PurposeAnswer reads an *prompts.AnswerInput and answers an
 //     llm.AnswerOutput.
 //
 // The answer is the JSON of that output type in Completion.Text. An unknown
@@ -79,8 +81,8 @@ func (p *Provider) Complete(ctx context.Context, req llm.CompletionRequest) (llm
 		err     error
 	)
 	switch req.Purpose {
-	case llm.PurposeNotes, llm.PurposeReduce:
-		in, ok := dataAs[llm.NotesInput](req.Data)
+	case prompts.PurposeNotes, prompts.PurposeReduce:
+		in, ok := dataAs[prompts.NotesInput](req.Data)
 		if !ok {
 			return llm.Completion{}, wrongData(req)
 		}
@@ -90,19 +92,19 @@ func (p *Provider) Complete(ctx context.Context, req llm.CompletionRequest) (llm
 		for _, s := range in.Segments {
 			inBytes += len(s.Speaker) + len(s.Text) + 2
 		}
-	case llm.PurposeFollowUp:
-		in, ok := dataAs[llm.FollowUpInput](req.Data)
+	case prompts.PurposeFollowUp:
+		in, ok := dataAs[prompts.FollowUpInput](req.Data)
 		if !ok {
 			return llm.Completion{}, wrongData(req)
 		}
 		out = followUp(in)
 		inBytes = len(in.Summary) + len(in.Title)
-	case llm.PurposeAnswer:
-		in, ok := dataAs[llm.AnswerInput](req.Data)
+	case prompts.PurposeAnswer:
+		in, ok := dataAs[prompts.AnswerInput](req.Data)
 		if !ok {
 			return llm.Completion{}, wrongData(req)
 		}
-		out = answer(in)
+		out = answer.Answer(in)
 		inBytes = len(in.Question)
 		for _, s := range in.Sources {
 			inBytes += len(s.Text)

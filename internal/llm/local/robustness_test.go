@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/crm"
-	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
 // A long segment without punctuation (speech recognition output) full of
@@ -17,7 +17,7 @@ import (
 func TestNotesRunOnSegment(t *testing.T) {
 	t.Parallel()
 	text := strings.Repeat("I'll be there and can you hear me and Priya will I think we agreed to the risk if it isn't ready by Friday ", 400)
-	in := &llm.NotesInput{MeetingDate: meetingDate, Segments: []crm.Segment{
+	in := &prompts.NotesInput{MeetingDate: meetingDate, Segments: []crm.Segment{
 		{Index: 0, Speaker: "Priya", Text: text}, {Index: 1, Speaker: "Sam", Text: text},
 	}}
 	start := time.Now()
@@ -33,7 +33,7 @@ func TestNotesRunOnSegment(t *testing.T) {
 
 func TestNotesWeOwners(t *testing.T) {
 	t.Parallel()
-	in := &llm.NotesInput{MeetingDate: meetingDate, Segments: []crm.Segment{
+	in := &prompts.NotesInput{MeetingDate: meetingDate, Segments: []crm.Segment{
 		{Index: 0, Speaker: "Dana", Text: "Sam, we'll need the revised quote by Friday."},
 		{Index: 1, Speaker: "Dana", Text: "Priya, we'll send you the contract on Monday."},
 		{Index: 2, Speaker: "Sam", Text: "We'll have Dana book the onsite workshop for April 2."},
@@ -52,7 +52,7 @@ func TestNotesWeOwners(t *testing.T) {
 
 func TestNotesSpokenForms(t *testing.T) {
 	t.Parallel()
-	in := &llm.NotesInput{MeetingDate: meetingDate, Participants: []crm.Participant{{Name: "Tom Becker"}}, Segments: []crm.Segment{
+	in := &prompts.NotesInput{MeetingDate: meetingDate, Participants: []crm.Participant{{Name: "Tom Becker"}}, Segments: []crm.Segment{
 		{Index: 0, Speaker: "Ana", Text: "So I'll send over the proposal, and Tom, can you get legal to review it by end of month?"},
 		{Index: 1, Speaker: "Ben", Text: "uh yeah so i'll i'll get the pricing over to you by eod tomorrow"},
 		{Index: 2, Speaker: "Ana", Text: "Maybe I'll send the deck Friday, okay?"},

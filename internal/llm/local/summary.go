@@ -2,6 +2,8 @@ package local
 
 import (
 	"strings"
+
+	"logbook/internal/llm/local/speech"
 )
 
 // The summary is written as reported speech, in the third person ("The
@@ -17,7 +19,7 @@ const (
 
 // openers are discourse words and hedges trimmed from the start of a
 // reported sentence ("so, I think, …").
-var openers = newPhraseSet("so", "and", "but", "well", "okay", "ok", "yeah", "yes", "right", "now", "then",
+var openers = speech.NewPhraseSet("so", "and", "but", "well", "okay", "ok", "yeah", "yes", "right", "now", "then",
 	"alright", "oh", "also", "anyway", "basically", "actually", "i think", "i mean", "you know", "i guess",
 	"like", "um", "uh", "just", "maybe", "of course", "obviously", "sure", "mm")
 
@@ -38,7 +40,7 @@ func (m *meeting) reported(s *sent) string {
 	ws := s.ws
 	for len(ws) > 4 {
 		n := 0
-		openers.find(ws, 0, 1, func(k int, p []string) bool { n = len(p); return true })
+		openers.Find(ws, 0, 1, func(k int, p []string) bool { n = len(p); return true })
 		if n == 0 || len(ws)-n < 4 {
 			break
 		}
@@ -50,25 +52,25 @@ func (m *meeting) reported(s *sent) string {
 	b.WriteString(" said ")
 	for k := 0; k < len(ws); k++ {
 		w := ws[k]
-		if seq(ws, k, "you", "know") || seq(ws, k, "i", "mean") {
+		if speech.Seq(ws, k, "you", "know") || speech.Seq(ws, k, "i", "mean") {
 			k++ // a filler said mid-sentence
 			continue
 		}
 		if k > 0 {
-			if g := text[ws[k-1].end:w.start]; strings.Contains(g, ",") && !strings.Contains(g, "{") {
+			if g := text[ws[k-1].End:w.Start]; strings.Contains(g, ",") && !strings.Contains(g, "{") {
 				b.WriteByte(',')
 			}
 			b.WriteByte(' ')
 		}
-		if t, ok := thirdPerson[w.w]; ok {
+		if t, ok := thirdPerson[w.W]; ok {
 			b.WriteString(t)
-			if w.w == "i" && k+1 < len(ws) && (ws[k+1].w == "was" || ws[k+1].w == "am") {
-				b.WriteString(map[string]string{"was": " were", "am": " are"}[ws[k+1].w])
+			if w.W == "i" && k+1 < len(ws) && (ws[k+1].W == "was" || ws[k+1].W == "am") {
+				b.WriteString(map[string]string{"was": " were", "am": " are"}[ws[k+1].W])
 				k++ // "they were", "they are"
 			}
 			continue
 		}
-		orig := text[w.start:w.end]
+		orig := text[w.Start:w.End]
 		if k == 0 && orig != "I" && !(len(orig) > 1 && orig[1] >= 'A' && orig[1] <= 'Z') {
 			orig = strings.ToLower(orig[:1]) + orig[1:]
 		}

@@ -27,7 +27,7 @@ const (
 // JSON mode and the Provider keeps using JSON mode (see the package doc).
 //
 // Errors: llm.ErrPermanent for refused requests (4xx other than 408, 409,
-// 429); a *RetryAfterError for a 429 that says when to come back; ErrTruncated
+// 429); an *llm.RetryAfterError for a 429 that says when to come back; ErrTruncated
 // (retryable) when the answer hit the token limit although JSON was asked
 // for; plain retryable errors for 5xx, timeouts, cut bodies and answers
 // without content; ctx.Err(), wrapped, when ctx ends.

@@ -50,7 +50,7 @@
 //     content, and an answer cut by the token limit when JSON was asked for
 //     (ErrTruncated) are plain, retryable errors.
 //   - A 429 (or 503) that carries Retry-After or Retry-After-Ms comes back as
-//     a *RetryAfterError, so the worker can wait as long as the server asked
+//     an *llm.RetryAfterError, so the worker can wait as long as the server asked
 //     before retrying.
 //   - When the caller's own context ends, the error wraps ctx.Err(), so
 //     errors.Is(err, context.Canceled) holds.
@@ -61,6 +61,6 @@
 // that fmt could print.
 //
 // Retries are not done here: they belong to the worker, which sees
-// llm.ErrPermanent and RetryAfterError and decides. The one exception is the
+// llm.ErrPermanent and llm.RetryAfter and decides. The one exception is the
 // json_schema fallback above, which is a change of request, not a retry.
 package openai

@@ -21,25 +21,6 @@ import (
 // caller may retry, raise MaxTokens or send less text.
 var ErrTruncated = errors.New("openai: answer truncated at the token limit")
 
-// RetryAfterError is returned when the server refused a request for now
-// (HTTP 429, or 503) and said how long to wait, in a Retry-After or
-// Retry-After-Ms header. It is retryable (never llm.ErrPermanent); the worker
-// can use After as the delay before its next attempt.
-type RetryAfterError struct {
-	// After is how long the server asked the client to wait; never negative.
-	After time.Duration
-	// Err is the underlying retryable error (status and server message).
-	Err error
-}
-
-// Error reports the underlying error and the wait the server asked for.
-func (e *RetryAfterError) Error() string {
-	return fmt.Sprintf("%v (retry after %s)", e.Err, e.After)
-}
-
-// Unwrap returns the underlying error.
-func (e *RetryAfterError) Unwrap() error { return e.Err }
-
 // statusError is an HTTP error answer, with the server's message copied in
 // (the API key removed). It matches llm.ErrPermanent when permanent.
 type statusError struct {
@@ -127,13 +108,14 @@ func (p *Provider) classify(parent, reqCtx context.Context, op string, err error
 	return fmt.Errorf("openai: %s: %s", op, p.redact(err.Error()))
 }
 
-// statusErr builds the error for an HTTP error answer, as a RetryAfterError
+// statusErr builds the error for an HTTP error answer, as an
+// *llm.RetryAfterError
 // when the server said how long to wait.
 func (p *Provider) statusErr(op string, status int, msg string, header http.Header) error {
 	se := &statusError{op: op, status: status, msg: p.redact(clip(msg)), permanent: permanentStatus(status)}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		if after, ok := retryAfter(header, time.Now()); ok {
-			return &RetryAfterError{After: after, Err: se}
+			return &llm.RetryAfterError{After: after, Err: se}
 		}
 	}
 	return se

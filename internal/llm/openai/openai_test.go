@@ -14,6 +14,7 @@ import (
 
 	"logbook/internal/llm"
 	"logbook/internal/llm/llmtest"
+	"logbook/prompts"
 )
 
 // testKey is the API key every test provider sends. No error may contain it.
@@ -64,7 +65,7 @@ func requirePermanent(t *testing.T, err error) {
 
 func schemaRequest() llm.CompletionRequest {
 	return llm.CompletionRequest{
-		Purpose:   llm.PurposeFollowUp,
+		Purpose:   prompts.PurposeFollowUp,
 		System:    "You draft follow-up emails. Answer in JSON.",
 		Messages:  []llm.Message{{Role: "user", Content: "Notes: pilot in March."}},
 		JSON:      true,
@@ -88,7 +89,7 @@ func TestComplete(t *testing.T) {
 				requirePermanent(t, err)
 				require.Contains(t, err.Error(), fmt.Sprintf("status %d", status))
 				require.Contains(t, err.Error(), "refused for a reason")
-				var ra *RetryAfterError
+				var ra *llm.RetryAfterError
 				require.NotErrorAs(t, err, &ra)
 			})
 		}
@@ -154,7 +155,7 @@ func TestComplete(t *testing.T) {
 		bundle.server.Reply(llmtest.Reply{Content: "A long answer that was cu", FinishReason: "length"})
 
 		got, err := p.Complete(context.Background(), llm.CompletionRequest{
-			Purpose:  llm.PurposeAnswer,
+			Purpose:  prompts.PurposeAnswer,
 			Messages: []llm.Message{{Role: "user", Content: "Say something long."}},
 		})
 		require.NoError(t, err)
@@ -169,7 +170,7 @@ func TestComplete(t *testing.T) {
 		bundle.server.Reply(llmtest.ReplyContent(`{"answer":"no","citations":[]}`))
 
 		got, err := p.Complete(context.Background(), llm.CompletionRequest{
-			Purpose:  llm.PurposeAnswer,
+			Purpose:  prompts.PurposeAnswer,
 			System:   "Answer from the sources. Reply in JSON.",
 			Messages: []llm.Message{{Role: "user", Content: "Did they agree?"}},
 			JSON:     true,
@@ -180,7 +181,7 @@ func TestComplete(t *testing.T) {
 		// No message says "JSON": OpenAI would refuse JSON mode, so the
 		// provider says it in the system prompt.
 		_, err = p.Complete(context.Background(), llm.CompletionRequest{
-			Purpose:  llm.PurposeAnswer,
+			Purpose:  prompts.PurposeAnswer,
 			Messages: []llm.Message{{Role: "user", Content: "Did they agree?"}},
 			JSON:     true,
 		})
@@ -240,7 +241,7 @@ func TestComplete(t *testing.T) {
 
 		_, err := p.Complete(context.Background(), schemaRequest())
 		requireRetryable(t, err)
-		var ra *RetryAfterError
+		var ra *llm.RetryAfterError
 		require.NotErrorAs(t, err, &ra)
 		require.Contains(t, err.Error(), "status 429")
 	})
@@ -253,7 +254,7 @@ func TestComplete(t *testing.T) {
 
 		_, err := p.Complete(context.Background(), schemaRequest())
 		requireRetryable(t, err)
-		var ra *RetryAfterError
+		var ra *llm.RetryAfterError
 		require.ErrorAs(t, err, &ra)
 		require.Equal(t, 2*time.Second, ra.After)
 		require.Contains(t, err.Error(), "status 429")
@@ -498,7 +499,7 @@ func TestEmbed(t *testing.T) {
 
 		_, err := p.Embed(context.Background(), []string{"a"})
 		requireRetryable(t, err)
-		var ra *RetryAfterError
+		var ra *llm.RetryAfterError
 		require.ErrorAs(t, err, &ra)
 		require.Equal(t, 3*time.Second, ra.After)
 
@@ -667,7 +668,7 @@ func TestRetryAfter(t *testing.T) {
 	t.Run("RetryAfterErrorUnwraps", func(t *testing.T) {
 		t.Parallel()
 		inner := &statusError{op: "complete", status: 429, msg: "slow down"}
-		var err error = &RetryAfterError{After: time.Second, Err: inner}
+		var err error = &llm.RetryAfterError{After: time.Second, Err: inner}
 		require.ErrorIs(t, err, inner)
 		require.NotErrorIs(t, err, llm.ErrPermanent)
 		require.Equal(t, "openai: complete: status 429: slow down (retry after 1s)", err.Error())

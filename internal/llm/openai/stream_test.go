@@ -208,7 +208,7 @@ func TestCompleteStream(t *testing.T) {
 		var d deltas
 		_, err := p.CompleteStream(context.Background(), schemaRequest(), d.on)
 		requireRetryable(t, err)
-		var ra *RetryAfterError
+		var ra *llm.RetryAfterError
 		require.ErrorAs(t, err, &ra)
 		require.Equal(t, 1500*time.Millisecond, ra.After)
 		require.Contains(t, err.Error(), "status 429")

@@ -1,4 +1,4 @@
-package local
+package speech
 
 import (
 	"strings"
@@ -14,22 +14,22 @@ import (
 // each word keeping its place in the text.
 
 // spokenFillers are words that carry nothing in speech.
-var spokenFillers = wordSet(`uh um uhm umm erm er ah hmm mm mmm mhm hm`)
+var spokenFillers = WordSet(`uh um uhm umm erm er ah hmm mm mmm mhm hm`)
 
 // shortWords are real words of one or two letters, never false starts.
-var shortWords = wordSet(`a i an am as at be by do go he if in is it me my no of on or so to up us we ok oh tv ad pc uk us`)
+var shortWords = WordSet(`a i an am as at be by do go he if in is it me my no of on or so to up us we ok oh tv ad pc uk us`)
 
-// fluent drops fillers, transcription markers ("{vocalsound}"), false
+// Fluent drops fillers, transcription markers ("{vocalsound}"), false
 // starts (a one- or two-letter fragment the next word begins with) and
 // immediate repeats of one to three words from ws, a sentence's words in
 // text.
-func fluent(text string, ws []word) []word {
+func Fluent(text string, ws []Word) []Word {
 	out := ws[:0:0]
 	for k, w := range ws {
-		if spokenFillers[w.w] || marker(text, w) {
+		if spokenFillers[w.W] || marker(text, w) {
 			continue
 		}
-		if !shortWords[w.w] && utf8.RuneCountInString(w.w) <= 2 && fragmentOf(w.w, ws[k+1:min(k+3, len(ws))]) {
+		if !shortWords[w.W] && utf8.RuneCountInString(w.W) <= 2 && fragmentOf(w.W, ws[k+1:min(k+3, len(ws))]) {
 			continue
 		}
 		out = append(out, w)
@@ -53,9 +53,9 @@ func fluent(text string, ws []word) []word {
 
 // fragmentOf reports whether f is the start of one of the next words, a
 // false start ("y you'll", "you n you need").
-func fragmentOf(f string, next []word) bool {
+func fragmentOf(f string, next []Word) bool {
 	for _, w := range next {
-		if len(w.w) > len(f) && strings.HasPrefix(w.w, f) {
+		if len(w.W) > len(f) && strings.HasPrefix(w.W, f) {
 			return true
 		}
 	}
@@ -63,33 +63,33 @@ func fragmentOf(f string, next []word) bool {
 }
 
 // marker reports whether w is written in braces ("{vocalsound}").
-func marker(text string, w word) bool {
-	return w.start > 0 && text[w.start-1] == '{' && w.end < len(text) && text[w.end] == '}'
+func marker(text string, w Word) bool {
+	return w.Start > 0 && text[w.Start-1] == '{' && w.End < len(text) && text[w.End] == '}'
 }
 
-func sameWords(a, b []word) bool {
+func sameWords(a, b []Word) bool {
 	for i := range a {
-		if a[i].w != b[i].w {
+		if a[i].W != b[i].W {
 			return false
 		}
 	}
 	return true
 }
 
-// fluentText is the words of ws as one line, with the text's commas and
+// FluentText is the words of ws as one line, with the text's commas and
 // sentence punctuation between them kept (a space before it dropped) and
 // every other gap a single space.
-func fluentText(text string, ws []word) string {
+func FluentText(text string, ws []Word) string {
 	var b strings.Builder
 	for k, w := range ws {
 		if k > 0 {
-			g := text[ws[k-1].end:w.start]
+			g := text[ws[k-1].End:w.Start]
 			if p := strings.IndexAny(g, ",;:"); p >= 0 && !strings.Contains(g, "{") {
 				b.WriteByte(g[p])
 			}
 			b.WriteByte(' ')
 		}
-		b.WriteString(text[w.start:w.end])
+		b.WriteString(text[w.Start:w.End])
 	}
 	return b.String()
 }

@@ -1,4 +1,9 @@
-package local
+// Package speech reads transcribed speech for the local provider: it
+// splits text into sentences and words (each word keeping its byte range,
+// so a quote stays verbatim), reads a sentence without its disfluencies
+// (fillers, repeats, false starts, transcription markers) and matches word
+// phrases. It is deterministic and holds no state.
+package speech
 
 import (
 	"strings"
@@ -6,8 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// span is a byte range [start, end) of a text.
-type span struct{ start, end int }
+// Span is a byte range [start, end) of a text.
+type Span struct{ Start, End int }
 
 // abbreviations end with a period that does not end a sentence.
 var abbreviations = map[string]bool{
@@ -18,14 +23,14 @@ var abbreviations = map[string]bool{
 	"sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
 }
 
-// sentences splits text into sentences: at '.', '!', '?' (and runs of
+// Sentences splits text into sentences: at '.', '!', '?' (and runs of
 // them, with closing quotes or brackets) followed by white space or the
 // end, and at line breaks, except before a line opening in lower case (a
 // caption line wrapped mid-sentence). A period after a known abbreviation or a single
 // letter does not end a sentence. Each span is trimmed of white space and is
 // never empty.
-func sentences(text string) []span {
-	var out []span
+func Sentences(text string) []Span {
+	var out []Span
 	start := 0
 	emit := func(end int) {
 		s, e := start, end
@@ -44,7 +49,7 @@ func sentences(text string) []span {
 			e -= n
 		}
 		if e > s {
-			out = append(out, span{s, e})
+			out = append(out, Span{s, e})
 		}
 	}
 	for i := 0; i < len(text); {
@@ -126,20 +131,20 @@ func abbreviated(before string) bool {
 	return abbreviations[w]
 }
 
-// word is one word of a sentence: lower case, curly apostrophes made
+// Word is one word of a sentence: lower case, curly apostrophes made
 // straight, with its byte range in the original text.
-type word struct {
-	w          string
-	start, end int
-	upper      bool // starts with an upper-case letter
+type Word struct {
+	W          string
+	Start, End int
+	Upper      bool // starts with an upper-case letter
 }
 
-// words splits text[s.start:s.end] into words of letters, digits and
+// WordsOf splits text[s.Start:s.End] into words of letters, digits and
 // inner apostrophes ("I'll", "can't"), with offsets into text.
-func wordsOf(text string, s span) []word {
-	var out []word
-	i := s.start
-	for i < s.end {
+func WordsOf(text string, s Span) []Word {
+	var out []Word
+	i := s.Start
+	for i < s.End {
 		r, n := utf8.DecodeRuneInString(text[i:])
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			i += n
@@ -148,7 +153,7 @@ func wordsOf(text string, s span) []word {
 		st := i
 		up := unicode.IsUpper(r)
 		plain := true // ASCII lower case and digits, straight apostrophes
-		for i < s.end {
+		for i < s.End {
 			r, n := utf8.DecodeRuneInString(text[i:])
 			switch {
 			case unicode.IsLetter(r) || unicode.IsDigit(r):
@@ -158,7 +163,7 @@ func wordsOf(text string, s span) []word {
 				i += n
 				continue
 			case r == '\'' || r == '\u2019':
-				if i+n < s.end {
+				if i+n < s.End {
 					nr, _ := utf8.DecodeRuneInString(text[i+n:])
 					if unicode.IsLetter(nr) {
 						if r != '\'' {
@@ -180,17 +185,17 @@ func wordsOf(text string, s span) []word {
 				return unicode.ToLower(r)
 			}, w)
 		}
-		out = append(out, word{w: w, start: st, end: i, upper: up})
+		out = append(out, Word{W: w, Start: st, End: i, Upper: up})
 	}
 	return out
 }
 
-// gap is the text between words k-1 and k.
-func gap(text string, ws []word, k int) string {
+// Gap is the text between words k-1 and k.
+func Gap(text string, ws []Word, k int) string {
 	if k <= 0 || k >= len(ws) {
 		return ""
 	}
-	return text[ws[k-1].end:ws[k].start]
+	return text[ws[k-1].End:ws[k].Start]
 }
 
 // fillers are words trimmed from the front of a sentence used as a claim's
@@ -203,31 +208,32 @@ var fillers = map[string]bool{
 	"totally": true, "absolutely": true, "yep": true, "cool": true, "got": true,
 }
 
-// cleanSentence trims leading fillers ("So, yeah, …") and returns the rest
+// CleanSentence trims leading fillers ("So, yeah, …") and returns the rest
 // with its first letter upper-cased, for a claim's text.
-func cleanSentence(text string, s span) string {
-	ws := wordsOf(text, s)
-	start := s.start
+func CleanSentence(text string, s Span) string {
+	ws := WordsOf(text, s)
+	start := s.Start
 	for k := 0; k < len(ws)-3; k++ {
-		if !fillers[ws[k].w] {
+		if !fillers[ws[k].W] {
 			break
 		}
-		if ws[k].w == "got" { // "got it, …"
-			if k+1 < len(ws) && ws[k+1].w == "it" {
-				start = ws[k+2].start
+		if ws[k].W == "got" { // "got it, …"
+			if k+1 < len(ws) && ws[k+1].W == "it" {
+				start = ws[k+2].Start
 				k++
 				continue
 			}
 			break
 		}
-		start = ws[k+1].start
+		start = ws[k+1].Start
 	}
-	out := strings.TrimSpace(text[start:s.end])
+	out := strings.TrimSpace(text[start:s.End])
 	out = strings.TrimLeft(out, ",;:-–— ")
-	return upperFirst(out)
+	return UpperFirst(out)
 }
 
-func upperFirst(s string) string {
+// UpperFirst returns s with its first letter upper-cased.
+func UpperFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if n == 0 || unicode.IsUpper(r) {
 		return s
@@ -235,25 +241,27 @@ func upperFirst(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// seq reports whether ws[k:] starts with the words of phrase.
-func seq(ws []word, k int, phrase ...string) bool {
+// Seq reports whether ws[k:] starts with the words of phrase.
+func Seq(ws []Word, k int, phrase ...string) bool {
 	if k+len(phrase) > len(ws) {
 		return false
 	}
 	for i, p := range phrase {
-		if ws[k+i].w != p {
+		if ws[k+i].W != p {
 			return false
 		}
 	}
 	return true
 }
 
-// phraseSet is a list of word phrases indexed by their first word, so a
+// PhraseSet is a list of word phrases indexed by their first word, so a
 // sentence is scanned once whatever the number of phrases.
-type phraseSet map[string][][]string
+type PhraseSet map[string][][]string
 
-func newPhraseSet(phrases ...string) phraseSet {
-	ps := phraseSet{}
+// NewPhraseSet indexes phrases (each words separated by spaces) by their
+// first word.
+func NewPhraseSet(phrases ...string) PhraseSet {
+	ps := PhraseSet{}
 	for _, p := range phrases {
 		f := strings.Fields(p)
 		ps[f[0]] = append(ps[f[0]], f)
@@ -261,14 +269,14 @@ func newPhraseSet(phrases ...string) phraseSet {
 	return ps
 }
 
-// find calls fn for every phrase of the set in ws[from:to], in order,
+// Find calls fn for every phrase of the set in ws[from:to], in order,
 // until fn returns true; it reports whether one did. A nil fn accepts the
 // first phrase found.
-func (ps phraseSet) find(ws []word, from, to int, fn func(k int, p []string) bool) bool {
+func (ps PhraseSet) Find(ws []Word, from, to int, fn func(k int, p []string) bool) bool {
 	to = min(to, len(ws))
 	for k := max(from, 0); k < to; k++ {
-		for _, p := range ps[ws[k].w] {
-			if k+len(p) <= to && seq(ws, k, p...) && (fn == nil || fn(k, p)) {
+		for _, p := range ps[ws[k].W] {
+			if k+len(p) <= to && Seq(ws, k, p...) && (fn == nil || fn(k, p)) {
 				return true
 			}
 		}
@@ -276,19 +284,58 @@ func (ps phraseSet) find(ws []word, from, to int, fn func(k int, p []string) boo
 	return false
 }
 
-// has reports whether ws holds a phrase of the set.
-func (ps phraseSet) has(ws []word) bool { return ps.find(ws, 0, len(ws), nil) }
+// Has reports whether ws holds a phrase of the set.
+func (ps PhraseSet) Has(ws []Word) bool { return ps.Find(ws, 0, len(ws), nil) }
 
-// hasPrefixWord reports whether some word of ws[from:to] starts with one of
+// HasPrefixWord reports whether some word of ws[from:to] starts with one of
 // stems.
-func hasPrefixWord(ws []word, from, to int, stems ...string) bool {
+func HasPrefixWord(ws []Word, from, to int, stems ...string) bool {
 	to = min(to, len(ws))
 	for k := max(from, 0); k < to; k++ {
 		for _, s := range stems {
-			if strings.HasPrefix(ws[k].w, s) {
+			if strings.HasPrefix(ws[k].W, s) {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+// WordSet is the set of the white-space separated words of s.
+func WordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// Filler reports whether w (lower case) is a word trimmed from the front of
+// a sentence used as a claim's text ("so", "yeah", "okay", …).
+func Filler(w string) bool { return fillers[w] }
+
+// Injection reports whether a sentence reads like an instruction to a
+// language model ("ignore all previous instructions…"). A transcript is
+// data: such a sentence is never made a claim.
+func Injection(ws []Word) bool {
+	for k, w := range ws {
+		switch w.W {
+		case "ignore", "disregard", "forget", "override":
+			for j := k + 1; j < len(ws) && j <= k+5; j++ {
+				switch ws[j].W {
+				case "instructions", "instruction", "prompt", "prompts", "rules", "previous", "prior", "above", "guidelines":
+					return true
+				}
+			}
+		case "system":
+			if k+1 < len(ws) && (ws[k+1].W == "prompt" || ws[k+1].W == "message") {
+				return true
+			}
+		case "jailbreak":
+			return true
+		}
+	}
+	return injectionPhrases.Has(ws)
+}
+
+var injectionPhrases = NewPhraseSet("you are now", "as an ai", "new instructions", "developer mode", "language model")

@@ -1,4 +1,8 @@
-package local
+// Package answer is the local provider's answer.v4: it quotes the one to
+// three source sentences that say most about what is asked, each as the
+// words of the speaker named outside the quotation and followed by its
+// source marker "[n]", or says NothingOnRecord. See package local's doc.
+package answer
 
 import (
 	"cmp"
@@ -8,7 +12,10 @@ import (
 	"strings"
 
 	"logbook/internal/llm"
+	"logbook/internal/llm/local/hashvec"
+	"logbook/internal/llm/local/speech"
 	"logbook/internal/stem"
+	"logbook/prompts"
 )
 
 // NothingOnRecord is the answer when no source bears on the question.
@@ -39,7 +46,7 @@ const (
 
 // questionWords are dropped from a question's terms on top of stop words:
 // they ask, they do not say what about.
-var questionWords = wordSet(`tell anything mention mentioned discuss discussed discussing discussion talk talked talking
+var questionWords = speech.WordSet(`tell anything mention mentioned discuss discussed discussing discussion talk talked talking
 happen happened ask asked status latest update updates anyone someone somebody everything give show find remind please
 summarize summarise summary`)
 
@@ -50,14 +57,14 @@ var askDecisionStems = []string{"decid", "decision", "agre", "conclu", "settl", 
 // answerDecisionCues are general English ways of saying that something was
 // decided or agreed: a sentence with one answers "what was decided" better
 // than one that only mentions the subject.
-var answerDecisionCues = newPhraseSet("decided", "decide", "decision", "decisions", "agreed", "agree", "agreement", "settled",
+var answerDecisionCues = speech.NewPhraseSet("decided", "decide", "decision", "decisions", "agreed", "agree", "agreement", "settled",
 	"settle on", "go with", "go for", "going with", "stick with", "stick to", "we'll", "we will", "let's", "lets",
 	"we're going to", "we are going to", "chose", "chosen", "choose", "final", "finally", "conclusion", "concluded",
 	"opted", "approved", "confirmed")
 
 // answerAuxiliaries are the verbs of English grammar (being, having, doing and
 // the modals, with their contractions): a sentence with one has a verb.
-var answerAuxiliaries = wordSet(`is are was were be been being am isn't aren't wasn't weren't
+var answerAuxiliaries = speech.WordSet(`is are was were be been being am isn't aren't wasn't weren't
 have has had having haven't hasn't hadn't do does did don't doesn't didn't
 will would can could should shall may might must won't wouldn't can't cannot couldn't shouldn't mustn't
 it's that's there's what's he's she's let's
@@ -65,7 +72,7 @@ i'm i've i'll i'd we're we've we'll we'd you're you've you'll you'd they're they
 
 // answerVerbs are frequent English verbs in their plain forms (the -s,
 // -ed and -ing forms are found by their endings).
-var answerVerbs = wordSet(`go get make need want think know see say use like take come look give find put try mean let
+var answerVerbs = speech.WordSet(`go get make need want think know see say use like take come look give find put try mean let
 keep work feel seem show agree decide prefer suggest add cost buy sell build choose pick start stop finish change move
 turn press hold call send tell ask help include become leave bring begin run pay set sit stand lose meet talk speak read
 write provide plan expect hope believe guess wonder reckon suppose remember forget understand consider love hate wish
@@ -74,22 +81,22 @@ require allow offer create produce test check sound fit match depend`)
 // answerSubjects are the pronouns that start a clause ("we need …"): one
 // followed by a word that is not a function word is taken as a clause with
 // its verb.
-var answerSubjects = wordSet(`i we you they he she it people everyone somebody someone`)
+var answerSubjects = speech.WordSet(`i we you they he she it people everyone somebody someone`)
 
 // answerBackchannels are the words of spoken acknowledgement and hesitation,
 // left out when counting what a sentence says and dropped from the
 // answer's text (never from a citation's quote).
-var answerBackchannels = wordSet(`okay ok yeah yes yep yup mm mhm mm-hmm hmm um uh umm uhh er erm ah oh right alright sure`)
+var answerBackchannels = speech.WordSet(`okay ok yeah yes yep yup mm mhm mm-hmm hmm um uh umm uhh er erm ah oh right alright sure`)
 
 // answerHesitations are dropped from an answer's rendering of a quote (the
 // citation keeps them: it is the transcript's words).
-var answerHesitations = wordSet(`um uh umm uhh er erm`)
+var answerHesitations = speech.WordSet(`um uh umm uhh er erm`)
 
 // terms are the distinct stemmed content words of text.
 func terms(text string, drop map[string]bool) []string {
 	var out []string
-	for _, w := range embedWords(text, nil) {
-		if !contentWord(w) || drop[w] || (len(w) < 3 && !isNumber(w)) {
+	for _, w := range hashvec.Words(text, nil) {
+		if !hashvec.ContentWord(w) || drop[w] || (len(w) < 3 && !isNumber(w)) {
 			continue
 		}
 		if s := stem.Word(w); !slices.Contains(out, s) {
@@ -106,18 +113,18 @@ func isNumber(w string) bool {
 // contextWords open a question's clause that sets the scene rather than
 // says what is asked ("… when discussing the budget", "… during the
 // review"): its terms weigh half, and are not the subject.
-var contextWords = wordSet(`when while during whilst`)
+var contextWords = speech.WordSet(`when while during whilst`)
 
 // opinionWords take their subject after "of" or "on" ("what did they
 // think of the price", "views on the launch").
-var opinionWords = wordSet(`think thought thinks opinion opinions view views feel felt feels`)
+var opinionWords = speech.WordSet(`think thought thinks opinion opinions view views feel felt feels`)
 
 // questionFocus splits a question's terms into those of what it asks and
 // those of a clause that sets the scene (contextWords, not as its first
 // word), and finds its subject: the terms after "about" (stem.Subject) or
 // after an opinion's "of" ("think of the price"), within what it asks.
 func questionFocus(question string) (asked, scene, subject []string) {
-	ws := embedWords(question, nil)
+	ws := hashvec.Words(question, nil)
 	cut := len(ws)
 	for i := 1; i < len(ws); i++ {
 		if contextWords[ws[i]] {
@@ -153,7 +160,7 @@ type answerLine struct {
 	label string
 	// speaker says the label is a person (or a role) who said the line.
 	speaker bool
-	body    span
+	body    speech.Span
 }
 
 // answerLines splits a source into its lines. Retrieval gives each line of
@@ -161,12 +168,12 @@ type answerLine struct {
 // notes as "Decision: text"; a record's first line may be its type
 // ("Email: subject"). The label is not the record's words, so it is never
 // quoted.
-func answerLines(si int, src llm.Source) []answerLine {
+func answerLines(si int, src prompts.Source) []answerLine {
 	var out []answerLine
 	off := 0
 	for i, raw := range strings.SplitAfter(src.Text, "\n") {
 		text := strings.TrimRight(raw, "\r\n")
-		l := answerLine{src: si, body: span{off, off + len(text)}}
+		l := answerLine{src: si, body: speech.Span{Start: off, End: off + len(text)}}
 		if label, _, ok := strings.Cut(text, ": "); ok && answerLabel(label) {
 			switch {
 			case src.Speaker != "":
@@ -177,7 +184,7 @@ func answerLines(si int, src llm.Source) []answerLine {
 				l.label = label // a line of the meeting's notes
 			}
 			if l.label != "" {
-				l.body.start += len(label) + 2
+				l.body.Start += len(label) + 2
 			}
 		} else if src.Speaker != "" && i == 0 {
 			l.label, l.speaker = src.Speaker, true
@@ -199,8 +206,8 @@ func answerLabel(s string) bool {
 type answerSentence struct {
 	line  int // index in the answer's lines
 	k     int // position in its line
-	sp    span
-	ws    []word
+	sp    speech.Span
+	ws    []speech.Word
 	terms []string
 	// content counts the words that say something (not function words,
 	// fillers or answerBackchannels).
@@ -211,7 +218,7 @@ type answerSentence struct {
 	score    float64
 }
 
-// answer quotes the passages of the sources that best answer the
+// Answer quotes the passages of the sources that best answer the
 // question, each in its own sentence naming who said it, and cites them.
 //
 // Every sentence of every source is scored: how much of the question's
@@ -230,7 +237,7 @@ type answerSentence struct {
 // neighbouring sentence of the same line when it adds something; a line of
 // a meeting's notes never (it restates what was said in Logbook's words).
 // With none, it answers NothingOnRecord and cites nothing.
-func answer(in *llm.AnswerInput) llm.AnswerOutput {
+func Answer(in *prompts.AnswerInput) llm.AnswerOutput {
 	none := llm.AnswerOutput{Answer: NothingOnRecord, Citations: []llm.AnswerCitation{}}
 	asked, scene, topic := questionFocus(in.Question)
 	qTerms := append(asked, scene...)
@@ -249,19 +256,19 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 		for _, l := range answerLines(si, src) {
 			li := len(lines)
 			lines = append(lines, l)
-			body := src.Text[l.body.start:l.body.end]
-			for k, sp := range sentences(body) {
-				sp = span{sp.start + l.body.start, sp.end + l.body.start}
-				ws := wordsOf(src.Text, sp)
-				if injection(ws) {
+			body := src.Text[l.body.Start:l.body.End]
+			for k, sp := range speech.Sentences(body) {
+				sp = speech.Span{Start: sp.Start + l.body.Start, End: sp.End + l.body.Start}
+				ws := speech.WordsOf(src.Text, sp)
+				if speech.Injection(ws) {
 					continue
 				}
-				st := terms(src.Text[sp.start:sp.end], nil)
+				st := terms(src.Text[sp.Start:sp.End], nil)
 				for _, t := range st {
 					df[t]++
 				}
 				sents = append(sents, answerSentence{line: li, k: k, sp: sp, ws: ws, terms: st,
-					content: answerContent(ws), verb: answerHasVerb(src.Text, ws), question: strings.HasSuffix(src.Text[sp.start:sp.end], "?")})
+					content: answerContent(ws), verb: answerHasVerb(src.Text, ws), question: strings.HasSuffix(src.Text[sp.Start:sp.End], "?")})
 			}
 		}
 	}
@@ -286,13 +293,13 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	for _, t := range qTerms {
 		total += weight(t)
 	}
-	var buf buffers
-	qVec := sparseOf(in.Question, &buf)
+	var buf hashvec.Buffers
+	qVec := hashvec.SparseOf(in.Question, &buf)
 	var cands []int
 	for i := range sents {
 		s := &sents[i]
 		l := lines[s.line]
-		text := in.Sources[l.src].Text[s.sp.start:s.sp.end]
+		text := in.Sources[l.src].Text[s.sp.Start:s.sp.End]
 		var speakerTerms []string
 		if l.speaker {
 			speakerTerms = terms(l.label, nil)
@@ -311,8 +318,8 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 		if !said || !onTopic || s.content < minContent || !s.verb {
 			continue
 		}
-		s.score = 0.6*hits/total + 0.4*cosine(qVec, sparseOf(text, &buf))
-		if decision && answerDecisionCues.has(s.ws) {
+		s.score = 0.6*hits/total + 0.4*hashvec.Cosine(qVec, hashvec.SparseOf(text, &buf))
+		if decision && answerDecisionCues.Has(s.ws) {
 			s.score += 0.15
 		}
 		if s.question {
@@ -346,7 +353,7 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 	out := llm.AnswerOutput{Citations: []llm.AnswerCitation{}}
 	var parts []string
 	usedLine := map[int]bool{}
-	var quoted []sparse
+	var quoted []hashvec.Sparse
 	for _, ci := range cands {
 		s := sents[ci]
 		if len(parts) == maxQuotes || s.score < 0.6*best {
@@ -358,9 +365,9 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 		l := lines[s.line]
 		src := in.Sources[l.src]
 		sp := answerContext(sents, ci)
-		quote := src.Text[sp.start:sp.end]
-		v := sparseOf(quote, &buf)
-		if slices.ContainsFunc(quoted, func(q sparse) bool { return cosine(q, v) > 0.9 }) {
+		quote := src.Text[sp.Start:sp.End]
+		v := hashvec.SparseOf(quote, &buf)
+		if slices.ContainsFunc(quoted, func(q hashvec.Sparse) bool { return hashvec.Cosine(q, v) > 0.9 }) {
 			continue
 		}
 		usedLine[s.line] = true
@@ -376,7 +383,7 @@ func answer(in *llm.AnswerInput) llm.AnswerOutput {
 // line added when the neighbour says something the sentence does not (at
 // least two content words of its own, and a verb) and the two stay within
 // maxQuoteWords: the next sentence, or else the one before.
-func answerContext(sents []answerSentence, i int) span {
+func answerContext(sents []answerSentence, i int) speech.Span {
 	s := sents[i]
 	if len(s.ws) >= maxQuoteWords/2 {
 		return s.sp
@@ -396,9 +403,9 @@ func answerContext(sents []answerSentence, i int) span {
 	}
 	switch {
 	case adds(i + 1):
-		return span{s.sp.start, sents[i+1].sp.end}
+		return speech.Span{Start: s.sp.Start, End: sents[i+1].sp.End}
 	case adds(i - 1):
-		return span{sents[i-1].sp.start, s.sp.end}
+		return speech.Span{Start: sents[i-1].sp.Start, End: s.sp.End}
 	}
 	return s.sp
 }
@@ -408,7 +415,7 @@ func answerContext(sents []answerSentence, i int) span {
 // punctuation: `Maya Patel said: "we ship in April" [2].` The rendering
 // drops answerHesitations ("uh", "um") and uses single quotation marks inside;
 // the citation keeps the quote as the source has it.
-func renderQuote(src llm.Source, l answerLine, quote string) string {
+func renderQuote(src prompts.Source, l answerLine, quote string) string {
 	var b strings.Builder
 	for _, f := range strings.Fields(quote) {
 		if answerHesitations[strings.Trim(strings.ToLower(f), ",.;:")] {
@@ -440,11 +447,11 @@ func renderQuote(src llm.Source, l answerLine, quote string) string {
 
 // answerContent counts the words of ws that say something: not function
 // words, fillers or answerBackchannels.
-func answerContent(ws []word) int {
+func answerContent(ws []speech.Word) int {
 	n := 0
 	for _, w := range ws {
-		plain := strings.ReplaceAll(w.w, "'", "")
-		if contentWord(plain) && !answerBackchannels[w.w] && !fillers[w.w] && len(plain) > 1 {
+		plain := strings.ReplaceAll(w.W, "'", "")
+		if hashvec.ContentWord(plain) && !answerBackchannels[w.W] && !speech.Filler(w.W) && len(plain) > 1 {
 			n++
 		}
 	}
@@ -458,20 +465,20 @@ func answerContent(ws []word) int {
 // run of clauseWords words or more is taken to have one (a fragment that
 // long is rare; a verb this test does not know, "the app launches in
 // June", is not).
-func answerHasVerb(text string, ws []word) bool {
+func answerHasVerb(text string, ws []speech.Word) bool {
 	if len(ws) >= clauseWords {
 		return true
 	}
 	for k, w := range ws {
 		switch {
-		case answerAuxiliaries[w.w], answerVerbs[w.w], answerVerbs[strings.TrimSuffix(w.w, "s")],
-			len(w.w) > 4 && strings.HasSuffix(w.w, "ed") && answerVerbs[stem.Word(w.w)]:
+		case answerAuxiliaries[w.W], answerVerbs[w.W], answerVerbs[strings.TrimSuffix(w.W, "s")],
+			len(w.W) > 4 && strings.HasSuffix(w.W, "ed") && answerVerbs[stem.Word(w.W)]:
 			return true
-		case len(w.w) > 5 && strings.HasSuffix(w.w, "ed") && len(ws) >= 3 && (w.start == 0 || text[w.start-1] != '-'):
+		case len(w.W) > 5 && strings.HasSuffix(w.W, "ed") && len(ws) >= 3 && (w.Start == 0 || text[w.Start-1] != '-'):
 			// a past tense or participle, but not the end of a compound
 			// adjective ("sky-coloured")
 			return true
-		case answerSubjects[w.w] && k+1 < len(ws) && !stopwords[ws[k+1].w] && !answerBackchannels[ws[k+1].w]:
+		case answerSubjects[w.W] && k+1 < len(ws) && !hashvec.Stopword(ws[k+1].W) && !answerBackchannels[ws[k+1].W]:
 			return true
 		}
 	}
@@ -481,7 +488,7 @@ func answerHasVerb(text string, ws []word) bool {
 // answerStems returns the stems of text's words, function words included.
 func answerStems(text string) []string {
 	var out []string
-	for _, w := range embedWords(text, nil) {
+	for _, w := range hashvec.Words(text, nil) {
 		out = append(out, stem.Word(w))
 	}
 	return out

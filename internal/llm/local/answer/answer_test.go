@@ -1,7 +1,6 @@
-package local
+package answer
 
 import (
-	"context"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -13,19 +12,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/llm"
+	"logbook/prompts"
 )
 
-// askLocal asks the offline answerer a question about the sources and
+// askLocal asks the offline answerer (as the local provider does) a question about the sources and
 // checks what every answer must be: each quote verbatim in its source and
 // never a line's label, each citation's source referenced in the answer
 // and each reference backed by a citation.
-func askLocal(t *testing.T, q string, srcs ...llm.Source) llm.AnswerOutput {
+func askLocal(t *testing.T, q string, srcs ...prompts.Source) llm.AnswerOutput {
 	t.Helper()
-	in := &llm.AnswerInput{Question: q, Sources: srcs}
-	c, err := New(64).Complete(context.Background(), llm.CompletionRequest{Purpose: llm.PurposeAnswer, Data: in})
+	in := &prompts.AnswerInput{Question: q, Sources: srcs}
+	b, err := json.Marshal(Answer(in)) // as the provider sends it
 	require.NoError(t, err)
 	var out llm.AnswerOutput
-	require.NoError(t, json.Unmarshal([]byte(c.Text), &out))
+	require.NoError(t, json.Unmarshal(b, &out))
 	refs := map[int]bool{}
 	for _, m := range regexp.MustCompile(`\[(\d+)\]`).FindAllStringSubmatch(out.Answer, -1) {
 		n, _ := strconv.Atoi(m[1])
@@ -34,7 +34,7 @@ func askLocal(t *testing.T, q string, srcs ...llm.Source) llm.AnswerOutput {
 	cited := map[int]bool{}
 	for _, c := range out.Citations {
 		cited[c.Source] = true
-		i := slices.IndexFunc(srcs, func(s llm.Source) bool { return s.N == c.Source })
+		i := slices.IndexFunc(srcs, func(s prompts.Source) bool { return s.N == c.Source })
 		require.GreaterOrEqual(t, i, 0, "source %d was given", c.Source)
 		inLine := false
 		for _, line := range strings.Split(srcs[i].Text, "\n") {
@@ -65,9 +65,9 @@ func quotes(out llm.AnswerOutput) []string {
 
 // transcriptSource is a transcript excerpt as retrieval gives it: "Speaker: text"
 // lines, the chunk's first speaker as the source's.
-func transcriptSource(n int, lines ...string) llm.Source {
+func transcriptSource(n int, lines ...string) prompts.Source {
 	sp, _, _ := strings.Cut(lines[0], ": ")
-	return llm.Source{N: n, Speaker: sp, Type: "meeting", Text: strings.Join(lines, "\n")}
+	return prompts.Source{N: n, Speaker: sp, Type: "meeting", Text: strings.Join(lines, "\n")}
 }
 
 func TestAnswerQuotesTheTranscriptNotItsLabels(t *testing.T) {
@@ -104,7 +104,7 @@ func TestAnswerNeverQuotesBackchannelsOrFragments(t *testing.T) {
 
 func TestAnswerPrefersADecisionWhenAskedWhatWasDecided(t *testing.T) {
 	t.Parallel()
-	srcs := []llm.Source{
+	srcs := []prompts.Source{
 		transcriptSource(1, "Ana Lopez: The delivery vans could be either electric or diesel ones in the end."),
 		transcriptSource(2, "Ben Ode: So we agreed to lease electric delivery vans, they cost less to run."),
 	}
@@ -116,7 +116,7 @@ func TestAnswerPrefersADecisionWhenAskedWhatWasDecided(t *testing.T) {
 
 func TestAnswerWeighsWhatIsAskedOverTheScene(t *testing.T) {
 	t.Parallel()
-	srcs := []llm.Source{
+	srcs := []prompts.Source{
 		transcriptSource(1, "Ana Lopez: For the design of the portal we need the list of reports from everyone."),
 		transcriptSource(2, "Ben Ode: The invoice should go out monthly, so we can use a simple template in the portal."),
 	}
@@ -151,13 +151,13 @@ func TestAnswerCountsTheSpeakerTheQuestionNames(t *testing.T) {
 
 func TestAnswerRecordsAndNotes(t *testing.T) {
 	t.Parallel()
-	email := llm.Source{N: 2, Type: "email", OccurredAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
+	email := prompts.Source{N: 2, Type: "email", OccurredAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
 		Text: "Email: Renewal terms\nFinance asks for net 60 payment terms on the renewal."}
 	out := askLocal(t, "What payment terms does finance want for the renewal?", email)
 	require.Equal(t, []string{"Finance asks for net 60 payment terms on the renewal."}, quotes(out))
 	require.Equal(t, `The email of 2 March 2026 says: "Finance asks for net 60 payment terms on the renewal" [2].`, out.Answer)
 
-	notes := llm.Source{N: 4, Type: "meeting", Text: "Summary: The team reviewed the orders.\nDecision: We will ship the orders with a courier from May."}
+	notes := prompts.Source{N: 4, Type: "meeting", Text: "Summary: The team reviewed the orders.\nDecision: We will ship the orders with a courier from May."}
 	out = askLocal(t, "What did they decide about the courier for the orders?", notes)
 	require.Empty(t, out.Citations, "the notes restate what was said in Logbook's words: never quoted")
 
@@ -176,7 +176,7 @@ func TestAnswerQuestionsAreRenderedAsAsked(t *testing.T) {
 
 func TestAnswer(t *testing.T) {
 	t.Parallel()
-	srcs := []llm.Source{
+	srcs := []prompts.Source{
 		{N: 1, Speaker: "Tom Becker", Type: "meeting", Text: "On pricing, we have a budget freeze until April. Procurement needs the revised quote."},
 		{N: 2, Speaker: "Dana Whitfield", Type: "meeting", Text: "Absolutely. I'll send the SOC 2 report by Friday."},
 		{N: 3, Speaker: "Priya Raman", Type: "email", Text: "Our security team needs the SOC 2 report before they can approve the SSO rollout."},
@@ -199,7 +199,7 @@ func TestAnswer(t *testing.T) {
 
 	// The subject a question names decides: a sentence that shares only
 	// its verb is no answer.
-	srcs = append(srcs, llm.Source{N: 5, Speaker: "Jon Okafor", Type: "meeting",
+	srcs = append(srcs, prompts.Source{N: 5, Speaker: "Jon Okafor", Type: "meeting",
 		Text: "And I'll keep the usage part short, I promise. Once they have addresses, turning on SSO for them on our side is a ten minute job."})
 	out = askLocal(t, "What did we promise Acme about SSO?", srcs...)
 	require.NotEmpty(t, out.Citations)
