@@ -6,76 +6,39 @@ import (
 	"io"
 	"time"
 
+	"logbook/internal/app"
 	"logbook/internal/config"
 	"logbook/internal/crm"
-	"logbook/internal/llm/local"
 	"logbook/internal/store"
 	"logbook/retrieval"
 )
 
-// embedModelName is the name chunks record for the configured embedder:
-// the model and the dimension, since a text-embedding-3 model shortened to
-// 384 dimensions gives other vectors than at 1536.
-func embedModelName(cfg config.Config) string {
-	if cfg.LLMProvider == "openai" {
-		return fmt.Sprintf("%s/%d", cfg.EmbedModel, cfg.EmbedDim)
-	}
-	return local.New(cfg.EmbedDim).Model()
-}
-
-// retrievalService builds retrieval on the configured provider.
-func (a *app) retrievalService() (*retrieval.Service, error) {
-	completer, embedder, _, err := a.provider()
-	if err != nil {
-		return nil, err
-	}
-	return retrieval.New(retrieval.Config{
-		Store: storeOf(a.pool), Embedder: embedder, Completer: completer, EmbedModel: embedModelName(a.cfg),
-		MinSimilarity: a.cfg.MinSimilarity, EfSearch: a.cfg.EfSearch, VectorWeight: a.cfg.VectorWeight,
-	})
-}
-
-// checkEmbedDim refuses to run on a chunks table whose vectors have another
-// dimension than EMBED_DIM: nothing could be stored or compared.
-func (a *app) checkEmbedDim(ctx context.Context) error {
-	dim, err := storeOf(a.pool).EmbeddingDim(ctx)
-	if err != nil {
-		return err
-	}
-	if dim != a.cfg.EmbedDim {
-		return fmt.Errorf("the database stores %d-dimensional embeddings but EMBED_DIM is %d: "+
-			"run `logbook reindex` to change the database to %d and embed everything again, or set EMBED_DIM=%d",
-			dim, a.cfg.EmbedDim, a.cfg.EmbedDim, dim)
-	}
-	return nil
-}
-
 func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("reindex", stderr)
+	fs := newFlagSet("reindex", "Embed every chunk the configured model has not embedded (resumable); changes the database to EMBED_DIM if it differs.", stderr)
 	org := fs.String("org", "", "re-embed only this org's chunks (an org ID)")
 	batch := fs.Int("batch", 256, "chunks embedded per request")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *org != "" && !crm.ValidID(*org) {
-		return usageError{fmt.Sprintf("--org %q is not an org ID", *org)}
+		return usageError{Msg: fmt.Sprintf("--org %q is not an org ID", *org)}
 	}
 	if *batch < 1 || *batch > 2048 {
-		return usageError{"--batch must be 1 to 2048"}
+		return usageError{Msg: "--batch must be 1 to 2048"}
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	a := &app{cfg: cfg, log: newLogger(stderr, cfg.LogLevel)}
-	if a.pool, err = store.Connect(ctx, cfg.DatabaseURL, store.PoolConfig{}); err != nil {
+	a := &app.App{Cfg: cfg, Log: app.NewLogger(stderr, cfg.LogLevel)}
+	if a.Pool, err = store.Connect(ctx, cfg.DatabaseURL, store.PoolConfig{}); err != nil {
 		return err
 	}
-	defer a.close()
-	if err := a.ensureSchema(ctx); err != nil {
+	defer a.Close()
+	if err := a.EnsureSchema(ctx); err != nil {
 		return err
 	}
-	st := storeOf(a.pool)
+	st := store.New(a.Pool)
 	dim, err := st.EmbeddingDim(ctx)
 	if err != nil {
 		return err
@@ -89,9 +52,9 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		if err := st.SetEmbeddingDim(ctx, cfg.EmbedDim); err != nil {
 			return err
 		}
-		a.pool.Reset()
+		a.Pool.Reset()
 	}
-	svc, err := a.retrievalService()
+	svc, err := a.RetrievalService()
 	if err != nil {
 		return err
 	}

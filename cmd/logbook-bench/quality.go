@@ -489,7 +489,7 @@ func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	if len(seeds) > 0 && cfg.LLMProvider != "local" {
-		return usageError{"-seeds applies to the local embedder only (LLM_PROVIDER=local)"}
+		return usageError{Msg: "-seeds applies to the local embedder only (LLM_PROVIDER=local)"}
 	}
 	dbURL, err := freshDatabase(ctx, cfg.DatabaseURL, *dbName)
 	if err != nil {
@@ -564,7 +564,7 @@ func parseSeeds(list string) ([]uint64, error) {
 		}
 		n, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
-			return nil, usageError{fmt.Sprintf("-seeds: %q is not a seed (a whole number)", f)}
+			return nil, usageError{Msg: fmt.Sprintf("-seeds: %q is not a seed (a whole number)", f)}
 		}
 		seeds = append(seeds, n)
 	}
@@ -582,7 +582,7 @@ func pickAccounts(ds *quality.DevSet, list string) ([]string, error) {
 	for _, k := range strings.Split(list, ",") {
 		k = strings.TrimSpace(k)
 		if !slices.Contains(all, k) {
-			return nil, usageError{fmt.Sprintf("-accounts: %q is not an account of the set (%s)", k, strings.Join(all, ", "))}
+			return nil, usageError{Msg: fmt.Sprintf("-accounts: %q is not an account of the set (%s)", k, strings.Join(all, ", "))}
 		}
 		out = append(out, k)
 	}
