@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
 
+	"logbook/internal/app"
 	"logbook/internal/crm"
 	"logbook/internal/llm/local"
 	"logbook/internal/store"
@@ -80,7 +81,7 @@ func benchRetrievalRun(ctx context.Context, w io.Writer, u *url.URL, o *retrieva
 	if err := dropDatabase(ctx, dbURL("postgres"), o.db+"_rss"); err != nil {
 		return err
 	}
-	if _, err := migrate(ctx, rssURL); err != nil {
+	if _, err := app.Migrate(ctx, rssURL); err != nil {
 		return err
 	}
 	defer func() { _ = dropDatabase(context.WithoutCancel(ctx), dbURL("postgres"), o.db+"_rss") }()
@@ -90,7 +91,7 @@ func benchRetrievalRun(ctx context.Context, w io.Writer, u *url.URL, o *retrieva
 		}
 		defer func() { _ = dropDatabase(context.WithoutCancel(ctx), dbURL("postgres"), o.db) }()
 	}
-	if _, err := migrate(ctx, mainURL); err != nil {
+	if _, err := app.Migrate(ctx, mainURL); err != nil {
 		return err
 	}
 	_, err := benchRetrieval(ctx, w, mainURL, rssURL, o)
