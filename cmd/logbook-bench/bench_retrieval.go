@@ -177,7 +177,7 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	fmt.Fprintf(w, "%d queries per account, drawn from the account's topics; each query runs every path back to back.\n", o.queries)
 	fmt.Fprintln(w, "Baseline: `SELECT id FROM chunks WHERE org_id = $1 AND account_id = $2 AND model = $3 ORDER BY embedding <=> $4, id LIMIT 10`")
 	fmt.Fprintln(w, "with `enable_indexscan = off, enable_indexonlyscan = off` (a bitmap scan of an (org_id, account_id) index, then a top-10 sort:")
-	fmt.Fprintln(w, "exact, returns ids only). Real path: `(*store.Store).ChunkSearchVector` with the account set (ChunkVectorSQL: index-only")
+	fmt.Fprintln(w, "exact, returns ids only). Real path: `(*store.Store).ChunkSearchVector` with the account set (its query: index-only")
 	fmt.Fprintln(w, "scan of chunks_account_vec ordered by cosine_distance(), which no index serves, then the top 10 fetched with all chunk columns).")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| account | path | p50 | p99 | p99 vs baseline | recall@10 vs exact |")
@@ -222,12 +222,21 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 			verdict(rs[0].p[1] <= 20*time.Millisecond && rs[0].recall == 1)))
 	}
 	big := cases[len(cases)-1]
-	sql, args := store.ChunkVectorSQL(big.q, big.vecs[0])
-	ex, err := explainAnalyze(ctx, pool, sql, args...)
+	// The statement ChunkSearchVector sends for the big account, recorded
+	// and explained.
+	rec := newRecorder(pool)
+	if _, err := store.New(rec).ChunkSearchVector(ctx, big.q, big.vecs[0], 0); err != nil {
+		return res, err
+	}
+	sent := rec.take()
+	if len(sent) == 0 {
+		return res, fmt.Errorf("ChunkSearchVector sent no statement")
+	}
+	ex, err := explainAnalyze(ctx, pool, sent[len(sent)-1].sql, sent[len(sent)-1].args...)
 	if err != nil {
 		return res, err
 	}
-	notes = append(notes, fmt.Sprintf("\nEXPLAIN (ANALYZE, BUFFERS) of ChunkVectorSQL, %d-chunk account:\n\n```\n%s```", big.target, ex))
+	notes = append(notes, fmt.Sprintf("\nEXPLAIN (ANALYZE, BUFFERS) of ChunkSearchVector's query, %d-chunk account:\n\n```\n%s```", big.target, ex))
 	fmt.Fprintln(w)
 	for _, e := range notes {
 		fmt.Fprintln(w, e)
@@ -264,7 +273,12 @@ func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o 
 	fmt.Fprintf(w, "### Org-wide top-10 (org of %d chunks in a %d-chunk table; %d queries)\n\n", orgChunks, o.chunks, len(ovecs))
 	fmt.Fprintln(w, "Baseline: exact scan, `SELECT id FROM chunks WHERE org_id = $1 AND model = $2 ORDER BY embedding <=> $3, id LIMIT 10` with")
 	fmt.Fprintln(w, "`enable_indexscan = off` (parallel seq scan); its answers are the truth recall is scored against. Real path: `ChunkSearchVector`")
-	fmt.Fprintf(w, "without an account (HNSW, iterative scan relaxed_order, max_scan_tuples %d, in its own transaction).\n\n", store.MaxScanTuples)
+	hnswSet, err := orgSearchSettings(ctx, pool, crm.ChunkQuery{OrgID: orgID, Model: model, Limit: 10}, ovecs[0])
+	if err != nil {
+		return res, err
+	}
+	fmt.Fprintf(w, "without an account (HNSW, iterative scan %s, max_scan_tuples %s, in its own transaction).\n\n",
+		hnswSet["hnsw.iterative_scan"], hnswSet["hnsw.max_scan_tuples"])
 	fmt.Fprintln(w, "| path | p50 | p99 | p99 vs baseline | recall@10 (mean) | queries with recall < 0.8 |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	truth := make([][]string, len(ovecs))
@@ -391,6 +405,37 @@ func queryIDs(ctx context.Context, c *pgxpool.Conn, sql string, args ...any) ([]
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// orgSearchSettings returns the hnsw.* settings an org-wide
+// ChunkSearchVector runs its query under: it records the statements the
+// search sends, runs all but the query itself in a transaction of its own
+// and reads the settings back there.
+func orgSearchSettings(ctx context.Context, pool *pgxpool.Pool, q crm.ChunkQuery, vec []float32) (map[string]string, error) {
+	rec := newRecorder(pool)
+	if _, err := store.New(rec).ChunkSearchVector(ctx, q, vec, 0); err != nil {
+		return nil, err
+	}
+	sent := rec.take()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	for _, s := range sent[:max(len(sent)-1, 0)] {
+		if _, err := tx.Exec(ctx, s.sql, s.args...); err != nil {
+			return nil, fmt.Errorf("replay the org-wide search's settings: %w", err)
+		}
+	}
+	out := map[string]string{}
+	for _, name := range []string{"hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples"} {
+		var v string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(current_setting($1, true), '')`, name).Scan(&v); err != nil {
+			return nil, err
+		}
+		out[name] = v
+	}
+	return out, nil
 }
 
 func explainAnalyze(ctx context.Context, pool *pgxpool.Pool, sql string, args ...any) (string, error) {

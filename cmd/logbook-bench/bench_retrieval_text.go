@@ -45,6 +45,9 @@ type textPath struct {
 // API serves a question about an account. It first prints how the
 // generated text's words spread over the org's chunks, since BM25's
 // pruning depends on it.
+//
+// The unpruned query and the prune share are the store's own, learned
+// from the statements ChunkSearchBM25 sends (learnBM25).
 func benchRetrievalText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store.Store, gen *textModel, emb *local.Provider,
 	plan loadPlan, cases []acctCase, o *retrievalOpts) (map[int]textResult, error) {
 	out := map[int]textResult{}
@@ -59,7 +62,11 @@ func benchRetrievalText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st
 	if err != nil {
 		return nil, err
 	}
-	if err := wordSpread(ctx, w, pool, cases); err != nil {
+	forms, err := learnBM25(ctx, pool, cases[0].q)
+	if err != nil {
+		return nil, err
+	}
+	if err := wordSpread(ctx, w, pool, cases, forms.share); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(w, "### Per-account full-text and hybrid search (%d chunks in the table)\n\n", o.chunks)
@@ -67,15 +74,15 @@ func benchRetrievalText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st
 	fmt.Fprintln(w, "every path back to back per question, after 20 warm-up questions.")
 	fmt.Fprintln(w, "Baseline: the query BM25 replaced, `(*store.Store).ChunkSearchText` (websearch_to_tsquery of `retrieval.TextQuery`,")
 	fmt.Fprintln(w, "ranked by ts_rank_cd). BM25: `ChunkSearchBM25` with `retrieval.SearchWords`, as Search calls it (words held by more than")
-	fmt.Fprintf(w, "%.0f%% of the org's chunks make no candidate; the full query runs again when the pruned ranking may differ). The unpruned\n", store.PruneShare*100)
-	fmt.Fprintln(w, "query (`ChunkBM25SQL`, prune false) is the truth the pruned top 10 is compared with. Hybrid: `retrieval.Service.Search`,")
+	fmt.Fprintf(w, "%.0f%% of the org's chunks make no candidate; the full query runs again when the pruned ranking may differ). The unpruned\n", forms.share*100)
+	fmt.Fprintln(w, "query (ChunkSearchBM25's full query, for every question) is the truth the pruned top 10 is compared with. Hybrid: `retrieval.Service.Search`,")
 	fmt.Fprintln(w, "k 10, end to end (embed the question, vector top 50 and BM25 top 50, fusion), as the API serves a question about an account.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| account | path | p50 | p99 | p50 / p99 vs ts_rank_cd | questions with hits | top 10 = unpruned |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|")
 	var notes []string
 	for _, c := range cases {
-		r, note, err := measureText(ctx, w, pool, st, svc, c)
+		r, note, err := measureText(ctx, w, pool, st, svc, forms, c)
 		if err != nil {
 			return nil, err
 		}
@@ -91,11 +98,33 @@ func benchRetrievalText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st
 }
 
 // measureText runs one account's rows of the full-text table.
-func measureText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store.Store, svc *retrieval.Service, c acctCase) (textResult, string, error) {
+func measureText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store.Store, svc *retrieval.Service, forms bm25Forms,
+	c acctCase) (textResult, string, error) {
 	r := textResult{Queries: len(c.texts)}
 	words := make([]string, len(c.texts))
 	for i, t := range c.texts {
 		words[i] = retrieval.SearchWords(t)
+	}
+	// Untimed, per question: whether ChunkSearchBM25 ran the full query
+	// after the pruned one (it sent two statements), and the full form of
+	// the pruned statement it sent, the truth the table times too.
+	rec := newRecorder(pool)
+	unpruned := make([]stmt, len(c.texts))
+	for i := range c.texts {
+		if _, err := store.New(rec).ChunkSearchBM25(ctx, c.q, words[i]); err != nil {
+			return r, "", err
+		}
+		sent := rec.take()
+		if len(sent) == 0 {
+			return r, "", fmt.Errorf("ChunkSearchBM25 sent no statement")
+		}
+		if len(sent) == 2 {
+			r.RanInFull++
+		}
+		var err error
+		if unpruned[i], err = forms.full.apply(sent[0]); err != nil {
+			return r, "", fmt.Errorf("the unpruned BM25 query: %w", err)
+		}
 	}
 	q50 := c.q
 	q50.Limit = 50
@@ -104,9 +133,8 @@ func measureText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 			return hitIDs(st.ChunkSearchText(ctx, c.q, retrieval.TextQuery(c.texts[i])))
 		}},
 		{"BM25, top 10 (ChunkSearchBM25)", func(i int) ([]string, error) { return hitIDs(st.ChunkSearchBM25(ctx, c.q, words[i])) }},
-		{"BM25 unpruned, top 10 (ChunkBM25SQL, prune false)", func(i int) ([]string, error) {
-			ids, _, _, err := bm25Rows(ctx, pool, c.q, words[i], false)
-			return ids, err
+		{"BM25 unpruned, top 10 (ChunkSearchBM25's full query)", func(i int) ([]string, error) {
+			return bm25IDs(ctx, pool, unpruned[i])
 		}},
 		{"BM25, top 50 (ChunkSearchBM25, as Search asks)", func(i int) ([]string, error) { return hitIDs(st.ChunkSearchBM25(ctx, q50, words[i])) }},
 		{"hybrid Search, k 10 (retrieval.Service.Search)", func(i int) ([]string, error) {
@@ -145,15 +173,6 @@ func measureText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 		if slices.Equal(got[1], got[2]) {
 			same[1]++
 		}
-		// Whether ChunkSearchBM25 ran the full query too: its rule, on the
-		// pruned query's page and bound (untimed).
-		ids, scores, bound, err := bm25Rows(ctx, pool, c.q, words[i], true)
-		if err != nil {
-			return r, "", err
-		}
-		if !(len(ids) > 0 && (bound == 0 || len(ids) == c.q.Limit && scores[len(scores)-1] >= bound)) {
-			r.RanInFull++
-		}
 	}
 	ps := make([][2]time.Duration, len(paths))
 	for k := range paths {
@@ -181,61 +200,107 @@ func measureText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 	return r, note, nil
 }
 
-// bm25Rows runs ChunkBM25SQL and returns the hits' ids and scores and the
-// query's bound, scanning every column as ChunkSearchBM25 does.
-func bm25Rows(ctx context.Context, pool *pgxpool.Pool, q crm.ChunkQuery, words string, prune bool) ([]string, []float64, float64, error) {
-	sql, args := store.ChunkBM25SQL(q, words, prune)
-	rows, err := pool.Query(ctx, sql, args...)
+// bm25Forms is what the bench knows of the query ChunkSearchBM25 sends.
+type bm25Forms struct {
+	// full turns the pruned statement into the full (unpruned) one.
+	full stmtDiff
+	// share is the prune share: lexemes held by more than this share of
+	// the org's chunks make no candidate in the pruned query.
+	share float64
+}
+
+// bm25Probe is a word no generated chunk holds (the generator's words all
+// have vowels).
+const bm25Probe = "zqxjv"
+
+// learnBM25 learns the two forms of ChunkSearchBM25's query from the
+// store itself: asked for a word no chunk holds, the pruned query finds
+// nothing, so ChunkSearchBM25 runs the full query after it, and the two
+// statements it sends differ in the prune share alone (the full query's
+// share takes every lexeme).
+func learnBM25(ctx context.Context, pool *pgxpool.Pool, q crm.ChunkQuery) (bm25Forms, error) {
+	rec := newRecorder(pool)
+	if _, err := store.New(rec).ChunkSearchBM25(ctx, q, bm25Probe); err != nil {
+		return bm25Forms{}, err
+	}
+	sent := rec.take()
+	if len(sent) != 2 {
+		return bm25Forms{}, fmt.Errorf("ChunkSearchBM25 sent %d statement(s) for a word no chunk holds, want 2 (pruned, then full)", len(sent))
+	}
+	d, err := diffStmts(sent[0], sent[1])
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("bm25 query: %w", err)
+		return bm25Forms{}, fmt.Errorf("the pruned and the full BM25 query: %w", err)
+	}
+	f := bm25Forms{full: d, share: -1}
+	for i := range d.args {
+		if v, ok := sent[0].args[i].(float64); ok && len(d.args) == 1 {
+			f.share = v
+		}
+	}
+	if f.share < 0 {
+		return bm25Forms{}, fmt.Errorf("the pruned and the full BM25 query differ in %d argument(s), not in one share", len(d.args))
+	}
+	return f, nil
+}
+
+// bm25IDs runs a BM25 statement of the store and returns the hits' ids,
+// scanning every column as ChunkSearchBM25 does.
+func bm25IDs(ctx context.Context, pool *pgxpool.Pool, s stmt) ([]string, error) {
+	rows, err := pool.Query(ctx, s.sql, s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("bm25 query: %w", err)
 	}
 	var ids []string
-	var scores []float64
-	var bound float64
 	var id string
-	var score float64
 	dest := []any{&id}
-	for range 14 { // the other chunk columns
+	for range len(rows.FieldDescriptions()) - 1 { // the other columns
 		dest = append(dest, new(any))
 	}
-	dest = append(dest, &score, &bound)
 	_, err = pgx.ForEachRow(rows, dest, func() error {
-		ids, scores = append(ids, id), append(scores, score)
+		ids = append(ids, id)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("bm25 query: %w", err)
+		return nil, fmt.Errorf("bm25 query: %w", err)
 	}
-	return ids, scores, bound, nil
+	return ids, nil
 }
 
-// dfBands are the bands of document frequency (the share of the org's
-// chunks holding a lexeme) the word spread is printed in, highest first.
-var dfBands = []struct {
+// dfBand is a band of document frequency (the share of the org's chunks
+// holding a lexeme): those above min.
+type dfBand struct {
 	name string
 	min  float64
-}{{"over 50%", 0.5}, {"10–50% (pruned)", store.PruneShare}, {"1–10%", 0.01}, {"0.1–1%", 0.001}, {"under 0.1% (or none)", 0}}
+}
+
+// dfBands are the bands the word spread is printed in, highest first;
+// share is the prune share.
+func dfBands(share float64) []dfBand {
+	return []dfBand{{"over 50%", 0.5}, {fmt.Sprintf("%g–50%% (pruned)", share*100), share},
+		{fmt.Sprintf("1–%g%%", share*100), 0.01}, {"0.1–1%", 0.001}, {"under 0.1% (or none)", 0}}
+}
 
 // wordSpread prints how the org's lexemes spread over its chunks (from
 // migration 00007's statistics) and where the questions' search words
 // fall, so that a reader can tell whether pruning has common words to
 // leave out and rare ones to find candidates by.
-func wordSpread(ctx context.Context, w io.Writer, pool *pgxpool.Pool, cases []acctCase) error {
+func wordSpread(ctx context.Context, w io.Writer, pool *pgxpool.Pool, cases []acctCase, share float64) error {
+	bands := dfBands(share)
 	org := cases[0].q.OrgID
 	var n, words int64
 	if err := pool.QueryRow(ctx, `SELECT chunks, words FROM chunk_stats WHERE org_id = $1`, org).Scan(&n, &words); err != nil {
 		return fmt.Errorf("org statistics: %w", err)
 	}
 	band := func(df int64) int {
-		for i, b := range dfBands {
+		for i, b := range bands {
 			if float64(df) > b.min*float64(n) {
 				return i
 			}
 		}
-		return len(dfBands) - 1
+		return len(bands) - 1
 	}
-	lex := make([]int, len(dfBands))
-	occ := make([]int64, len(dfBands))
+	lex := make([]int, len(bands))
+	occ := make([]int64, len(bands))
 	rows, err := pool.Query(ctx, `SELECT chunks FROM chunk_terms WHERE org_id = $1`, org)
 	if err != nil {
 		return fmt.Errorf("org lexemes: %w", err)
@@ -261,13 +326,13 @@ func wordSpread(ctx context.Context, w io.Writer, pool *pgxpool.Pool, cases []ac
 	if err != nil {
 		return fmt.Errorf("question lexemes: %w", err)
 	}
-	qlex := make([]int, len(dfBands))
+	qlex := make([]int, len(bands))
 	rare := map[int64]bool{} // questions with a lexeme under the prune share
 	var qi int64
 	if _, err := pgx.ForEachRow(rows, []any{&qi, &df}, func() error {
 		b := band(df)
 		qlex[b]++
-		if float64(df) <= store.PruneShare*float64(n) {
+		if float64(df) <= share*float64(n) {
 			rare[qi] = true
 		}
 		return nil
@@ -288,7 +353,7 @@ func wordSpread(ctx context.Context, w io.Writer, pool *pgxpool.Pool, cases []ac
 	for _, x := range occ {
 		totalOcc += x
 	}
-	for i, b := range dfBands {
+	for i, b := range bands {
 		fmt.Fprintf(w, "| %s | %d | %.1f%% | %.1f%% |\n", b.name, lex[i], 100*float64(occ[i])/float64(max(totalOcc, 1)),
 			100*float64(qlex[i])/float64(max(totalQ, 1)))
 	}
