@@ -109,7 +109,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	host, _ := os.Hostname()
 	fmt.Fprintf(stdout, "# logbook bench\n\nmachine: %s, %s/%s, %d CPUs, %s; PostgreSQL at %s (database %s)\n",
 		host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), u.Host, *dbName)
-	fmt.Fprintf(stdout, "command: logbook bench %s\n\n", strings.Join(args, " "))
+	fmt.Fprintf(stdout, "command: logbook-bench bench %s\n\n", strings.Join(args, " "))
 
 	want := func(s string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), s) }
 	if want("ingest") {

@@ -353,7 +353,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "command: logbook eval %s (%s)\n\n", *data, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "command: logbook-bench eval %s (%s)\n\n", *data, time.Since(start).Round(time.Millisecond))
 	printEval(stdout, r)
 	return nil
 }

@@ -462,7 +462,7 @@ func (c *qualityCollected) answerRun() quality.Run {
 	return run
 }
 
-// cmdQuality is `logbook quality`: the quality loop on the dev set.
+// cmdQuality is `logbook-bench quality`: the quality loop on the dev set.
 func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("quality", "The quality loop: the dev set's real meetings through the API and worker (in this process, on a\ndatabase of its own), notes, search and answers scored (QUALITY.md).", stderr)
 	data := fs.String("data", filepath.Join("..", "shared", "quality"), "the dev set: the folder of qmsum-val/ and ami-val-labels.json")
@@ -531,7 +531,7 @@ func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "command: logbook quality %s (%s)\n\n", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "command: logbook-bench quality %s (%s)\n\n", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	printQuality(stdout, r, c.Model)
 	return nil
 }
