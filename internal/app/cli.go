@@ -11,6 +11,7 @@ import (
 // its usage and exits with status 2.
 type UsageError struct{ Msg string }
 
+// Error is the mistake, as the command prints it above its usage.
 func (e UsageError) Error() string { return e.Msg }
 
 // IsHelp reports whether err is a request for help (-h, -help, --help): the
