@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"logbook/internal/app"
 	"logbook/internal/config"
 	"logbook/internal/crm"
 	"logbook/internal/store"
@@ -50,7 +51,7 @@ const sellerDomain = "northwind.example"
 // risks, action items with the transcript lines they came from, and the
 // drafted follow-up email.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("demo", stderr)
+	fs := newFlagSet("demo", "The offline demo: migrate, run Logbook (API and worker) in this process, post the sample meetings in\nexamples/ through the API and print their notes.", stderr)
 	dir := fs.String("examples", "examples", "directory with meetings.json and the transcripts it lists")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for processing")
 	if err := parseFlags(fs, args); err != nil {
@@ -65,8 +66,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	step := func(format string, a ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", a...) }
-	step("migrating %s", redactURL(cfg.DatabaseURL))
-	if _, err := migrate(ctx, cfg.DatabaseURL); err != nil {
+	step("migrating %s", app.RedactURL(cfg.DatabaseURL))
+	if _, err := app.Migrate(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
 	quiet := func(k string) string {
@@ -79,12 +80,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	if err := a.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis at %s: %w (run scripts/services.sh)", redactURL(a.cfg.RedisURL), err)
+	defer a.Close()
+	if err := a.Redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis at %s: %w (run scripts/services.sh)", app.RedactURL(a.Cfg.RedisURL), err)
 	}
 	// Private queues: a Logbook already running on this Redis is not disturbed.
-	base, stop, err := a.runPrivate(ctx, fmt.Sprintf("demo-%d-", os.Getpid()))
+	base, stop, err := a.RunPrivate(ctx, fmt.Sprintf("demo-%d-", os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -93,13 +94,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fmt.Fprintf(stderr, "demo: %v\n", err)
 		}
 	}()
-	provider := a.cfg.LLMProvider
+	provider := a.Cfg.LLMProvider
 	if provider == "local" {
 		provider = "local (offline, extractive)"
 	}
 	step("Logbook is serving on %s with a worker; model provider: %s", base, provider)
 
-	orgID, key, err := createOrg(ctx, store.New(a.pool), "Northwind demo "+time.Now().UTC().Format("2006-01-02 15:04:05"))
+	orgID, key, err := app.CreateOrg(ctx, store.New(a.Pool), "Northwind demo "+time.Now().UTC().Format("2006-01-02 15:04:05"))
 	if err != nil {
 		return err
 	}
@@ -148,13 +149,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			ActivityID string `json:"activity_id"`
 			Status     string `json:"status"`
 		}
-		if err := postJSON(ctx, c.http, base+"/v1/transcripts", key, body, &res, http.StatusAccepted); err != nil {
+		if err := app.PostJSON(ctx, c.http, base+"/v1/transcripts", key, body, &res, http.StatusAccepted); err != nil {
 			return err
 		}
 		all = append(all, posted{m: m, id: res.ID, activity: res.ActivityID})
 		// A note-taker's retry of the same meeting changes nothing (200).
 		if m.File == meetings[0].File {
-			if err := postJSON(ctx, c.http, base+"/v1/transcripts", key, body, &res, http.StatusOK); err != nil {
+			if err := app.PostJSON(ctx, c.http, base+"/v1/transcripts", key, body, &res, http.StatusOK); err != nil {
 				return fmt.Errorf("demo: idempotent re-post: %w", err)
 			}
 		}
@@ -174,7 +175,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 				Status string  `json:"status"`
 				Error  *string `json:"error"`
 			}
-			if err := getJSON(ctx, c.http, base+"/v1/transcripts/"+p.id, key, &t); err != nil {
+			if err := app.GetJSON(ctx, c.http, base+"/v1/transcripts/"+p.id, key, &t); err != nil {
 				return err
 			}
 			counts[t.Status]++
@@ -218,7 +219,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		var act struct {
 			Notes *crm.Notes `json:"notes"`
 		}
-		if err := getJSON(ctx, c.http, base+"/v1/activities/"+p.activity, key, &act); err != nil {
+		if err := app.GetJSON(ctx, c.http, base+"/v1/activities/"+p.activity, key, &act); err != nil {
 			return err
 		}
 		if act.Notes == nil {
@@ -251,7 +252,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // answer with the records it cites.
 func demoAsk(c *demoClient, w io.Writer, accountID, question string) error {
 	var a retrieval.Answer
-	if err := postJSON(c.ctx, c.http, c.base+"/v1/accounts/"+accountID+"/ask", c.key, map[string]string{"question": question}, &a, 200); err != nil {
+	if err := app.PostJSON(c.ctx, c.http, c.base+"/v1/accounts/"+accountID+"/ask", c.key, map[string]string{"question": question}, &a, 200); err != nil {
 		return fmt.Errorf("demo: ask %q: %w", question, err)
 	}
 	fmt.Fprintf(w, "\n  Q: %s\n  A: %s\n  (grounded: %t)\n", question, a.Answer, a.Grounded)
@@ -400,7 +401,7 @@ func (c *demoClient) post(path string, body any) string {
 		ID string `json:"id"`
 	}
 	// 201 for a new record, 200 for an idempotent re-post or an action.
-	c.err = postJSON(c.ctx, c.http, c.base+path, c.key, body, &out, 0)
+	c.err = app.PostJSON(c.ctx, c.http, c.base+path, c.key, body, &out, 0)
 	return out.ID
 }
 
@@ -408,5 +409,5 @@ func (c *demoClient) get(path string, out any) {
 	if c.err != nil {
 		return
 	}
-	c.err = getJSON(c.ctx, c.http, c.base+path, c.key, out)
+	c.err = app.GetJSON(c.ctx, c.http, c.base+path, c.key, out)
 }

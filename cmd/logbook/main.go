@@ -1,7 +1,9 @@
 // Command logbook runs Logbook: the HTTP API (serve), the Asynq workers
 // (worker), both in one process (all), schema migrations (migrate), org
-// bootstrap (orgs create), the offline demo (demo) and the benchmarks
-// (bench). Configuration comes from the environment; see `logbook help`.
+// bootstrap (orgs create), the offline demo (demo) and re-embedding
+// (reindex). Configuration comes from the environment; see `logbook help`.
+// The benchmarks and the quality harnesses are cmd/logbook-bench; the
+// wiring both share is internal/app.
 package main
 
 import (
@@ -12,8 +14,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
+
+	"logbook/internal/app"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -30,11 +33,11 @@ Usage:
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
-  logbook quality [flags]           the quality loop: the dev set of real meetings through the API and worker, scored (QUALITY.md)
-  logbook eval [--data FILE]        score retrieval (recall@5/10, MRR: hybrid, vector, full-text) on the labelled set
-  logbook bench [flags]             run the benchmarks and print the figures (see logbook bench -h)
   logbook version                   print the version
   logbook help                      this text
+  logbook COMMAND -h                a command's flags (nothing is run)
+
+The benchmarks and the quality loop are another command: go run ./cmd/logbook-bench help
 
 Environment (defaults in brackets):
   DATABASE_URL        PostgreSQL URL [postgres://postgres@127.0.0.1:5432/logbook?sslmode=disable]
@@ -74,15 +77,23 @@ func main() {
 }
 
 // usageError is a mistake on the command line (exit status 2).
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+type usageError = app.UsageError
 
 // run dispatches a subcommand. It is main without the process: tests call
-// it with their own arguments, output and environment.
+// it with their own arguments, output and environment. A request for help
+// (-h, -help, --help, on its own or after a command) prints the usage, runs
+// nothing and returns nil.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	err := dispatch(ctx, args, stdout, stderr, getenv)
+	if app.IsHelp(err) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		return usageError{"no command given"}
+		return usageError{Msg: "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -98,59 +109,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdOrgs(ctx, rest, stdout, stderr, getenv)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr, getenv)
-	case "quality":
-		return cmdQuality(ctx, rest, stdout, stderr, getenv)
-	case "eval":
-		return cmdEval(ctx, rest, stdout, stderr, getenv)
 	case "reindex":
 		return cmdReindex(ctx, rest, stdout, stderr, getenv)
-	case "bench":
-		return cmdBench(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
+		fs := newFlagSet("version", "Print the version.", stderr)
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "logbook", buildVersion())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	return usageError{Msg: fmt.Sprintf("unknown command %q", cmd)}
 }
 
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "dev-" + s.Value[:12]
-		}
-	}
-	return "dev"
+// buildVersion is version when the build stamped it, else the build info's.
+func buildVersion() string { return app.BuildVersion(version) }
+
+// newFlagSet returns the flag set of a subcommand: it reports errors
+// instead of exiting, and -h prints synopsis and the flags.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	return app.NewFlagSet("logbook", name, synopsis, stderr)
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("logbook "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
+// parseFlags parses a subcommand's flags: flag.ErrHelp after printing the
+// usage when they ask for help (the command returns it at once), a
+// usageError when they are wrong.
+func parseFlags(fs *flag.FlagSet, args []string) error { return app.ParseFlags(fs, args) }
 
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+// openApp opens the App (internal/app) with this binary's version.
+func openApp(ctx context.Context, stderr io.Writer, getenv func(string) string) (*app.App, error) {
+	a, err := app.Open(ctx, stderr, getenv)
+	if err != nil {
+		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("%s: unexpected arguments %v", fs.Name(), fs.Args())}
-	}
-	return nil
+	a.Version = buildVersion()
+	return a, nil
 }

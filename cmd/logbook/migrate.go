@@ -3,22 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"logbook/internal/app"
 	"logbook/internal/config"
 	"logbook/internal/crm"
 	"logbook/internal/store"
 	"logbook/migrations"
 )
 
-func storeOf(pool *pgxpool.Pool) *store.Store { return store.New(pool) }
-
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("migrate", stderr)
+	fs := newFlagSet("migrate", "Apply pending schema migrations to DATABASE_URL (creating the database if it is missing).", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -26,7 +25,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	n, err := migrate(ctx, cfg.DatabaseURL)
+	n, err := app.Migrate(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -34,27 +33,17 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	return nil
 }
 
-// migrate creates the database if needed and applies pending migrations
-// under goose's advisory lock.
-func migrate(ctx context.Context, dbURL string) (int, error) {
-	if err := ensureDatabase(ctx, dbURL); err != nil {
-		return 0, err
-	}
-	pool, err := store.Connect(ctx, dbURL, store.PoolConfig{MaxConns: 2})
-	if err != nil {
-		return 0, err
-	}
-	defer pool.Close()
-	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
-	return migrations.Up(ctx, db, migrations.Options{Lock: true})
-}
+const orgsUsage = "usage: logbook orgs create --name NAME"
 
 func cmdOrgs(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: logbook orgs create --name NAME"}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stderr, orgsUsage+"\n\nCreate an org; prints {\"org_id\",\"api_key\"} (an admin key).")
+		return flag.ErrHelp
 	}
-	fs := newFlagSet("orgs create", stderr)
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{Msg: orgsUsage}
+	}
+	fs := newFlagSet("orgs create", "Create an org and its first admin API key; prints {\"org_id\",\"api_key\"}.", stderr)
 	name := fs.String("name", "", "the org's name (required)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -62,7 +51,7 @@ func cmdOrgs(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	var p crm.Problems
 	crm.CheckText(&p, "--name", *name, crm.MaxName, true)
 	if err := p.Err(); err != nil {
-		return usageError{err.Error()}
+		return usageError{Msg: err.Error()}
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -82,26 +71,9 @@ func cmdOrgs(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if pending > 0 {
 		return fmt.Errorf("the database schema has %d pending migration(s): run `logbook migrate` first", pending)
 	}
-	orgID, key, err := createOrg(ctx, store.New(pool), *name)
+	orgID, key, err := app.CreateOrg(ctx, store.New(pool), *name)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(map[string]string{"org_id": orgID, "api_key": key})
-}
-
-// createOrg makes an org and its first admin key in one transaction.
-func createOrg(ctx context.Context, s *store.Store, name string) (orgID, key string, err error) {
-	err = s.WithTx(ctx, func(tx *store.Store) error {
-		org, err := tx.OrgCreate(ctx, name)
-		if err != nil {
-			return err
-		}
-		k, err := tx.APIKeyCreate(ctx, org.ID, "admin (created by logbook orgs create)", []crm.Scope{crm.ScopeAdmin})
-		if err != nil {
-			return err
-		}
-		orgID, key = org.ID, k.Key
-		return nil
-	})
-	return orgID, key, err
 }

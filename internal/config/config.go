@@ -1,7 +1,8 @@
 // Package config reads Logbook's configuration from the environment into one
 // Config, with defaults that point at local services and validation that
-// names the bad variable. Only cmd/logbook imports it; every other package
-// takes its own small config struct or constructor arguments.
+// names the bad variable. Only the commands (cmd/...) and internal/app, the
+// wiring they share, import it; every other package takes its own small
+// config struct or constructor arguments.
 package config
 
 import (

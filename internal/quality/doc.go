@@ -3,7 +3,7 @@
 // ranked passages against the turns that answer a question, and summaries
 // against reference summaries with ROUGE. It is a faithful Go port of the
 // shared Python scorers (score_notes.py, score_retrieval.py with its BM25
-// baseline, rouge.py with NLTK's Porter stemmer), so that `logbook quality`
+// baseline, rouge.py with NLTK's Porter stemmer), so that `logbook-bench quality`
 // can score a run and compute its baselines in the same process and print
 // the same figures the scripts print on the same inputs.
 //
@@ -12,7 +12,7 @@
 // unrounded; [Round] rounds them the way the Python scripts print them
 // (round(x, n), half-even on the exact binary value).
 //
-// A run of `logbook quality` looks like this:
+// A run of `logbook-bench quality` looks like this:
 //
 //	ds, err := quality.LoadDevSet(dir)
 //	// notes: the notes API output of each labelled meeting, by meeting id

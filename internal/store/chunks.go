@@ -183,7 +183,7 @@ func chunkFilter(q crm.ChunkQuery, args []any) (string, []any) {
 	return w.String(), args
 }
 
-// ChunkVectorSQL is the per-account nearest-neighbour query: an exact scan
+// chunkVectorSQL is the per-account nearest-neighbour query: an exact scan
 // of the account's chunks, in two steps. The first scores every candidate
 // from chunks_account_vec, the btree that carries the vector, without
 // touching the heap (an index-only scan over the account's vectors packed
@@ -199,8 +199,9 @@ func chunkFilter(q crm.ChunkQuery, args []any) (string, []any) {
 // index's distance order), and unlike an OFFSET 0 subquery it costs no
 // extra plan node per candidate (~1 ms of 12 on a 20,000-chunk account).
 // An EXPLAIN test pins the plan; it fails for `ORDER BY embedding <=> $1`
-// alone. Exported for that test and the benchmark.
-func ChunkVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
+// alone (the test reaches it through export_test.go; the benchmark explains
+// the statement ChunkSearchVector sends).
+func chunkVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
 	args := []any{pgvector.NewHalfVector(vec), q.Model, q.Limit}
 	org := "$" + strconv.Itoa(len(args)+1) // chunkFilter's first parameter
 	where, args := chunkFilter(q, args)
@@ -250,9 +251,9 @@ func ChunkVectorOrgSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
 			start_ms, end_ms, seg_first, seg_last, lines, 1 - dist FROM r ORDER BY dist, id`, args
 }
 
-// MaxScanTuples caps how many index tuples an org-wide iterative HNSW scan
+// maxScanTuples caps how many index tuples an org-wide iterative HNSW scan
 // visits (hnsw.max_scan_tuples) before it gives up on filling the page.
-const MaxScanTuples = 40000
+const maxScanTuples = 40000
 
 // ChunkSearchVector returns the chunks nearest to vec, most similar first.
 // With q.AccountID it scans the account's chunks exactly (recall 1.0);
@@ -261,7 +262,7 @@ const MaxScanTuples = 40000
 func (s *Store) ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []float32, efSearch int) ([]crm.ChunkHit, error) {
 	const op = "vector search"
 	if q.AccountID != "" {
-		sql, args := ChunkVectorSQL(q, vec)
+		sql, args := chunkVectorSQL(q, vec)
 		rows, err := s.db.Query(ctx, sql, args...)
 		if err != nil {
 			return nil, interpretError(op, err)
@@ -276,7 +277,7 @@ func (s *Store) ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []f
 	err := s.WithTx(ctx, func(tx *Store) error {
 		_, err := tx.db.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true),
 			set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.max_scan_tuples', $2, true)`,
-			strconv.Itoa(efSearch), strconv.Itoa(MaxScanTuples))
+			strconv.Itoa(efSearch), strconv.Itoa(maxScanTuples))
 		if err != nil {
 			return err
 		}
@@ -293,7 +294,7 @@ func (s *Store) ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []f
 
 // ChunkTextSQL is ChunkSearchText's query (websearch_to_tsquery over the
 // english configuration, ranked by ts_rank_cd), for measurements that
-// explain it beside ChunkBM25SQL.
+// explain it beside chunkBM25SQL.
 func ChunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
 	args := []any{text, q.Limit}
 	where, args := chunkFilter(q, args)
@@ -329,7 +330,7 @@ const (
 	BM25B  = 0.75
 )
 
-// ChunkBM25SQL is the full-text query ranked by Okapi BM25. Candidates
+// chunkBM25SQL is the full-text query ranked by Okapi BM25. Candidates
 // are the chunks holding any lexeme of words (tsv @@ an OR of them, through
 // the GIN index chunks_tsv, within the filters). A candidate's score sums,
 // over the lexemes it holds,
@@ -347,17 +348,17 @@ const (
 //
 // Its cost grows with the candidates, every one of which is scored: a word
 // said in most of a 20,000-chunk account makes it read most of them. With
-// prune, lexemes held by more than PruneShare of the org's chunks do not
+// prune, lexemes held by more than pruneShare of the org's chunks do not
 // make a chunk a candidate (they still count in a candidate's score), and
 // the query's last column is bound, the most a chunk holding only such
 // lexemes could score (their weights times k1+1; 0 when nothing was left
 // out). When the last hit scores at least bound and the page is full, the
 // pruned ranking is exactly the full one (MaxScore); otherwise run it
 // again without prune (ChunkSearchBM25 does).
-func ChunkBM25SQL(q crm.ChunkQuery, words string, prune bool) (string, []any) {
+func chunkBM25SQL(q crm.ChunkQuery, words string, prune bool) (string, []any) {
 	share := 1.0
 	if prune {
-		share = PruneShare
+		share = pruneShare
 	}
 	args := []any{words, q.Limit, share}
 	org := "$" + strconv.Itoa(len(args)+1) // chunkFilter's first parameter
@@ -388,16 +389,16 @@ func ChunkBM25SQL(q crm.ChunkQuery, words string, prune bool) (string, []any) {
 		ORDER BY top.score DESC, c.id`, args
 }
 
-// PruneShare is the share of an org's chunks above which a lexeme does not
-// make a chunk a BM25 candidate (ChunkBM25SQL with prune). On the dev-set
+// pruneShare is the share of an org's chunks above which a lexeme does not
+// make a chunk a BM25 candidate (chunkBM25SQL with prune). On the dev-set
 // meetings copied into a 20,631-chunk account (150-word transcript chunks,
 // as they were then), 0.1 brought the query's p50 from 137 ms to 17 ms,
 // with 7 of 125 questions run again in full.
-const PruneShare = 0.1
+const pruneShare = 0.1
 
 // ChunkSearchBM25 returns the chunks holding any lexeme of words, best
 // BM25 score first: the pruned query, and the full one when the pruned
-// ranking may differ from it (ChunkBM25SQL). The ranking is exact either
+// ranking may differ from it (chunkBM25SQL). The ranking is exact either
 // way.
 func (s *Store) ChunkSearchBM25(ctx context.Context, q crm.ChunkQuery, words string) ([]crm.ChunkHit, error) {
 	hits, bound, err := s.chunkBM25(ctx, q, words, true)
@@ -411,7 +412,7 @@ func (s *Store) ChunkSearchBM25(ctx context.Context, q crm.ChunkQuery, words str
 
 func (s *Store) chunkBM25(ctx context.Context, q crm.ChunkQuery, words string, prune bool) ([]crm.ChunkHit, float64, error) {
 	const op = "bm25 search"
-	sql, args := ChunkBM25SQL(q, words, prune)
+	sql, args := chunkBM25SQL(q, words, prune)
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, 0, interpretError(op, err)

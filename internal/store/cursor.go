@@ -84,9 +84,3 @@ func (a *args) add(v any) string {
 	*a = append(*a, v)
 	return fmt.Sprintf("$%d", len(*a))
 }
-
-// TimelineCursor is the cursor that continues a timeline after the activity
-// (occurredAt, id). Benchmarks use it to jump to a deep page.
-func TimelineCursor(occurredAt time.Time, id string) string {
-	return *encodeTimeIDCursor(occurredAt, id)
-}

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"logbook/api"
+	"logbook/internal/app"
 	"logbook/internal/crm"
 	"logbook/internal/llm"
 	"logbook/internal/llm/local"
@@ -148,7 +149,7 @@ func benchSummarizeOnly(ctx context.Context, meetings []string, c llm.Completer)
 // benchEndToEnd posts every meeting through HTTP to a Logbook with a
 // running worker and waits until all are done.
 func benchEndToEnd(ctx context.Context, st *store.Store, pool *pgxpool.Pool, rdb *redis.Client, meetings []string, c llm.Completer, concurrency int) (float64, error) {
-	orgID, key, err := createOrg(ctx, st, "bench pipeline")
+	orgID, key, err := app.CreateOrg(ctx, st, "bench pipeline")
 	if err != nil {
 		return 0, err
 	}
@@ -186,7 +187,7 @@ func benchEndToEnd(ctx context.Context, st *store.Store, pool *pgxpool.Pool, rdb
 	participants := []crm.Participant{{Name: "Dana Lee", Email: "dana.lee@acme-logistics.example"}, {Name: "Maya Patel", Email: "maya.patel@northwind.example"}}
 	start := time.Now()
 	if _, err := parallelRun(ctx, 0, len(meetings), 4, func(ctx context.Context, i int) error {
-		return postJSON(ctx, client, base+"/v1/transcripts", key, map[string]any{
+		return app.PostJSON(ctx, client, base+"/v1/transcripts", key, map[string]any{
 			"source": "zoom", "external_id": fmt.Sprintf("bench-%d", i), "title": "Acme weekly", "started_at": "2026-03-04T15:00:00Z",
 			"participants": participants, "format": "vtt", "content": meetings[i]}, nil, http.StatusAccepted)
 	}); err != nil {
@@ -232,7 +233,7 @@ func (t *timedCompleter) Complete(ctx context.Context, r llm.CompletionRequest) 
 // benchOverhead runs the transcript handler directly, one transcript at a
 // time, and subtracts the time spent in model calls.
 func benchOverhead(ctx context.Context, st *store.Store, pool *pgxpool.Pool, rdb *redis.Client, meetings []string, c llm.Completer) (overhead, error) {
-	orgID, _, err := createOrg(ctx, st, "bench overhead")
+	orgID, _, err := app.CreateOrg(ctx, st, "bench overhead")
 	if err != nil {
 		return overhead{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"logbook/internal/app"
 	"logbook/internal/config"
 	"logbook/internal/crm"
 	"logbook/internal/llm/local"
@@ -76,11 +77,11 @@ type qualityClient struct {
 }
 
 func (c *qualityClient) post(path string, body, out any, want int) error {
-	return postJSON(c.ctx, c.http, c.base+path, c.key, body, out, want)
+	return app.PostJSON(c.ctx, c.http, c.base+path, c.key, body, out, want)
 }
 
 func (c *qualityClient) get(path string, out any) error {
-	return getJSON(c.ctx, c.http, c.base+path, c.key, out)
+	return app.GetJSON(c.ctx, c.http, c.base+path, c.key, out)
 }
 
 // qualityStart is the date the loop gives a series' first meeting; the next
@@ -91,19 +92,19 @@ var qualityStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // queues) on a, posts every meeting of the chosen accounts through the API
 // into a new org, waits for the workers, and collects notes, search results
 // and answers. progress (optional) gets a line per step.
-func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []string, progress io.Writer) (_ *qualityCollected, err error) {
+func collectQuality(ctx context.Context, a *app.App, ds *quality.DevSet, accounts []string, progress io.Writer) (_ *qualityCollected, err error) {
 	say := func(format string, args ...any) {
 		if progress != nil {
 			fmt.Fprintf(progress, "quality: "+format+"\n", args...)
 		}
 	}
-	base, stop, err := a.runPrivate(ctx, fmt.Sprintf("quality-%d-%d-", os.Getpid(), time.Now().UnixNano()))
+	base, stop, err := a.RunPrivate(ctx, fmt.Sprintf("quality-%d-%d-", os.Getpid(), time.Now().UnixNano()))
 	if err != nil {
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, stop()) }()
-	st := store.New(a.pool)
-	orgID, key, err := createOrg(ctx, st, "quality "+time.Now().UTC().Format(time.RFC3339Nano))
+	st := store.New(a.Pool)
+	orgID, key, err := app.CreateOrg(ctx, st, "quality "+time.Now().UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func collectQuality(ctx context.Context, a *app, ds *quality.DevSet, accounts []
 		}
 	}
 	out.Questions = questions
-	svc, err := a.retrievalService()
+	svc, err := a.RetrievalService()
 	if err != nil {
 		return nil, err
 	}
@@ -277,18 +278,18 @@ func unanswerableQuestions(ds *quality.DevSet, meetings []string) []string {
 // each seed and runs every search method on every question under it, so
 // that a comparison of methods rests on the method and not on one set of
 // hash collisions. It returns each method's run per seed.
-func seededSearch(ctx context.Context, a *app, c *qualityCollected, seeds []uint64, progress io.Writer) ([]map[string]quality.Run, error) {
-	st := store.New(a.pool)
+func seededSearch(ctx context.Context, a *app.App, c *qualityCollected, seeds []uint64, progress io.Writer) ([]map[string]quality.Run, error) {
+	st := store.New(a.Pool)
 	var out []map[string]quality.Run
 	for _, seed := range seeds {
-		p := local.NewWithSeed(a.cfg.EmbedDim, seed)
+		p := local.NewWithSeed(a.Cfg.EmbedDim, seed)
 		svc, err := retrieval.New(retrieval.Config{Store: st, Embedder: p, Completer: p, EmbedModel: p.Model(),
-			MinSimilarity: a.cfg.MinSimilarity, EfSearch: a.cfg.EfSearch, VectorWeight: a.cfg.VectorWeight})
+			MinSimilarity: a.Cfg.MinSimilarity, EfSearch: a.Cfg.EfSearch, VectorWeight: a.Cfg.VectorWeight})
 		if err != nil {
 			return nil, err
 		}
-		r := reindexer{st: st, svc: svc, org: c.OrgID, batch: 256, out: io.Discard}
-		if err := r.run(ctx); err != nil {
+		r := app.Reindexer{Store: st, Service: svc, OrgID: c.OrgID, Batch: 256, Out: io.Discard}
+		if err := r.Run(ctx); err != nil {
 			return nil, err
 		}
 		runs := map[string]quality.Run{}
@@ -461,9 +462,9 @@ func (c *qualityCollected) answerRun() quality.Run {
 	return run
 }
 
-// cmdQuality is `logbook quality`: the quality loop on the dev set.
+// cmdQuality is `logbook-bench quality`: the quality loop on the dev set.
 func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("quality", stderr)
+	fs := newFlagSet("quality", "The quality loop: the dev set's real meetings through the API and worker (in this process, on a\ndatabase of its own), notes, search and answers scored (QUALITY.md).", stderr)
 	data := fs.String("data", filepath.Join("..", "shared", "quality"), "the dev set: the folder of qmsum-val/ and ami-val-labels.json")
 	only := fs.String("accounts", "", "comma-separated account keys to run (default: all of the set's accounts)")
 	outDir := fs.String("out", "", "also write the runs (notes, summaries, search, answers) here as the shared scorers' input files")
@@ -489,7 +490,7 @@ func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	if len(seeds) > 0 && cfg.LLMProvider != "local" {
-		return usageError{"-seeds applies to the local embedder only (LLM_PROVIDER=local)"}
+		return usageError{Msg: "-seeds applies to the local embedder only (LLM_PROVIDER=local)"}
 	}
 	dbURL, err := freshDatabase(ctx, cfg.DatabaseURL, *dbName)
 	if err != nil {
@@ -511,7 +512,7 @@ func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer a.Close()
 	start := time.Now()
 	c, err := collectQuality(ctx, a, ds, accounts, stderr)
 	if err != nil {
@@ -530,7 +531,7 @@ func cmdQuality(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "command: logbook quality %s (%s)\n\n", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "command: logbook-bench quality %s (%s)\n\n", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	printQuality(stdout, r, c.Model)
 	return nil
 }
@@ -564,7 +565,7 @@ func parseSeeds(list string) ([]uint64, error) {
 		}
 		n, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
-			return nil, usageError{fmt.Sprintf("-seeds: %q is not a seed (a whole number)", f)}
+			return nil, usageError{Msg: fmt.Sprintf("-seeds: %q is not a seed (a whole number)", f)}
 		}
 		seeds = append(seeds, n)
 	}
@@ -582,7 +583,7 @@ func pickAccounts(ds *quality.DevSet, list string) ([]string, error) {
 	for _, k := range strings.Split(list, ",") {
 		k = strings.TrimSpace(k)
 		if !slices.Contains(all, k) {
-			return nil, usageError{fmt.Sprintf("-accounts: %q is not an account of the set (%s)", k, strings.Join(all, ", "))}
+			return nil, usageError{Msg: fmt.Sprintf("-accounts: %q is not an account of the set (%s)", k, strings.Join(all, ", "))}
 		}
 		out = append(out, k)
 	}

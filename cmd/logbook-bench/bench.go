@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"logbook/internal/app"
 	"logbook/internal/config"
 	"logbook/internal/store"
 )
@@ -38,7 +38,7 @@ import (
 // It uses its own database (DATABASE_URL with the name logbook_bench unless
 // -db is given), so it never touches real data.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("bench", stderr)
+	fs := newFlagSet("bench", "Run the benchmarks (ingest, timeline, pipeline, retrieval) on a database of their own and print the\nfigures, each beside a baseline taken in the same run (BENCHMARKS.md).", stderr)
 	rows := fs.Int("rows", 20000, "activities per ingest measurement")
 	conc := fs.Int("concurrency", 8, "concurrent clients for single-row ingest (HTTP and raw alike)")
 	timelineRows := fs.Int("timeline-rows", 1_000_000, "activities in the timeline account")
@@ -62,7 +62,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	u.Path = "/" + *dbName
-	if _, err := migrate(ctx, u.String()); err != nil {
+	if _, err := app.Migrate(ctx, u.String()); err != nil {
 		return err
 	}
 	pool, err := store.Connect(ctx, u.String(), store.PoolConfig{MaxConns: int32(*conc + 4)})
@@ -88,11 +88,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return fmt.Errorf("parse REDIS_URL: %w", err)
 	}
-	a := &app{cfg: cfg, log: newLogger(stderr, slog.LevelWarn), pool: pool, rdb: redis.NewClient(ropt)}
-	defer a.rdb.Close()
+	a := &app.App{Cfg: cfg, Log: app.NewLogger(stderr, slog.LevelWarn), Pool: pool, Redis: redis.NewClient(ropt)}
+	defer a.Redis.Close()
 	srvCtx, stopSrv := context.WithCancel(ctx)
 	defer stopSrv()
-	h, err := a.apiHandler(srvCtx)
+	h, err := a.APIHandler(srvCtx)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	served := make(chan error, 1)
-	go func() { served <- a.serveHTTP(srvCtx, ln, h) }()
+	go func() { served <- a.Serve(srvCtx, ln, h) }()
 	defer func() { stopSrv(); <-served }()
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}, Timeout: time.Minute}
@@ -109,7 +109,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	host, _ := os.Hostname()
 	fmt.Fprintf(stdout, "# logbook bench\n\nmachine: %s, %s/%s, %d CPUs, %s; PostgreSQL at %s (database %s)\n",
 		host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), u.Host, *dbName)
-	fmt.Fprintf(stdout, "command: logbook bench %s\n\n", strings.Join(args, " "))
+	fmt.Fprintf(stdout, "command: logbook-bench bench %s\n\n", strings.Join(args, " "))
 
 	want := func(s string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), s) }
 	if want("ingest") {
@@ -123,7 +123,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}
 	if want("pipeline") {
-		if err := benchPipeline(ctx, stdout, pool, a.rdb, *transcripts, cfg.WorkerConcurrency); err != nil {
+		if err := benchPipeline(ctx, stdout, pool, a.Redis, *transcripts, cfg.WorkerConcurrency); err != nil {
 			return err
 		}
 	}
@@ -140,12 +140,12 @@ type benchOrg struct {
 }
 
 func newBenchOrg(ctx context.Context, st *store.Store, client *http.Client, base, name string) (benchOrg, error) {
-	orgID, key, err := createOrg(ctx, st, name)
+	orgID, key, err := app.CreateOrg(ctx, st, name)
 	if err != nil {
 		return benchOrg{}, err
 	}
 	var acct struct{ ID string }
-	if err := postJSON(ctx, client, base+"/v1/accounts", key, map[string]any{"name": name + " account"}, &acct, 201); err != nil {
+	if err := app.PostJSON(ctx, client, base+"/v1/accounts", key, map[string]any{"name": name + " account"}, &acct, 201); err != nil {
 		return benchOrg{}, err
 	}
 	return benchOrg{orgID: orgID, key: key, accountID: acct.ID}, nil
@@ -220,7 +220,7 @@ func benchIngest(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 		return err
 	}
 	viaHTTP := func(ctx context.Context, i int) error {
-		return postJSON(ctx, client, base+"/v1/activities", httpOrg.key, newBenchActivity(httpOrg.accountID, i), nil, 201)
+		return app.PostJSON(ctx, client, base+"/v1/activities", httpOrg.key, newBenchActivity(httpOrg.accountID, i), nil, 201)
 	}
 	// Warm-up rows are numbered after the measured ones.
 	warm := max(conc*50, n/20)
@@ -279,7 +279,7 @@ func benchIngest(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store
 		for i := from; i < to; i++ {
 			items = append(items, newBenchActivity(batchOrg.accountID, i))
 		}
-		return postJSON(ctx, client, base+"/v1/activities", batchOrg.key, map[string]any{"activities": items}, nil, 201)
+		return app.PostJSON(ctx, client, base+"/v1/activities", batchOrg.key, map[string]any{"activities": items}, nil, 201)
 	}
 	for _, f := range []func(int, int) error{copyRows, postBatch} { // warm-up
 		if err := f(n, n+batch); err != nil {
@@ -373,19 +373,18 @@ func benchTimeline(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 	}
 	fmt.Fprintf(w, "## Timeline (%d activities on one account, %d per page; seeded in %s)\n\n", rows, limit, time.Since(start).Round(time.Second))
 
-	// The cursor that starts page deepPage: the last row of page deepPage-1.
-	var t time.Time
-	var id string
+	// The cursor that starts page deepPage, after the last row of page
+	// deepPage-1, as a client reaches it: by paging through the timeline
+	// (the API's largest pages, next_cursor to next_cursor).
 	off := (deepPage - 1) * limit
 	if off >= rows {
 		return fmt.Errorf("-deep-page %d needs more than %d rows", deepPage, rows)
 	}
-	if err := pool.QueryRow(ctx, `SELECT occurred_at, id FROM activities WHERE org_id = $1 AND account_id = $2
-		ORDER BY occurred_at DESC, id DESC OFFSET $3 LIMIT 1`, org.orgID, org.accountID, off-1).Scan(&t, &id); err != nil {
+	path := base + "/v1/accounts/" + org.accountID + "/timeline?limit=50"
+	deepCursor, err := timelineCursorAfter(ctx, client, base+"/v1/accounts/"+org.accountID+"/timeline", org.key, off)
+	if err != nil {
 		return fmt.Errorf("find deep cursor: %w", err)
 	}
-	deepCursor := store.TimelineCursor(t, id)
-	path := base + "/v1/accounts/" + org.accountID + "/timeline?limit=50"
 	fmt.Fprintln(w, "| page | p50 | p99 | p99 vs page 1 |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	// The two pages are sampled alternately, so whatever else the machine
@@ -402,6 +401,34 @@ func benchTimeline(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *sto
 	return nil
 }
 
+// timelineCursorAfter pages through the timeline at u from its start, as
+// a client would, until n activities lie behind, and returns the
+// next_cursor there: the cursor of the page after them. The pages are the
+// API's largest (store.MaxLimit), the last cut to end at n.
+func timelineCursorAfter(ctx context.Context, client *http.Client, u, key string, n int) (string, error) {
+	cursor := ""
+	for done := 0; done < n; {
+		size := min(store.MaxLimit, n-done)
+		page := fmt.Sprintf("%s?limit=%d", u, size)
+		if cursor != "" {
+			page += "&cursor=" + url.QueryEscape(cursor)
+		}
+		var res struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor *string           `json:"next_cursor"`
+		}
+		if err := app.GetJSON(ctx, client, page, key, &res); err != nil {
+			return "", err
+		}
+		if len(res.Items) != size || res.NextCursor == nil {
+			return "", fmt.Errorf("the timeline ends after %d activities, before %d", done+len(res.Items), n)
+		}
+		done += size
+		cursor = *res.NextCursor
+	}
+	return cursor, nil
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 // latencies GETs each of urls n times, taking turns (after a warm-up), and
@@ -414,7 +441,7 @@ func latencies(ctx context.Context, client *http.Client, urls []string, key stri
 			var page struct {
 				Items []json.RawMessage `json:"items"`
 			}
-			if err := getJSON(ctx, client, u, key, &page); err != nil {
+			if err := app.GetJSON(ctx, client, u, key, &page); err != nil {
 				return nil, err
 			}
 			if len(page.Items) == 0 {
@@ -431,48 +458,4 @@ func latencies(ctx context.Context, client *http.Client, urls []string, key stri
 		out[j] = [2]time.Duration{d[len(d)*50/100], d[min(len(d)-1, len(d)*99/100)]}
 	}
 	return out, nil
-}
-
-func postJSON(ctx context.Context, client *http.Client, u, key string, body, out any, want int) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, "POST", u, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	return doJSON(client, req, out, want)
-}
-
-func getJSON(ctx context.Context, client *http.Client, u, key string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	return doJSON(client, req, out, 200)
-}
-
-// doJSON sends req and decodes the answer into out; want is the status
-// expected, or 0 for any 2xx.
-func doJSON(client *http.Client, req *http.Request, out any, want int) error {
-	res, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if (want != 0 && res.StatusCode != want) || (want == 0 && res.StatusCode/100 != 2) {
-		return fmt.Errorf("%s %s: status %d (want %d): %s", req.Method, req.URL.Path, res.StatusCode, want, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
 }

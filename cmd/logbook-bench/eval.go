@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"logbook/internal/app"
 	"logbook/internal/config"
 	"logbook/internal/crm"
 	"logbook/internal/llm/local"
@@ -325,7 +326,7 @@ func printEval(w io.Writer, r evalResult) {
 }
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("eval", stderr)
+	fs := newFlagSet("eval", "Score retrieval (recall@5/10, MRR: hybrid, vector, full-text) and answers on the hand-written labelled\nset, in a database it creates afresh (-db, dropped first).", stderr)
 	data := fs.String("data", "retrieval/testdata/quality/dataset.json", "the labelled set")
 	dbName := fs.String("db", "logbook_eval", "database to create afresh and use")
 	if err := parseFlags(fs, args); err != nil {
@@ -353,7 +354,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "command: logbook eval %s (%s)\n\n", *data, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "command: logbook-bench eval %s (%s)\n\n", *data, time.Since(start).Round(time.Millisecond))
 	printEval(stdout, r)
 	return nil
 }
@@ -372,7 +373,7 @@ func freshDatabase(ctx context.Context, dbURL, name string) (string, error) {
 		return "", err
 	}
 	u.Path = "/" + name
-	if _, err := migrate(ctx, u.String()); err != nil {
+	if _, err := app.Migrate(ctx, u.String()); err != nil {
 		return "", err
 	}
 	return u.String(), nil

@@ -205,7 +205,7 @@ func TestQualityModelPath(t *testing.T) {
 	})
 }
 
-// TestQualityCommandEmbedDim runs `logbook quality` itself with a model
+// TestQualityCommandEmbedDim runs `logbook-bench quality` itself with a model
 // whose vectors have another dimension than the default: the command's
 // fresh database takes EMBED_DIM's, and the report names the models and
 // what the notes cost.

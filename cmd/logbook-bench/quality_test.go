@@ -44,7 +44,7 @@ func runQualityLoop(t *testing.T, env map[string]string, accounts []string, seed
 	maps.Copy(full, env)
 	a, err := openApp(ctx, io.Discard, envOf(full))
 	require.NoError(t, err)
-	defer a.close()
+	defer a.Close()
 	c, err := collectQuality(ctx, a, ds, accounts, nil)
 	require.NoError(t, err)
 	seeded, err := seededSearch(ctx, a, c, seeds, nil)

@@ -13,7 +13,7 @@ import (
 	"logbook/retrieval"
 )
 
-// qualityReport is what `logbook quality` measured: scores against the
+// qualityReport is what `logbook-bench quality` measured: scores against the
 // labels beside baselines computed in the same run, and properties that
 // must hold on any data (counted, so a gate can require them).
 type qualityReport struct {

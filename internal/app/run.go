@@ -1,0 +1,227 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"logbook/api"
+	"logbook/internal/config"
+	"logbook/internal/llm"
+	"logbook/internal/llm/local"
+	"logbook/internal/llm/openai"
+	"logbook/internal/queue"
+	"logbook/internal/store"
+	"logbook/retrieval"
+	"logbook/summarize"
+	"logbook/worker"
+)
+
+// Provider returns the configured model: the offline local provider (the
+// default, no key needed) or any OpenAI-compatible server, with the name of
+// the chat model.
+func (a *App) Provider() (llm.Completer, llm.Embedder, string, error) {
+	if a.Cfg.LLMProvider == "openai" {
+		p, err := openai.New(openai.Config{
+			APIKey: a.Cfg.OpenAIAPIKey, BaseURL: a.Cfg.OpenAIBaseURL,
+			ChatModel: a.Cfg.ChatModel, EmbedModel: a.Cfg.EmbedModel, EmbedDim: a.Cfg.EmbedDim,
+		})
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return p, p, a.Cfg.ChatModel, nil
+	}
+	p := local.New(a.Cfg.EmbedDim)
+	return p, p, "local-extractive-v1", nil
+}
+
+// EmbedModelName is the name chunks record for the configured embedder:
+// the model and the dimension, since a text-embedding-3 model shortened to
+// 384 dimensions gives other vectors than at 1536.
+func EmbedModelName(cfg config.Config) string {
+	if cfg.LLMProvider == "openai" {
+		return fmt.Sprintf("%s/%d", cfg.EmbedModel, cfg.EmbedDim)
+	}
+	return local.New(cfg.EmbedDim).Model()
+}
+
+// RetrievalService builds retrieval on the configured provider.
+func (a *App) RetrievalService() (*retrieval.Service, error) {
+	completer, embedder, _, err := a.Provider()
+	if err != nil {
+		return nil, err
+	}
+	return retrieval.New(retrieval.Config{
+		Store: store.New(a.Pool), Embedder: embedder, Completer: completer, EmbedModel: EmbedModelName(a.Cfg),
+		MinSimilarity: a.Cfg.MinSimilarity, EfSearch: a.Cfg.EfSearch, VectorWeight: a.Cfg.VectorWeight,
+	})
+}
+
+// CheckEmbedDim refuses to run on a chunks table whose vectors have another
+// dimension than EMBED_DIM: nothing could be stored or compared.
+func (a *App) CheckEmbedDim(ctx context.Context) error {
+	dim, err := store.New(a.Pool).EmbeddingDim(ctx)
+	if err != nil {
+		return err
+	}
+	if dim != a.Cfg.EmbedDim {
+		return fmt.Errorf("the database stores %d-dimensional embeddings but EMBED_DIM is %d: "+
+			"run `logbook reindex` to change the database to %d and embed everything again, or set EMBED_DIM=%d",
+			dim, a.Cfg.EmbedDim, a.Cfg.EmbedDim, dim)
+	}
+	return nil
+}
+
+// Pipeline builds the enqueuer, the summarizer and the worker on the
+// queues q.
+func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) {
+	completer, _, model, err := a.Provider()
+	if err != nil {
+		return nil, nil, err
+	}
+	prices := map[string]summarize.Price{}
+	for m, p := range a.Cfg.Prices {
+		prices[m] = summarize.Price{InputPerMTok: p.Input, OutputPerMTok: p.Output}
+	}
+	sum := summarize.New(completer, summarize.Config{ContextTokens: a.Cfg.ContextTokens, Prices: prices, Model: model})
+	rs, err := a.RetrievalService()
+	if err != nil {
+		return nil, nil, err
+	}
+	enq := queue.NewEnqueuer(a.Redis, q)
+	w, err := worker.New(worker.Config{
+		Store: store.New(a.Pool), Summarizer: sum, Retrieval: rs, Redis: a.Redis, Enqueuer: enq, Queues: q,
+		LLMConcurrency: a.Cfg.WorkerConcurrency, Logger: a.Log,
+	})
+	if err != nil {
+		_ = enq.Close()
+		return nil, nil, err
+	}
+	return enq, w, nil
+}
+
+// Queues are the task queues, with QUEUE_PREFIX.
+func (a *App) Queues() queue.Queues {
+	return queue.Queues{LLM: a.Cfg.QueuePrefix + queue.DefaultQueues.LLM, Default: a.Cfg.QueuePrefix + queue.DefaultQueues.Default}
+}
+
+// APIHandler builds the HTTP API. It starts the API key cache's listener,
+// which runs until ctx is done: the caller's ctx must last as long as the
+// handler serves.
+func (a *App) APIHandler(ctx context.Context) (http.Handler, error) {
+	enq, w, err := a.Pipeline(a.Queues())
+	if err != nil {
+		return nil, err
+	}
+	return a.APIHandlerWith(ctx, enq, w)
+}
+
+// APIHandlerWith builds the HTTP API on an enqueuer (where posted
+// transcripts and webhook deliveries go) and a follow-up regenerator.
+func (a *App) APIHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.FollowUpGenerator) (http.Handler, error) {
+	st := store.New(a.Pool)
+	rs, err := a.RetrievalService()
+	if err != nil {
+		return nil, err
+	}
+	keys := store.NewKeyCache(a.Pool, st, store.KeyCacheOptions{Logger: a.Log})
+	go func() { _ = keys.Run(ctx) }()
+	return api.NewHandler(api.Deps{
+		Store:     st,
+		Auth:      keys,
+		Enqueuer:  enq,
+		FollowUps: fu,
+		Asker:     rs,
+		Searcher:  rs,
+		Logger:    a.Log,
+		Version:   a.version(),
+		Ready: []api.ReadyCheck{
+			{Name: "postgres", Check: func(ctx context.Context) error { return a.Pool.Ping(ctx) }},
+			{Name: "redis", Check: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }},
+		},
+	})
+}
+
+// Serve serves h on ln until ctx is done, then shuts down gracefully: no
+// new connections, in-flight requests get up to ShutdownTimeout.
+func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("version", a.version()))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", slog.Duration("timeout", a.Cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+// RunPrivate serves the API on a loopback port and runs the worker, in
+// this process, on queues named with prefix, so a Logbook already running
+// on the same Redis is not disturbed (logbook demo and logbook-bench
+// quality). It returns the API's base URL and stop, which ends both, waits
+// for them and removes the queues.
+func (a *App) RunPrivate(ctx context.Context, prefix string) (string, func() error, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	q := queue.Queues{LLM: prefix + "llm", Default: prefix + "default"}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.RunAll(runCtx, ln, q) }()
+	stop := func() error {
+		cancel()
+		<-done
+		if err := queue.NewInspector(a.Redis).DeleteQueues(q); err != nil {
+			return fmt.Errorf("removing the queues %s*: %w", prefix, err)
+		}
+		return nil
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// RunAll serves HTTP on ln and runs the worker on the queues q until ctx
+// ends.
+func (a *App) RunAll(ctx context.Context, ln net.Listener, q queue.Queues) error {
+	enq, w, err := a.Pipeline(q)
+	if err != nil {
+		return err
+	}
+	defer enq.Close()
+	h, err := a.APIHandlerWith(ctx, enq, w)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); errs[0] = a.Serve(ctx, ln, h); cancel() }()
+	go func() { defer wg.Done(); errs[1] = w.Run(ctx, a.Cfg.ShutdownTimeout); cancel() }()
+	wg.Wait()
+	return errors.Join(errs...)
+}
