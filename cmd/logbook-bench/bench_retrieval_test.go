@@ -17,7 +17,7 @@ func TestBenchRetrieval(t *testing.T) {
 	o := &retrievalOpts{chunks: 5000, big: 1000, small: 100, dim: 384, queries: 20, orgQueries: 10,
 		efs: "40,100", transcripts: 20, order: "interleaved", seed: 1, tail: 500}
 	var out bytes.Buffer
-	res, err := benchRetrieval(context.Background(), &out, testdb.SchemaURL(t, true), testdb.SchemaURL(t, true), o)
+	res, err := benchRetrieval(context.Background(), &out, testdb.DatabaseURL(t), testdb.DatabaseURL(t), o)
 	require.NoError(t, err, out.String())
 	t.Log(out.String())
 	require.Equal(t, map[int]float64{1000: 1, 100: 1}, res.AccountRecall)

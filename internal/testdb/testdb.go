@@ -17,6 +17,7 @@ package testdb
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -210,4 +211,84 @@ func SchemaURL(t testing.TB, migrated bool) string {
 		sep = "&"
 	}
 	return URL() + sep + "search_path=" + schema + ",public"
+}
+
+// DatabaseURL returns the URL of a private, migrated database, dropped when
+// the test ends. Use it where the test needs the database to itself: VACUUM
+// marks pages all-visible (what an index-only scan needs) only once no
+// transaction of the same database could still see their old versions, and
+// the other tests of the run keep transactions open in the shared test
+// database (Tx). PostgreSQL ≥ 14 does not let transactions of other
+// databases hold VACUUM back.
+func DatabaseURL(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		t.Fatalf("testdb: cannot connect to PostgreSQL at %s: %v (run scripts/services.sh)", URL(), err)
+	}
+	defer admin.Close(ctx)
+	prefix := fmt.Sprintf("t_%s_d", pkgName())
+	if err := dropStaleDatabases(ctx, admin, prefix); err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	name := fmt.Sprintf("%s%d_%d_%d", prefix, schemaNo.Add(1), time.Now().Unix(), os.Getpid())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("testdb: create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), URL())
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	})
+	u, err := url.Parse(URL())
+	if err != nil {
+		t.Fatalf("testdb: parse %s: %v", URL(), err)
+	}
+	u.Path = "/" + name
+	dbURL := u.String()
+
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("testdb: connect to %s: %v", name, err)
+	}
+	defer conn.Close(ctx)
+	for _, ext := range []string{"vector", "btree_gin"} {
+		if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS "+ext); err != nil {
+			t.Fatalf("testdb: CREATE EXTENSION %s in %s: %v (run scripts/services.sh)", ext, name, err)
+		}
+	}
+	db := stdlib.OpenDB(*conn.Config())
+	defer db.Close()
+	if _, err := migrations.Up(ctx, db, migrations.Options{}); err != nil {
+		t.Fatalf("testdb: migrate %s: %v", name, err)
+	}
+	return dbURL
+}
+
+// dropStaleDatabases drops databases with this prefix older than an hour:
+// left by a crashed or killed run.
+func dropStaleDatabases(ctx context.Context, admin *pgx.Conn, prefix string) error {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE $1`, prefix+"%")
+	if err != nil {
+		return fmt.Errorf("list databases: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list databases: %w", err)
+	}
+	cutoff := time.Now().Add(-time.Hour).Unix()
+	for _, n := range names {
+		m := stampRE.FindStringSubmatch(n)
+		if m == nil {
+			continue
+		}
+		if ts, _ := strconv.ParseInt(m[1], 10, 64); ts < cutoff {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
+		}
+	}
+	return nil
 }
