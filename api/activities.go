@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,48 +13,6 @@ import (
 	"logbook/internal/crm"
 	"logbook/internal/store"
 )
-
-func activityRoutes() []route {
-	return []route{
-		{Method: "POST", Path: "/v1/activities", Scope: crm.ScopeIngest, Handle: (*handler).activityCreate, Tag: "activities",
-			Summary: "Log one activity, or a batch as {\"activities\":[...]} (1 to 1000, all or nothing; a bad item is a 422 naming " +
-				"activities[i].field for every bad item). The account is account_id, else the one account of contact_ids, else " +
-				"the account of the most participants matched to contacts by email, or (when no email is a contact's) to account " +
-				"domains; unresolvable or tied is 422. Linked are the contacts named in contact_ids and those matching a " +
-				"participant's email, limited to that account. Source defaults to api. With an external_id the post is idempotent " +
-				"per (source, external_id): the same content again returns the stored activity unchanged (200), other content " +
-				"updates it (200), a new pair creates it (201). A single activity answers with the activity; a batch with one " +
-				"result per item in input order, 201 when any item was created, else 200.",
-			Body: activityPostBody{},
-			Resp: errResps(map[int]any{200: activityPostResponse{}, 201: activityPostResponse{}}, 400, 413, 422)},
-		{Method: "GET", Path: "/v1/activities/{id}", Scope: crm.ScopeRead, Handle: (*handler).activityGet, Tag: "activities",
-			Object: "activity", Summary: "Get an activity.",
-			Resp: errResps(map[int]any{200: crm.Activity{}}, 404, 422)},
-		{Method: "PATCH", Path: "/v1/activities/{id}", Scope: crm.ScopeWrite, Handle: (*handler).activityUpdate, Tag: "activities",
-			Object: "activity", Body: crm.ActivityInput{},
-			Summary: "Update an activity: absent fields stay, null clears. The org's disposition rules apply to the result. " +
-				"When contact_ids, participants or account_id is given, the links are recomputed: contact_ids (or the current " +
-				"links) plus contacts matching a participant's email, limited to the activity's account. A source and " +
-				"external_id pair another activity has is 409.",
-			Resp: errResps(map[int]any{200: crm.Activity{}}, 400, 404, 409, 413, 422)},
-		{Method: "DELETE", Path: "/v1/activities/{id}", Scope: crm.ScopeWrite, Handle: (*handler).activityDelete, Tag: "activities",
-			Object: "activity", Summary: "Delete an activity.",
-			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
-		{Method: "GET", Path: "/v1/accounts/{id}/timeline", Scope: crm.ScopeRead, Handle: (*handler).accountTimeline, Tag: "activities",
-			Object: "account", Summary: "An account's activities, newest first by occurred_at (ties by id), keyset-paginated. " +
-				"An account that is not the org's is 404, even when nothing would match.",
-			Query: append([]param{
-				{Name: "types", Type: "string", Description: "comma-separated activity types, e.g. call,email (any of " +
-					strings.Join(activityTypeNames(), ", ") + ")"},
-				{Name: "since", Type: "string", Format: "date-time", Description: "occurred at or after (inclusive), RFC 3339"},
-				{Name: "until", Type: "string", Format: "date-time", Description: "occurred before (exclusive), RFC 3339"},
-				{Name: "contact_id", Type: "string", Format: "uuid", Description: "linked to this contact"},
-				{Name: "deal_id", Type: "string", Format: "uuid"},
-				{Name: "owner_id", Type: "string", Format: "uuid"},
-			}, pageParams...),
-			Resp: errResps(map[int]any{200: crm.Page[crm.Activity]{}}, 404, 422)},
-	}
-}
 
 // activityBatchResult answers a batch POST /v1/activities: what happened to
 // each item, in input order, and the totals.
@@ -72,37 +29,6 @@ type activityBatchItem struct {
 	ID         string  `json:"id"`
 	ExternalID *string `json:"external_id"`
 	Result     string  `json:"result"`
-}
-
-// activityPostBody documents POST /v1/activities' body: one ActivityInput
-// (type and occurred_at required), or {"activities":[...]}.
-type activityPostBody struct{}
-
-func (activityPostBody) contentTypes(g *schemaGen) map[string]any {
-	in := g.schema(reflect.TypeOf(crm.ActivityInput{}))
-	single := map[string]any{"allOf": []any{in, map[string]any{"required": []string{"type", "occurred_at"}}}}
-	batch := map[string]any{
-		"type": "object", "additionalProperties": false, "required": []string{"activities"},
-		"properties": map[string]any{"activities": map[string]any{
-			"type": "array", "minItems": 1, "maxItems": crm.MaxBatch, "items": single}},
-	}
-	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": []any{single, batch}}}}
-}
-
-// activityPostResponse documents POST /v1/activities' answer: the Activity
-// for a single post, an ActivityBatchResult for a batch.
-type activityPostResponse struct{}
-
-func (activityPostResponse) contentTypes(g *schemaGen) map[string]any {
-	one := g.schema(reflect.TypeOf(crm.Activity{}))
-	batch := g.schema(reflect.TypeOf(activityBatchResult{}))
-	if item, ok := g.comps[schemaName(reflect.TypeOf(activityBatchItem{}))].(map[string]any); ok {
-		if props, ok := item["properties"].(map[string]any); ok {
-			props["result"] = map[string]any{"type": "string", "enum": []string{
-				string(store.UpsertCreated), string(store.UpsertUpdated), string(store.UpsertUnchanged)}}
-		}
-	}
-	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": []any{one, batch}}}}
 }
 
 func activityTypeNames() []string { return strs(crm.ActivityTypes) }
