@@ -12,7 +12,8 @@ import (
 )
 
 // opDoc is what /openapi.json says about one operation beyond its route:
-// the prose, the query parameters, the body and the responses.
+// the prose, the query parameters, the body and the responses (see
+// openapi.Operation).
 type opDoc struct {
 	Tag      string
 	Summary  string
@@ -23,23 +24,16 @@ type opDoc struct {
 }
 
 // param documents one query parameter.
-type param struct {
-	Name, Type, Description string
-	// Format is an OpenAPI format such as "date-time" or "uuid".
-	Format string
-	Enum   []string
-	// Required marks a parameter every request must carry.
-	Required bool
-}
+type param = openapi.Param
 
 // noBody documents a response without a body (204).
-type noBody struct{}
+type noBody = openapi.NoBody
 
 // activityPostBody documents POST /v1/activities' body: one ActivityInput
 // (type and occurred_at required), or {"activities":[...]}.
 type activityPostBody struct{}
 
-func (activityPostBody) contentTypes(g *openapi.Generator) map[string]any {
+func (activityPostBody) ContentTypes(g *openapi.Generator) map[string]any {
 	in := g.Schema(reflect.TypeOf(crm.ActivityInput{}))
 	single := map[string]any{"allOf": []any{in, map[string]any{"required": []string{"type", "occurred_at"}}}}
 	batch := map[string]any{
@@ -54,7 +48,7 @@ func (activityPostBody) contentTypes(g *openapi.Generator) map[string]any {
 // for a single post, an ActivityBatchResult for a batch.
 type activityPostResponse struct{}
 
-func (activityPostResponse) contentTypes(g *openapi.Generator) map[string]any {
+func (activityPostResponse) ContentTypes(g *openapi.Generator) map[string]any {
 	one := g.Schema(reflect.TypeOf(crm.Activity{}))
 	batch := g.Schema(reflect.TypeOf(activityBatchResult{}))
 	if item, ok := g.Components[g.Name(reflect.TypeOf(activityBatchItem{}))].(map[string]any); ok {

@@ -3,10 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,146 +24,49 @@ func buildOpenAPI(rs []route, docs map[string]opDoc, version string) ([]byte, er
 	if version == "" {
 		version = "dev"
 	}
-	g := newSchemaGen()
-	g.Components["Problem"] = g.Struct(reflect.TypeOf(Problem{}), false)
-	paths := map[string]map[string]any{}
-	documented := 0
+	ops := make([]openapi.Operation, 0, len(rs))
 	for _, rt := range rs {
 		d, ok := docs[rt.Method+" "+rt.Path]
 		if !ok {
 			return nil, fmt.Errorf("api: route %s %s has no entry in docs", rt.Method, rt.Path)
 		}
-		documented++
-		op := map[string]any{
-			"summary":     d.Summary,
-			"operationId": operationID(rt),
-			"tags":        []string{d.Tag},
-		}
+		op := openapi.Operation{Method: rt.Method, Path: rt.Path, ID: operationID(rt), Tag: d.Tag, Summary: d.Summary,
+			Secured: rt.Scope != "", Query: d.Query, Body: d.Body, Required: d.Required, Responses: d.Resp}
 		if rt.Scope != "" {
-			op["security"] = []map[string][]string{{"bearer": {}}}
-			op["description"] = fmt.Sprintf("Needs the `%s` scope (or `admin`).", rt.Scope)
-		} else {
-			op["security"] = []map[string][]string{}
+			op.Description = fmt.Sprintf("Needs the `%s` scope (or `admin`).", rt.Scope)
 		}
-		var params []any
-		for _, name := range pathParams(rt.Path) {
-			params = append(params, map[string]any{
-				"name": name, "in": "path", "required": true,
-				"schema": map[string]any{"type": "string", "format": "uuid"},
-			})
-		}
-		for _, q := range d.Query {
-			s := map[string]any{"type": q.Type}
-			if q.Format != "" {
-				s["format"] = q.Format
-			}
-			if len(q.Enum) > 0 {
-				s["enum"] = q.Enum
-			}
-			qp := map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": s}
-			if q.Required {
-				qp["required"] = true
-			}
-			params = append(params, qp)
-		}
-		if len(params) > 0 {
-			op["parameters"] = params
-		}
-		if ct, ok := d.Body.(contentTyped); ok {
-			// A body of several shapes (one activity or a batch) describes itself.
-			op["requestBody"] = map[string]any{"required": true, "content": ct.contentTypes(g)}
-		} else if d.Body != nil {
-			s := g.Schema(reflect.TypeOf(d.Body))
-			if len(d.Required) > 0 {
-				s = map[string]any{"allOf": []any{s, map[string]any{"required": d.Required}}}
-			}
-			op["requestBody"] = map[string]any{
-				"required": true,
-				"content":  map[string]any{"application/json": map[string]any{"schema": s}},
-			}
-		}
-		resps := map[string]any{}
-		for code, body := range d.Resp {
-			resps[strconv.Itoa(code)] = responseDoc(g, code, body)
-		}
-		op["responses"] = resps
-		if paths[rt.Path] == nil {
-			paths[rt.Path] = map[string]any{}
-		}
-		m := strings.ToLower(rt.Method)
-		if _, dup := paths[rt.Path][m]; dup {
-			return nil, fmt.Errorf("api: route %s %s registered twice", rt.Method, rt.Path)
-		}
-		paths[rt.Path][m] = op
+		ops = append(ops, op)
 	}
-	if documented != len(docs) {
+	if len(ops) != len(docs) {
+		seen := map[string]bool{}
+		for _, rt := range rs {
+			seen[rt.Method+" "+rt.Path] = true
+		}
 		for key := range docs {
-			if m, p, _ := strings.Cut(key, " "); paths[p][strings.ToLower(m)] == nil {
+			if !seen[key] {
 				return nil, fmt.Errorf("api: docs has an entry for %s, which is not in the route table", key)
 			}
 		}
 	}
-	doc := map[string]any{
-		"openapi": "3.1.0",
-		"info": map[string]any{
-			"title":       "Logbook API",
-			"version":     version,
-			"description": "The activity log and meeting-note pipeline for sales and customer-success teams. Errors are application/problem+json (RFC 9457). Lists are keyset-paginated with an opaque cursor.",
-		},
-		"servers": []any{map[string]any{"url": "/"}},
-		"paths":   paths,
-		"components": map[string]any{
-			"schemas": g.Components,
-			"securitySchemes": map[string]any{
-				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "An API key: Authorization: Bearer lbk_…"},
-			},
-		},
-	}
-	b, err := json.MarshalIndent(doc, "", "  ")
+	b, err := newSchemaGen().Document(openapi.Info{
+		Title:       "Logbook API",
+		Version:     version,
+		Description: "The activity log and meeting-note pipeline for sales and customer-success teams. Errors are application/problem+json (RFC 9457). Lists are keyset-paginated with an opaque cursor.",
+		Problem:     Problem{},
+		Bearer:      "An API key: Authorization: Bearer lbk_…",
+	}, ops)
 	if err != nil {
-		return nil, fmt.Errorf("api: marshal openapi: %w", err)
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	return b, nil
 }
 
-var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
-
-func pathParams(path string) []string {
-	var out []string
-	for _, m := range pathParamRE.FindAllStringSubmatch(path, -1) {
-		out = append(out, m[1])
-	}
-	return out
-}
+// pathParams lists the names of path's parameters.
+func pathParams(path string) []string { return openapi.PathParams(path) }
 
 func operationID(rt route) string {
 	parts := strings.FieldsFunc(rt.Path, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '-' || r == '.' })
 	return strings.ToLower(rt.Method) + "_" + strings.Join(parts, "_")
-}
-
-func responseDoc(g *openapi.Generator, code int, body any) map[string]any {
-	desc := http.StatusText(code)
-	switch b := body.(type) {
-	case noBody:
-		return map[string]any{"description": desc}
-	case string:
-		return map[string]any{"description": desc, "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
-	case Problem:
-		return map[string]any{"description": desc, "content": map[string]any{
-			"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
-	default:
-		if ct, ok := body.(contentTyped); ok {
-			return map[string]any{"description": desc, "content": ct.contentTypes(g)}
-		}
-		return map[string]any{"description": desc, "content": map[string]any{
-			"application/json": map[string]any{"schema": g.Schema(reflect.TypeOf(b))}}}
-	}
-}
-
-// contentTyped lets a body or response document its content types itself
-// (a body of several shapes, JSON or server-sent events).
-type contentTyped interface {
-	contentTypes(g *openapi.Generator) map[string]any
 }
 
 // newSchemaGen returns the schema generator configured for Logbook's types:
