@@ -7,32 +7,6 @@ import (
 	"logbook/internal/store"
 )
 
-func accountRoutes() []route {
-	return []route{
-		{Method: "POST", Path: "/v1/accounts", Scope: crm.ScopeWrite, Handle: (*handler).accountCreate, Tag: "accounts",
-			Summary: "Create an account. Each domain may belong to one account of the org (409 otherwise).",
-			Body:    crm.AccountInput{}, Required: []string{"name"},
-			Resp: errResps(map[int]any{201: crm.Account{}}, 400, 409, 413, 422)},
-		{Method: "GET", Path: "/v1/accounts", Scope: crm.ScopeRead, Handle: (*handler).accountList, Tag: "accounts",
-			Summary: "List accounts, newest first; q searches names and domains.",
-			Query: append([]param{
-				{Name: "q", Type: "string", Description: "case-insensitive substring of the name or a domain"},
-				{Name: "owner_id", Type: "string", Format: "uuid"},
-				{Name: "segment", Type: "string"},
-			}, pageParams...),
-			Resp: errResps(map[int]any{200: crm.Page[crm.Account]{}}, 422)},
-		{Method: "GET", Path: "/v1/accounts/{id}", Scope: crm.ScopeRead, Handle: (*handler).accountGet, Tag: "accounts",
-			Object: "account", Summary: "Get an account.",
-			Resp: errResps(map[int]any{200: crm.Account{}}, 404, 422)},
-		{Method: "PATCH", Path: "/v1/accounts/{id}", Scope: crm.ScopeWrite, Handle: (*handler).accountUpdate, Tag: "accounts",
-			Object: "account", Summary: "Update an account; domains, when given, replace the list.", Body: crm.AccountInput{},
-			Resp: errResps(map[int]any{200: crm.Account{}}, 400, 404, 409, 413, 422)},
-		{Method: "DELETE", Path: "/v1/accounts/{id}", Scope: crm.ScopeWrite, Handle: (*handler).accountDelete, Tag: "accounts",
-			Object: "account", Summary: "Delete an account with its contacts, deals and activities.",
-			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
-	}
-}
-
 func (h *handler) accountCreate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
 	var in crm.AccountInput
 	if err := decodeJSON(w, r, &in, maxBody); err != nil {

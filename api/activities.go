@@ -6,56 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"logbook/internal/crm"
 	"logbook/internal/store"
 )
-
-func activityRoutes() []route {
-	return []route{
-		{Method: "POST", Path: "/v1/activities", Scope: crm.ScopeIngest, Handle: (*handler).activityCreate, Tag: "activities",
-			Summary: "Log one activity, or a batch as {\"activities\":[...]} (1 to 1000, all or nothing; a bad item is a 422 naming " +
-				"activities[i].field for every bad item). The account is account_id, else the one account of contact_ids, else " +
-				"the account of the most participants matched to contacts by email, or (when no email is a contact's) to account " +
-				"domains; unresolvable or tied is 422. Linked are the contacts named in contact_ids and those matching a " +
-				"participant's email, limited to that account. Source defaults to api. With an external_id the post is idempotent " +
-				"per (source, external_id): the same content again returns the stored activity unchanged (200), other content " +
-				"updates it (200), a new pair creates it (201). A single activity answers with the activity; a batch with one " +
-				"result per item in input order, 201 when any item was created, else 200.",
-			Body: activityPostBody{},
-			Resp: errResps(map[int]any{200: activityPostResponse{}, 201: activityPostResponse{}}, 400, 413, 422)},
-		{Method: "GET", Path: "/v1/activities/{id}", Scope: crm.ScopeRead, Handle: (*handler).activityGet, Tag: "activities",
-			Object: "activity", Summary: "Get an activity.",
-			Resp: errResps(map[int]any{200: crm.Activity{}}, 404, 422)},
-		{Method: "PATCH", Path: "/v1/activities/{id}", Scope: crm.ScopeWrite, Handle: (*handler).activityUpdate, Tag: "activities",
-			Object: "activity", Body: crm.ActivityInput{},
-			Summary: "Update an activity: absent fields stay, null clears. The org's disposition rules apply to the result. " +
-				"When contact_ids, participants or account_id is given, the links are recomputed: contact_ids (or the current " +
-				"links) plus contacts matching a participant's email, limited to the activity's account. A source and " +
-				"external_id pair another activity has is 409.",
-			Resp: errResps(map[int]any{200: crm.Activity{}}, 400, 404, 409, 413, 422)},
-		{Method: "DELETE", Path: "/v1/activities/{id}", Scope: crm.ScopeWrite, Handle: (*handler).activityDelete, Tag: "activities",
-			Object: "activity", Summary: "Delete an activity.",
-			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
-		{Method: "GET", Path: "/v1/accounts/{id}/timeline", Scope: crm.ScopeRead, Handle: (*handler).accountTimeline, Tag: "activities",
-			Object: "account", Summary: "An account's activities, newest first by occurred_at (ties by id), keyset-paginated. " +
-				"An account that is not the org's is 404, even when nothing would match.",
-			Query: append([]param{
-				{Name: "types", Type: "string", Description: "comma-separated activity types, e.g. call,email (any of " +
-					strings.Join(activityTypeNames(), ", ") + ")"},
-				{Name: "since", Type: "string", Format: "date-time", Description: "occurred at or after (inclusive), RFC 3339"},
-				{Name: "until", Type: "string", Format: "date-time", Description: "occurred before (exclusive), RFC 3339"},
-				{Name: "contact_id", Type: "string", Format: "uuid", Description: "linked to this contact"},
-				{Name: "deal_id", Type: "string", Format: "uuid"},
-				{Name: "owner_id", Type: "string", Format: "uuid"},
-			}, pageParams...),
-			Resp: errResps(map[int]any{200: crm.Page[crm.Activity]{}}, 404, 422)},
-	}
-}
 
 // activityBatchResult answers a batch POST /v1/activities: what happened to
 // each item, in input order, and the totals.
@@ -74,37 +29,6 @@ type activityBatchItem struct {
 	Result     string  `json:"result"`
 }
 
-// activityPostBody documents POST /v1/activities' body: one ActivityInput
-// (type and occurred_at required), or {"activities":[...]}.
-type activityPostBody struct{}
-
-func (activityPostBody) contentTypes(g *schemaGen) map[string]any {
-	in := g.schema(reflect.TypeOf(crm.ActivityInput{}))
-	single := map[string]any{"allOf": []any{in, map[string]any{"required": []string{"type", "occurred_at"}}}}
-	batch := map[string]any{
-		"type": "object", "additionalProperties": false, "required": []string{"activities"},
-		"properties": map[string]any{"activities": map[string]any{
-			"type": "array", "minItems": 1, "maxItems": crm.MaxBatch, "items": single}},
-	}
-	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": []any{single, batch}}}}
-}
-
-// activityPostResponse documents POST /v1/activities' answer: the Activity
-// for a single post, an ActivityBatchResult for a batch.
-type activityPostResponse struct{}
-
-func (activityPostResponse) contentTypes(g *schemaGen) map[string]any {
-	one := g.schema(reflect.TypeOf(crm.Activity{}))
-	batch := g.schema(reflect.TypeOf(activityBatchResult{}))
-	if item, ok := g.comps[schemaName(reflect.TypeOf(activityBatchItem{}))].(map[string]any); ok {
-		if props, ok := item["properties"].(map[string]any); ok {
-			props["result"] = map[string]any{"type": "string", "enum": []string{
-				string(store.UpsertCreated), string(store.UpsertUpdated), string(store.UpsertUnchanged)}}
-		}
-	}
-	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": []any{one, batch}}}}
-}
-
 func activityTypeNames() []string { return strs(crm.ActivityTypes) }
 
 // activityCreate serves both forms of POST /v1/activities. The body is read
@@ -121,10 +45,7 @@ func (h *handler) activityCreate(w http.ResponseWriter, r *http.Request, p crm.P
 		return h.activityCreateBatch(w, r, p, b)
 	}
 	var one activityCreateJSON
-	if !one.decodeFast(b) {
-		one = activityCreateJSON{}
-		err = unmarshalStrict(b, &one)
-	}
+	err = unmarshalStrict(b, &one)
 	if isBatchField(err) {
 		return h.activityCreateBatch(w, r, p, b)
 	}
@@ -398,207 +319,4 @@ func queryActivityTypes(p *crm.Problems, r *http.Request) []crm.ActivityType {
 		out = append(out, t)
 	}
 	return out
-}
-
-// decodeFast decodes b into j, a zero activityCreateJSON, when b is a
-// plain single activity: one object of known keys, each once and spelled
-// exactly as its json tag, whose values are strings without escapes or
-// control characters, integers (duration_seconds) or null, and nothing
-// after it but space. It reports false, leaving j to be reset, for
-// anything else (arrays, nested objects, escapes, numbers with a fraction
-// or exponent, another spelling of a key, a repeated key, malformed JSON),
-// which unmarshalStrict then decodes with encoding/json's answers and
-// error messages. For what it accepts it yields exactly what
-// unmarshalStrict would: a single POST /v1/activities from a dialer or a
-// CRM sync is such a body, and encoding/json's reflection spends ~9 µs on
-// it where this spends ~1 µs.
-func (j *activityCreateJSON) decodeFast(b []byte) bool {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return false // an empty object: let the strict path say what is missing
-	}
-	var seen uint32
-	for {
-		key, n, ok := plainString(b, i)
-		if !ok {
-			return false
-		}
-		i = skipSpace(b, n)
-		if i >= len(b) || b[i] != ':' {
-			return false
-		}
-		i = skipSpace(b, i+1)
-		f := activityFastField(key)
-		if f < 0 || seen&(1<<f) != 0 {
-			return false
-		}
-		seen |= 1 << f
-		if i+4 <= len(b) && string(b[i:i+4]) == "null" {
-			i += 4
-			if f == fastSource {
-				j.Source = crm.Opt[crm.Source]{Set: true, Null: true}
-			}
-		} else if f == fastDuration {
-			v, n, ok := plainInt(b, i)
-			if !ok {
-				return false
-			}
-			j.DurationSeconds, i = &v, n
-		} else {
-			s, n, ok := plainString(b, i)
-			if !ok {
-				return false
-			}
-			i = n
-			j.setFast(f, string(s))
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return false
-		}
-		if b[i] == '}' {
-			return skipSpace(b, i+1) == len(b)
-		}
-		if b[i] != ',' {
-			return false
-		}
-		i = skipSpace(b, i+1)
-	}
-}
-
-// The fields decodeFast handles, by bit in its seen mask.
-const (
-	fastType = iota
-	fastDirection
-	fastAccountID
-	fastDealID
-	fastOwnerID
-	fastOccurredAt
-	fastDuration
-	fastSubject
-	fastBody
-	fastDisposition
-	fastSource
-	fastExternalID
-)
-
-// activityFastField maps a key to its fast field, -1 for any other key
-// (contact_ids, participants, next_step and metadata included).
-func activityFastField(key []byte) int {
-	switch string(key) {
-	case "type":
-		return fastType
-	case "direction":
-		return fastDirection
-	case "account_id":
-		return fastAccountID
-	case "deal_id":
-		return fastDealID
-	case "owner_id":
-		return fastOwnerID
-	case "occurred_at":
-		return fastOccurredAt
-	case "duration_seconds":
-		return fastDuration
-	case "subject":
-		return fastSubject
-	case "body":
-		return fastBody
-	case "disposition":
-		return fastDisposition
-	case "source":
-		return fastSource
-	case "external_id":
-		return fastExternalID
-	}
-	return -1
-}
-
-// setFast stores a string value of fast field f.
-func (j *activityCreateJSON) setFast(f int, s string) {
-	switch f {
-	case fastType:
-		v := crm.ActivityType(s)
-		j.Type = &v
-	case fastDirection:
-		v := crm.Direction(s)
-		j.Direction = &v
-	case fastAccountID:
-		j.AccountID = &s
-	case fastDealID:
-		j.DealID = &s
-	case fastOwnerID:
-		j.OwnerID = &s
-	case fastOccurredAt:
-		j.OccurredAt = &s
-	case fastSubject:
-		j.Subject = &s
-	case fastBody:
-		j.Body = &s
-	case fastDisposition:
-		j.Disposition = &s
-	case fastSource:
-		j.Source = crm.Some(crm.Source(s))
-	case fastExternalID:
-		j.ExternalID = &s
-	}
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// plainString reads the JSON string starting at b[i] when it is valid
-// UTF-8 without escapes or control characters (its bytes are then its
-// value), returning the bytes and the index after the closing quote.
-func plainString(b []byte, i int) ([]byte, int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, 0, false
-	}
-	ascii := true
-	for k := i + 1; k < len(b); k++ {
-		switch c := b[k]; {
-		case c == '"':
-			s := b[i+1 : k]
-			return s, k + 1, ascii || utf8.Valid(s)
-		case c == '\\' || c < 0x20:
-			return nil, 0, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, 0, false
-}
-
-// plainInt reads a JSON integer (an optional minus, then 0 or digits not
-// starting with 0; no fraction or exponent) that fits an int.
-func plainInt(b []byte, i int) (int, int, bool) {
-	k := i
-	if k < len(b) && b[k] == '-' {
-		k++
-	}
-	start := k
-	for k < len(b) && b[k] >= '0' && b[k] <= '9' {
-		k++
-	}
-	if k == start || (b[start] == '0' && k > start+1) || k-start > 18 {
-		return 0, 0, false
-	}
-	if k < len(b) && (b[k] == '.' || b[k] == 'e' || b[k] == 'E') {
-		return 0, 0, false
-	}
-	v, err := strconv.Atoi(string(b[i:k]))
-	if err != nil {
-		return 0, 0, false
-	}
-	return v, k, true
 }

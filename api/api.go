@@ -141,7 +141,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 
 	h.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	rs := routes()
-	spec, err := buildOpenAPI(rs, d.Version)
+	spec, err := buildOpenAPI(rs, docs(), d.Version)
 	if err != nil {
 		return nil, err
 	}

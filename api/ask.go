@@ -21,21 +21,6 @@ type Asker interface {
 	Ask(ctx context.Context, q retrieval.Question, onToken func(string) error) (retrieval.Answer, error)
 }
 
-func askRoutes() []route {
-	sse := "With `Accept: text/event-stream` the answer streams as server-sent events: `token` events ({\"text\"}), then one `citations` event (the validated citations), then `done` ({\"answer\",\"grounded\"}: the validated answer). Only validated text streams: once the model's citations are checked, each sentence is sent as soon as it is complete, in the form the validated answer has it, so a sentence or reference the validation drops never appears, and the `token` texts joined are exactly `done`'s answer. A failure after the stream began is an `error` event with a problem object; the tokens before it are not an answer."
-	return []route{
-		{Method: "POST", Path: "/v1/accounts/{id}/ask", Scope: crm.ScopeRead, Handle: (*handler).accountAsk, Tag: "questions",
-			Object:  "account",
-			Summary: "Ask a question about one account's history. Only that account's records are searched (hybrid: meaning and words); the answer cites the records it rests on, each citation checked against the sources the model was given: a citation's quote is the record's own words from one line (a transcript segment, or an email's or note's text), never the speaker's label (speaker is its own field), n is the [n] of the answer it backs (every [n] in the answer names one), and start_ms/end_ms are the quoted segment's span (null for records that are not transcripts). When nothing relevant is on record, the answer says so and grounded is false. " + sse,
-			Body:    crm.AskInput{}, Required: []string{"question"},
-			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 404, 413, 422, 503)},
-		{Method: "POST", Path: "/v1/ask", Scope: crm.ScopeRead, Handle: (*handler).orgAsk, Tag: "questions",
-			Summary: "Ask a question over the whole org's history; citations add account_id. " + sse,
-			Body:    crm.AskInput{}, Required: []string{"question"},
-			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 413, 422, 503)},
-	}
-}
-
 func (h *handler) accountAsk(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {

@@ -9,38 +9,6 @@ import (
 	"logbook/internal/store"
 )
 
-func dealRoutes() []route {
-	return []route{
-		{Method: "POST", Path: "/v1/deals", Scope: crm.ScopeWrite, Handle: (*handler).dealCreate, Tag: "deals",
-			Summary: "Create a deal on an account of the org (status defaults to open). account_id and owner_id must name records of the org (422 otherwise); amount is an exact decimal with at most 4 fraction digits.",
-			Body:    crm.DealInput{}, Required: []string{"account_id", "name"},
-			Resp: errResps(map[int]any{201: crm.Deal{}}, 400, 413, 422)},
-		{Method: "GET", Path: "/v1/deals", Scope: crm.ScopeRead, Handle: (*handler).dealList, Tag: "deals",
-			Summary: "List deals, newest first.",
-			Query: append([]param{
-				{Name: "account_id", Type: "string", Format: "uuid", Description: "only the deals of this account"},
-				{Name: "owner_id", Type: "string", Format: "uuid", Description: "only the deals this user owns"},
-				{Name: "status", Type: "string", Description: "only deals with this status", Enum: strs(crm.DealStatuses)},
-				{Name: "stage", Type: "string", Description: "only deals at this stage (exact match)"},
-			}, pageParams...),
-			Resp: errResps(map[int]any{200: crm.Page[crm.Deal]{}}, 422)},
-		{Method: "GET", Path: "/v1/deals/{id}", Scope: crm.ScopeRead, Handle: (*handler).dealGet, Tag: "deals",
-			Object: "deal", Summary: "Get a deal.",
-			Resp: errResps(map[int]any{200: crm.Deal{}}, 404, 422)},
-		{Method: "PATCH", Path: "/v1/deals/{id}", Scope: crm.ScopeWrite, Handle: (*handler).dealUpdate, Tag: "deals",
-			Object: "deal", Summary: "Update a deal; absent fields are kept, null clears stage, amount, currency, close_date and owner_id (account_id, name and status may not be null). Use reassign to change the owner with a handoff on the timeline.",
-			Body: crm.DealInput{},
-			Resp: errResps(map[int]any{200: crm.Deal{}}, 400, 404, 413, 422)},
-		{Method: "DELETE", Path: "/v1/deals/{id}", Scope: crm.ScopeWrite, Handle: (*handler).dealDelete, Tag: "deals",
-			Object: "deal", Summary: "Delete a deal; its activities stay on the account's timeline, unlinked from the deal.",
-			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
-		{Method: "POST", Path: "/v1/deals/{id}/reassign", Scope: crm.ScopeWrite, Handle: (*handler).dealReassign, Tag: "deals",
-			Object: "deal", Summary: "Change a deal's owner and log a handoff activity on its account, atomically. owner_id must be a user of the org other than the current owner (422 otherwise); note becomes the activity's body.",
-			Body: crm.ReassignInput{}, Required: []string{"owner_id"},
-			Resp: errResps(map[int]any{200: dealReassignment{}}, 400, 404, 413, 422)},
-	}
-}
-
 // dealReassignment is the answer to POST /v1/deals/{id}/reassign: the deal
 // with its new owner and the handoff activity that records the change.
 type dealReassignment struct {

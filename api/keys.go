@@ -6,21 +6,6 @@ import (
 	"logbook/internal/crm"
 )
 
-func keyRoutes() []route {
-	return []route{
-		{Method: "POST", Path: "/v1/api-keys", Scope: crm.ScopeAdmin, Handle: (*handler).keyCreate, Tag: "api-keys",
-			Summary: "Create an API key. The key is shown once; only its hash is stored.",
-			Body:    crm.APIKeyInput{}, Required: []string{"name", "scopes"},
-			Resp: errResps(map[int]any{201: crm.APIKey{}}, 400, 413, 422)},
-		{Method: "GET", Path: "/v1/api-keys", Scope: crm.ScopeAdmin, Handle: (*handler).keyList, Tag: "api-keys",
-			Summary: "List the org's live API keys (without secrets).",
-			Resp:    errResps(map[int]any{200: itemsOf[crm.APIKey]{}})},
-		{Method: "DELETE", Path: "/v1/api-keys/{id}", Scope: crm.ScopeAdmin, Handle: (*handler).keyRevoke, Tag: "api-keys",
-			Object: "api_key", Summary: "Revoke an API key at once.",
-			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
-	}
-}
-
 // itemsOf is a list that is not paginated.
 type itemsOf[T any] struct {
 	Items []T `json:"items"`

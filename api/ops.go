@@ -8,19 +8,6 @@ import (
 	"logbook/internal/crm"
 )
 
-func opsRoutes() []route {
-	return []route{
-		{Method: "GET", Path: "/healthz", Handle: (*handler).healthz, Tag: "ops",
-			Summary: "Liveness: the process is up.", Resp: map[int]any{200: health{}}},
-		{Method: "GET", Path: "/readyz", Handle: (*handler).readyz, Tag: "ops",
-			Summary: "Readiness: PostgreSQL and Redis are reachable.", Resp: map[int]any{200: health{}, 503: health{}}},
-		{Method: "GET", Path: "/metrics", Handle: (*handler).serveMetrics, Tag: "ops",
-			Summary: "Prometheus metrics (text exposition format).", Resp: map[int]any{200: "text"}},
-		{Method: "GET", Path: "/openapi.json", Handle: (*handler).serveOpenAPI, Tag: "ops",
-			Summary: "This OpenAPI 3.1 document.", Resp: map[int]any{200: map[string]any{}}},
-	}
-}
-
 // health is the body of /healthz and /readyz.
 type health struct {
 	Status string            `json:"status"`

@@ -1,79 +1,95 @@
 package api
 
-import (
-	"net/http"
+import "logbook/internal/crm"
 
-	"logbook/internal/crm"
-)
-
-// route is one entry of the route table: what is served, who may call it,
-// and what the OpenAPI document says about it.
+// route is one entry of the route table: what is served and who may call
+// it. What /openapi.json says about it is in docs, under "Method Path".
 type route struct {
 	Method string
 	Path   string
 	// Scope is what the key must hold; "" makes the route public.
 	Scope  crm.Scope
 	Handle handlerFunc
-
 	// Object names what the {id} in Path refers to ("account", "user"…), so
 	// the tenancy test can plant one in another org. Empty when Path has no
 	// object ID.
 	Object string
-
-	// Documentation for /openapi.json.
-	Summary  string
-	Tag      string
-	Query    []param
-	Body     any      // zero value of the request body type, or nil
-	Required []string // fields a create request must carry
-	Resp     map[int]any
 }
-
-// param documents one query parameter.
-type param struct {
-	Name, Type, Description string
-	// Format is an OpenAPI format such as "date-time" or "uuid".
-	Format string
-	Enum   []string
-	// Required marks a parameter every request must carry.
-	Required bool
-}
-
-// noBody documents a response without a body (204).
-type noBody struct{}
 
 // routes is the route table: every route Logbook serves, in one place.
 func routes() []route {
-	var rs []route
-	rs = append(rs, opsRoutes()...)
-	rs = append(rs, keyRoutes()...)
-	rs = append(rs, settingsRoutes()...)
-	rs = append(rs, ingestSecretRoutes()...)
-	rs = append(rs, userRoutes()...)
-	rs = append(rs, accountRoutes()...)
-	rs = append(rs, briefRoutes()...)
-	rs = append(rs, contactRoutes()...)
-	rs = append(rs, dealRoutes()...)
-	rs = append(rs, activityRoutes()...)
-	rs = append(rs, transcriptRoutes()...)
-	rs = append(rs, askRoutes()...)
-	rs = append(rs, searchRoutes()...)
-	rs = append(rs, webhookRoutes()...)
-	return rs
-}
+	type h = handler
+	const (
+		public = crm.Scope("")
+		admin  = crm.ScopeAdmin
+		read   = crm.ScopeRead
+		write  = crm.ScopeWrite
+		ingest = crm.ScopeIngest
+	)
+	return []route{
+		// method, path, scope, handler, object of {id}
+		{"GET", "/healthz", public, (*h).healthz, ""},
+		{"GET", "/readyz", public, (*h).readyz, ""},
+		{"GET", "/metrics", public, (*h).serveMetrics, ""},
+		{"GET", "/openapi.json", public, (*h).serveOpenAPI, ""},
 
-// Common parameter sets.
-var pageParams = []param{
-	{Name: "limit", Type: "integer", Description: "page size, 1 to 200 (default 50)"},
-	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
-}
+		{"POST", "/v1/api-keys", admin, (*h).keyCreate, ""},
+		{"GET", "/v1/api-keys", admin, (*h).keyList, ""},
+		{"DELETE", "/v1/api-keys/{id}", admin, (*h).keyRevoke, "api_key"},
 
-// errResps are the problem responses every authenticated route may give.
-func errResps(m map[int]any, codes ...int) map[int]any {
-	for _, c := range codes {
-		m[c] = Problem{}
+		{"GET", "/v1/settings", read, (*h).settingsGet, ""},
+		{"PATCH", "/v1/settings", admin, (*h).settingsUpdate, ""},
+		{"POST", "/v1/settings/ingest-secret", admin, (*h).ingestSecretRotate, ""},
+		{"DELETE", "/v1/settings/ingest-secret", admin, (*h).ingestSecretDelete, ""},
+
+		{"POST", "/v1/users", write, (*h).userCreate, ""},
+		{"GET", "/v1/users", read, (*h).userList, ""},
+		{"GET", "/v1/users/{id}", read, (*h).userGet, "user"},
+		{"PATCH", "/v1/users/{id}", write, (*h).userUpdate, "user"},
+		{"DELETE", "/v1/users/{id}", write, (*h).userDelete, "user"},
+
+		{"POST", "/v1/accounts", write, (*h).accountCreate, ""},
+		{"GET", "/v1/accounts", read, (*h).accountList, ""},
+		{"GET", "/v1/accounts/{id}", read, (*h).accountGet, "account"},
+		{"PATCH", "/v1/accounts/{id}", write, (*h).accountUpdate, "account"},
+		{"DELETE", "/v1/accounts/{id}", write, (*h).accountDelete, "account"},
+		{"GET", "/v1/accounts/{id}/brief", read, (*h).accountBrief, "account"},
+
+		{"POST", "/v1/contacts", write, (*h).contactCreate, ""},
+		{"GET", "/v1/contacts", read, (*h).contactList, ""},
+		{"GET", "/v1/contacts/{id}", read, (*h).contactGet, "contact"},
+		{"PATCH", "/v1/contacts/{id}", write, (*h).contactUpdate, "contact"},
+		{"DELETE", "/v1/contacts/{id}", write, (*h).contactDelete, "contact"},
+
+		{"POST", "/v1/deals", write, (*h).dealCreate, ""},
+		{"GET", "/v1/deals", read, (*h).dealList, ""},
+		{"GET", "/v1/deals/{id}", read, (*h).dealGet, "deal"},
+		{"PATCH", "/v1/deals/{id}", write, (*h).dealUpdate, "deal"},
+		{"DELETE", "/v1/deals/{id}", write, (*h).dealDelete, "deal"},
+		{"POST", "/v1/deals/{id}/reassign", write, (*h).dealReassign, "deal"},
+
+		{"POST", "/v1/activities", ingest, (*h).activityCreate, ""},
+		{"GET", "/v1/activities/{id}", read, (*h).activityGet, "activity"},
+		{"PATCH", "/v1/activities/{id}", write, (*h).activityUpdate, "activity"},
+		{"DELETE", "/v1/activities/{id}", write, (*h).activityDelete, "activity"},
+		{"GET", "/v1/accounts/{id}/timeline", read, (*h).accountTimeline, "account"},
+
+		{"POST", "/v1/transcripts", ingest, (*h).transcriptCreate, ""},
+		{"GET", "/v1/transcripts/{id}", read, (*h).transcriptGet, "transcript"},
+		{"POST", "/v1/hooks/transcripts", public, (*h).transcriptHook, ""}, // signed with the org's ingest secret
+		{"GET", "/v1/action-items", read, (*h).actionItemList, ""},
+		{"PATCH", "/v1/action-items/{id}", write, (*h).actionItemUpdate, "action_item"},
+		{"POST", "/v1/activities/{id}/follow-up", write, (*h).followUpRegenerate, "activity"},
+
+		{"POST", "/v1/accounts/{id}/ask", read, (*h).accountAsk, "account"},
+		{"POST", "/v1/ask", read, (*h).orgAsk, ""},
+		{"GET", "/v1/accounts/{id}/search", read, (*h).accountSearch, "account"},
+		{"GET", "/v1/search", read, (*h).orgSearch, ""},
+
+		{"POST", "/v1/webhooks", admin, (*h).webhookCreate, ""},
+		{"GET", "/v1/webhooks", admin, (*h).webhookList, ""},
+		{"GET", "/v1/webhooks/{id}", admin, (*h).webhookGet, "webhook"},
+		{"DELETE", "/v1/webhooks/{id}", admin, (*h).webhookDelete, "webhook"},
+		{"GET", "/v1/webhooks/{id}/deliveries", admin, (*h).webhookDeliveries, "webhook"},
 	}
-	m[http.StatusUnauthorized] = Problem{}
-	m[http.StatusForbidden] = Problem{}
-	return m
 }

@@ -54,34 +54,6 @@ type Passage struct {
 	Score float64 `json:"score"`
 }
 
-func searchRoutes() []route {
-	about := "Passages are ranked best first by hybrid search (meaning and words, fused by reciprocal rank fusion; score is the fused score): " +
-		"each holds at least one of the query's words (in any form: \"promised\" for \"promise\") or is close to it in meaning. " +
-		"`highlights` are the query's words in `text`, as half-open [start, end) ranges counted in UTF-16 code units " +
-		"(JavaScript string indices: text.slice(start, end) is the word; for characters outside the Basic Multilingual Plane, such as emoji, " +
-		"they differ from code point offsets), matched whole-word, case-insensitively and by stem. `speaker` (the passage's first), `start_ms` and `end_ms` are set on " +
-		"transcript passages only. A query with no searchable words (only punctuation or stop words) finds nothing: 200 with no items."
-	params := []param{
-		{Name: "q", Type: "string", Required: true, Description: "what to search for, 1 to 1000 characters (trimmed)"},
-		{Name: "limit", Type: "integer", Description: "most passages to return, 1 to 50 (default 10)"},
-		{Name: "types", Type: "string", Description: "comma-separated activity types, e.g. meeting,email (any of " +
-			strings.Join(activityTypeNames(), ", ") + ")"},
-		{Name: "since", Type: "string", Format: "date-time", Description: "occurred at or after (inclusive), RFC 3339"},
-		{Name: "until", Type: "string", Format: "date-time", Description: "occurred before (exclusive), RFC 3339; not before since"},
-	}
-	return []route{
-		{Method: "GET", Path: "/v1/accounts/{id}/search", Scope: crm.ScopeRead, Handle: (*handler).accountSearch, Tag: "questions",
-			Object:  "account",
-			Summary: "Search one account's history for passages: only that account's records are searched. " + about,
-			Query:   params,
-			Resp:    errResps(map[int]any{200: itemsOf[Passage]{}}, 404, 422, 503)},
-		{Method: "GET", Path: "/v1/search", Scope: crm.ScopeRead, Handle: (*handler).orgSearch, Tag: "questions",
-			Summary: "Search the whole org's history for passages (account_id names each passage's account). " + about,
-			Query:   params,
-			Resp:    errResps(map[int]any{200: itemsOf[Passage]{}}, 422, 503)},
-	}
-}
-
 func (h *handler) accountSearch(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {

@@ -18,40 +18,6 @@ import (
 // internal/transcript is what really caps a transcript's length.
 const maxTranscriptBody = activity.MaxTranscriptBytes
 
-func transcriptRoutes() []route {
-	return []route{
-		{Method: "POST", Path: "/v1/transcripts", Scope: crm.ScopeIngest, Handle: (*handler).transcriptCreate, Tag: "transcripts",
-			Summary: "Post a meeting transcript. It is stored durably before the 202; workers turn it into cited notes. " +
-				"Re-posting the same source+external_id with the same content changes nothing (200); new content reprocesses (202).",
-			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
-			Resp: errResps(map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}}, 400, 413, 422)},
-		{Method: "GET", Path: "/v1/transcripts/{id}", Scope: crm.ScopeRead, Handle: (*handler).transcriptGet, Tag: "transcripts",
-			Object: "transcript", Summary: "A transcript's processing status; ?include=segments adds the parsed segments.",
-			Query: []param{{Name: "include", Type: "string", Enum: []string{"segments"}}},
-			Resp:  errResps(map[int]any{200: crm.Transcript{}}, 404, 422)},
-		{Method: "POST", Path: "/v1/hooks/transcripts", Handle: (*handler).transcriptHook, Tag: "transcripts",
-			Summary: "The same as POST /v1/transcripts for note-takers that sign instead of holding a key: the Logbook-Org header " +
-				"names the org and Logbook-Signature (t=<unix>,v1=<hex HMAC-SHA256(ingest secret, t.body)>) authorises it. " +
-				"A bad or stale (over 5 minutes) signature is 401.",
-			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
-			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 413: Problem{}, 422: Problem{}}},
-		{Method: "GET", Path: "/v1/action-items", Scope: crm.ScopeRead, Handle: (*handler).actionItemList, Tag: "meeting-notes",
-			Summary: "Action items across meetings, newest first.",
-			Query: append([]param{
-				{Name: "account_id", Type: "string", Format: "uuid"},
-				{Name: "owner", Type: "string", Description: "owner name, case-insensitive"},
-				{Name: "status", Type: "string", Enum: []string{"open", "done"}},
-			}, pageParams...),
-			Resp: errResps(map[int]any{200: crm.Page[crm.ActionItem]{}}, 422)},
-		{Method: "PATCH", Path: "/v1/action-items/{id}", Scope: crm.ScopeWrite, Handle: (*handler).actionItemUpdate, Tag: "meeting-notes",
-			Object: "action_item", Summary: "Mark an action item open or done.", Body: actionItemPatch{}, Required: []string{"status"},
-			Resp: errResps(map[int]any{200: crm.ActionItem{}}, 400, 404, 413, 422)},
-		{Method: "POST", Path: "/v1/activities/{id}/follow-up", Scope: crm.ScopeWrite, Handle: (*handler).followUpRegenerate, Tag: "meeting-notes",
-			Object: "activity", Summary: "Draft the meeting's follow-up email again from its notes. 409 when the meeting has no processed notes yet.",
-			Resp: errResps(map[int]any{200: crm.FollowUp{}}, 404, 409, 422, 503)},
-	}
-}
-
 // transcriptAccepted is the answer to a posted transcript.
 type transcriptAccepted struct {
 	ID         string               `json:"id"`

@@ -8,30 +8,6 @@ import (
 	"logbook/internal/store"
 )
 
-func userRoutes() []route {
-	return []route{
-		{Method: "POST", Path: "/v1/users", Scope: crm.ScopeWrite, Handle: (*handler).userCreate, Tag: "users",
-			Summary: "Create a user (role defaults to rep). Emails are case-insensitive and unique per org (409 otherwise).",
-			Body:    crm.UserInput{}, Required: []string{"email", "name"},
-			Resp: errResps(map[int]any{201: crm.User{}}, 400, 409, 413, 422)},
-		{Method: "GET", Path: "/v1/users", Scope: crm.ScopeRead, Handle: (*handler).userList, Tag: "users",
-			Summary: "List users, newest first.",
-			Query: append([]param{
-				{Name: "role", Type: "string", Description: "only users with this role", Enum: strs(crm.Roles)},
-			}, pageParams...),
-			Resp: errResps(map[int]any{200: crm.Page[crm.User]{}}, 422)},
-		{Method: "GET", Path: "/v1/users/{id}", Scope: crm.ScopeRead, Handle: (*handler).userGet, Tag: "users",
-			Object: "user", Summary: "Get a user.",
-			Resp: errResps(map[int]any{200: crm.User{}}, 404, 422)},
-		{Method: "PATCH", Path: "/v1/users/{id}", Scope: crm.ScopeWrite, Handle: (*handler).userUpdate, Tag: "users",
-			Object: "user", Summary: "Update a user; absent fields are kept, and no field may be null.", Body: crm.UserInput{},
-			Resp: errResps(map[int]any{200: crm.User{}}, 400, 404, 409, 413, 422)},
-		{Method: "DELETE", Path: "/v1/users/{id}", Scope: crm.ScopeWrite, Handle: (*handler).userDelete, Tag: "users",
-			Object: "user", Summary: "Delete a user. Accounts, deals and activities the user owned stay, with no owner.",
-			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
-	}
-}
-
 func (h *handler) userCreate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
 	var in crm.UserInput
 	if err := decodeJSON(w, r, &in, maxBody); err != nil {

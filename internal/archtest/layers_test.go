@@ -66,6 +66,7 @@ func layerTable() map[string]rule {
 		"internal/stem":    {layer: 0, stdlibOnly: true},
 		"internal/quality": {layer: 0, stdlibOnly: true},
 		"internal/config":  {layer: 0},
+		"internal/openapi": {layer: 0, stdlibOnly: true},
 
 		"internal/transcript":        {layer: 1},
 		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},

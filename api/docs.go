@@ -1,0 +1,331 @@
+package api
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+
+	"logbook/activity"
+	"logbook/brief"
+	"logbook/internal/crm"
+	"logbook/internal/openapi"
+	"logbook/internal/store"
+	"logbook/retrieval"
+)
+
+// opDoc is what /openapi.json says about one operation beyond its route:
+// the prose, the query parameters, the body and the responses (see
+// openapi.Operation).
+type opDoc struct {
+	Tag      string
+	Summary  string
+	Query    []param
+	Body     any      // zero value of the request body type, or nil
+	Required []string // fields a create request must carry
+	Resp     map[int]any
+}
+
+// param documents one query parameter.
+type param = openapi.Param
+
+// noBody documents a response without a body (204).
+type noBody = openapi.NoBody
+
+// activityPostBody documents POST /v1/activities' body: one ActivityInput
+// (type and occurred_at required), or {"activities":[...]}.
+type activityPostBody struct{}
+
+func (activityPostBody) ContentTypes(g *openapi.Generator) map[string]any {
+	in := g.Schema(reflect.TypeOf(crm.ActivityInput{}))
+	single := map[string]any{"allOf": []any{in, map[string]any{"required": []string{"type", "occurred_at"}}}}
+	batch := map[string]any{
+		"type": "object", "additionalProperties": false, "required": []string{"activities"},
+		"properties": map[string]any{"activities": map[string]any{
+			"type": "array", "minItems": 1, "maxItems": crm.MaxBatch, "items": single}},
+	}
+	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": []any{single, batch}}}}
+}
+
+// activityPostResponse documents POST /v1/activities' answer: the Activity
+// for a single post, an ActivityBatchResult for a batch.
+type activityPostResponse struct{}
+
+func (activityPostResponse) ContentTypes(g *openapi.Generator) map[string]any {
+	one := g.Schema(reflect.TypeOf(crm.Activity{}))
+	batch := g.Schema(reflect.TypeOf(activityBatchResult{}))
+	if item, ok := g.Components[g.Name(reflect.TypeOf(activityBatchItem{}))].(map[string]any); ok {
+		if props, ok := item["properties"].(map[string]any); ok {
+			props["result"] = map[string]any{"type": "string", "enum": []string{
+				string(store.UpsertCreated), string(store.UpsertUpdated), string(store.UpsertUnchanged)}}
+		}
+	}
+	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": []any{one, batch}}}}
+}
+
+// errResps are the problem responses every authenticated route may give.
+func errResps(m map[int]any, codes ...int) map[int]any {
+	for _, c := range codes {
+		m[c] = Problem{}
+	}
+	m[http.StatusUnauthorized] = Problem{}
+	m[http.StatusForbidden] = Problem{}
+	return m
+}
+
+// docs is the OpenAPI documentation of every route, keyed by the route's
+// pattern ("METHOD /path", as in the route table). buildOpenAPI refuses a
+// route without an entry here and an entry without a route.
+func docs() map[string]opDoc {
+	page := []param{
+		{Name: "limit", Type: "integer", Description: "page size, 1 to 200 (default 50)"},
+		{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
+	}
+	paged := func(ps ...param) []param { return append(ps, page...) }
+	types := func(eg string) string {
+		return "comma-separated activity types, e.g. " + eg + " (any of " + strings.Join(activityTypeNames(), ", ") + ")"
+	}
+	signed := ": t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>"
+	sse := "With `Accept: text/event-stream` the answer streams as server-sent events: `token` events ({\"text\"}), then one `citations` event (the validated citations), then `done` ({\"answer\",\"grounded\"}: the validated answer). Only validated text streams: once the model's citations are checked, each sentence is sent as soon as it is complete, in the form the validated answer has it, so a sentence or reference the validation drops never appears, and the `token` texts joined are exactly `done`'s answer. A failure after the stream began is an `error` event with a problem object; the tokens before it are not an answer."
+	passages := "Passages are ranked best first by hybrid search (meaning and words, fused by reciprocal rank fusion; score is the fused score): " +
+		"each holds at least one of the query's words (in any form: \"promised\" for \"promise\") or is close to it in meaning. " +
+		"`highlights` are the query's words in `text`, as half-open [start, end) ranges counted in UTF-16 code units " +
+		"(JavaScript string indices: text.slice(start, end) is the word; for characters outside the Basic Multilingual Plane, such as emoji, " +
+		"they differ from code point offsets), matched whole-word, case-insensitively and by stem. `speaker` (the passage's first), `start_ms` and `end_ms` are set on " +
+		"transcript passages only. A query with no searchable words (only punctuation or stop words) finds nothing: 200 with no items."
+	search := []param{
+		{Name: "q", Type: "string", Required: true, Description: "what to search for, 1 to 1000 characters (trimmed)"},
+		{Name: "limit", Type: "integer", Description: "most passages to return, 1 to 50 (default 10)"},
+		{Name: "types", Type: "string", Description: types("meeting,email")},
+		{Name: "since", Type: "string", Format: "date-time", Description: "occurred at or after (inclusive), RFC 3339"},
+		{Name: "until", Type: "string", Format: "date-time", Description: "occurred before (exclusive), RFC 3339; not before since"},
+	}
+
+	return map[string]opDoc{
+		// ops
+		"GET /healthz": {Tag: "ops", Summary: "Liveness: the process is up.", Resp: map[int]any{200: health{}}},
+		"GET /readyz": {Tag: "ops", Summary: "Readiness: PostgreSQL and Redis are reachable.",
+			Resp: map[int]any{200: health{}, 503: health{}}},
+		"GET /metrics":      {Tag: "ops", Summary: "Prometheus metrics (text exposition format).", Resp: map[int]any{200: "text"}},
+		"GET /openapi.json": {Tag: "ops", Summary: "This OpenAPI 3.1 document.", Resp: map[int]any{200: map[string]any{}}},
+
+		// api-keys
+		"POST /v1/api-keys": {Tag: "api-keys", Summary: "Create an API key. The key is shown once; only its hash is stored.",
+			Body: crm.APIKeyInput{}, Required: []string{"name", "scopes"},
+			Resp: errResps(map[int]any{201: crm.APIKey{}}, 400, 413, 422)},
+		"GET /v1/api-keys": {Tag: "api-keys", Summary: "List the org's live API keys (without secrets).",
+			Resp: errResps(map[int]any{200: itemsOf[crm.APIKey]{}})},
+		"DELETE /v1/api-keys/{id}": {Tag: "api-keys", Summary: "Revoke an API key at once.",
+			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
+
+		// settings
+		"GET /v1/settings": {Tag: "settings",
+			Summary: "The org's settings: disposition codes, require_disposition, stalled_after_days.",
+			Resp:    errResps(map[int]any{200: crm.Settings{}})},
+		"PATCH /v1/settings": {Tag: "settings", Summary: "Change the org's settings.", Body: crm.SettingsInput{},
+			Resp: errResps(map[int]any{200: crm.Settings{}}, 400, 413, 422)},
+		"POST /v1/settings/ingest-secret": {Tag: "settings",
+			Summary: "Generate the org's ingest secret, which signs POST /v1/hooks/transcripts (" + crm.SignatureHeader +
+				signed + ", with the org's ID in Logbook-Org) instead of a " +
+				"bearer key. It replaces any previous secret at once and is shown only in this response; GET /v1/settings " +
+				"never shows it. No request body.",
+			Resp: errResps(map[int]any{201: ingestSecret{}})},
+		"DELETE /v1/settings/ingest-secret": {Tag: "settings",
+			Summary: "Delete the org's ingest secret, which disables the signed transcript hook (204 even when none was set).",
+			Resp:    errResps(map[int]any{204: noBody{}})},
+
+		// users
+		"POST /v1/users": {Tag: "users",
+			Summary: "Create a user (role defaults to rep). Emails are case-insensitive and unique per org (409 otherwise).",
+			Body:    crm.UserInput{}, Required: []string{"email", "name"},
+			Resp: errResps(map[int]any{201: crm.User{}}, 400, 409, 413, 422)},
+		"GET /v1/users": {Tag: "users", Summary: "List users, newest first.",
+			Query: paged(param{Name: "role", Type: "string", Description: "only users with this role", Enum: strs(crm.Roles)}),
+			Resp:  errResps(map[int]any{200: crm.Page[crm.User]{}}, 422)},
+		"GET /v1/users/{id}": {Tag: "users", Summary: "Get a user.", Resp: errResps(map[int]any{200: crm.User{}}, 404, 422)},
+		"PATCH /v1/users/{id}": {Tag: "users", Summary: "Update a user; absent fields are kept, and no field may be null.",
+			Body: crm.UserInput{}, Resp: errResps(map[int]any{200: crm.User{}}, 400, 404, 409, 413, 422)},
+		"DELETE /v1/users/{id}": {Tag: "users",
+			Summary: "Delete a user. Accounts, deals and activities the user owned stay, with no owner.",
+			Resp:    errResps(map[int]any{204: noBody{}}, 404, 422)},
+
+		// accounts
+		"POST /v1/accounts": {Tag: "accounts",
+			Summary: "Create an account. Each domain may belong to one account of the org (409 otherwise).",
+			Body:    crm.AccountInput{}, Required: []string{"name"},
+			Resp: errResps(map[int]any{201: crm.Account{}}, 400, 409, 413, 422)},
+		"GET /v1/accounts": {Tag: "accounts", Summary: "List accounts, newest first; q searches names and domains.",
+			Query: paged(
+				param{Name: "q", Type: "string", Description: "case-insensitive substring of the name or a domain"},
+				param{Name: "owner_id", Type: "string", Format: "uuid"},
+				param{Name: "segment", Type: "string"}),
+			Resp: errResps(map[int]any{200: crm.Page[crm.Account]{}}, 422)},
+		"GET /v1/accounts/{id}": {Tag: "accounts", Summary: "Get an account.",
+			Resp: errResps(map[int]any{200: crm.Account{}}, 404, 422)},
+		"PATCH /v1/accounts/{id}": {Tag: "accounts", Summary: "Update an account; domains, when given, replace the list.",
+			Body: crm.AccountInput{}, Resp: errResps(map[int]any{200: crm.Account{}}, 400, 404, 409, 413, 422)},
+		"DELETE /v1/accounts/{id}": {Tag: "accounts", Summary: "Delete an account with its contacts, deals and activities.",
+			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
+		"GET /v1/accounts/{id}/brief": {Tag: "accounts",
+			Summary: "The account read in under a minute, composed from the record and the meeting notes (no model): " +
+				"brief.headline, then brief.sections in this order when they have something to say: The account, Deals, " +
+				"Open commitments, Risks raised, Last touch per contact, Recent meetings. Each statement cites the activities " +
+				"it rests on in activity_ids; only a deal with no activity logged on it, or an account with none at all, " +
+				"cites none. Lists are capped (3 deals; 4 open commitments, soonest due first, at most 2 ours, 2 theirs and 1 " +
+				"with no clear owner; 2 risks; 3 contacts; 1 meeting), free text is clipped to a few words, and a capped " +
+				"list ends with a statement \"…and N more\" (section.more = N): the longest brief is under 250 words. " +
+				"Sides of a commitment (open_action_items[].side): ours when the owner is the name or email of a user of " +
+				"the org; theirs when it is a contact of the account's; otherwise decided by the meeting participant of " +
+				"that name: theirs when their email is at one of the account's domains, ours when it is a user's email or " +
+				"at a user's email domain; else unknown (also when no owner was named). Risks come from the notes of the " +
+				"5 newest processed meetings held in the last 90 days. open_action_items (at most 50, soonest due first, " +
+				"undated last), deals (at most 50, open first by close date, then closed most recently changed first) and " +
+				"last_activity_at are plain data from the database. The brief is cached and rebuilt when the account's " +
+				"activities, action items, deals, contacts, meeting notes or the org's users change, and once a day " +
+				"(overdue and the risk window move with the date); generated_at says when it was built.",
+			Resp: errResps(map[int]any{200: brief.AccountBrief{}}, 404, 422)},
+
+		// contacts
+		"POST /v1/contacts": {Tag: "contacts",
+			Summary: "Create a contact on an account of the org (422 on account_id otherwise). Emails are case-insensitive and unique per org (409 otherwise).",
+			Body:    crm.ContactInput{}, Required: []string{"account_id", "name"},
+			Resp: errResps(map[int]any{201: crm.Contact{}}, 400, 409, 413, 422)},
+		"GET /v1/contacts": {Tag: "contacts", Summary: "List contacts, newest first.",
+			Query: paged(
+				param{Name: "account_id", Type: "string", Format: "uuid", Description: "only the contacts of this account"},
+				param{Name: "email", Type: "string", Description: "only the contact with this email (case-insensitive)"}),
+			Resp: errResps(map[int]any{200: crm.Page[crm.Contact]{}}, 422)},
+		"GET /v1/contacts/{id}": {Tag: "contacts", Summary: "Get a contact.",
+			Resp: errResps(map[int]any{200: crm.Contact{}}, 404, 422)},
+		"PATCH /v1/contacts/{id}": {Tag: "contacts",
+			Summary: "Update a contact; absent fields are kept, null clears email, phone and title (account_id and name may not be null).",
+			Body:    crm.ContactInput{}, Resp: errResps(map[int]any{200: crm.Contact{}}, 400, 404, 409, 413, 422)},
+		"DELETE /v1/contacts/{id}": {Tag: "contacts", Summary: "Delete a contact; the activities it took part in stay.",
+			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
+
+		// deals
+		"POST /v1/deals": {Tag: "deals",
+			Summary: "Create a deal on an account of the org (status defaults to open). account_id and owner_id must name records of the org (422 otherwise); amount is an exact decimal with at most 4 fraction digits.",
+			Body:    crm.DealInput{}, Required: []string{"account_id", "name"},
+			Resp: errResps(map[int]any{201: crm.Deal{}}, 400, 413, 422)},
+		"GET /v1/deals": {Tag: "deals", Summary: "List deals, newest first.",
+			Query: paged(
+				param{Name: "account_id", Type: "string", Format: "uuid", Description: "only the deals of this account"},
+				param{Name: "owner_id", Type: "string", Format: "uuid", Description: "only the deals this user owns"},
+				param{Name: "status", Type: "string", Description: "only deals with this status", Enum: strs(crm.DealStatuses)},
+				param{Name: "stage", Type: "string", Description: "only deals at this stage (exact match)"}),
+			Resp: errResps(map[int]any{200: crm.Page[crm.Deal]{}}, 422)},
+		"GET /v1/deals/{id}": {Tag: "deals", Summary: "Get a deal.", Resp: errResps(map[int]any{200: crm.Deal{}}, 404, 422)},
+		"PATCH /v1/deals/{id}": {Tag: "deals",
+			Summary: "Update a deal; absent fields are kept, null clears stage, amount, currency, close_date and owner_id (account_id, name and status may not be null). Use reassign to change the owner with a handoff on the timeline.",
+			Body:    crm.DealInput{}, Resp: errResps(map[int]any{200: crm.Deal{}}, 400, 404, 413, 422)},
+		"DELETE /v1/deals/{id}": {Tag: "deals",
+			Summary: "Delete a deal; its activities stay on the account's timeline, unlinked from the deal.",
+			Resp:    errResps(map[int]any{204: noBody{}}, 404, 422)},
+		"POST /v1/deals/{id}/reassign": {Tag: "deals",
+			Summary: "Change a deal's owner and log a handoff activity on its account, atomically. owner_id must be a user of the org other than the current owner (422 otherwise); note becomes the activity's body.",
+			Body:    crm.ReassignInput{}, Required: []string{"owner_id"},
+			Resp: errResps(map[int]any{200: dealReassignment{}}, 400, 404, 413, 422)},
+
+		// activities
+		"POST /v1/activities": {Tag: "activities",
+			Summary: "Log one activity, or a batch as {\"activities\":[...]} (1 to 1000, all or nothing; a bad item is a 422 naming " +
+				"activities[i].field for every bad item). The account is account_id, else the one account of contact_ids, else " +
+				"the account of the most participants matched to contacts by email, or (when no email is a contact's) to account " +
+				"domains; unresolvable or tied is 422. Linked are the contacts named in contact_ids and those matching a " +
+				"participant's email, limited to that account. Source defaults to api. With an external_id the post is idempotent " +
+				"per (source, external_id): the same content again returns the stored activity unchanged (200), other content " +
+				"updates it (200), a new pair creates it (201). A single activity answers with the activity; a batch with one " +
+				"result per item in input order, 201 when any item was created, else 200.",
+			Body: activityPostBody{},
+			Resp: errResps(map[int]any{200: activityPostResponse{}, 201: activityPostResponse{}}, 400, 413, 422)},
+		"GET /v1/activities/{id}": {Tag: "activities", Summary: "Get an activity.",
+			Resp: errResps(map[int]any{200: crm.Activity{}}, 404, 422)},
+		"PATCH /v1/activities/{id}": {Tag: "activities", Body: crm.ActivityInput{},
+			Summary: "Update an activity: absent fields stay, null clears. The org's disposition rules apply to the result. " +
+				"When contact_ids, participants or account_id is given, the links are recomputed: contact_ids (or the current " +
+				"links) plus contacts matching a participant's email, limited to the activity's account. A source and " +
+				"external_id pair another activity has is 409.",
+			Resp: errResps(map[int]any{200: crm.Activity{}}, 400, 404, 409, 413, 422)},
+		"DELETE /v1/activities/{id}": {Tag: "activities", Summary: "Delete an activity.",
+			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
+		"GET /v1/accounts/{id}/timeline": {Tag: "activities",
+			Summary: "An account's activities, newest first by occurred_at (ties by id), keyset-paginated. " +
+				"An account that is not the org's is 404, even when nothing would match.",
+			Query: paged(
+				param{Name: "types", Type: "string", Description: types("call,email")},
+				param{Name: "since", Type: "string", Format: "date-time", Description: "occurred at or after (inclusive), RFC 3339"},
+				param{Name: "until", Type: "string", Format: "date-time", Description: "occurred before (exclusive), RFC 3339"},
+				param{Name: "contact_id", Type: "string", Format: "uuid", Description: "linked to this contact"},
+				param{Name: "deal_id", Type: "string", Format: "uuid"},
+				param{Name: "owner_id", Type: "string", Format: "uuid"}),
+			Resp: errResps(map[int]any{200: crm.Page[crm.Activity]{}}, 404, 422)},
+
+		// transcripts and meeting notes
+		"POST /v1/transcripts": {Tag: "transcripts",
+			Summary: "Post a meeting transcript. It is stored durably before the 202; workers turn it into cited notes. " +
+				"Re-posting the same source+external_id with the same content changes nothing (200); new content reprocesses (202).",
+			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
+			Resp: errResps(map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}}, 400, 413, 422)},
+		"GET /v1/transcripts/{id}": {Tag: "transcripts",
+			Summary: "A transcript's processing status; ?include=segments adds the parsed segments.",
+			Query:   []param{{Name: "include", Type: "string", Enum: []string{"segments"}}},
+			Resp:    errResps(map[int]any{200: crm.Transcript{}}, 404, 422)},
+		"POST /v1/hooks/transcripts": {Tag: "transcripts",
+			Summary: "The same as POST /v1/transcripts for note-takers that sign instead of holding a key: the Logbook-Org header " +
+				"names the org and Logbook-Signature (t=<unix>,v1=<hex HMAC-SHA256(ingest secret, t.body)>) authorises it. " +
+				"A bad or stale (over 5 minutes) signature is 401.",
+			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
+			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 413: Problem{}, 422: Problem{}}},
+		"GET /v1/action-items": {Tag: "meeting-notes", Summary: "Action items across meetings, newest first.",
+			Query: paged(
+				param{Name: "account_id", Type: "string", Format: "uuid"},
+				param{Name: "owner", Type: "string", Description: "owner name, case-insensitive"},
+				param{Name: "status", Type: "string", Enum: []string{"open", "done"}}),
+			Resp: errResps(map[int]any{200: crm.Page[crm.ActionItem]{}}, 422)},
+		"PATCH /v1/action-items/{id}": {Tag: "meeting-notes", Summary: "Mark an action item open or done.",
+			Body: actionItemPatch{}, Required: []string{"status"},
+			Resp: errResps(map[int]any{200: crm.ActionItem{}}, 400, 404, 413, 422)},
+		"POST /v1/activities/{id}/follow-up": {Tag: "meeting-notes",
+			Summary: "Draft the meeting's follow-up email again from its notes. 409 when the meeting has no processed notes yet.",
+			Resp:    errResps(map[int]any{200: crm.FollowUp{}}, 404, 409, 422, 503)},
+
+		// questions
+		"POST /v1/accounts/{id}/ask": {Tag: "questions",
+			Summary: "Ask a question about one account's history. Only that account's records are searched (hybrid: meaning and words); the answer cites the records it rests on, each citation checked against the sources the model was given: a citation's quote is the record's own words from one line (a transcript segment, or an email's or note's text), never the speaker's label (speaker is its own field), n is the [n] of the answer it backs (every [n] in the answer names one), and start_ms/end_ms are the quoted segment's span (null for records that are not transcripts). When nothing relevant is on record, the answer says so and grounded is false. " + sse,
+			Body:    crm.AskInput{}, Required: []string{"question"},
+			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 404, 413, 422, 503)},
+		"POST /v1/ask": {Tag: "questions",
+			Summary: "Ask a question over the whole org's history; citations add account_id. " + sse,
+			Body:    crm.AskInput{}, Required: []string{"question"},
+			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 413, 422, 503)},
+		"GET /v1/accounts/{id}/search": {Tag: "questions", Query: search,
+			Summary: "Search one account's history for passages: only that account's records are searched. " + passages,
+			Resp:    errResps(map[int]any{200: itemsOf[Passage]{}}, 404, 422, 503)},
+		"GET /v1/search": {Tag: "questions", Query: search,
+			Summary: "Search the whole org's history for passages (account_id names each passage's account). " + passages,
+			Resp:    errResps(map[int]any{200: itemsOf[Passage]{}}, 422, 503)},
+
+		// webhooks
+		"POST /v1/webhooks": {Tag: "webhooks",
+			Summary: "Create a webhook: url (absolute http or https with a host, no user info, at most 2000 bytes) receives " +
+				"the events listed (any of " + strings.Join(store.WebhookEvents, ", ") + "; duplicates are dropped) as POSTs signed with " +
+				crm.SignatureHeader + signed + ", retried with backoff. " +
+				"secret (at least 16 characters) is never shown again; leave it out to have a random one generated and " +
+				"returned in this response only.",
+			Body: crm.WebhookInput{}, Required: []string{"url", "events"},
+			Resp: errResps(map[int]any{201: crm.Webhook{}}, 400, 413, 422)},
+		"GET /v1/webhooks": {Tag: "webhooks", Summary: "List the org's webhooks, newest first (without secrets).",
+			Resp: errResps(map[int]any{200: itemsOf[crm.Webhook]{}})},
+		"GET /v1/webhooks/{id}": {Tag: "webhooks", Summary: "Get a webhook (without its secret).",
+			Resp: errResps(map[int]any{200: crm.Webhook{}}, 404, 422)},
+		"DELETE /v1/webhooks/{id}": {Tag: "webhooks",
+			Summary: "Delete a webhook with its delivery log; deliveries not yet sent are dropped.",
+			Resp:    errResps(map[int]any{204: noBody{}}, 404, 422)},
+		"GET /v1/webhooks/{id}/deliveries": {Tag: "webhooks",
+			Summary: "A webhook's delivery log, newest first, keyset-paginated: each event sent or to be sent, with its " +
+				"status (pending until delivered, or failed when retries ran out or the endpoint answered 410), attempts " +
+				"and the last attempt's HTTP status and error.",
+			Query: paged(param{Name: "status", Type: "string", Enum: strs(crm.WebhookDeliveryStatuses)}),
+			Resp:  errResps(map[int]any{200: crm.Page[crm.WebhookDelivery]{}}, 404, 422)},
+	}
+}

@@ -1,0 +1,177 @@
+package openapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Info is what a document says about the API as a whole.
+type Info struct {
+	Title, Version, Description string
+	// Problem is the zero value of the error body type: the component
+	// "Problem", served as application/problem+json wherever a response's
+	// body is a value of its type.
+	Problem any
+	// Bearer describes the bearer token of the "bearer" security scheme,
+	// which every operation with Secured uses.
+	Bearer string
+}
+
+// Operation is one documented operation.
+type Operation struct {
+	Method, Path string
+	// ID is the operationId.
+	ID                        string
+	Tag, Summary, Description string
+	// Secured operations need the bearer token; the others are public.
+	Secured bool
+	Query   []Param
+	// Body is the zero value of the request body type, or nil; one that
+	// implements Content describes itself.
+	Body any
+	// Required lists the fields the body must carry.
+	Required []string
+	// Responses holds a body per status code: the zero value of its type, a
+	// NoBody, a string (text/plain), the Info's Problem, or a Content.
+	Responses map[int]any
+}
+
+// Param documents one query parameter.
+type Param struct {
+	Name, Type, Description string
+	// Format is an OpenAPI format such as "date-time" or "uuid".
+	Format string
+	Enum   []string
+	// Required marks a parameter every request must carry.
+	Required bool
+}
+
+// NoBody documents a response without a body (204).
+type NoBody struct{}
+
+// Content is a body or response that documents its content types itself
+// (a body of several shapes, JSON or server-sent events).
+type Content interface {
+	ContentTypes(g *Generator) map[string]any
+}
+
+// Document renders the OpenAPI 3.1 document of ops, with the schemas of
+// their bodies and responses as components. A path parameter ({id}) is a
+// string of the Config's IDFormat. An operation listed twice is an error.
+func (g *Generator) Document(info Info, ops []Operation) ([]byte, error) {
+	problem := reflect.TypeOf(info.Problem)
+	if problem != nil {
+		g.Components["Problem"] = g.Struct(problem, false)
+	}
+	paths := map[string]map[string]any{}
+	for _, o := range ops {
+		op := map[string]any{"summary": o.Summary, "operationId": o.ID, "tags": []string{o.Tag}}
+		if o.Description != "" {
+			op["description"] = o.Description
+		}
+		op["security"] = []map[string][]string{}
+		if o.Secured {
+			op["security"] = []map[string][]string{{"bearer": {}}}
+		}
+		var params []any
+		for _, name := range PathParams(o.Path) {
+			s := map[string]any{"type": "string"}
+			if g.cfg.IDFormat != "" {
+				s["format"] = g.cfg.IDFormat
+			}
+			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": s})
+		}
+		for _, q := range o.Query {
+			s := map[string]any{"type": q.Type}
+			if q.Format != "" {
+				s["format"] = q.Format
+			}
+			if len(q.Enum) > 0 {
+				s["enum"] = q.Enum
+			}
+			qp := map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": s}
+			if q.Required {
+				qp["required"] = true
+			}
+			params = append(params, qp)
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		if ct, ok := o.Body.(Content); ok {
+			op["requestBody"] = map[string]any{"required": true, "content": ct.ContentTypes(g)}
+		} else if o.Body != nil {
+			s := g.Schema(reflect.TypeOf(o.Body))
+			if len(o.Required) > 0 {
+				s = map[string]any{"allOf": []any{s, map[string]any{"required": o.Required}}}
+			}
+			op["requestBody"] = map[string]any{"required": true,
+				"content": map[string]any{"application/json": map[string]any{"schema": s}}}
+		}
+		resps := map[string]any{}
+		for code, body := range o.Responses {
+			resps[strconv.Itoa(code)] = g.response(code, body, problem)
+		}
+		op["responses"] = resps
+		if paths[o.Path] == nil {
+			paths[o.Path] = map[string]any{}
+		}
+		m := strings.ToLower(o.Method)
+		if _, dup := paths[o.Path][m]; dup {
+			return nil, fmt.Errorf("openapi: operation %s %s listed twice", o.Method, o.Path)
+		}
+		paths[o.Path][m] = op
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info":    map[string]any{"title": info.Title, "version": info.Version, "description": info.Description},
+		"servers": []any{map[string]any{"url": "/"}},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas": g.Components,
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": info.Bearer},
+			},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("openapi: marshal the document: %w", err)
+	}
+	return b, nil
+}
+
+func (g *Generator) response(code int, body any, problem reflect.Type) map[string]any {
+	desc := http.StatusText(code)
+	if problem != nil && reflect.TypeOf(body) == problem {
+		return map[string]any{"description": desc, "content": map[string]any{
+			"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+	}
+	switch b := body.(type) {
+	case NoBody:
+		return map[string]any{"description": desc}
+	case string:
+		return map[string]any{"description": desc, "content": map[string]any{
+			"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
+	case Content:
+		return map[string]any{"description": desc, "content": b.ContentTypes(g)}
+	}
+	return map[string]any{"description": desc, "content": map[string]any{
+		"application/json": map[string]any{"schema": g.Schema(reflect.TypeOf(body))}}}
+}
+
+var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// PathParams lists the names of path's parameters ({id} is "id"), in order.
+func PathParams(path string) []string {
+	var out []string
+	for _, m := range pathParamRE.FindAllStringSubmatch(path, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
