@@ -24,6 +24,7 @@ import (
 
 	"logbook/internal/app"
 	"logbook/internal/config"
+	"logbook/internal/retrievalbench"
 	"logbook/internal/store"
 )
 
@@ -46,7 +47,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	samples := fs.Int("samples", 300, "timeline requests per page measured")
 	dbName := fs.String("db", "logbook_bench", "database to create and use for the benchmark")
 	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline,retrieval")
-	retrievalOpts := retrievalFlags(fs)
+	retrievalOpts := retrievalbench.Flags(fs)
 	transcripts := fs.Int("transcripts", 200, "one-hour transcripts per pipeline run")
 	rounds := fs.Int("rounds", 2, "single-row ingest alternates raw and HTTP in this many rounds of rows/rounds each")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -128,7 +129,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}
 	if want("retrieval") {
-		if err := benchRetrievalRun(ctx, stdout, u, retrievalOpts); err != nil {
+		if err := retrievalbench.Run(ctx, stdout, u, retrievalOpts); err != nil {
 			return err
 		}
 	}

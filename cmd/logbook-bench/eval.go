@@ -369,7 +369,7 @@ func freshDatabase(ctx context.Context, dbURL, name string) (string, error) {
 	}
 	admin := *u
 	admin.Path = "/postgres"
-	if err := dropDatabase(ctx, admin.String(), name); err != nil {
+	if err := app.DropDatabase(ctx, admin.String(), name); err != nil {
 		return "", err
 	}
 	u.Path = "/" + name

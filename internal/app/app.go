@@ -163,6 +163,20 @@ func Migrate(ctx context.Context, dbURL string) (int, error) {
 	return migrations.Up(ctx, db, migrations.Options{Lock: true})
 }
 
+// DropDatabase drops the database name (if it exists), closing its
+// connections, through a connection to adminURL.
+func DropDatabase(ctx context.Context, adminURL, name string) error {
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("connect to drop database %q: %w", name, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %q: %w", name, err)
+	}
+	return nil
+}
+
 // EnsureDatabase creates the database named in dbURL when it does not
 // exist, connecting to the maintenance database "postgres" to do so. A
 // fresh machine then needs no manual createdb.

@@ -1,4 +1,4 @@
-package main
+package retrievalbench
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 // it cannot rot: every section runs and the per-account path is exact.
 func TestBenchRetrieval(t *testing.T) {
 	t.Parallel()
-	o := &retrievalOpts{chunks: 5000, big: 1000, small: 100, dim: 384, queries: 20, orgQueries: 10,
+	o := &Options{chunks: 5000, big: 1000, small: 100, dim: 384, queries: 20, orgQueries: 10,
 		efs: "40,100", transcripts: 20, order: "interleaved", seed: 1, tail: 500}
 	var out bytes.Buffer
 	res, err := benchRetrieval(context.Background(), &out, testdb.DatabaseURL(t), testdb.DatabaseURL(t), o)

@@ -1,4 +1,4 @@
-package main
+package retrievalbench
 
 import (
 	"context"
@@ -23,8 +23,8 @@ import (
 	"logbook/internal/store"
 )
 
-// retrievalOpts are the flags of the retrieval benchmark (issue #4).
-type retrievalOpts struct {
+// Options are the flags of the retrieval benchmark (issue #4).
+type Options struct {
 	db          string
 	chunks      int
 	big, small  int
@@ -40,9 +40,9 @@ type retrievalOpts struct {
 	tail        int
 }
 
-// retrievalFlags registers the retrieval benchmark's flags on fs.
-func retrievalFlags(fs *flag.FlagSet) *retrievalOpts {
-	o := &retrievalOpts{}
+// Flags registers the retrieval benchmark's flags on fs.
+func Flags(fs *flag.FlagSet) *Options {
+	o := &Options{}
 	fs.StringVar(&o.db, "retrieval-db", "logbook_bench_retrieval", "database the retrieval bench creates (and drops unless -retrieval-keep)")
 	fs.IntVar(&o.chunks, "retrieval-chunks", 1_000_000, "chunks in the retrieval bench database")
 	fs.IntVar(&o.big, "retrieval-big", 20_000, "chunks of the large account measured")
@@ -60,29 +60,29 @@ func retrievalFlags(fs *flag.FlagSet) *retrievalOpts {
 	return o
 }
 
-// benchRetrievalRun runs the retrieval benchmark in its own databases next
+// Run runs the retrieval benchmark in its own databases next
 // to the bench database u: o.db for search, o.db+"_rss" for the memory
 // curve. Both are created and migrated here; o.db is dropped at the end
 // unless o.keep, the other always.
-func benchRetrievalRun(ctx context.Context, w io.Writer, u *url.URL, o *retrievalOpts) error {
+func Run(ctx context.Context, w io.Writer, u *url.URL, o *Options) error {
 	dbURL := func(name string) string {
 		v := *u
 		v.Path = "/" + name
 		return v.String()
 	}
 	mainURL, rssURL := dbURL(o.db), dbURL(o.db+"_rss")
-	if err := dropDatabase(ctx, dbURL("postgres"), o.db+"_rss"); err != nil {
+	if err := app.DropDatabase(ctx, dbURL("postgres"), o.db+"_rss"); err != nil {
 		return err
 	}
 	if _, err := app.Migrate(ctx, rssURL); err != nil {
 		return err
 	}
-	defer func() { _ = dropDatabase(context.WithoutCancel(ctx), dbURL("postgres"), o.db+"_rss") }()
+	defer func() { _ = app.DropDatabase(context.WithoutCancel(ctx), dbURL("postgres"), o.db+"_rss") }()
 	if !o.keep {
-		if err := dropDatabase(ctx, dbURL("postgres"), o.db); err != nil {
+		if err := app.DropDatabase(ctx, dbURL("postgres"), o.db); err != nil {
 			return err
 		}
-		defer func() { _ = dropDatabase(context.WithoutCancel(ctx), dbURL("postgres"), o.db) }()
+		defer func() { _ = app.DropDatabase(context.WithoutCancel(ctx), dbURL("postgres"), o.db) }()
 	}
 	if _, err := app.Migrate(ctx, mainURL); err != nil {
 		return err
@@ -91,17 +91,6 @@ func benchRetrievalRun(ctx context.Context, w io.Writer, u *url.URL, o *retrieva
 	return err
 }
 
-func dropDatabase(ctx context.Context, adminURL, name string) error {
-	admin, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return fmt.Errorf("connect to drop database %q: %w", name, err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database %q: %w", name, err)
-	}
-	return nil
-}
 
 // retrievalResult is what a run measured, for the test.
 type retrievalResult struct {
@@ -131,7 +120,7 @@ type acctCase struct {
 //     beside the exact scan it is scored against;
 //   - the process's RSS while 10,000 transcripts are chunked, embedded and
 //     written one at a time.
-func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o *retrievalOpts) (retrievalResult, error) {
+func benchRetrieval(ctx context.Context, w io.Writer, mainURL, rssURL string, o *Options) (retrievalResult, error) {
 	res := retrievalResult{AccountRecall: map[int]float64{}, OrgRecall: map[int]float64{}}
 	if o.order != "interleaved" && o.order != "account" {
 		return res, fmt.Errorf("-retrieval-order %q: want interleaved or account", o.order)
@@ -473,3 +462,13 @@ func pcts(ds []time.Duration) [2]time.Duration {
 	slices.Sort(s)
 	return [2]time.Duration{s[len(s)*50/100], s[min(len(s)-1, len(s)*99/100)]}
 }
+
+// verdict says whether a goal is met.
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }

@@ -1,4 +1,4 @@
-package main
+package retrievalbench
 
 import (
 	"context"
@@ -49,7 +49,7 @@ type textPath struct {
 // The unpruned query and the prune share are the store's own, learned
 // from the statements ChunkSearchBM25 sends (learnBM25).
 func benchRetrievalText(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store.Store, gen *textModel, emb *local.Provider,
-	plan loadPlan, cases []acctCase, o *retrievalOpts) (map[int]textResult, error) {
+	plan loadPlan, cases []acctCase, o *Options) (map[int]textResult, error) {
 	out := map[int]textResult{}
 	// Questions as people type them, not the sentences the vector
 	// section embeds: short, so some hold only common words.

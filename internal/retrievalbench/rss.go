@@ -1,4 +1,4 @@
-package main
+package retrievalbench
 
 import (
 	"context"
@@ -54,7 +54,7 @@ func procStatus() (rss, hwm int64) {
 // embed with the local embedder, COPY the activity and its chunks), and
 // samples the process's RSS along the way.
 func benchRetrievalRSS(ctx context.Context, w io.Writer, pool *pgxpool.Pool, gen *textModel, emb *local.Provider, model string,
-	o *retrievalOpts) ([]rssSample, error) {
+	o *Options) ([]rssSample, error) {
 	st := store.New(pool)
 	org, err := st.OrgCreate(ctx, "bench retrieval rss")
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package retrievalbench
 
 import (
 	"context"
@@ -42,7 +42,7 @@ type loadPlan struct {
 // newLoadPlan sizes the accounts: account 0 has o.big chunks, account 1
 // o.small, the rest 50 to 5,000 (log-uniform) until o.chunks; a tenth of
 // the chunks belong to a second org, so org-wide search filters.
-func newLoadPlan(m *textModel, o *retrievalOpts) loadPlan {
+func newLoadPlan(m *textModel, o *Options) loadPlan {
 	rng := rand.New(rand.NewPCG(o.seed, 4))
 	var p loadPlan
 	add := func(org, n int) {
@@ -74,7 +74,7 @@ func newLoadPlan(m *textModel, o *retrievalOpts) loadPlan {
 // (and building the indexes) unless a kept database already does. It
 // returns the two orgs' IDs and the accounts' IDs in plan order.
 func retrievalData(ctx context.Context, w io.Writer, pool *pgxpool.Pool, st *store.Store, gen *textModel, emb *local.Provider,
-	model string, plan loadPlan, o *retrievalOpts) ([2]string, []string, error) {
+	model string, plan loadPlan, o *Options) ([2]string, []string, error) {
 	var orgs [2]string
 	ids := make([]string, len(plan.accounts))
 	mark := fmt.Sprintf("bench retrieval chunks=%d big=%d small=%d model=%s order=%s seed=%d tail=%d", o.chunks, o.big, o.small, model, o.order, o.seed, o.tail)
@@ -178,7 +178,7 @@ var hnswOptions = regexp.MustCompile(`^[a-z_]+=[0-9]+(,[a-z_]+=[0-9]+)*$`)
 
 // hnswOptions are the HNSW build options measured: -retrieval-hnsw, or
 // the migrations' (store.HNSWOptions).
-func (o *retrievalOpts) hnswOptions() string {
+func (o *Options) hnswOptions() string {
 	if o.hnsw != "" {
 		return o.hnsw
 	}
@@ -212,7 +212,7 @@ var hnswWith = regexp.MustCompile(` WITH \([^)]*\)$`)
 // o's options, printing a row per step; VACUUM ANALYZE runs before the
 // HNSW build, as after a load the statistics are needed and the visibility
 // map lets the covering index's scans stay index-only.
-func buildIndexes(ctx context.Context, w io.Writer, pool *pgxpool.Pool, o *retrievalOpts, defs []indexDef) error {
+func buildIndexes(ctx context.Context, w io.Writer, pool *pgxpool.Pool, o *Options, defs []indexDef) error {
 	var steps []indexDef
 	for _, d := range defs {
 		if d.name == "chunks_embedding_hnsw" {
@@ -373,7 +373,7 @@ func transcriptRows(orgID, accountID string, at time.Time, cs []crm.Chunk, model
 }
 
 func loadChunks(ctx context.Context, pool *pgxpool.Pool, gen *textModel, emb *local.Provider, model string,
-	plan loadPlan, orgs [2]string, ids []string, o *retrievalOpts) error {
+	plan loadPlan, orgs [2]string, ids []string, o *Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &loadSched{est: 60, rng: rand.New(rand.NewPCG(o.seed, 5)), clustered: o.order == "account"}
