@@ -91,7 +91,6 @@ func Run(ctx context.Context, w io.Writer, u *url.URL, o *Options) error {
 	return err
 }
 
-
 // retrievalResult is what a run measured, for the test.
 type retrievalResult struct {
 	AccountRecall map[int]float64
