@@ -8,7 +8,7 @@
 -- account's vectors packed together, and only the ten winners are fetched
 -- from the heap (store.ChunkVectorSQL). It replaces chunks_account, whose
 -- key it shares. A btree tuple holds at most ~2.7 KB: above
--- store.MaxCoveredDim dimensions the vector is left out and the same query
+-- store.maxCoveredDim dimensions the vector is left out and the same query
 -- reads it from the heap (store.SetEmbeddingDim keeps this in step).
 -- +goose StatementBegin
 DO $$

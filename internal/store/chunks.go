@@ -213,11 +213,11 @@ func chunkVectorSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
 		ORDER BY top.dist, c.id`, args
 }
 
-// MaxCoveredDim is the largest embedding dimension chunks_account_vec
+// maxCoveredDim is the largest embedding dimension chunks_account_vec
 // carries: a btree tuple holds at most ~2.7 KB, and a halfvec takes two
 // bytes a dimension. Above it the index leaves the vector out and the
 // per-account scan reads vectors from the heap (slower, still exact).
-const MaxCoveredDim = 1024
+const maxCoveredDim = 1024
 
 // HNSWOptions are the build options of chunks_embedding_hnsw (migration
 // 00006): with pgvector's ef_construction 64, org-wide recall@10 at
@@ -229,7 +229,7 @@ const HNSWOptions = "m=16,ef_construction=200"
 // embedding of dim dimensions.
 func chunkIndexesSQL(dim int) []string {
 	include := "activity_type, model, id, embedding"
-	if dim > MaxCoveredDim {
+	if dim > maxCoveredDim {
 		include = "activity_type, model, id"
 	}
 	return []string{
@@ -238,10 +238,10 @@ func chunkIndexesSQL(dim int) []string {
 	}
 }
 
-// ChunkVectorOrgSQL is the org-wide nearest-neighbour query: the HNSW
+// chunkVectorOrgSQL is the org-wide nearest-neighbour query: the HNSW
 // index with pgvector's iterative scan (relaxed order), so filters never
 // return short, re-sorted by exact distance.
-func ChunkVectorOrgSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
+func chunkVectorOrgSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
 	args := []any{pgvector.NewHalfVector(vec), q.Model, q.Limit}
 	where, args := chunkFilter(q, args)
 	return `WITH r AS MATERIALIZED (
@@ -281,7 +281,7 @@ func (s *Store) ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []f
 		if err != nil {
 			return err
 		}
-		sql, args := ChunkVectorOrgSQL(q, vec)
+		sql, args := chunkVectorOrgSQL(q, vec)
 		rows, err := tx.db.Query(ctx, sql, args...)
 		if err != nil {
 			return err
@@ -292,10 +292,10 @@ func (s *Store) ChunkSearchVector(ctx context.Context, q crm.ChunkQuery, vec []f
 	return hits, interpretError(op, err)
 }
 
-// ChunkTextSQL is ChunkSearchText's query (websearch_to_tsquery over the
+// chunkTextSQL is ChunkSearchText's query (websearch_to_tsquery over the
 // english configuration, ranked by ts_rank_cd), for measurements that
 // explain it beside chunkBM25SQL.
-func ChunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
+func chunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
 	args := []any{text, q.Limit}
 	where, args := chunkFilter(q, args)
 	return `SELECT ` + chunkColumns + `, ts_rank_cd(c.tsv, query) AS rank
@@ -311,7 +311,7 @@ func ChunkTextSQL(q crm.ChunkQuery, text string) (string, []any) {
 // and in the latency measurements (with retrieval.TextQuery's query).
 func (s *Store) ChunkSearchText(ctx context.Context, q crm.ChunkQuery, text string) ([]crm.ChunkHit, error) {
 	const op = "full-text search"
-	sql, args := ChunkTextSQL(q, text)
+	sql, args := chunkTextSQL(q, text)
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, interpretError(op, err)
@@ -321,13 +321,13 @@ func (s *Store) ChunkSearchText(ctx context.Context, q crm.ChunkQuery, text stri
 }
 
 // BM25 parameters (Robertson and Zaragoza's usual values, which the shared
-// baseline uses too): BM25K1 is how fast a word's repetitions saturate (its
+// baseline uses too): bm25K1 is how fast a word's repetitions saturate (its
 // second mention in a chunk adds about half of what the first did, its
-// tenth little more); BM25B is how much a chunk's length (in words, against
+// tenth little more); bm25B is how much a chunk's length (in words, against
 // the org's average) discounts its matches, 0 not at all, 1 fully.
 const (
-	BM25K1 = 1.2
-	BM25B  = 0.75
+	bm25K1 = 1.2
+	bm25B  = 0.75
 )
 
 // chunkBM25SQL is the full-text query ranked by Okapi BM25. Candidates
@@ -363,7 +363,7 @@ func chunkBM25SQL(q crm.ChunkQuery, words string, prune bool) (string, []any) {
 	args := []any{words, q.Limit, share}
 	org := "$" + strconv.Itoa(len(args)+1) // chunkFilter's first parameter
 	where, args := chunkFilter(q, args)
-	k1, b := strconv.FormatFloat(BM25K1, 'f', -1, 64), strconv.FormatFloat(BM25B, 'f', -1, 64)
+	k1, b := strconv.FormatFloat(bm25K1, 'f', -1, 64), strconv.FormatFloat(bm25B, 'f', -1, 64)
 	// The tsquery quotes each lexeme, doubling quotes and backslashes.
 	return `WITH terms AS MATERIALIZED (
 			SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) * ln(1 + (s.chunks - coalesce(t.chunks, 0) + 0.5) / (coalesce(t.chunks, 0) + 0.5))::float8 AS weight,
@@ -435,7 +435,7 @@ func (s *Store) EmbeddingDim(ctx context.Context) (int, error) {
 // SetEmbeddingDim changes chunks.embedding to dim dimensions. Every stored
 // embedding is dropped (vectors of another dimension cannot be kept), so
 // a reindex must follow; the HNSW index is rebuilt empty, and
-// chunks_account_vec with or without the vector (MaxCoveredDim).
+// chunks_account_vec with or without the vector (maxCoveredDim).
 func (s *Store) SetEmbeddingDim(ctx context.Context, dim int) error {
 	if dim < 1 || dim > 4000 {
 		return fmt.Errorf("store: embedding dimension %d: must be 1 to 4000 (halfvec with HNSW)", dim)

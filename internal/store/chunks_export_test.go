@@ -16,3 +16,14 @@ func ChunkBM25SQL(q crm.ChunkQuery, words string, prune bool) (string, []any) {
 
 // PruneShare is pruneShare.
 const PruneShare = pruneShare
+
+// ChunkVectorOrgSQL is chunkVectorOrgSQL.
+func ChunkVectorOrgSQL(q crm.ChunkQuery, vec []float32) (string, []any) {
+	return chunkVectorOrgSQL(q, vec)
+}
+
+// BM25K1 and BM25B are BM25's parameters, for the test's own ranking.
+const (
+	BM25K1 = bm25K1
+	BM25B  = bm25B
+)
