@@ -7,13 +7,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"logbook/internal/app"
 )
@@ -31,20 +27,7 @@ Each command works on a database of its own (its -db flag) on the server of DATA
 live data; configuration comes from the environment as for logbook (go run ./cmd/logbook help).
 `
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(os.Stderr, "logbook-bench: %v\n\n%s", err, usage)
-			os.Exit(2)
-		}
-		fmt.Fprintf(os.Stderr, "logbook-bench: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("logbook-bench", usage, run) }
 
 // usageError is a mistake on the command line (exit status 2).
 type usageError = app.UsageError

@@ -8,13 +8,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"logbook/internal/app"
 )
@@ -61,20 +57,7 @@ Environment (defaults in brackets):
   SHUTDOWN_TIMEOUT    graceful shutdown bound [20s]
 `
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(os.Stderr, "logbook: %v\n\n%s", err, usage)
-			os.Exit(2)
-		}
-		fmt.Fprintf(os.Stderr, "logbook: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("logbook", usage, run) }
 
 // usageError is a mistake on the command line (exit status 2).
 type usageError = app.UsageError

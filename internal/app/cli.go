@@ -1,11 +1,34 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 )
+
+// Main is a command's main: it runs run with the process's arguments,
+// output and environment under a context that SIGINT and SIGTERM cancel,
+// and exits 2 with the usage on a UsageError, 1 on any other error, 0
+// otherwise. prog names the program in its messages.
+func Main(prog, usage string, run func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		var ue UsageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "%s: %v\n\n%s", prog, err, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prog, err)
+		os.Exit(1)
+	}
+}
 
 // UsageError is a mistake on the command line: the command prints it with
 // its usage and exits with status 2.
