@@ -61,6 +61,12 @@ type Deps struct {
 	Auth interface {
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
+	// RateLimiter counts requests against RateLimits in Redis (a
+	// *ratelimit.Limiter); nil limits nothing. See ratelimit.go.
+	RateLimiter RateLimiter
+	// RateLimits are the quotas RateLimiter enforces; a zero quota
+	// disables its bucket.
+	RateLimits RateLimits
 }
 
 // Enqueuer is the task queue as the API sees it.
@@ -93,6 +99,10 @@ type handler struct {
 	}
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// limits enforces the rate limits (nil: none); idem keeps the answers
+	// of requests with an Idempotency-Key.
+	limits *rateLimits
+	idem   *idempotency
 	// observers caches the requests counter and duration observer of each
 	// route, method and status seen (a metricKey → *routeMetrics), so a
 	// request does not hash its labels into both vectors again.
@@ -139,9 +149,18 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, fmt.Errorf("api: register metrics: %w", err)
 	}
 
+	var err error
+	if h.idem, err = newIdempotency(reg); err != nil {
+		return nil, err
+	}
+	if d.RateLimiter != nil {
+		if h.limits, err = newRateLimits(d.RateLimiter, d.RateLimits, reg); err != nil {
+			return nil, fmt.Errorf("api: register rate limit metrics: %w", err)
+		}
+	}
 	h.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	rs := routes()
-	spec, err := buildOpenAPI(rs, docs(), d.Version)
+	spec, err := buildOpenAPI(rs, withPolicyDocs(rs, docs()), d.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +200,9 @@ func (h *handler) wrap(rt route) http.Handler {
 				return
 			}
 		}
-		if err := rt.Handle(h, w, r, p); err != nil {
-			h.writeError(w, r, err)
+		// auth → rate limit (ratelimit.go) → Idempotency-Key (idempotency.go) → handler
+		if h.allow(w, r, rt, p) {
+			h.serve(w, r, rt, p)
 		}
 	})
 }

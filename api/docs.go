@@ -329,3 +329,15 @@ func docs() map[string]opDoc {
 			Resp:  errResps(map[int]any{200: crm.Page[crm.WebhookDelivery]{}}, 404, 422)},
 	}
 }
+
+// policyDoc is what the document says about the headers every
+// authenticated route answers with (ratelimit.go) and Idempotency-Key
+// (idempotency.go).
+const policyDoc = " Rate limits: every request with an API key counts against a quota per key and one per org (and, on the ask routes, stricter ones), shared by all servers; " +
+	"responses carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (seconds until full again) of the quota closest to empty " +
+	"(draft-ietf-httpapi-ratelimit-headers-06), and a request over a quota is 429 with Retry-After (seconds). " +
+	"Idempotency: any POST with an API key may carry Idempotency-Key (1 to 255 printable ASCII characters, per API key, kept 24 hours; 400 otherwise): " +
+	"the same key with the same method, path and body answers the first response again with Idempotent-Replayed: true; " +
+	"with another request, 422; while the first still runs, 409 with Retry-After. 5xx answers are not kept (a retry runs again); " +
+	"a response that carried a secret (a new API key, webhook or ingest secret) is not kept either, and a replay is 409 naming what the first request made. " +
+	"Streamed answers (Accept: text/event-stream) refuse the header with 400."

@@ -79,6 +79,8 @@ func layerTable() map[string]rule {
 		"internal/queue": {layer: 2},
 		"internal/llm":   {layer: 2, stdlibOnly: true},
 
+		"internal/ratelimit": {layer: 2},
+
 		"summarize":           {layer: 3},
 		"retrieval":           {layer: 3},
 		"activity":            {layer: 3},
