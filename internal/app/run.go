@@ -124,6 +124,20 @@ func (a *App) APIHandler(ctx context.Context) (http.Handler, error) {
 // APIHandlerWith builds the HTTP API on an enqueuer (where posted
 // transcripts and webhook deliveries go) and a follow-up regenerator.
 func (a *App) APIHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.FollowUpGenerator) (http.Handler, error) {
+	return a.apiHandler(ctx, enq, fu, true)
+}
+
+// apiHandler is APIHandlerWith, with the rate limits (RATE_LIMIT_*) when
+// limited; the private servers of the demo and the quality loop have none.
+func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpGenerator, limited bool) (http.Handler, error) {
+	var limiter api.RateLimiter
+	var quotas api.RateLimits
+	if limited {
+		var err error
+		if limiter, quotas, err = a.rateLimiter(ctx); err != nil {
+			return nil, err
+		}
+	}
 	st := store.New(a.Pool)
 	rs, err := a.RetrievalService()
 	if err != nil {
@@ -140,6 +154,9 @@ func (a *App) APIHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.Follo
 		Searcher:  rs,
 		Logger:    a.Log,
 		Version:   a.version(),
+		// Rate limits (nil limiter: none).
+		RateLimiter: limiter,
+		RateLimits:  quotas,
 		Ready: []api.ReadyCheck{
 			{Name: "postgres", Check: func(ctx context.Context) error { return a.Pool.Ping(ctx) }},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }},
@@ -191,7 +208,7 @@ func (a *App) RunPrivate(ctx context.Context, prefix string) (string, func() err
 	q := queue.Queues{LLM: prefix + "llm", Default: prefix + "default"}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.RunAll(runCtx, ln, q) }()
+	go func() { done <- a.runAll(runCtx, ln, q, false) }()
 	stop := func() error {
 		cancel()
 		<-done
@@ -206,12 +223,18 @@ func (a *App) RunPrivate(ctx context.Context, prefix string) (string, func() err
 // RunAll serves HTTP on ln and runs the worker on the queues q until ctx
 // ends.
 func (a *App) RunAll(ctx context.Context, ln net.Listener, q queue.Queues) error {
+	return a.runAll(ctx, ln, q, true)
+}
+
+// runAll is RunAll, with the rate limits when limited (RunPrivate's
+// servers have none: the tools drive them harder than any quota).
+func (a *App) runAll(ctx context.Context, ln net.Listener, q queue.Queues, limited bool) error {
 	enq, w, err := a.Pipeline(q)
 	if err != nil {
 		return err
 	}
 	defer enq.Close()
-	h, err := a.APIHandlerWith(ctx, enq, w)
+	h, err := a.apiHandler(ctx, enq, w, limited)
 	if err != nil {
 		return err
 	}

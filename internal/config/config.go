@@ -67,6 +67,17 @@ type Config struct {
 	// search (SEARCH_VECTOR_WEIGHT, 0.01–10; 0 keeps retrieval's default,
 	// which suits the local embedder; a dense model deserves about 1).
 	VectorWeight float64
+	// RateLimitKeyPerMin, RateLimitOrgPerMin, RateLimitAskPerMin and
+	// RateLimitOrgAskPerMin are the API's quotas in requests per minute:
+	// per API key (RATE_LIMIT_KEY_PER_MIN, default 600), per org
+	// (RATE_LIMIT_ORG_PER_MIN, 3000), and for the ask routes, which start
+	// model calls, per key (RATE_LIMIT_ASK_PER_MIN, 20) and per org
+	// (RATE_LIMIT_ORG_ASK_PER_MIN, 100). Kept in Redis, so they hold across
+	// servers; 0 disables one.
+	RateLimitKeyPerMin    int
+	RateLimitOrgPerMin    int
+	RateLimitAskPerMin    int
+	RateLimitOrgAskPerMin int
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -112,6 +123,11 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:   20 * time.Second,
 		ContextTokens:     12000,
 		Prices:            DefaultPrices(),
+
+		RateLimitKeyPerMin:    600,
+		RateLimitOrgPerMin:    3000,
+		RateLimitAskPerMin:    20,
+		RateLimitOrgAskPerMin: 100,
 	}
 	var errs []string
 	bad := func(name, format string, args ...any) {
@@ -153,6 +169,10 @@ func Load(getenv func(string) string) (Config, error) {
 	intVar("WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
 	intVar("LLM_CONTEXT_TOKENS", &c.ContextTokens, 1000, 2_000_000)
 	intVar("HNSW_EF_SEARCH", &c.EfSearch, 10, 1000)
+	intVar("RATE_LIMIT_KEY_PER_MIN", &c.RateLimitKeyPerMin, 0, 1_000_000)
+	intVar("RATE_LIMIT_ORG_PER_MIN", &c.RateLimitOrgPerMin, 0, 1_000_000)
+	intVar("RATE_LIMIT_ASK_PER_MIN", &c.RateLimitAskPerMin, 0, 1_000_000)
+	intVar("RATE_LIMIT_ORG_ASK_PER_MIN", &c.RateLimitOrgAskPerMin, 0, 1_000_000)
 	if s := getenv("ANSWER_MIN_SIMILARITY"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 0 || f > 1 {
