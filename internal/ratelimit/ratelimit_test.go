@@ -196,3 +196,34 @@ func TestLimiter(t *testing.T) {
 		require.ErrorContains(t, err, "must be positive")
 	})
 }
+
+// BenchmarkAllow measures one check of the four buckets an ask takes
+// against a Redis PING, the round trip it cannot beat, in the same run.
+func BenchmarkAllow(b *testing.B) {
+	ctx := context.Background()
+	rdb := testredis.Client(b)
+	prefix := testredis.Name(b) + ":"
+	b.Cleanup(func() {
+		keys, err := rdb.Keys(ctx, prefix+"*").Result()
+		if err == nil && len(keys) > 0 {
+			_ = rdb.Del(ctx, keys...).Err()
+		}
+	})
+	lim := ratelimit.New(rdb, ratelimit.Config{Prefix: prefix})
+	buckets := []ratelimit.Bucket{{Name: "key:a", Limit: 1 << 30}, {Name: "org", Limit: 1 << 30},
+		{Name: "ask:key:a", Limit: 1 << 30}, {Name: "ask:org", Limit: 1 << 30}}
+	b.Run("Ping", func(b *testing.B) {
+		for b.Loop() {
+			if err := rdb.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Allow4Buckets", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := lim.Allow(ctx, "org1", buckets...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
