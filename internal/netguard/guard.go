@@ -246,8 +246,8 @@ func (g *Guard) lookup(ctx context.Context, network, host string) ([]netip.Addr,
 }
 
 // DialContext connects to address (host:port) as net.Dialer.DialContext
-// does, for an http.Transport: an allow-listed host name is dialed as
-// given; any other host is resolved here (an IP address in any spelling is
+// does, for an http.Transport: an allow-listed host name is resolved and
+// dialed without checks; any other host is resolved here (an IP address in any spelling is
 // read as the address it means), every address is checked, and only then
 // are the addresses themselves dialed, one after another until one
 // answers, so what is connected to is exactly what was checked. The
@@ -258,30 +258,37 @@ func (g *Guard) DialContext(ctx context.Context, network, address string) (net.C
 	if err != nil {
 		return nil, fmt.Errorf("netguard: dial %s: %w", address, err)
 	}
-	if g.allow.hasHost(host) {
-		return g.plain.DialContext(ctx, network, address)
+	lookupNet := "ip"
+	switch network {
+	case "tcp4", "udp4":
+		lookupNet = "ip4"
+	case "tcp6", "udp6":
+		lookupNet = "ip6"
 	}
+	dialer := g.guarded
 	var ips []netip.Addr
-	if ip, _, ok := ParseIP(host); ok {
+	switch ip, _, ok := ParseIP(host); {
+	case g.allow.hasHost(host):
+		dialer = g.plain
+		if ips, err = g.resolver.LookupNetIP(ctx, lookupNet, host); err != nil {
+			return nil, fmt.Errorf("netguard: dial %s: %w", address, err)
+		}
+	case ok:
 		if err := g.CheckAddr(host, ip); err != nil {
 			return nil, err
 		}
 		ips = []netip.Addr{ip}
-	} else {
-		lookupNet := "ip"
-		switch network {
-		case "tcp4", "udp4":
-			lookupNet = "ip4"
-		case "tcp6", "udp6":
-			lookupNet = "ip6"
-		}
+	default:
 		if ips, err = g.lookup(ctx, lookupNet, host); err != nil {
 			return nil, err
 		}
 	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("netguard: dial %s: no address", address)
+	}
 	var errs []error
 	for _, ip := range ips {
-		conn, err := g.guarded.DialContext(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
+		conn, err := dialer.DialContext(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
 		if err == nil {
 			return conn, nil
 		}
