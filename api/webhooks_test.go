@@ -495,7 +495,7 @@ func TestWebhookTargets(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		for u, want := range map[string]string{
-			"gopher://127.0.0.1:6379/_": "http or https",
+			"gopher://127.0.0.1:6379/_":       "http or https",
 			"https://u:p@hooks.example.test/": "user name or password",
 			"https://hooks.example.test:0/":   "port",
 			"http://134744072/":               "usual form",
