@@ -309,11 +309,16 @@ func docs() map[string]opDoc {
 		"POST /v1/webhooks": {Tag: "webhooks",
 			Summary: "Create a webhook: url (absolute http or https with a host, no user info, at most 2000 bytes) receives " +
 				"the events listed (any of " + strings.Join(store.WebhookEvents, ", ") + "; duplicates are dropped) as POSTs signed with " +
-				crm.SignatureHeader + signed + ", retried with backoff. " +
+				crm.SignatureHeader + signed + ", retried with backoff for over a day. " +
+				"The host must be public: a name that resolves to (or an address that is) loopback, private, link-local " +
+				"or otherwise internal is refused (422) unless the operator allows it, and every delivery checks the " +
+				"address again when it connects; redirects are not followed. An org has at most 25 webhooks by default " +
+				"(409 past the limit). Deliveries are at least once: the Logbook-Delivery header names each, for the " +
+				"receiver to drop one it already has. " +
 				"secret (at least 16 characters) is never shown again; leave it out to have a random one generated and " +
 				"returned in this response only.",
 			Body: crm.WebhookInput{}, Required: []string{"url", "events"},
-			Resp: errResps(map[int]any{201: crm.Webhook{}}, 400, 413, 422)},
+			Resp: errResps(map[int]any{201: crm.Webhook{}}, 400, 409, 413, 422)},
 		"GET /v1/webhooks": {Tag: "webhooks", Summary: "List the org's webhooks, newest first (without secrets).",
 			Resp: errResps(map[int]any{200: itemsOf[crm.Webhook]{}})},
 		"GET /v1/webhooks/{id}": {Tag: "webhooks", Summary: "Get a webhook (without its secret).",
@@ -327,6 +332,12 @@ func docs() map[string]opDoc {
 				"and the last attempt's HTTP status and error.",
 			Query: paged(param{Name: "status", Type: "string", Enum: strs(crm.WebhookDeliveryStatuses)}),
 			Resp:  errResps(map[int]any{200: crm.Page[crm.WebhookDelivery]{}}, 404, 422)},
+		"POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {Tag: "webhooks",
+			Summary: "Send a delivery again, whatever its status: it becomes pending and is queued now (one still " +
+				"waiting for a retry is sent at once), with its retries starting over. It keeps its ID, sent as the " +
+				"Logbook-Delivery header, and its payload, so a receiver that already has it can tell: deliveries are " +
+				"at least once. Answers the delivery.",
+			Resp: errResps(map[int]any{202: crm.WebhookDelivery{}}, 404, 422)},
 	}
 }
 
