@@ -238,3 +238,27 @@ func TestRetentionPurge(t *testing.T) {
 		})
 	}
 }
+
+// TestRetentionPurgeIsBounded: one pass empties at most limit transcripts
+// of an org; the next pass continues.
+func TestRetentionPurgeIsBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, local.New(384))
+	for _, ext := range []string{"a", "b", "c"} {
+		b.ingest(t, ext, meetingSegments())
+	}
+	_, err := b.pool.Exec(ctx, `UPDATE transcripts SET received_at = now() - interval '10 days' WHERE org_id = $1`, b.orgID)
+	require.NoError(t, err)
+	_, err = b.store.SettingsUpdate(ctx, b.orgID, crm.SettingsInput{TranscriptRetentionDays: crm.Some(7)})
+	require.NoError(t, err)
+	for _, want := range []int{2, 1, 0} {
+		res, err := b.store.TranscriptsPurge(ctx, 2)
+		require.NoError(t, err)
+		require.Equal(t, want, res.Transcripts)
+		require.Zero(t, res.NotesDeleted)
+	}
+	// Never processed (queued) and now purged: failed, saying why.
+	require.Equal(t, 3, b.countWhere(t, "transcripts",
+		`purged_at IS NOT NULL AND status = 'failed' AND error LIKE $2`, "%retention%"))
+}

@@ -159,3 +159,17 @@ func TestOrgsDelete(t *testing.T) {
 	err = run(ctx, []string{"orgs", "delete", "--id", gone, "--yes"}, &out, &errb, env)
 	require.ErrorContains(t, err, "no org")
 }
+
+// TestOrgsDeleteUsage: -h prints the flags and runs nothing; a missing or
+// malformed --id is a usage error before anything is opened.
+func TestOrgsDeleteUsage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var out, errb strings.Builder
+	require.NoError(t, run(ctx, []string{"orgs", "delete", "-h"}, &out, &errb, envOf(nil)))
+	require.Contains(t, errb.String(), "-yes")
+	for _, args := range [][]string{{"orgs", "delete"}, {"orgs", "delete", "--id", "nope", "--yes"}} {
+		var ue usageError
+		require.ErrorAs(t, run(ctx, args, &out, &errb, envOf(nil)), &ue, "%v", args)
+	}
+}

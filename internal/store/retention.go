@@ -79,15 +79,18 @@ func (s *Store) transcriptsPurgeOrg(ctx context.Context, o retentionOrg, limit i
 	var n int
 	err := s.WithTx(ctx, func(tx *Store) error {
 		cutoff := tx.clock().Add(-time.Duration(o.days) * 24 * time.Hour)
+		// The batch is picked once (a materialized CTE: an IN subquery with
+		// LIMIT may be evaluated more than once and purge more than limit).
 		rows, err := tx.db.Query(ctx, `
+			WITH due AS MATERIALIZED (
+				SELECT id FROM transcripts WHERE org_id = $1 AND purged_at IS NULL AND received_at < $2
+				ORDER BY received_at LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE transcripts t SET content = '', segments = '[]', content_hash = '\x'::bytea, purged_at = $4,
 				updated_at = $4,
 				status = CASE WHEN t.status IN ('queued', 'processing') THEN 'failed' ELSE t.status END,
 				error = CASE WHEN t.status IN ('queued', 'processing')
 					THEN 'purged by the org''s transcript retention setting before it was processed' ELSE t.error END
-			WHERE t.org_id = $1 AND t.id IN (
-				SELECT id FROM transcripts WHERE org_id = $1 AND purged_at IS NULL AND received_at < $2
-				ORDER BY received_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+			FROM due WHERE t.org_id = $1 AND t.id = due.id
 			RETURNING t.activity_id`, o.orgID, cutoff, limit, tx.clock())
 		if err != nil {
 			return interpretError(op, err)
