@@ -29,9 +29,19 @@ func (b *testBundle) waitStatus(t *testing.T, id string, want crm.TranscriptStat
 	t.Helper()
 	ctx := context.Background()
 	var cur crm.Transcript
+	start := time.Now()
+	defer func() {
+		reason := "<nil>"
+		if cur.Error != nil {
+			reason = *cur.Error
+		}
+		t.Logf("transcript %s after %s: attempts %d, error %q", cur.Status, time.Since(start).Round(10*time.Millisecond), cur.Attempts, reason)
+	}()
 	require.Eventually(t, func() bool {
-		var err error
-		cur, err = b.store.TranscriptGet(ctx, b.orgID, id, false)
+		got, err := b.store.TranscriptGet(ctx, b.orgID, id, false)
+		if err == nil {
+			cur = got
+		}
 		return err == nil && cur.Status == want
 	}, within, 50*time.Millisecond, "transcript never became %s", want)
 	return cur
