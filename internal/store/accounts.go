@@ -92,8 +92,9 @@ func (s *Store) AccountUpdate(ctx context.Context, orgID, id string, in crm.Acco
 // activities their transcripts, meeting notes, action items, follow-up
 // drafts and retrieval chunks (the foreign keys cascade, and the chunks'
 // statement triggers take them out of the org's BM25 statistics), its
-// cached brief, and the webhook deliveries whose payload names the account
-// or one of its activities (delivered or not: they carry its data). The
+// cached brief, the webhook deliveries whose payload names the account
+// or one of its activities (delivered or not: they carry its data), and the
+// kept answers of Idempotency-Key requests asked about it or naming it. The
 // rows keyed by the account but reached through an activity (chunks,
 // action items, transcripts) are also deleted by account_id, so nothing
 // that names the account survives even if it pointed at an activity of
@@ -108,6 +109,11 @@ func (s *Store) AccountDelete(ctx context.Context, orgID, id string) error {
 		b.Queue(`DELETE FROM webhook_deliveries d WHERE d.org_id = $1 AND (d.payload->'data'->>'account_id' = $2::uuid::text
 			OR d.payload->'data'->>'activity_id' IN (SELECT a.id::text FROM activities a WHERE a.org_id = $1 AND a.account_id = $2::uuid))`,
 			orgID, id)
+		// Kept answers of Idempotency-Key requests: those asked about the
+		// account (its path) or naming it (an org-wide answer cites the
+		// account; a created contact, deal or activity names it).
+		b.Queue(`DELETE FROM idempotency_keys k WHERE k.org_id = $1 AND (k.path LIKE '/v1/accounts/' || $2::uuid::text || '%'
+			OR position(convert_to($2::uuid::text, 'UTF8') IN coalesce(k.body, ''::bytea)) > 0)`, orgID, id)
 		b.Queue(`DELETE FROM chunks WHERE org_id = $1 AND account_id = $2`, orgID, id)
 		b.Queue(`DELETE FROM action_items WHERE org_id = $1 AND account_id = $2`, orgID, id)
 		b.Queue(`DELETE FROM transcripts WHERE org_id = $1 AND account_id = $2`, orgID, id)

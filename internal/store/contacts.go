@@ -123,6 +123,9 @@ func (s *Store) ContactDelete(ctx context.Context, orgID, id string) error {
 				AND o.contact_id <> ac.contact_id)`
 		b.Queue(`DELETE FROM webhook_deliveries d WHERE d.org_id = $1
 			AND d.payload->'data'->>'activity_id' IN (SELECT activity_id::text FROM (`+only+`) x)`, orgID, id)
+		b.Queue(`DELETE FROM idempotency_keys k WHERE k.org_id = $1 AND k.body IS NOT NULL
+			AND (position(convert_to($2::uuid::text, 'UTF8') IN k.body) > 0
+				OR EXISTS (SELECT 1 FROM (`+only+`) x WHERE position(convert_to(x.activity_id::text, 'UTF8') IN k.body) > 0))`, orgID, id)
 		b.Queue(`DELETE FROM activities WHERE org_id = $1 AND id IN (`+only+`)`, orgID, id)
 		if email != nil {
 			const drop = `(SELECT coalesce(jsonb_agg(p), '[]'::jsonb) FROM jsonb_array_elements(participants) p
