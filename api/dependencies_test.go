@@ -188,7 +188,7 @@ func validRequests(id string) []routeRequest {
 		"PATCH /v1/action-items/{id}":  map[string]any{"status": "done"},
 		"POST /v1/accounts/{id}/ask":   map[string]any{"question": "What did we promise?"},
 		"POST /v1/ask":                 map[string]any{"question": "What did we promise?"},
-		"POST /v1/webhooks":            map[string]any{"url": "https://hooks.example.com/logbook", "events": []string{"activity.created"}},
+		"POST /v1/webhooks":            map[string]any{"url": "https://93.184.216.34/logbook", "events": []string{"activity.created"}},
 		"GET /v1/accounts/{id}/search": nil,
 	}
 	queries := map[string]string{

@@ -135,7 +135,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, crm.ErrNotFound):
 		writeProblem(w, Problem{Status: http.StatusNotFound, Detail: "no such resource"})
 	case errors.As(err, &ce):
-		writeProblem(w, Problem{Status: http.StatusConflict, Detail: ce.Detail})
+		var fields []crm.FieldError
+		if ce.Field != "" {
+			fields = []crm.FieldError{{Field: ce.Field, Message: ce.Detail}}
+		}
+		writeProblem(w, Problem{Status: http.StatusConflict, Detail: ce.Detail, Errors: fields})
 	case errors.Is(err, crm.ErrConflict):
 		writeProblem(w, Problem{Status: http.StatusConflict, Detail: "conflict"})
 	default:

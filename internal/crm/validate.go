@@ -150,15 +150,17 @@ func ClampTime(t time.Time) time.Time {
 	return t
 }
 
-// ParseTime parses an RFC 3339 time with any offset and returns it in UTC.
-// The time must lie within TimeInRange after the conversion to UTC.
+// ParseTime parses an RFC 3339 time with any offset and returns it in UTC,
+// truncated to microseconds (PostgreSQL's precision, which would otherwise
+// round 9999-12-31T23:59:59.9999999Z up into year 10000). The time must lie
+// within TimeInRange after the conversion to UTC.
 func ParseTime(p *Problems, field, s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		p.Add(field, "must be an RFC 3339 time such as 2026-03-02T15:00:00Z")
 		return time.Time{}
 	}
-	t = t.UTC()
+	t = t.UTC().Truncate(time.Microsecond)
 	if !TimeInRange(t) {
 		p.Add(field, "must lie between the years %d and %d in UTC (got %s)", MinYear, MaxYear, t.Format("2006-01-02T15:04:05Z07:00"))
 		return time.Time{}
@@ -198,7 +200,9 @@ func CheckCurrency(p *Problems, field, s string) {
 
 // CheckMetadata checks that raw is a JSON object of at most MaxMetadata bytes
 // whose strings and keys hold no NUL characters (PostgreSQL's jsonb cannot
-// store them), and returns it compacted. An empty raw yields "{}".
+// store them), and returns it re-encoded: compact, numbers as written, and
+// a lone UTF-16 surrogate escape ("\ud800", which jsonb refuses) as the
+// U+FFFD every JSON decoder reads it as. An empty raw yields "{}".
 func CheckMetadata(p *Problems, field string, raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return json.RawMessage(`{}`)
@@ -207,8 +211,10 @@ func CheckMetadata(p *Problems, field string, raw json.RawMessage) json.RawMessa
 		p.Add(field, "must be at most %d bytes", MaxMetadata)
 		return nil
 	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		p.Add(field, "must be a JSON object")
 		return nil
 	}
@@ -221,11 +227,13 @@ func CheckMetadata(p *Problems, field string, raw json.RawMessage) json.RawMessa
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		p.Add(field, "must be a JSON object")
 		return nil
 	}
-	return buf.Bytes()
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 func hasNUL(v any) bool {
