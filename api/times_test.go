@@ -34,7 +34,7 @@ func TestTimeBounds(t *testing.T) {
 		require.Contains(t, res.Fields(t), field, "%s", res.Body)
 	}
 	for _, at := range []string{
-		"9999-12-31T23:59:59-23:59",    // year 10000 in UTC
+		"9999-12-31T23:59:59-23:59",     // year 10000 in UTC
 		"9999-12-31T23:59:59.999-00:01", // a minute past
 		"1970-01-01T00:30:00+01:00",     // 1969 in UTC
 		"1969-12-31T23:59:59Z",
