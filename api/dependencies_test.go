@@ -372,8 +372,15 @@ func TestFrozenDatabase(t *testing.T) {
 	}
 	for name, srv := range map[string]*httptest.Server{"KeyCheckedByTheStore": byStore, "KeyCached": cached} {
 		t.Run(name, func(t *testing.T) {
+			var slowest timedResponse
+			defer func() {
+				t.Logf("%d routes frozen; slowest %s %s answered %d in %s", len(reqs), slowest.req.method, slowest.req.path, slowest.status, slowest.elapsed)
+			}()
 			for _, r := range sendAll(t, srv, key.Key, reqs, longTimeout+2*margin) {
 				what := r.req.method + " " + r.req.path
+				if r.elapsed > slowest.elapsed {
+					slowest = r
+				}
 				require.LessOrEqual(t, r.elapsed, deadline(r.req)+margin, "%s took %s", what, r.elapsed)
 				if checkPublic(t, r) {
 					continue

@@ -134,7 +134,18 @@ func (a *App) EnsureSchema(ctx context.Context) error {
 	db := stdlib.OpenDBFromPool(a.Pool)
 	defer db.Close()
 	if a.Cfg.RunMigrations {
-		n, err := migrations.Up(ctx, db, migrations.Options{Lock: true})
+		// Migrations (an index build) may outrun the serving pool's
+		// statement_timeout: they get a small pool of their own without it.
+		mpool, err := store.Connect(ctx, a.Cfg.DatabaseURL, store.PoolConfig{MaxConns: 2, ConnectTimeout: a.Cfg.DBConnectTimeout})
+		if err != nil {
+			return err
+		}
+		mdb := stdlib.OpenDBFromPool(mpool)
+		n, err := migrations.Up(ctx, mdb, migrations.Options{Lock: true})
+		if cerr := mdb.Close(); cerr != nil {
+			a.Log.Warn("closing the migration connection", slog.Any("error", cerr))
+		}
+		mpool.Close()
 		if err != nil {
 			return err
 		}
