@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -163,8 +164,11 @@ type routeRequest struct {
 	header       map[string]string
 }
 
-// validRequests returns one valid request per route of the table. {id} is
-// id. A route this table does not know yet gets an empty object body.
+// pathParam matches a path wildcard of the route table ("{id}").
+var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// validRequests returns one valid request per route of the table. Every
+// path wildcard ({id}, {delivery_id}) is id. A route this table does not know yet gets an empty object body.
 func validRequests(id string) []routeRequest {
 	when := "2026-03-10T15:00:00Z"
 	bodies := map[string]any{
@@ -198,7 +202,7 @@ func validRequests(id string) []routeRequest {
 	var out []routeRequest
 	for _, rt := range routes() {
 		key := rt.Method + " " + rt.Path
-		rq := routeRequest{method: rt.Method, path: strings.ReplaceAll(rt.Path, "{id}", id) + queries[key]}
+		rq := routeRequest{method: rt.Method, path: pathParam.ReplaceAllString(rt.Path, id) + queries[key]}
 		if b, ok := bodies[key]; ok {
 			rq.body = b
 		} else if rt.Method == http.MethodPost || rt.Method == http.MethodPatch {
