@@ -1,6 +1,6 @@
 // Command logbook runs Logbook: the HTTP API (serve), the Asynq workers
 // (worker), both in one process (all), schema migrations (migrate), org
-// bootstrap (orgs create), the offline demo (demo) and re-embedding
+// bootstrap and removal (orgs create, orgs delete), the offline demo (demo) and re-embedding
 // (reindex). Configuration comes from the environment; see `logbook help`.
 // The benchmarks and the quality harnesses are cmd/logbook-bench; the
 // wiring both share is internal/app.
@@ -27,6 +27,7 @@ Usage:
   logbook all                       serve and worker in one process
   logbook migrate                   apply pending schema migrations (creates the database if missing)
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
+  logbook orgs delete --id ID [--yes]  delete an org and all its data (rows, keys, queued tasks); --yes to do it
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
   logbook version                   print the version
