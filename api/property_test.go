@@ -178,7 +178,8 @@ func writeSpecs() []writeSpec {
 		}, fields: []fieldSpec{{name: "name", kind: kText, limit: crm.MaxName}, {name: "scopes", kind: kEnum, valid: []any{[]string{"read", "write"}, []string{"ingest"}}}}},
 		{method: "PATCH", path: "/v1/settings", base: func(*propFixture) map[string]any {
 			return map[string]any{"stalled_after_days": 30}
-		}, fields: []fieldSpec{{name: "stalled_after_days", kind: kInt}, {name: "require_disposition", kind: kBool, valid: []any{false}}, {name: "dispositions", kind: kCode, valid: []any{[]string{"connected", "no_answer"}}}}},
+		}, fields: []fieldSpec{{name: "stalled_after_days", kind: kInt}, {name: "require_disposition", kind: kBool, valid: []any{false}}, {name: "dispositions", kind: kCode, valid: []any{[]string{"connected", "no_answer"}}},
+			{name: "transcript_retention_days", kind: kInt, valid: []any{30, nil}}, {name: "keep_notes_after_purge", kind: kBool, valid: []any{true}}}},
 		{method: "POST", path: "/v1/users", base: func(*propFixture) map[string]any {
 			return map[string]any{"email": fmt.Sprintf("u%d@acme.com", time.Now().UnixNano()), "name": "Dana"}
 		}, fields: []fieldSpec{{name: "email", kind: kEmail}, {name: "name", kind: kText, limit: crm.MaxName, verbatim: true},
