@@ -69,6 +69,7 @@ func errResps(m map[int]any, codes ...int) map[int]any {
 	}
 	m[http.StatusUnauthorized] = Problem{}
 	m[http.StatusForbidden] = Problem{}
+	m[http.StatusServiceUnavailable] = Problem{} // the database cannot answer now (Retry-After)
 	return m
 }
 
@@ -283,7 +284,7 @@ func docs() map[string]opDoc {
 				"names the org and Logbook-Signature (t=<unix>,v1=<hex HMAC-SHA256(ingest secret, t.body)>) authorises it. " +
 				"A bad or stale (over 5 minutes) signature is 401.",
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
-			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 413: Problem{}, 422: Problem{}}},
+			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 413: Problem{}, 422: Problem{}, 503: Problem{}}},
 		"GET /v1/action-items": {Tag: "meeting-notes", Summary: "Action items across meetings, newest first.",
 			Query: paged(
 				param{Name: "account_id", Type: "string", Format: "uuid"},

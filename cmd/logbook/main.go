@@ -58,6 +58,12 @@ Environment (defaults in brackets):
   RUN_MIGRATIONS      1 lets serve migrate at start; otherwise it refuses a schema with pending migrations [0]
   LOG_LEVEL           debug, info, warn or error [info]
   SHUTDOWN_TIMEOUT    graceful shutdown bound [20s]
+  DB_MAX_CONNS, DB_MIN_CONNS  PostgreSQL pool size [max(8, 4*GOMAXPROCS), 0]
+  DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT  connect and statement timeouts [5s, 10s; 0 turns statements' off]
+  REQUEST_TIMEOUT, LONG_REQUEST_TIMEOUT  API request deadline; of ask, follow-up, transcripts [15s, 2m]
+  HTTP_READ_HEADER_TIMEOUT, HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT, HTTP_IDLE_TIMEOUT  [10s, 2m, REQUEST_TIMEOUT+15s, 2m]
+  HTTP_MAX_HEADER_BYTES  largest request header block [65536]
+  REDIS_DIAL_TIMEOUT, REDIS_READ_TIMEOUT, REDIS_WRITE_TIMEOUT  Redis client timeouts [5s, 3s, 3s]
 `
 
 func main() { app.Main("logbook", usage, run) }

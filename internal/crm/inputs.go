@@ -147,10 +147,7 @@ func (in *DealInput) Validate(create bool) error {
 		CheckCurrency(&p, "currency", *v)
 	}
 	if v := in.CloseDate.Ptr(); v != nil {
-		d, err := ParseDate(*v)
-		if err != nil {
-			p.Add("close_date", "%v", err)
-		} else {
+		if d, ok := CheckDate(&p, "close_date", *v); ok {
 			in.CloseDateValue = &d
 		}
 	}
@@ -268,10 +265,7 @@ func (in *ActivityInput) Validate(create bool) error {
 		ns := NextStep{Text: v.Text}
 		CheckText(&p, "next_step.text", v.Text, MaxSubject, true)
 		if v.DueDate != nil {
-			d, err := ParseDate(*v.DueDate)
-			if err != nil {
-				p.Add("next_step.due_date", "%v", err)
-			} else {
+			if d, ok := CheckDate(&p, "next_step.due_date", *v.DueDate); ok {
 				ns.DueDate = &d
 			}
 		}
