@@ -36,7 +36,15 @@ func cmdOrgsDelete(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if !crm.ValidID(*id) {
 		return usageError{Msg: "--id must be an org ID"}
 	}
-	a, err := openApp(ctx, stderr, getenv)
+	// Deleting a large org is one long transaction: the statement timeout
+	// that protects the API (DB_STATEMENT_TIMEOUT) would cut it off, so it
+	// is off here unless the operator sets it.
+	a, err := openApp(ctx, stderr, func(k string) string {
+		if v := getenv(k); v != "" || k != "DB_STATEMENT_TIMEOUT" {
+			return v
+		}
+		return "0"
+	})
 	if err != nil {
 		return err
 	}
