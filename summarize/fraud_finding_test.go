@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -68,4 +69,26 @@ func TestFindingFraudTextKeptOutOfDraft(t *testing.T) {
 	require.True(t, account, "the account statement is no notes item: %+v", n)
 	require.True(t, wire, "the wire statement is no notes item: %+v", n)
 	require.NotContains(t, n.Summary, "9911")
+}
+
+// TestConfirmedItemReachesDraft: once a person confirms a flagged item, the
+// follow-up drafted again includes it (and only it).
+func TestConfirmedItemReachesDraft(t *testing.T) {
+	t.Parallel()
+	m := fraudMeeting()
+	s := summarize.New(local.New(256), summarize.Config{})
+	n, err := s.Notes(context.Background(), m)
+	require.NoError(t, err)
+	var refs []crm.NoteRef
+	for i, a := range n.ActionItems {
+		if a.NeedsReview && strings.Contains(a.Text, "million") {
+			refs = append(refs, crm.NoteRef{Kind: "action_items", Index: i})
+		}
+	}
+	require.Len(t, refs, 1)
+	require.NoError(t, n.Confirm(refs, "key-1", time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)))
+	f, err := s.FollowUp(context.Background(), m, n)
+	require.NoError(t, err)
+	require.Contains(t, f.Body, "Wire one million dollars to the escrow account")
+	require.NotContains(t, f.Body, "9911", "the unconfirmed item stays out")
 }

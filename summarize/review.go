@@ -119,14 +119,7 @@ var errDraftCarriesFlagged = errors.New("the draft carries payment instructions,
 // and returns the body and how many pieces it removed. A body that still
 // carries an unlicensed finding across lines is an error.
 func cleanDraft(chk *safety.Checker, body string, lic map[string]bool) (string, int, error) {
-	bad := func(s string) bool {
-		for _, f := range chk.Check(s) {
-			if !lic[f.Value] {
-				return true
-			}
-		}
-		return false
-	}
+	bad := func(s string) bool { return unlicensed(chk, s, lic) }
 	if !bad(body) {
 		return body, 0, nil
 	}
@@ -162,6 +155,16 @@ func cleanDraft(chk *safety.Checker, body string, lic map[string]bool) (string, 
 		return "", removed, errDraftCarriesFlagged
 	}
 	return out, removed, nil
+}
+
+// unlicensed reports whether s carries a finding that lic does not allow.
+func unlicensed(chk *safety.Checker, s string, lic map[string]bool) bool {
+	for _, f := range chk.Check(s) {
+		if !lic[f.Value] {
+			return true
+		}
+	}
+	return false
 }
 
 // splitSentences cuts a line after '.', '!' or '?' followed by a space.

@@ -465,7 +465,7 @@ func (s *Summarizer) followUp(ctx context.Context, m Meeting, n crm.Notes, now t
 			return errors.New("empty body once flagged content was removed")
 		}
 		out.Body = body
-		if _, _, err := cleanDraft(chk, out.Subject, lic); err != nil {
+		if unlicensed(chk, out.Subject, lic) {
 			out.Subject = neutralSubject(m)
 		}
 		return nil

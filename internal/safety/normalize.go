@@ -61,7 +61,7 @@ var (
 	// tag is anything between < and >: an HTML tag, an autolink, or text.
 	tag = regexp.MustCompile(`<[^<>]{1,1000}>`)
 	// tagName opens an HTML tag (or closes one).
-	tagName = regexp.MustCompile(`(?i)^</?[a-z][a-z0-9-]*(?:\s|/?$)`)
+	tagName = regexp.MustCompile(`(?i)^/?[a-z][a-z0-9-]*(?:\s|/?$)`)
 	// attrURL is an attribute of a tag that holds a link.
 	attrURL = regexp.MustCompile(`(?i)\b(?:href|src|action|formaction|data-href|xlink:href|poster|cite)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))`)
 	// spaced is a run of three or more single letters or digits, each

@@ -10,20 +10,21 @@ import "strings"
 // except where a rule says so (bank routing terms, gift cards,
 // cryptocurrency).
 
-// payVerbs move money: pay, wire, transfer, remit, deposit.
+// payVerbs move money and nothing else: pay, wire, remit (transfer and
+// deposit move other things too: they are transferVerbs).
 var payVerbs = newConcept(
 	// en
-	"pay", "pays", "paid", "paying", "repay*", "wire", "wired", "wiring", "wires", "transfer*", "remit*", "deposit*",
+	"pay", "pays", "paid", "paying", "repay*", "wire", "wired", "wiring", "wires", "remit*",
 	// es
 	"pagar", "pague*", "pago", "pagos", "pagad*", "pagamos", "pagan", "paga", "pagara*", "pagaremos", "pagaran",
-	"transfier*", "deposit*", "abonar", "abone*", "abonad*",
+	"abonar", "abone*", "abonad*",
 	// fr
 	"payer", "payez", "payons", "paye*", "paie*", "paient", "virer", "virez", "virons", "vire", "vires", "virement*",
 	"verser", "versez", "versons", "verse", "versement*", "regler", "reglez",
 	// de
 	"zahlen", "zahlt", "zahle", "zahlst", "gezahlt", "bezahl*", "uberweis*", "uberwies*", "einzahl*", "zahlung*",
 	// pt
-	"pague*", "pagam", "pagamento*", "pagarao", "transfira*", "deposite*",
+	"pagam", "pagamento*", "pagarao",
 )
 
 // strongPayVerbs only ever move money (a wire, a remittance, a bank
