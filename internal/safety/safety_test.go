@@ -11,12 +11,12 @@ func TestNormalize(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ in, want string }{
 		{"Pay\u200b to\u00a0ACCOUNT", "pay to account"},
-		{"\uff19\uff19\uff11\uff11", "9911"},                                // fullwidth
-		{"\u0669\u0669\u0661\u0661", "9911"},                                // Arabic-Indic
-		{"\U0001D7D7\U0001D7CF", "91"},                                      // mathematical bold
-		{"\u00b2\u2075\u2083", "253"},                                       // super- and subscript
+		{"\uff19\uff19\uff11\uff11", "9911"},                               // fullwidth
+		{"\u0669\u0669\u0661\u0661", "9911"},                               // Arabic-Indic
+		{"\U0001D7D7\U0001D7CF", "91"},                                     // mathematical bold
+		{"\u00b2\u2075\u2083", "253"},                                      // super- and subscript
 		{"Überweisung, contraseña, e\u0301", "uberweisung, contrasena, e"}, // accents, combining mark
-		{"p\u0430y\u0440\u0430l", "paypal"},                                 // Cyrillic look-alikes
+		{"p\u0430y\u0440\u0430l", "paypal"},                                // Cyrillic look-alikes
 		{"w i r e the m.o.n.e.y", "wire the money"},
 		{`<a href="https://x.example/p">deck</a>`, "https://x.example/p deck"},
 		{"[deck](https://x.example/p)", "deck https://x.example/p"},
