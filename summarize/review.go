@@ -50,7 +50,9 @@ func unsupported(chk *safety.Checker, text string, cited []crm.Segment) bool {
 func itemFindings(chk *safety.Checker, text string, ev []crm.Evidence) []safety.Finding {
 	fs := chk.Check(text)
 	for _, e := range ev {
-		fs = append(fs, chk.Check(e.Quote)...)
+		if e.Quote != text {
+			fs = append(fs, chk.Check(e.Quote)...)
+		}
 	}
 	return fs
 }

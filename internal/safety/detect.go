@@ -68,7 +68,9 @@ func (c *Checker) Check(text string) []Finding {
 	cs := canon(text)
 	low := strings.ToLower(cs)
 	var fs findings
-	c.links(cs, &fs)
+	if mayLink(low) {
+		c.links(cs, &fs)
+	}
 	shapes(low, &fs)
 	rules(tokenize(low), &fs)
 	out := fs.list
@@ -123,6 +125,36 @@ var (
 		`|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:` + tldAlt + `)\b(?::\d{1,5})?(?:/[^\s<>"'()\[\]{}]*)?`)
 	schemeRe = regexp.MustCompile(`(?i)^[a-z]+://`)
 )
+
+// tldSet is tldAlt as a set.
+var tldSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range strings.Split(tldAlt, "|") {
+		m[t] = true
+	}
+	return m
+}()
+
+// mayLink is a quick test for what urlRe matches: a scheme, "www." or a
+// dot between a letter or digit and a known top-level domain.
+func mayLink(s string) bool {
+	if strings.Contains(s, "://") || strings.Contains(s, "www.") {
+		return true
+	}
+	for i := 1; i+2 < len(s); i++ {
+		if s[i] != '.' || !isAlnum(s[i-1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
+			j++
+		}
+		if tldSet[s[i+1:j]] {
+			return true
+		}
+	}
+	return false
+}
 
 // links finds the URLs and bare domains of s (canon form: a look-alike or
 // accented letter is upper case) whose host is not trusted.
@@ -183,6 +215,9 @@ var (
 // wallet addresses and secret key formats (card numbers are found with
 // the other numbers, in rules).
 func shapes(s string, fs *findings) {
+	if !strings.ContainsAny(s, "0123456789") && !strings.Contains(s, "-----begin") {
+		return // every shape below has digits (a key almost always does)
+	}
 	for _, m := range ibanRe.FindAllString(s, -1) {
 		if v := strings.ReplaceAll(m, " ", ""); ibanValid(v) {
 			fs.add(CodePayment, "mentions an IBAN", "iban:"+v)

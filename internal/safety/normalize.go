@@ -33,27 +33,67 @@ func canon(text string) string {
 		s = html.UnescapeString(s)
 	}
 	s = fold(s)
-	s = mdLink.ReplaceAllString(s, " $1 $2 ")
-	s = tag.ReplaceAllStringFunc(s, untag)
-	s = collapseSpaces(s)
-	s = spaced.ReplaceAllStringFunc(s, func(m string) string {
-		return strings.Map(func(r rune) rune {
-			if r == ' ' || r == '.' || r == '_' || r == '-' {
-				return -1
-			}
-			return r
-		}, m)
-	})
-	for range 3 {
-		t := spokenDot.ReplaceAllString(s, "$1.$2$3")
-		if t == s {
-			break
-		}
-		s = t
+	// Each rewrite runs only when the text has what it rewrites: the
+	// regular expressions are the costly part, and most sentences need none.
+	if strings.Contains(s, "](") {
+		s = mdLink.ReplaceAllString(s, " $1 $2 ")
 	}
-	s = spokenSlash.ReplaceAllString(s, "$1/$2")
+	if strings.Contains(s, "<") {
+		s = tag.ReplaceAllStringFunc(s, untag)
+	}
+	s = collapseSpaces(s)
+	if hasSpacedRun(s) {
+		s = spaced.ReplaceAllStringFunc(s, func(m string) string {
+			return strings.Map(func(r rune) rune {
+				if r == ' ' || r == '.' || r == '_' || r == '-' {
+					return -1
+				}
+				return r
+			}, m)
+		})
+	}
+	low := strings.ToLower(s)
+	if containsAny(low, " dot ", " punto ", " point ", " punkt ", " ponto ") {
+		for range 3 {
+			t := spokenDot.ReplaceAllString(s, "$1.$2$3")
+			if t == s {
+				break
+			}
+			s = t
+		}
+	}
+	if containsAny(low, " slash ", " barra ", " schragstrich ") {
+		s = spokenSlash.ReplaceAllString(s, "$1/$2")
+	}
 	return s
 }
+
+func containsAny(s string, subs ...string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSpacedRun is a quick test for what spaced matches: a single letter or
+// digit, a separator, a single letter or digit, a separator, and a third.
+func hasSpacedRun(s string) bool {
+	single := func(i int) bool {
+		return i >= 0 && i < len(s) && isAlnum(s[i]) && (i == 0 || !isAlnum(s[i-1])) && (i+1 == len(s) || !isAlnum(s[i+1]))
+	}
+	for i := 0; i+4 < len(s); i++ {
+		if single(i) && isSep(s[i+1]) && single(i+2) && isSep(s[i+3]) && single(i+4) {
+			return true
+		}
+	}
+	return false
+}
+
+func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+
+func isSep(c byte) bool { return c == ' ' || c == '.' || c == '_' || c == '-' }
 
 var (
 	// mdLink is a markdown link or image: [text](target "title").
