@@ -91,7 +91,9 @@ func hasSpacedRun(s string) bool {
 	return false
 }
 
-func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 func isSep(c byte) bool { return c == ' ' || c == '.' || c == '_' || c == '-' }
 
