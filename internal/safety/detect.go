@@ -523,9 +523,14 @@ func rules(ws []token, fs *findings) {
 		}
 		i = end - 1
 	}
+	// A login with given credentials: a value, an email address or "my /
+	// these credentials" after the verb ("log in with a separate password"
+	// only describes how people log in).
 	for _, i := range loginVerbs.find(ws, 0, len(ws)) {
 		for k := i + 1; k < len(ws) && k <= i+near; k++ {
-			if _, ok := credentialNouns.at(ws, k); ok || valueLike(ws[k]) || ws[k].w == "@" {
+			_, cred := credentialNouns.at(ws, k)
+			_, given := possessives.at(ws, k-1)
+			if valueLike(ws[k]) || ws[k].w == "@" || (cred && given && k-1 > i) {
 				fs.add(CodeCredential, "says to log in with given credentials", "rule:login_with")
 				break
 			}

@@ -190,6 +190,15 @@ var benignHeads = newConcept(
 	"regle*", "richtlinie*", "requisito*", "exigence*", "anforderung*", "vault", "management",
 )
 
+// possessives point at a particular credential: "my password", "these
+// credentials".
+var possessives = newConcept(
+	"my", "our", "your", "this", "these", "those", "the following", "mi", "mis", "tu", "tus", "su", "sus",
+	"nuestra", "nuestro", "estas", "estos", "mon", "ma", "mes", "votre", "vos", "ces", "mein", "meine",
+	"meinem", "meinen", "unser", "unsere", "ihr", "ihre", "ihrem", "diese", "diesem", "meu", "minha",
+	"meus", "minhas", "nosso", "nossa", "seu", "sua", "esta", "este", "essas", "esses",
+)
+
 // copulas tie a credential noun to its value: "the password is …".
 var copulas = newConcept("is", "es", "est", "ist", "e", "era", "sera", "was", "=", ":")
 
