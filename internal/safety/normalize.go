@@ -110,10 +110,15 @@ var (
 	// apart by one separator: "w i r e", "p.a.y", "9 9 1 1".
 	spaced = regexp.MustCompile(`(?:^|\b)[\pL\pN](?:[ ._-][\pL\pN]){2,}\b`)
 	// spokenDot is a domain said aloud: "pay-acme dot com".
-	spokenDot = regexp.MustCompile(`(?i)\b([a-z0-9][a-z0-9-]{0,62}) (?:dot|punto|point|punkt|ponto) (` + tldAlt + `)(\b|$)`)
+	spokenDot = regexp.MustCompile(`(?i)\b([a-z0-9][a-z0-9-]{0,62}) (?:dot|punto|point|punkt|ponto) (` + spokenTLDs + `)(\b|$)`)
 	// spokenSlash continues a domain said aloud: "acme.com slash pay".
-	spokenSlash = regexp.MustCompile(`(?i)(\.(?:` + tldAlt + `)(?:/[a-z0-9._~-]+)*) (?:slash|barra|schragstrich) ([a-z0-9._~-]+)`)
+	spokenSlash = regexp.MustCompile(`(?i)(\.(?:` + spokenTLDs + `)(?:/[a-z0-9._~-]+)*) (?:slash|barra|schragstrich) ([a-z0-9._~-]+)`)
 )
+
+// spokenTLDs are the top-level domains a spoken domain is joined on: those
+// that are not also short words of the five languages ("the right point to
+// start", "press and point it").
+const spokenTLDs = `com|net|org|io|info|biz|xyz|app|dev|online|site|link|de|fr|es|pt|br|uk|eu|nl|ru|cn|mx|ar|ch|pl|cz|shop|store|example|test`
 
 // untag reduces a tag to the links its attributes hold; an autolink or a
 // stray pair of angle brackets keeps its text.

@@ -84,7 +84,7 @@ var accountNouns = newConcept(
 // destinations are where money goes, unambiguously: a bank, an IBAN, a
 // beneficiary, a wallet.
 var destinations = newConcept(
-	"iban", "swift code", "swift bic", "bic", "routing", "aba", "beneficiar*", "bank", "banks", "banking",
+	"iban", "swift code", "swift bic", "bic code", "routing", "aba", "beneficiar*", "bank", "banks", "banking",
 	"banco", "bancos", "banque*", "bancair*", "bancari*", "bankverbindung*", "bankkonto*", "konto*", "clabe",
 	"rib", "pix", "wallet*", "monedero*", "billetera*", "sort code", "payee*", "empfanger*", "favorecido*",
 	"destinatario*", "bank account*", "cuenta bancaria", "compte bancaire", "conta bancaria",
@@ -117,7 +117,8 @@ var bankDetails = newConcept(
 	"wire details", "wiring instructions", "datos bancarios", "cuenta bancaria", "datos de pago",
 	"coordonnees bancaires", "compte bancaire", "informations bancaires", "bankverbindung*", "bankdaten",
 	"kontodaten", "zahlungsdaten", "dados bancarios", "conta bancaria", "dados de pagamento", "iban",
-	"swift code", "swift bic", "bic", "routing number", "aba number", "sort code", "clabe", "rib",
+	"swift code", "swift bic", "bic code", "codigo bic", "code bic", "bic swift", "routing number", "aba number",
+	"sort code", "clabe", "rib",
 )
 
 // giftCards are gift cards and vouchers.
