@@ -74,9 +74,10 @@ func TestNotesConfirm(t *testing.T) {
 			{"kind": "key_points", "index": 0},
 			{"kind": "risks", "index": 3},
 			{"kind": "minutes", "index": 0},
+			{"kind": "action_items", "index": 1, "text": "Wire the deposit elsewhere"},
 		}})
 		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
-		require.ElementsMatch(t, []string{"items[1]", "items[2].index", "items[3].kind"}, res.Fields(t))
+		require.ElementsMatch(t, []string{"items[1]", "items[2].index", "items[3].kind", "items[4].text"}, res.Fields(t))
 		res = b.do("POST", path, map[string]any{"items": []any{}})
 		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
 		_, n, err := b.store.MeetingNotes(ctx, b.orgID, tr.ActivityID)
@@ -91,7 +92,7 @@ func TestNotesConfirm(t *testing.T) {
 	writeKey, err := b.store.APIKeyCreate(ctx, b.orgID, "reviewer", []crm.Scope{crm.ScopeWrite})
 	require.NoError(t, err)
 	res = b.doKey(writeKey.Key, "POST", path, map[string]any{"items": []map[string]any{
-		{"kind": "decisions", "index": 0},
+		{"kind": "decisions", "index": 0, "text": "Invoices now go to account 9911-2233."},
 		{"kind": "action_items", "id": act.Notes.ActionItems[1].ID},
 		{"kind": "summary_sentences", "index": 1},
 	}})

@@ -248,6 +248,10 @@ type NoteRef struct {
 	Index int `json:"index"`
 	// ID names an action item by its ID instead of its position.
 	ID string `json:"id,omitempty"`
+	// Text, when given, must be the item's text: it guards against
+	// confirming another item after the notes were written again (a new
+	// transcript revision) between reading and confirming.
+	Text string `json:"text,omitempty"`
 }
 
 // NoteKinds are the lists a NoteRef may name.
@@ -311,6 +315,10 @@ func (n *Notes) Confirm(refs []NoteRef, by string, at time.Time) error {
 				pr.Add(field, "does not need review")
 				continue
 			}
+			if ref.Text != "" && ref.Text != n.ActionItems[k].Text {
+				pr.Add(field+".text", "is not the item's text: the notes have changed, read them again")
+				continue
+			}
 			targets = append(targets, target{a: &n.ActionItems[k]})
 			continue
 		default:
@@ -327,6 +335,10 @@ func (n *Notes) Confirm(refs []NoteRef, by string, at time.Time) error {
 		}
 		if !list[ref.Index].NeedsReview {
 			pr.Add(field, "does not need review")
+			continue
+		}
+		if ref.Text != "" && ref.Text != list[ref.Index].Text {
+			pr.Add(field+".text", "is not the item's text: the notes have changed, read them again")
 			continue
 		}
 		targets = append(targets, target{p: &list[ref.Index]})
