@@ -119,8 +119,10 @@ func docs() map[string]opDoc {
 
 		// settings
 		"GET /v1/settings": {Tag: "settings",
-			Summary: "The org's settings: disposition codes, require_disposition, stalled_after_days.",
-			Resp:    errResps(map[int]any{200: crm.Settings{}})},
+			Summary: "The org's settings: disposition codes, require_disposition, stalled_after_days, " +
+				"transcript_retention_days (raw transcripts are purged after that many days; null keeps them forever) and " +
+				"keep_notes_after_purge (default true: a purged meeting keeps its notes and their evidence).",
+			Resp: errResps(map[int]any{200: crm.Settings{}})},
 		"PATCH /v1/settings": {Tag: "settings", Summary: "Change the org's settings.", Body: crm.SettingsInput{},
 			Resp: errResps(map[int]any{200: crm.Settings{}}, 400, 413, 422)},
 		"POST /v1/settings/ingest-secret": {Tag: "settings",
@@ -163,7 +165,9 @@ func docs() map[string]opDoc {
 			Resp: errResps(map[int]any{200: crm.Account{}}, 404, 422)},
 		"PATCH /v1/accounts/{id}": {Tag: "accounts", Summary: "Update an account; domains, when given, replace the list.",
 			Body: crm.AccountInput{}, Resp: errResps(map[int]any{200: crm.Account{}}, 400, 404, 409, 413, 422)},
-		"DELETE /v1/accounts/{id}": {Tag: "accounts", Summary: "Delete an account with its contacts, deals and activities.",
+		"DELETE /v1/accounts/{id}": {Tag: "accounts", Summary: "Delete an account with everything derived from it: contacts, deals, " +
+			"activities, transcripts, meeting notes, action items, follow-up drafts, search chunks, the brief and the webhook " +
+			"deliveries that carry its data.",
 			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
 		"GET /v1/accounts/{id}/brief": {Tag: "accounts",
 			Summary: "The account read in under a minute, composed from the record and the meeting notes (no model): " +
@@ -199,7 +203,9 @@ func docs() map[string]opDoc {
 		"PATCH /v1/contacts/{id}": {Tag: "contacts",
 			Summary: "Update a contact; absent fields are kept, null clears email, phone and title (account_id and name may not be null).",
 			Body:    crm.ContactInput{}, Resp: errResps(map[int]any{200: crm.Contact{}}, 400, 404, 409, 413, 422)},
-		"DELETE /v1/contacts/{id}": {Tag: "contacts", Summary: "Delete a contact; the activities it took part in stay.",
+		"DELETE /v1/contacts/{id}": {Tag: "contacts", Summary: "Delete a contact. Activities linked to no other contact are " +
+			"deleted with everything derived from them (transcript, notes, action items, draft, search chunks); activities shared " +
+			"with other contacts stay, without the link and the contact's participant entry.",
 			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
 
 		// deals
@@ -267,9 +273,11 @@ func docs() map[string]opDoc {
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
 			Resp: errResps(map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}}, 400, 413, 422)},
 		"GET /v1/transcripts/{id}": {Tag: "transcripts",
-			Summary: "A transcript's processing status; ?include=segments adds the parsed segments.",
-			Query:   []param{{Name: "include", Type: "string", Enum: []string{"segments"}}},
-			Resp:    errResps(map[int]any{200: crm.Transcript{}}, 404, 422)},
+			Summary: "A transcript's processing status; ?include=segments adds the parsed segments. A failed transcript says " +
+				"why in error; a done one whose follow-up draft failed says why in follow_up_error (its notes are kept); " +
+				"purged_at is set once the org's retention setting removed its content.",
+			Query: []param{{Name: "include", Type: "string", Enum: []string{"segments"}}},
+			Resp:  errResps(map[int]any{200: crm.Transcript{}}, 404, 422)},
 		"POST /v1/hooks/transcripts": {Tag: "transcripts",
 			Summary: "The same as POST /v1/transcripts for note-takers that sign instead of holding a key: the Logbook-Org header " +
 				"names the org and Logbook-Signature (t=<unix>,v1=<hex HMAC-SHA256(ingest secret, t.body)>) authorises it. " +
@@ -286,8 +294,9 @@ func docs() map[string]opDoc {
 			Body: actionItemPatch{}, Required: []string{"status"},
 			Resp: errResps(map[int]any{200: crm.ActionItem{}}, 400, 404, 413, 422)},
 		"POST /v1/activities/{id}/follow-up": {Tag: "meeting-notes",
-			Summary: "Draft the meeting's follow-up email again from its notes. 409 when the meeting has no processed notes yet.",
-			Resp:    errResps(map[int]any{200: crm.FollowUp{}}, 404, 409, 422, 503)},
+			Summary: "Draft the meeting's follow-up email again from its notes (clears the transcript's follow_up_error). " +
+				"409 when the meeting has no processed notes yet.",
+			Resp: errResps(map[int]any{200: crm.FollowUp{}}, 404, 409, 422, 503)},
 		"POST /v1/activities/{id}/notes/confirm": {Tag: "meeting-notes",
 			Summary: "Confirm notes items flagged for review. An item that carries payment instructions (bank accounts, IBANs, wires, changed bank details, cards, crypto, gift cards), credentials (passwords, codes, keys, \"log in with\") or a link outside the account's and the org's domains has needs_review true and a review_reason (\"code: reason; …\", codes payment_instructions, credentials, external_link); it is shown in the notes but held out of the follow-up draft and the meeting.processed webhook until confirmed here. Each item is named by its list (kind: summary_sentences, key_points, decisions, risks or action_items) and index, or an action item by id, with the item's text as read (optional: a text that no longer matches, because the notes were written again, is 422); every one must need review (422 otherwise, and nothing changes). Confirmed items get confirmed_by (the calling key's ID) and confirmed_at (a second confirmation keeps the first); the summary is rebuilt, meeting.processed is sent again with the released items, and the answer is the meeting's notes. Draft the follow-up again (POST /v1/activities/{id}/follow-up) to include them. 409 when the meeting has no processed notes yet.",
 			Body:    crm.NotesConfirmInput{}, Required: []string{"items"},
@@ -313,11 +322,16 @@ func docs() map[string]opDoc {
 		"POST /v1/webhooks": {Tag: "webhooks",
 			Summary: "Create a webhook: url (absolute http or https with a host, no user info, at most 2000 bytes) receives " +
 				"the events listed (any of " + strings.Join(store.WebhookEvents, ", ") + "; duplicates are dropped) as POSTs signed with " +
-				crm.SignatureHeader + signed + ", retried with backoff. " +
+				crm.SignatureHeader + signed + ", retried with backoff for over a day. " +
+				"The host must be public: a name that resolves to (or an address that is) loopback, private, link-local " +
+				"or otherwise internal is refused (422) unless the operator allows it, and every delivery checks the " +
+				"address again when it connects; redirects are not followed. An org has at most 25 webhooks by default " +
+				"(409 past the limit). Deliveries are at least once: the Logbook-Delivery header names each, for the " +
+				"receiver to drop one it already has. " +
 				"secret (at least 16 characters) is never shown again; leave it out to have a random one generated and " +
 				"returned in this response only.",
 			Body: crm.WebhookInput{}, Required: []string{"url", "events"},
-			Resp: errResps(map[int]any{201: crm.Webhook{}}, 400, 413, 422)},
+			Resp: errResps(map[int]any{201: crm.Webhook{}}, 400, 409, 413, 422)},
 		"GET /v1/webhooks": {Tag: "webhooks", Summary: "List the org's webhooks, newest first (without secrets).",
 			Resp: errResps(map[int]any{200: itemsOf[crm.Webhook]{}})},
 		"GET /v1/webhooks/{id}": {Tag: "webhooks", Summary: "Get a webhook (without its secret).",
@@ -331,5 +345,23 @@ func docs() map[string]opDoc {
 				"and the last attempt's HTTP status and error.",
 			Query: paged(param{Name: "status", Type: "string", Enum: strs(crm.WebhookDeliveryStatuses)}),
 			Resp:  errResps(map[int]any{200: crm.Page[crm.WebhookDelivery]{}}, 404, 422)},
+		"POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {Tag: "webhooks",
+			Summary: "Send a delivery again, whatever its status: it becomes pending and is queued now (one still " +
+				"waiting for a retry is sent at once), with its retries starting over. It keeps its ID, sent as the " +
+				"Logbook-Delivery header, and its payload, so a receiver that already has it can tell: deliveries are " +
+				"at least once. Answers the delivery.",
+			Resp: errResps(map[int]any{202: crm.WebhookDelivery{}}, 404, 422)},
 	}
 }
+
+// policyDoc is what the document says about the headers every
+// authenticated route answers with (ratelimit.go) and Idempotency-Key
+// (idempotency.go).
+const policyDoc = " Rate limits: every request with an API key counts against a quota per key and one per org (and, on the ask routes, stricter ones), shared by all servers; " +
+	"responses carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (seconds until full again) of the quota closest to empty " +
+	"(draft-ietf-httpapi-ratelimit-headers-06), and a request over a quota is 429 with Retry-After (seconds). " +
+	"Idempotency: any POST with an API key may carry Idempotency-Key (1 to 255 printable ASCII characters, per API key, kept 24 hours; 400 otherwise): " +
+	"the same key with the same method, path and body answers the first response again with Idempotent-Replayed: true; " +
+	"with another request, 422; while the first still runs, 409 with Retry-After. 5xx answers are not kept (a retry runs again); " +
+	"a response that carried a secret (a new API key, webhook or ingest secret) is not kept either, and a replay is 409 naming what the first request made. " +
+	"Streamed answers (Accept: text/event-stream) refuse the header with 400."

@@ -23,6 +23,7 @@ import (
 	"logbook/internal/llm/llmtest"
 	"logbook/internal/llm/local"
 	"logbook/internal/llm/openai"
+	"logbook/internal/netguard"
 	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/internal/testdb"
@@ -77,8 +78,13 @@ func setup(t *testing.T, c llm.Completer) *testBundle {
 	s := store.New(pool)
 	rs, err := retrieval.New(retrieval.Config{Store: s, Embedder: local.New(384), Completer: c, EmbedModel: local.New(384).Model()})
 	require.NoError(t, err)
+	// Webhook receivers in tests listen on loopback, which the operator's
+	// allow-list must admit (WEBHOOK_ALLOW_PRIVATE).
+	loopback, err := netguard.ParseAllowList("127.0.0.1/32,::1/128")
+	require.NoError(t, err)
 	w, err := New(Config{Store: s, Summarizer: summarize.New(c, summarize.Config{}), Retrieval: rs, Redis: rdb, Enqueuer: enq,
-		Queues: q, LLMConcurrency: 2, DefaultConcurrency: 2, ReconcileEvery: 200 * time.Millisecond, ReconcileGrace: time.Millisecond})
+		Queues: q, LLMConcurrency: 2, DefaultConcurrency: 2, ReconcileEvery: 200 * time.Millisecond, ReconcileGrace: time.Millisecond,
+		Guard: netguard.New(netguard.Options{Allow: loopback})})
 	require.NoError(t, err)
 	org, err := s.OrgCreate(ctx, "Northwind")
 	require.NoError(t, err)
@@ -262,16 +268,15 @@ func TestTranscriptProcess(t *testing.T) {
 }
 
 // TestEndToEnd runs real asynq servers: a transcript is enqueued, fails
-// twice (a 500, then malformed JSON twice in one attempt), and is then
-// processed; its
-// meeting.processed webhook is delivered, signed.
+// twice (a 500, then a 502), and is then processed; its meeting.processed
+// webhook is delivered, signed. (Malformed JSON twice in one attempt is
+// permanent: TestHopelessTranscriptIsAttemptedOnce.)
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := llmtest.NewServer(t)
 	srv.Reply(llmtest.Reply500())
-	srv.Reply(llmtest.ReplyMalformed())
-	srv.Reply(llmtest.ReplyMalformed())
+	srv.Reply(llmtest.Reply{Status: http.StatusBadGateway, Error: "Bad gateway."})
 	srv.Default = fakeModel
 	b := setup(t, newFakeProvider(t, srv))
 
@@ -303,8 +308,7 @@ func TestEndToEnd(t *testing.T) {
 	}, 60*time.Second, 100*time.Millisecond)
 	cur, err := b.store.TranscriptGet(ctx, b.orgID, tr.ID, false)
 	require.NoError(t, err)
-	// Attempt 1: the 500. Attempt 2: malformed JSON, retried at once, malformed
-	// again: a retryable failure. Attempt 3: processed.
+	// Attempt 1: the 500. Attempt 2: the 502. Attempt 3: processed.
 	require.Equal(t, 3, cur.Attempts)
 	require.Equal(t, 1, b.count(t, "meeting_notes", tr.ActivityID))
 

@@ -1,6 +1,6 @@
 // Command logbook runs Logbook: the HTTP API (serve), the Asynq workers
 // (worker), both in one process (all), schema migrations (migrate), org
-// bootstrap (orgs create), the offline demo (demo) and re-embedding
+// bootstrap and removal (orgs create, orgs delete), the offline demo (demo) and re-embedding
 // (reindex). Configuration comes from the environment; see `logbook help`.
 // The benchmarks and the quality harnesses are cmd/logbook-bench; the
 // wiring both share is internal/app.
@@ -27,6 +27,7 @@ Usage:
   logbook all                       serve and worker in one process
   logbook migrate                   apply pending schema migrations (creates the database if missing)
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
+  logbook orgs delete --id ID [--yes]  delete an org and all its data (rows, keys, queued tasks); --yes to do it
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
   logbook version                   print the version
@@ -47,6 +48,8 @@ Environment (defaults in brackets):
   EMBED_DIM           embedding dimension [384]
   WORKER_CONCURRENCY  transcripts a worker processes at once [8]
   QUEUE_PREFIX        prefix of the task queue names, to share one Redis between deployments []
+  RATE_LIMIT_KEY_PER_MIN, RATE_LIMIT_ORG_PER_MIN  requests a minute per API key, per org; 0 disables [600, 3000]
+  RATE_LIMIT_ASK_PER_MIN, RATE_LIMIT_ORG_ASK_PER_MIN  questions (ask) a minute per API key, per org [20, 100]
   LLM_CONTEXT_TOKENS  transcript tokens per model call; longer meetings go map-reduce [12000]
   ANSWER_MIN_SIMILARITY  least similarity of a record to a question to answer from it [0.2, for the local embedder]
   SEARCH_VECTOR_WEIGHT  weight of search by meaning against BM25's 1 in hybrid search [0.3, for the local embedder]
