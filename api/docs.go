@@ -298,6 +298,10 @@ func docs() map[string]opDoc {
 			Summary: "Draft the meeting's follow-up email again from its notes (clears the transcript's follow_up_error). " +
 				"409 when the meeting has no processed notes yet.",
 			Resp: errResps(map[int]any{200: crm.FollowUp{}}, 404, 409, 422, 503)},
+		"POST /v1/activities/{id}/notes/confirm": {Tag: "meeting-notes",
+			Summary: "Confirm notes items flagged for review. An item that carries payment instructions (bank accounts, IBANs, wires, changed bank details, cards, crypto, gift cards), credentials (passwords, codes, keys, \"log in with\") or a link outside the account's and the org's domains has needs_review true and a review_reason (\"code: reason; …\", codes payment_instructions, credentials, external_link); it is shown in the notes but held out of the follow-up draft and the meeting.processed webhook until confirmed here. Each item is named by its list (kind: summary_sentences, key_points, decisions, risks or action_items) and index, or an action item by id, with the item's text as read (optional: a text that no longer matches, because the notes were written again, is 422); every one must need review (422 otherwise, and nothing changes). Confirmed items get confirmed_by (the calling key's ID) and confirmed_at (a second confirmation keeps the first); the summary is rebuilt, meeting.processed is sent again with the released items, and the answer is the meeting's notes. Draft the follow-up again (POST /v1/activities/{id}/follow-up) to include them. 409 when the meeting has no processed notes yet.",
+			Body:    crm.NotesConfirmInput{}, Required: []string{"items"},
+			Resp: errResps(map[int]any{200: crm.Notes{}}, 400, 404, 409, 413, 422)},
 
 		// questions
 		"POST /v1/accounts/{id}/ask": {Tag: "questions",

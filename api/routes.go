@@ -80,6 +80,7 @@ func routes() []route {
 		{"GET", "/v1/action-items", read, (*h).actionItemList, ""},
 		{"PATCH", "/v1/action-items/{id}", write, (*h).actionItemUpdate, "action_item"},
 		{"POST", "/v1/activities/{id}/follow-up", write, (*h).followUpRegenerate, "activity"},
+		{"POST", "/v1/activities/{id}/notes/confirm", write, (*h).notesConfirm, "activity"},
 
 		{"POST", "/v1/accounts/{id}/ask", read, (*h).accountAsk, "account"},
 		{"POST", "/v1/ask", read, (*h).orgAsk, ""},

@@ -22,6 +22,18 @@
 // (internal/datephrase) against the meeting date; a hedged commitment is
 // tentative. Stats reports what was dropped or cleared and why.
 //
+// Notes cannot carry fraud to a customer. internal/safety reads every
+// item (summary sentence, key point, decision, risk, action item: its text
+// and its evidence quotes) for payment instructions, credentials and links
+// outside Meeting.TrustedDomains; an item that has any is kept, marked
+// NeedsReview with a ReviewReason, and held: the summary text, the
+// follow-up draft and (in the store) the meeting.processed payload leave it
+// out until a person confirms it. A claim whose text names an account
+// number, IBAN, card, wallet, key or link its cited segments do not say is
+// dropped (DropUnsupportedDetail). The follow-up prompt gets only released
+// items, and the draft that comes back is read again: a sentence carrying a
+// finding that no released item carries is cut out (a subject, replaced).
+//
 // The model's answer must be JSON of the right shape: a malformed answer is
 // asked for once more at once, and a second malformed answer fails the call
 // with ErrInvalidOutput (not llm.ErrPermanent; the worker fails the

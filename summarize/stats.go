@@ -79,6 +79,9 @@ type Stats struct {
 	MarkedTentative int
 	// Merged counts items folded into an earlier near-identical one.
 	Merged int
+	// Flagged counts the items marked as needing review (payment
+	// instructions, credentials, outside links).
+	Flagged int
 }
 
 // DroppedFor counts the dropped claims with reason r.

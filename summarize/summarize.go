@@ -12,6 +12,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/internal/safety"
 	"logbook/prompts"
 )
 
@@ -44,6 +45,10 @@ type Meeting struct {
 	// External are the follow-up's recipients: the participants outside the
 	// seller's email domain, as the caller decides.
 	External []crm.Participant
+	// TrustedDomains are the domains a link in the notes may point at
+	// without review: the account's and the org's own. A link anywhere
+	// else flags the item that carries it.
+	TrustedDomains []string
 }
 
 // Summarizer writes meeting notes with a Completer. It is safe for
@@ -198,10 +203,8 @@ func (s *Summarizer) NotesWithStats(ctx context.Context, m Meeting) (_ crm.Notes
 			}
 		}
 	}
-	n.Summary = joinSentences(summary)
-	for _, p := range summary {
-		n.SummaryEvidence = mergeEvidence(n.SummaryEvidence, p.Evidence)
-	}
+	n.SummarySentences = summary
+	st.Flagged = flag(ref.chk, &n)
 
 	now := s.cfg.Now()
 	fu, fuu, fuErr := s.followUp(ctx, m, n, now)
@@ -240,7 +243,7 @@ func emptyNotNil(n *crm.Notes) {
 	if n.SummaryEvidence == nil {
 		n.SummaryEvidence = []crm.Evidence{}
 	}
-	for _, l := range []*[]crm.Point{&n.KeyPoints, &n.Decisions, &n.Risks} {
+	for _, l := range []*[]crm.Point{&n.SummarySentences, &n.KeyPoints, &n.Decisions, &n.Risks} {
 		if *l == nil {
 			*l = []crm.Point{}
 		}
@@ -248,25 +251,6 @@ func emptyNotNil(n *crm.Notes) {
 	if n.ActionItems == nil {
 		n.ActionItems = []crm.ActionItem{}
 	}
-}
-
-// joinSentences joins summary sentences into one paragraph.
-func joinSentences(ps []crm.Point) string {
-	var b strings.Builder
-	for _, p := range ps {
-		t := strings.TrimSpace(p.Text)
-		if t == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(t)
-		if !strings.ContainsAny(t[len(t)-1:], ".!?") {
-			b.WriteByte('.')
-		}
-	}
-	return b.String()
 }
 
 type windowResult struct {
@@ -435,7 +419,10 @@ func (s *Summarizer) reduceSegments(all []crm.Segment, summary []crm.Point) []cr
 }
 
 // FollowUp drafts the follow-up email of m from notes n (validated notes:
-// summary, decisions and action items), addressed to m.External.
+// summary, decisions and action items), addressed to m.External. Items held
+// for review (flagged and not confirmed) are left out of the draft: the
+// model never sees them, and a draft that carries payment instructions,
+// credentials or links that no released item says has them cut out.
 func (s *Summarizer) FollowUp(ctx context.Context, m Meeting, n crm.Notes) (crm.FollowUp, error) {
 	f, _, err := s.followUp(ctx, m, n, s.cfg.Now())
 	if err != nil {
@@ -445,12 +432,20 @@ func (s *Summarizer) FollowUp(ctx context.Context, m Meeting, n crm.Notes) (crm.
 }
 
 func (s *Summarizer) followUp(ctx context.Context, m Meeting, n crm.Notes, now time.Time) (crm.FollowUp, usage, error) {
+	chk := safety.New(m.TrustedDomains)
+	rel := n.Releasable()
+	if n.SummarySentences == nil && len(chk.Check(rel.Summary)) > 0 {
+		// Notes from before review flags: the summary's sentences are not
+		// known one by one, so a summary that carries a finding stays out.
+		rel.Summary = ""
+	}
+	lic := licensed(chk, rel)
 	in := &prompts.FollowUpInput{
 		Title: m.Title, MeetingDate: m.Date, From: m.From,
 		To:          slices.Clone(m.External),
-		Summary:     n.Summary,
-		Decisions:   n.Decisions,
-		ActionItems: n.ActionItems,
+		Summary:     rel.Summary,
+		Decisions:   rel.Decisions,
+		ActionItems: rel.ActionItems,
 	}
 	p, err := prompts.FollowUp(*in)
 	if err != nil {
@@ -474,6 +469,17 @@ func (s *Summarizer) followUp(ctx context.Context, m Meeting, n crm.Notes, now t
 		case utf8.RuneCountInString(out.Body) > MaxBodyChars:
 			return fmt.Errorf("body longer than %d characters", MaxBodyChars)
 		}
+		body, _, err := cleanDraft(chk, out.Body, lic)
+		if err != nil {
+			return err
+		}
+		if body == "" {
+			return errors.New("empty body once flagged content was removed")
+		}
+		out.Body = body
+		if unlicensed(chk, out.Subject, lic) {
+			out.Subject = neutralSubject(m)
+		}
 		return nil
 	})
 	if err != nil {
@@ -484,4 +490,12 @@ func (s *Summarizer) followUp(ctx context.Context, m Meeting, n crm.Notes, now t
 		to = []crm.Participant{}
 	}
 	return crm.FollowUp{Subject: out.Subject, Body: out.Body, To: to, GeneratedAt: now}, u, nil
+}
+
+// neutralSubject replaces a draft's subject that carried flagged content.
+func neutralSubject(m Meeting) string {
+	if !m.Date.IsZero() {
+		return "Recap of our call on " + m.Date.Format("January 2, 2006")
+	}
+	return "Recap of our call"
 }

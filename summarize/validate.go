@@ -12,6 +12,7 @@ import (
 	"logbook/internal/crm"
 	"logbook/internal/datephrase"
 	"logbook/internal/llm"
+	"logbook/internal/safety"
 )
 
 // decodeJSON parses a model's answer into v: one JSON object (optionally in
@@ -42,13 +43,15 @@ func decodeJSON(text string, v any) error {
 // date due phrases resolve against and the names an owner may be.
 type meetingRef struct {
 	date time.Time
+	// chk finds payment instructions, credentials and outside links.
+	chk *safety.Checker
 	// names are the participants' and speakers' names, participants first,
 	// each once (case-insensitively).
 	names []string
 }
 
 func newMeetingRef(m Meeting) meetingRef {
-	r := meetingRef{date: m.Date}
+	r := meetingRef{date: m.Date, chk: safety.New(m.TrustedDomains)}
 	seen := map[string]bool{}
 	add := func(name string) {
 		name = collapse(name)
@@ -264,6 +267,9 @@ func validate(out llm.NotesOutput, w *window, ref meetingRef) windowNotes {
 			if reason == "" && text == "" {
 				reason = DropEmptyText
 			}
+			if reason == "" && unsupported(ref.chk, text, cit.segments) {
+				reason = DropUnsupportedDetail
+			}
 			if reason != "" {
 				drop(kind, reason, c.Text, c.Segments, c.Quote)
 				continue
@@ -283,6 +289,9 @@ func validate(out llm.NotesOutput, w *window, ref meetingRef) windowNotes {
 		text := collapse(a.Text)
 		if reason == "" && text == "" {
 			reason = DropEmptyText
+		}
+		if reason == "" && unsupported(ref.chk, text, cit.segments) {
+			reason = DropUnsupportedDetail
 		}
 		if reason != "" {
 			drop(KindActionItem, reason, a.Text, a.Segments, a.Quote)

@@ -145,6 +145,12 @@ func (w *Worker) meeting(ctx context.Context, t crm.Transcript) (summarize.Meeti
 			m.External = append(m.External, p)
 		}
 	}
+	// Links to the account's and the org's own domains need no review.
+	own, err := w.cfg.Store.OrgEmailDomains(ctx, t.OrgID)
+	if err != nil {
+		return m, err
+	}
+	m.TrustedDomains = append(append(m.TrustedDomains, acct.Domains...), own...)
 	if m.From, err = w.cfg.Store.ActivityOwnerName(ctx, t.OrgID, t.ActivityID); err != nil {
 		return m, err
 	}

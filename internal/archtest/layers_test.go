@@ -75,6 +75,7 @@ func layerTable() map[string]rule {
 		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},
 		"internal/llm/local/speech":  {layer: 1, stdlibOnly: true},
 		"internal/datephrase":        {layer: 1, stdlibOnly: true},
+		"internal/safety":            {layer: 1, stdlibOnly: true},
 		"prompts":                    {layer: 1},
 		"migrations":                 {layer: 1},
 

@@ -49,9 +49,8 @@ func (s *Store) NotesSave(ctx context.Context, orgID, transcriptID string, revis
 		if err != nil {
 			return err
 		}
-		payload := map[string]any{"activity_id": activityID, "account_id": accountID,
-			"transcript_id": transcriptID, "notes": stored[activityID]}
-		deliveries, err = tx.WebhookEventRecord(ctx, orgID, "meeting.processed", payload)
+		deliveries, err = tx.WebhookEventRecord(ctx, orgID, EventMeetingProcessed,
+			MeetingProcessedData(activityID, accountID, transcriptID, stored[activityID]))
 		return err
 	})
 	return deliveries, err
@@ -63,17 +62,19 @@ func (s *Store) notesReplace(ctx context.Context, orgID, activityID, accountID, 
 	b.Queue(`DELETE FROM action_items WHERE org_id = $1 AND activity_id = $2`, orgID, activityID)
 	b.Queue(`DELETE FROM follow_ups WHERE org_id = $1 AND activity_id = $2`, orgID, activityID)
 	b.Queue(`INSERT INTO meeting_notes (org_id, activity_id, transcript_id, summary, summary_evidence, key_points,
-			decisions, risks, coverage, model, prompt_version, input_tokens, output_tokens, cost_usd, generated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			decisions, risks, coverage, model, prompt_version, input_tokens, output_tokens, cost_usd, generated_at,
+			summary_sentences)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (org_id, activity_id) DO UPDATE SET transcript_id = EXCLUDED.transcript_id,
 			summary = EXCLUDED.summary, summary_evidence = EXCLUDED.summary_evidence,
 			key_points = EXCLUDED.key_points, decisions = EXCLUDED.decisions, risks = EXCLUDED.risks,
 			coverage = EXCLUDED.coverage, model = EXCLUDED.model, prompt_version = EXCLUDED.prompt_version,
 			input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
-			cost_usd = EXCLUDED.cost_usd, generated_at = EXCLUDED.generated_at`,
+			cost_usd = EXCLUDED.cost_usd, generated_at = EXCLUDED.generated_at,
+			summary_sentences = EXCLUDED.summary_sentences`,
 		orgID, activityID, transcriptID, n.Summary, orEmpty(n.SummaryEvidence), orEmpty(n.KeyPoints),
 		orEmpty(n.Decisions), orEmpty(n.Risks), n.Coverage, n.Model, n.PromptVersion, n.Tokens.Input,
-		n.Tokens.Output, n.CostUSD, s.genTime(n.GeneratedAt))
+		n.Tokens.Output, n.CostUSD, s.genTime(n.GeneratedAt), orEmpty(n.SummarySentences))
 	for i, ai := range n.ActionItems {
 		var due *time.Time
 		if ai.DueDate != nil {
@@ -84,8 +85,10 @@ func (s *Store) notesReplace(ctx context.Context, orgID, activityID, accountID, 
 			status = crm.ActionOpen
 		}
 		b.Queue(`INSERT INTO action_items (org_id, id, activity_id, account_id, position, text, owner, due_date,
-				status, tentative, evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			orgID, NewID(), activityID, accountID, i, ai.Text, ai.Owner, due, string(status), ai.Tentative, orEmpty(ai.Evidence))
+				status, tentative, evidence, needs_review, review_reason, confirmed_by, confirmed_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			orgID, NewID(), activityID, accountID, i, ai.Text, ai.Owner, due, string(status), ai.Tentative,
+			orEmpty(ai.Evidence), ai.NeedsReview, ai.ReviewReason, ai.ConfirmedBy, ai.ConfirmedAt)
 	}
 	if n.FollowUp != nil {
 		b.Queue(`INSERT INTO follow_ups (org_id, activity_id, subject, body, recipients, model, prompt_version, generated_at)
@@ -154,7 +157,7 @@ func (s *Store) notesFor(ctx context.Context, orgID string, activityIDs []string
 	}
 	rows, err := s.db.Query(ctx, `SELECT n.activity_id, n.summary, n.summary_evidence, n.key_points, n.decisions, n.risks,
 			n.coverage, n.model, n.prompt_version, n.input_tokens, n.output_tokens, n.cost_usd::float8, n.generated_at,
-			t.follow_up_error
+			t.follow_up_error, n.summary_sentences
 		FROM meeting_notes n LEFT JOIN transcripts t ON t.org_id = n.org_id AND t.activity_id = n.activity_id
 		WHERE n.org_id = $1 AND n.activity_id = ANY($2)`, orgID, activityIDs)
 	if err != nil {
@@ -164,7 +167,8 @@ func (s *Store) notesFor(ctx context.Context, orgID string, activityIDs []string
 		var id string
 		var n crm.Notes
 		if err := rows.Scan(&id, &n.Summary, &n.SummaryEvidence, &n.KeyPoints, &n.Decisions, &n.Risks, &n.Coverage,
-			&n.Model, &n.PromptVersion, &n.Tokens.Input, &n.Tokens.Output, &n.CostUSD, &n.GeneratedAt, &n.FollowUpError); err != nil {
+			&n.Model, &n.PromptVersion, &n.Tokens.Input, &n.Tokens.Output, &n.CostUSD, &n.GeneratedAt, &n.FollowUpError,
+			&n.SummarySentences); err != nil {
 			rows.Close()
 			return nil, interpretError(op, err)
 		}
@@ -237,7 +241,7 @@ func (s *Store) NotesAttach(ctx context.Context, orgID string, acts []crm.Activi
 }
 
 const actionItemColumns = `a.id, a.activity_id, a.account_id, a.text, a.owner, a.due_date, a.status, a.tentative,
-	a.evidence, a.created_at, a.updated_at`
+	a.evidence, a.needs_review, a.review_reason, a.confirmed_by, a.confirmed_at, a.created_at, a.updated_at`
 
 // actionItemsQuery runs SELECT … WHERE org_id = $1 AND <where> ORDER BY
 // <tail>; args are $2 onwards.
@@ -251,9 +255,13 @@ func (s *Store) actionItemsQuery(ctx context.Context, orgID, where string, args 
 		it := crm.ActionItem{OrgID: orgID}
 		var due *time.Time
 		err := r.Scan(&it.ID, &it.ActivityID, &it.AccountID, &it.Text, &it.Owner, &due, &it.Status, &it.Tentative,
-			&it.Evidence, &it.CreatedAt, &it.UpdatedAt)
+			&it.Evidence, &it.NeedsReview, &it.ReviewReason, &it.ConfirmedBy, &it.ConfirmedAt, &it.CreatedAt, &it.UpdatedAt)
 		if due != nil {
 			it.DueDate = &crm.Date{Time: *due}
+		}
+		if it.ConfirmedAt != nil {
+			at := it.ConfirmedAt.UTC()
+			it.ConfirmedAt = &at
 		}
 		it.CreatedAt, it.UpdatedAt = it.CreatedAt.UTC(), it.UpdatedAt.UTC()
 		if it.Evidence == nil {

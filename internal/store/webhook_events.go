@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"logbook/internal/crm"
 )
 
 // Webhook events.
@@ -15,6 +17,17 @@ const (
 
 // WebhookEvents lists every event an endpoint can subscribe to.
 var WebhookEvents = []string{EventMeetingProcessed, EventActivityCreated}
+
+// MeetingProcessedData is the data of a meeting.processed event: the
+// meeting's IDs and its notes without the items held for review (flagged
+// as payment instructions, credentials or outside links, not confirmed by a
+// person), with held_for_review counting what was left out. A receiver
+// never gets a held item; once a person confirms items, the event is sent
+// again with them (NotesConfirm).
+func MeetingProcessedData(activityID, accountID, transcriptID string, n crm.Notes) map[string]any {
+	return map[string]any{"activity_id": activityID, "account_id": accountID, "transcript_id": transcriptID,
+		"notes": n.Releasable(), "held_for_review": n.Held()}
+}
 
 // WebhookEventRecord writes one pending delivery of event for every webhook
 // of the org subscribed to it, and returns their IDs for the caller to
