@@ -61,6 +61,9 @@ type Deps struct {
 	Auth interface {
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
+	// Transcripts bounds the memory posted transcripts take; the zero
+	// value has the defaults (transcript_gate.go).
+	Transcripts TranscriptLimits
 }
 
 // Enqueuer is the task queue as the API sees it.
@@ -97,6 +100,10 @@ type handler struct {
 	// route, method and status seen (a metricKey → *routeMetrics), so a
 	// request does not hash its labels into both vectors again.
 	observers sync.Map
+
+	// transcripts is the budget posted transcripts are read, parsed and
+	// stored within (Deps.Transcripts).
+	transcripts *transcriptGate
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -112,6 +119,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	h := &handler{store: d.Store, activities: activity.New(d.Store), log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
 		searcher: d.Searcher}
 	h.auth = d.Auth
+	h.transcripts = newTranscriptGate(d.Transcripts, maxTranscriptBody)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

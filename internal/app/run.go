@@ -144,6 +144,7 @@ func (a *App) APIHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.Follo
 			{Name: "postgres", Check: func(ctx context.Context) error { return a.Pool.Ping(ctx) }},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }},
 		},
+		Transcripts: api.TranscriptLimits{Parses: a.Cfg.TranscriptParses, Wait: a.Cfg.TranscriptWait},
 	})
 }
 

@@ -67,6 +67,14 @@ type Config struct {
 	// search (SEARCH_VECTOR_WEIGHT, 0.01–10; 0 keeps retrieval's default,
 	// which suits the local embedder; a dense model deserves about 1).
 	VectorWeight float64
+	// TranscriptParses is how many maximum-size posted transcripts a
+	// server reads, parses and stores at once; smaller ones share by size
+	// (TRANSCRIPT_PARSE_CONCURRENCY, 1–64; 0 keeps the API's default, 2).
+	TranscriptParses int
+	// TranscriptWait is how long a posted transcript waits for its turn
+	// before a 503 with Retry-After (TRANSCRIPT_PARSE_WAIT; 0 keeps the
+	// API's default, 20s).
+	TranscriptWait time.Duration
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -153,6 +161,15 @@ func Load(getenv func(string) string) (Config, error) {
 	intVar("WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
 	intVar("LLM_CONTEXT_TOKENS", &c.ContextTokens, 1000, 2_000_000)
 	intVar("HNSW_EF_SEARCH", &c.EfSearch, 10, 1000)
+	intVar("TRANSCRIPT_PARSE_CONCURRENCY", &c.TranscriptParses, 1, 64)
+	if s := getenv("TRANSCRIPT_PARSE_WAIT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			bad("TRANSCRIPT_PARSE_WAIT", "must be a positive duration such as 20s")
+		} else {
+			c.TranscriptWait = d
+		}
+	}
 	if s := getenv("ANSWER_MIN_SIMILARITY"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 0 || f > 1 {
