@@ -42,6 +42,10 @@ const (
 	DefaultTranscriptWait = 30 * time.Second
 )
 
+// transcriptLimitsDoc is what the OpenAPI document says of the limits.
+const transcriptLimitsDoc = "A body over 16 MiB is 413 (at once when its Content-Length says so). Transcripts are read and " +
+	"parsed a few at a time (by size); one that waits too long for its turn is 503 with Retry-After."
+
 // transcriptRetryAfter is the Retry-After of a 503 when the wait ends.
 const transcriptRetryAfter = 10 * time.Second
 
