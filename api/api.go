@@ -16,6 +16,7 @@ import (
 
 	"logbook/activity"
 	"logbook/internal/crm"
+	"logbook/internal/netguard"
 	"logbook/internal/store"
 )
 
@@ -61,10 +62,28 @@ type Deps struct {
 	Auth interface {
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
+	// RateLimiter counts requests against RateLimits in Redis (a
+	// *ratelimit.Limiter); nil limits nothing. See ratelimit.go.
+	RateLimiter RateLimiter
+	// RateLimits are the quotas RateLimiter enforces; a zero quota
+	// disables its bucket.
+	RateLimits RateLimits
+	// WebhookGuard checks a webhook's URL at creation: http or https, no
+	// user info, and a host that is public (or that the guard's allow-list
+	// trusts), with its name resolved and every address checked. nil is a
+	// guard with no allow-list that checks the URL and any IP address in
+	// it but looks no name up (tests); production passes one that resolves
+	// (internal/app). The worker checks again at every dial.
+	WebhookGuard *netguard.Guard
+	// MaxWebhooksPerOrg is how many webhooks an org may have (default 25).
+	MaxWebhooksPerOrg int
 	// Transcripts bounds the memory posted transcripts take; the zero
 	// value has the defaults (transcript_gate.go).
 	Transcripts TranscriptLimits
 }
+
+// DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
+const DefaultMaxWebhooksPerOrg = 25
 
 // Enqueuer is the task queue as the API sees it.
 type Enqueuer interface {
@@ -96,6 +115,15 @@ type handler struct {
 	}
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// limits enforces the rate limits (nil: none); idem keeps the answers
+	// of requests with an Idempotency-Key.
+	limits *rateLimits
+	idem   *idempotency
+	// webhookGuard checks webhook URLs; resolveWebhooks says whether it
+	// also looks their names up (Deps.WebhookGuard was set).
+	webhookGuard    *netguard.Guard
+	resolveWebhooks bool
+	maxWebhooks     int
 	// observers caches the requests counter and duration observer of each
 	// route, method and status seen (a metricKey → *routeMetrics), so a
 	// request does not hash its labels into both vectors again.
@@ -119,6 +147,13 @@ func NewHandler(d Deps) (http.Handler, error) {
 	h := &handler{store: d.Store, activities: activity.New(d.Store), log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
 		searcher: d.Searcher}
 	h.auth = d.Auth
+	h.webhookGuard, h.resolveWebhooks, h.maxWebhooks = d.WebhookGuard, d.WebhookGuard != nil, d.MaxWebhooksPerOrg
+	if h.webhookGuard == nil {
+		h.webhookGuard = netguard.New(netguard.Options{})
+	}
+	if h.maxWebhooks <= 0 {
+		h.maxWebhooks = DefaultMaxWebhooksPerOrg
+	}
 	h.transcripts = newTranscriptGate(d.Transcripts, maxTranscriptBody)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -147,9 +182,18 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, fmt.Errorf("api: register metrics: %w", err)
 	}
 
+	var err error
+	if h.idem, err = newIdempotency(reg); err != nil {
+		return nil, err
+	}
+	if d.RateLimiter != nil {
+		if h.limits, err = newRateLimits(d.RateLimiter, d.RateLimits, reg); err != nil {
+			return nil, fmt.Errorf("api: register rate limit metrics: %w", err)
+		}
+	}
 	h.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	rs := routes()
-	spec, err := buildOpenAPI(rs, docs(), d.Version)
+	spec, err := buildOpenAPI(rs, withPolicyDocs(rs, docs()), d.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -189,8 +233,9 @@ func (h *handler) wrap(rt route) http.Handler {
 				return
 			}
 		}
-		if err := rt.Handle(h, w, r, p); err != nil {
-			h.writeError(w, r, err)
+		// auth → rate limit (ratelimit.go) → Idempotency-Key (idempotency.go) → handler
+		if h.allow(w, r, rt, p) {
+			h.serve(w, r, rt, p)
 		}
 	})
 }

@@ -314,11 +314,16 @@ func docs() map[string]opDoc {
 		"POST /v1/webhooks": {Tag: "webhooks",
 			Summary: "Create a webhook: url (absolute http or https with a host, no user info, at most 2000 bytes) receives " +
 				"the events listed (any of " + strings.Join(store.WebhookEvents, ", ") + "; duplicates are dropped) as POSTs signed with " +
-				crm.SignatureHeader + signed + ", retried with backoff. " +
+				crm.SignatureHeader + signed + ", retried with backoff for over a day. " +
+				"The host must be public: a name that resolves to (or an address that is) loopback, private, link-local " +
+				"or otherwise internal is refused (422) unless the operator allows it, and every delivery checks the " +
+				"address again when it connects; redirects are not followed. An org has at most 25 webhooks by default " +
+				"(409 past the limit). Deliveries are at least once: the Logbook-Delivery header names each, for the " +
+				"receiver to drop one it already has. " +
 				"secret (at least 16 characters) is never shown again; leave it out to have a random one generated and " +
 				"returned in this response only.",
 			Body: crm.WebhookInput{}, Required: []string{"url", "events"},
-			Resp: errResps(map[int]any{201: crm.Webhook{}}, 400, 413, 422)},
+			Resp: errResps(map[int]any{201: crm.Webhook{}}, 400, 409, 413, 422)},
 		"GET /v1/webhooks": {Tag: "webhooks", Summary: "List the org's webhooks, newest first (without secrets).",
 			Resp: errResps(map[int]any{200: itemsOf[crm.Webhook]{}})},
 		"GET /v1/webhooks/{id}": {Tag: "webhooks", Summary: "Get a webhook (without its secret).",
@@ -332,5 +337,23 @@ func docs() map[string]opDoc {
 				"and the last attempt's HTTP status and error.",
 			Query: paged(param{Name: "status", Type: "string", Enum: strs(crm.WebhookDeliveryStatuses)}),
 			Resp:  errResps(map[int]any{200: crm.Page[crm.WebhookDelivery]{}}, 404, 422)},
+		"POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {Tag: "webhooks",
+			Summary: "Send a delivery again, whatever its status: it becomes pending and is queued now (one still " +
+				"waiting for a retry is sent at once), with its retries starting over. It keeps its ID, sent as the " +
+				"Logbook-Delivery header, and its payload, so a receiver that already has it can tell: deliveries are " +
+				"at least once. Answers the delivery.",
+			Resp: errResps(map[int]any{202: crm.WebhookDelivery{}}, 404, 422)},
 	}
 }
+
+// policyDoc is what the document says about the headers every
+// authenticated route answers with (ratelimit.go) and Idempotency-Key
+// (idempotency.go).
+const policyDoc = " Rate limits: every request with an API key counts against a quota per key and one per org (and, on the ask routes, stricter ones), shared by all servers; " +
+	"responses carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (seconds until full again) of the quota closest to empty " +
+	"(draft-ietf-httpapi-ratelimit-headers-06), and a request over a quota is 429 with Retry-After (seconds). " +
+	"Idempotency: any POST with an API key may carry Idempotency-Key (1 to 255 printable ASCII characters, per API key, kept 24 hours; 400 otherwise): " +
+	"the same key with the same method, path and body answers the first response again with Idempotent-Replayed: true; " +
+	"with another request, 422; while the first still runs, 409 with Retry-After. 5xx answers are not kept (a retry runs again); " +
+	"a response that carried a secret (a new API key, webhook or ingest secret) is not kept either, and a replay is 409 naming what the first request made. " +
+	"Streamed answers (Accept: text/event-stream) refuse the header with 400."

@@ -23,6 +23,7 @@ func (h *handler) keyCreate(w http.ResponseWriter, r *http.Request, p crm.Princi
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store") // the key is shown once: neither caches nor Idempotency-Key keep it
 	writeJSON(w, http.StatusCreated, k)
 	return nil
 }

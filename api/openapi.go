@@ -51,7 +51,7 @@ func buildOpenAPI(rs []route, docs map[string]opDoc, version string) ([]byte, er
 	b, err := newSchemaGen().Document(openapi.Info{
 		Title:       "Logbook API",
 		Version:     version,
-		Description: "The activity log and meeting-note pipeline for sales and customer-success teams. Errors are application/problem+json (RFC 9457). Lists are keyset-paginated with an opaque cursor.",
+		Description: "The activity log and meeting-note pipeline for sales and customer-success teams. Errors are application/problem+json (RFC 9457). Lists are keyset-paginated with an opaque cursor." + policyDoc,
 		Problem:     Problem{},
 		Bearer:      "An API key: Authorization: Bearer lbk_…",
 	}, ops)

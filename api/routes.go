@@ -91,5 +91,6 @@ func routes() []route {
 		{"GET", "/v1/webhooks/{id}", admin, (*h).webhookGet, "webhook"},
 		{"DELETE", "/v1/webhooks/{id}", admin, (*h).webhookDelete, "webhook"},
 		{"GET", "/v1/webhooks/{id}/deliveries", admin, (*h).webhookDeliveries, "webhook"},
+		{"POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, (*h).webhookRedeliver, "webhook"},
 	}
 }

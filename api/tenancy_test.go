@@ -74,6 +74,10 @@ func TestTenancy(t *testing.T) {
 		"activity": activity, "api_key": apiKey, "webhook": webhook,
 		"transcript": tr.ID, "action_item": items.Items[0].ID,
 	}
+	// The webhook's delivery of the transcript's meeting (activity.created).
+	deliveries := b.deliveryIDs(webhook, "")
+	require.NotEmpty(t, deliveries)
+	objects["delivery_id"] = deliveries[0]
 	// Org B's own user, for bodies that must be valid in org B.
 	otherUser := func() string {
 		res := b.doKey(otherKey, "POST", "/v1/users", map[string]any{"email": "b@other.test", "name": "B", "role": "rep"})
@@ -102,8 +106,15 @@ func TestTenancy(t *testing.T) {
 		require.NotEmpty(t, rt.Object, "%s names an object but its route entry has no Object: add one, and a fixture here", name)
 		id, ok := objects[rt.Object]
 		require.True(t, ok, "%s names a %q, which TestTenancy has no fixture for: add one", name, rt.Object)
-		require.Len(t, params, 1, "%s: extend TestTenancy for routes with several IDs", name)
-		path := strings.Replace(rt.Path, "{"+params[0]+"}", id, 1) + queries[name]
+		path := strings.Replace(rt.Path, "{"+params[0]+"}", id, 1)
+		// A second ID (a webhook's delivery) is the fixture named by the
+		// parameter, an object of the first one.
+		for _, p := range params[1:] {
+			sub, ok := objects[p]
+			require.True(t, ok, "%s: TestTenancy has no fixture for {%s}: add one to objects", name, p)
+			path = strings.Replace(path, "{"+p+"}", sub, 1)
+		}
+		path += queries[name]
 		var body any
 		if rt.Method == "POST" || rt.Method == "PATCH" || rt.Method == "PUT" {
 			body = "{}"

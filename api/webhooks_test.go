@@ -4,16 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/crm"
+	"logbook/internal/netguard"
+	"logbook/internal/queue"
 	"logbook/internal/store"
+	"logbook/internal/testredis"
 )
 
 // deliveryRecorder is an Enqueuer that records webhook deliveries, after
@@ -219,7 +225,7 @@ func TestWebhooks(t *testing.T) {
 	t.Run("GeneratedSecretIsShownOnce", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		res := b.do("POST", "/v1/webhooks", map[string]any{"url": "http://localhost:9000/in", "events": []string{"activity.created"}})
+		res := b.do("POST", "/v1/webhooks", map[string]any{"url": "http://hooks.example.test:9000/in", "events": []string{"activity.created"}})
 		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 		require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
 		m := res.Map(t)
@@ -374,5 +380,235 @@ func TestIngestSecretRoutes(t *testing.T) {
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		_, err = b.store.IngestSecretGet(ctx, otherOrg)
 		require.NoError(t, err)
+	})
+}
+
+// fakeResolver answers host names from a map, as DNS would; a name it does
+// not know does not resolve.
+type fakeResolver map[string][]string
+
+func (f fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	addrs, ok := f[strings.ToLower(strings.TrimSuffix(host, "."))]
+	if !ok {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		out = append(out, netip.MustParseAddr(a))
+	}
+	return out, nil
+}
+
+// guardSetup is setup(t) with a webhook guard that resolves names through
+// fakeResolver and trusts allow, and a deliveryRecorder as the Enqueuer.
+func guardSetup(t *testing.T, allow string, max int) (*testBundle, *deliveryRecorder) {
+	t.Helper()
+	b := setup(t)
+	rec := &deliveryRecorder{t: t, store: b.store}
+	list, err := netguard.ParseAllowList(allow)
+	require.NoError(t, err)
+	g := netguard.New(netguard.Options{Allow: list, Resolver: fakeResolver{
+		"hooks.example.com":    {"93.184.216.34"},
+		"internal.example.com": {"10.0.0.5"},
+		"meta.example.com":     {"169.254.169.254"},
+		"loop.example.com":     {"127.0.0.1", "93.184.216.34"},
+		"mapped.example.com":   {"::ffff:192.168.0.1"},
+		"hooks.internal":       {"10.1.2.3"},
+	}})
+	h, err := NewHandler(Deps{Store: b.store, Enqueuer: rec, WebhookGuard: g, MaxWebhooksPerOrg: max})
+	require.NoError(t, err)
+	b.handler = h
+	return b, rec
+}
+
+// TestWebhookTargets is the SSRF finding: internal targets, in every
+// spelling, are refused when a webhook is created (422 on url), and the
+// answer does not say what a name resolved to.
+func TestWebhookTargets(t *testing.T) {
+	t.Parallel()
+
+	refuse := func(t *testing.T, b *testBundle, urls []string) {
+		t.Helper()
+		for _, u := range urls {
+			res := b.do("POST", "/v1/webhooks", map[string]any{"url": u, "events": []string{"activity.created"}})
+			require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s: %s", u, res.Body)
+			require.Equal(t, []string{"url"}, res.Fields(t), u)
+			for _, leak := range []string{"127.0.0.1", "10.0.0.5", "169.254", "192.168", "::1", "resolved to", " is a "} {
+				if !strings.Contains(u, leak) {
+					require.NotContains(t, strings.ToLower(string(res.Body)), leak, "%s: the answer names what the host is", u)
+				}
+			}
+		}
+		require.JSONEq(t, `{"items":[]}`, string(b.do("GET", "/v1/webhooks", nil).Body), "nothing was stored")
+	}
+
+	// The finding's targets, and more spellings of them; no name lookup is
+	// needed for any of these.
+	t.Run("InternalAddressesInEverySpelling", func(t *testing.T) {
+		t.Parallel()
+		refuse(t, setup(t), []string{
+			"http://127.0.0.1/", "http://127.0.0.1:6379/", "http://localhost/", "http://localhost:9000/in",
+			"http://[::1]/", "http://[::1]:5432/", "http://0.0.0.0/", "http://0.0.0.0:8080/", "http://[::]/",
+			"http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://169.254.169.254/latest/meta-data/",
+			"http://10.0.0.1/", "http://10.255.0.3:9200/", "http://172.16.0.1/", "http://192.168.0.1/",
+			"http://192.168.1.254:8443/", "http://100.64.0.1/", "http://[fe80::1]/", "http://[fd00::1]/",
+			"http://2130706433/", "http://0x7f000001/", "http://0177.0.0.1/", "http://0x7f.1/", "http://127.1/",
+			"http://0/", "http://2852039166/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:c0a8:101::]/",
+			"http://metadata.google.internal/", "http://redis:6379/", "http://api.localhost/",
+		})
+	})
+
+	t.Run("NamesResolvingToInternalAddresses", func(t *testing.T) {
+		t.Parallel()
+		b, _ := guardSetup(t, "", 0)
+		refuse(t, b, []string{"https://internal.example.com/", "https://meta.example.com/", "https://loop.example.com/",
+			"https://mapped.example.com/", "https://nowhere.example.com/"})
+		// One message for every reason, so the answer maps nothing.
+		var msgs []string
+		for _, u := range []string{"https://internal.example.com/", "https://nowhere.example.com/", "http://127.0.0.1/"} {
+			res := b.do("POST", "/v1/webhooks", map[string]any{"url": u, "events": []string{"activity.created"}})
+			var p struct {
+				Errors []crm.FieldError `json:"errors"`
+			}
+			res.JSON(t, &p)
+			msgs = append(msgs, p.Errors[0].Message)
+		}
+		require.Equal(t, msgs[0], msgs[1])
+		require.Equal(t, msgs[0], msgs[2])
+
+		res := b.do("POST", "/v1/webhooks", map[string]any{"url": "https://hooks.example.com/in", "events": []string{"activity.created"}})
+		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	})
+
+	t.Run("AllowListAdmitsWhatTheOperatorTrusts", func(t *testing.T) {
+		t.Parallel()
+		b, _ := guardSetup(t, "10.0.0.0/8,hooks.internal", 0)
+		for _, u := range []string{"http://10.0.0.1:8080/in", "https://internal.example.com/", "http://hooks.internal/in"} {
+			res := b.do("POST", "/v1/webhooks", map[string]any{"url": u, "events": []string{"activity.created"}})
+			require.Equal(t, http.StatusCreated, res.Status, "%s: %s", u, res.Body)
+		}
+		refuse := b.do("POST", "/v1/webhooks", map[string]any{"url": "http://192.168.0.1/", "events": []string{"activity.created"}})
+		require.Equal(t, http.StatusUnprocessableEntity, refuse.Status)
+	})
+
+	t.Run("MalformedURLsSayWhy", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		for u, want := range map[string]string{
+			"gopher://127.0.0.1:6379/_":       "http or https",
+			"https://u:p@hooks.example.test/": "user name or password",
+			"https://hooks.example.test:0/":   "port",
+			"http://134744072/":               "usual form",
+		} {
+			res := b.do("POST", "/v1/webhooks", map[string]any{"url": u, "events": []string{"activity.created"}})
+			require.Equal(t, http.StatusUnprocessableEntity, res.Status, u)
+			require.Contains(t, string(res.Body), want, u)
+		}
+	})
+}
+
+func TestWebhookLimit(t *testing.T) {
+	t.Parallel()
+	b, _ := guardSetup(t, "", 2)
+	body := map[string]any{"url": "https://hooks.example.com/", "events": []string{"activity.created"}}
+	b.create("/v1/webhooks", body)
+	second := b.create("/v1/webhooks", body)
+	res := b.do("POST", "/v1/webhooks", body)
+	require.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
+	require.Contains(t, string(res.Body), "already has 2 webhooks, the most it may have (2); delete one to add another")
+	require.Equal(t, http.StatusNoContent, b.do("DELETE", "/v1/webhooks/"+second, nil).Status)
+	b.create("/v1/webhooks", body)
+
+	// The default is 25.
+	d := setup(t)
+	for range DefaultMaxWebhooksPerOrg {
+		d.create("/v1/webhooks", body)
+	}
+	require.Equal(t, http.StatusConflict, d.do("POST", "/v1/webhooks", body).Status)
+}
+
+func TestWebhookRedeliver(t *testing.T) {
+	t.Parallel()
+
+	// delivery makes a webhook with one delivery, which failed.
+	delivery := func(t *testing.T, b *testBundle) (string, string) {
+		t.Helper()
+		hook := b.create("/v1/webhooks", map[string]any{"url": "https://hooks.example.test/", "events": []string{"activity.created"}})
+		b.create("/v1/activities", map[string]any{"type": "note", "account_id": b.create("/v1/accounts", map[string]any{"name": "Acme"}),
+			"occurred_at": "2026-03-02T15:00:00Z"})
+		ids := b.deliveryIDs(hook, "")
+		require.Len(t, ids, 1)
+		require.NoError(t, b.store.WebhookDeliveryAttemptRecord(context.Background(), b.orgID, ids[0], store.WebhookAttempt{
+			Error: "delivery failed: could not connect or got no response", Status: crm.DeliveryFailed}))
+		require.Equal(t, []string{ids[0]}, b.deliveryIDs(hook, "?status=failed"))
+		return hook, ids[0]
+	}
+
+	t.Run("RequeuesWithTheSameID", func(t *testing.T) {
+		t.Parallel()
+		b, rec := webhookSetup(t)
+		hook, id := delivery(t, b)
+		rec.take()
+		res := b.do("POST", "/v1/webhooks/"+hook+"/deliveries/"+id+"/redeliver", nil)
+		require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
+		var d crm.WebhookDelivery
+		res.JSON(t, &d)
+		require.Equal(t, id, d.ID)
+		require.Equal(t, crm.DeliveryPending, d.Status)
+		require.Equal(t, 1, d.Attempts)
+		require.Equal(t, []string{id}, rec.take(), "enqueued, with the same ID")
+		require.Equal(t, []string{id}, b.deliveryIDs(hook, "?status=pending"))
+	})
+
+	t.Run("AnotherOrgsOrWebhooksDeliveryIs404", func(t *testing.T) {
+		t.Parallel()
+		b, rec := webhookSetup(t)
+		hook, id := delivery(t, b)
+		rec.take()
+		_, otherKey := b.newOrg("Other")
+		res := b.doKey(otherKey, "POST", "/v1/webhooks/"+hook+"/deliveries/"+id+"/redeliver", nil)
+		require.Equal(t, http.StatusNotFound, res.Status)
+		require.NotContains(t, string(res.Body), id)
+		other := b.create("/v1/webhooks", map[string]any{"url": "https://b.example.test/", "events": []string{"meeting.processed"}})
+		require.Equal(t, http.StatusNotFound, b.do("POST", "/v1/webhooks/"+other+"/deliveries/"+id+"/redeliver", nil).Status)
+		require.Equal(t, http.StatusNotFound, b.do("POST", "/v1/webhooks/"+hook+"/deliveries/"+store.NewID()+"/redeliver", nil).Status)
+		bad := b.do("POST", "/v1/webhooks/nope/deliveries/nope/redeliver", nil)
+		require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
+		require.ElementsMatch(t, []string{"id", "delivery_id"}, bad.Fields(t))
+		require.Equal(t, http.StatusForbidden, b.doKey(b.keyWith(crm.ScopeRead, crm.ScopeWrite), "POST",
+			"/v1/webhooks/"+hook+"/deliveries/"+id+"/redeliver", nil).Status)
+		require.Empty(t, rec.take())
+		require.Equal(t, []string{id}, b.deliveryIDs(hook, "?status=failed"), "unchanged")
+	})
+
+	// With the real queue, a delivery still waiting out its backoff is
+	// sent now.
+	t.Run("WaitingRetryRunsNow", func(t *testing.T) {
+		t.Parallel()
+		rdb := testredis.Client(t)
+		q := queue.Queues{LLM: testredis.Name(t), Default: testredis.Name(t), Webhooks: testredis.Name(t)}
+		enq := queue.NewEnqueuer(rdb, q)
+		t.Cleanup(func() {
+			require.NoError(t, queue.NewInspector(rdb).DeleteQueues(q))
+			_ = enq.Close()
+		})
+		b := setup(t)
+		h, err := NewHandler(Deps{Store: b.store, Enqueuer: enq})
+		require.NoError(t, err)
+		b.handler = h
+		hook, id := delivery(t, b)
+		insp := asynq.NewInspectorFromRedisClient(rdb)
+		// The activity's enqueue put the task on the webhooks queue; make it
+		// wait as a retry would.
+		require.NoError(t, insp.DeleteTask(q.Webhooks, id))
+		task, err := queue.NewWebhookDeliverTask(queue.WebhookPayload{OrgID: b.orgID, DeliveryID: id})
+		require.NoError(t, err)
+		_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(task, asynq.Queue(q.Webhooks), asynq.TaskID(id), asynq.ProcessIn(12*3600e9))
+		require.NoError(t, err)
+
+		require.Equal(t, http.StatusAccepted, b.do("POST", "/v1/webhooks/"+hook+"/deliveries/"+id+"/redeliver", nil).Status)
+		info, err := insp.GetTaskInfo(q.Webhooks, id)
+		require.NoError(t, err)
+		require.Equal(t, asynq.TaskStatePending, info.State)
 	})
 }

@@ -26,9 +26,10 @@ func (w *Worker) reconcileLoop(ctx context.Context) {
 	}
 }
 
-// Reconcile runs one pass: transcripts still queued or processing, and
-// webhook deliveries still pending, that have not moved for ReconcileGrace
-// are enqueued again. A task that is still in Redis (waiting, retrying or
+// Reconcile runs one pass: transcripts still queued or processing that
+// have not moved for ReconcileGrace, and pending webhook deliveries whose
+// next attempt has been due for ReconcileGrace (not those waiting out their
+// retry backoff), are enqueued again. A task that is still in Redis (waiting, retrying or
 // running) makes that a no-op, so the pass is safe to run at any time and
 // from every worker at once. It returns how many enqueues it made.
 func (w *Worker) Reconcile(ctx context.Context) (int, error) {
@@ -43,7 +44,7 @@ func (w *Worker) Reconcile(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	ds, err := w.cfg.Store.WebhookDeliveriesPending(ctx, w.cfg.ReconcileGrace, reconcileBatch)
+	ds, err := w.cfg.Store.WebhookDeliveriesDue(ctx, w.cfg.ReconcileGrace, reconcileBatch)
 	if err != nil {
 		return n, err
 	}

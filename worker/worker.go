@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"logbook/internal/llm"
+	"logbook/internal/netguard"
 	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/retrieval"
@@ -41,12 +44,32 @@ type Config struct {
 	LLMConcurrency int
 	// DefaultConcurrency is how many other tasks run at once (default 2×CPUs).
 	DefaultConcurrency int
+	// WebhookConcurrency is how many webhook deliveries are sent at once
+	// (default 10), when Queues.Webhooks is a queue of its own.
+	WebhookConcurrency int
+	// IndexConcurrency is how many activities are indexed at once (default
+	// CPUs), when Queues.Index is a queue of its own.
+	IndexConcurrency int
 	// ReconcileEvery is the reconciler's period (default 30s); ReconcileGrace
 	// is how long work may sit unfinished before it is enqueued again
 	// (default 1m).
 	ReconcileEvery, ReconcileGrace time.Duration
-	// HTTPClient sends webhooks (default: 10s timeout, no redirects).
+	// HTTPClient sends webhooks. nil builds one that dials through Guard,
+	// takes no proxy from the environment (WebhookProxy only), follows no
+	// redirect and gives up after WebhookTimeout. Tests that pass their own
+	// client bypass Guard.
 	HTTPClient *http.Client
+	// Guard decides which addresses a delivery may connect to, checked
+	// against the address a name resolves to at each dial; nil refuses
+	// every non-public address and resolves with the system's resolver.
+	Guard *netguard.Guard
+	// WebhookTimeout bounds one delivery attempt, connect to last byte
+	// (default 10s).
+	WebhookTimeout time.Duration
+	// WebhookProxy, when set, is the HTTP proxy deliveries go through; the
+	// guard then checks the proxy's address, and the proxy must enforce
+	// its own egress rules.
+	WebhookProxy *url.URL
 	// Logger gets the workers' logs; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
@@ -68,6 +91,19 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.Queues == (queue.Queues{}) {
 		cfg.Queues = queue.DefaultQueues
+	}
+	cfg.Queues = cfg.Queues.Filled()
+	if cfg.WebhookConcurrency <= 0 {
+		cfg.WebhookConcurrency = 10
+	}
+	if cfg.IndexConcurrency <= 0 {
+		cfg.IndexConcurrency = runtime.NumCPU()
+	}
+	if cfg.WebhookTimeout <= 0 {
+		cfg.WebhookTimeout = 10 * time.Second
+	}
+	if cfg.Guard == nil {
+		cfg.Guard = netguard.New(netguard.Options{})
 	}
 	if cfg.LLMConcurrency <= 0 {
 		cfg.LLMConcurrency = 8
@@ -92,10 +128,7 @@ func New(cfg Config) (*Worker, error) {
 		w.now = time.Now
 	}
 	if w.http == nil {
-		w.http = &http.Client{
-			Timeout:       10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		w.http = webhookClient(cfg.Guard, cfg.WebhookTimeout, cfg.WebhookProxy)
 	}
 	return w, nil
 }
@@ -109,7 +142,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	return mux
 }
 
-// Run serves both queues and runs the reconciler until ctx ends, then
+// Run serves every queue and runs the reconciler until ctx ends, then
 // shuts down: running tasks get up to shutdownTimeout to finish, and any
 // that do not are left for asynq to hand to another worker.
 func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
@@ -125,15 +158,28 @@ func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 			w.log.WarnContext(ctx, "task failed", slog.String("type", t.Type()), slog.Any("error", err))
 		}),
 	}
-	llmCfg := base
-	llmCfg.Concurrency = w.cfg.LLMConcurrency
-	llmCfg.Queues = map[string]int{w.cfg.Queues.LLM: 1}
-	defCfg := base
-	defCfg.Concurrency = w.cfg.DefaultConcurrency
-	defCfg.Queues = map[string]int{w.cfg.Queues.Default: 1}
-	servers := []*asynq.Server{
-		asynq.NewServerFromRedisClient(w.cfg.Redis, llmCfg),
-		asynq.NewServerFromRedisClient(w.cfg.Redis, defCfg),
+	// One server per queue, each with its own concurrency; a queue that
+	// shares Default's name (a Queues without Webhooks or Index) is served
+	// by Default's.
+	var servers []*asynq.Server
+	var started []string
+	for _, qc := range []struct {
+		name        string
+		concurrency int
+	}{
+		{w.cfg.Queues.LLM, w.cfg.LLMConcurrency},
+		{w.cfg.Queues.Default, w.cfg.DefaultConcurrency},
+		{w.cfg.Queues.Webhooks, w.cfg.WebhookConcurrency},
+		{w.cfg.Queues.Index, w.cfg.IndexConcurrency},
+	} {
+		if slices.Contains(started, qc.name) {
+			continue
+		}
+		started = append(started, qc.name)
+		c := base
+		c.Concurrency = qc.concurrency
+		c.Queues = map[string]int{qc.name: 1}
+		servers = append(servers, asynq.NewServerFromRedisClient(w.cfg.Redis, c))
 	}
 	mux := w.Mux()
 	for i, s := range servers {
@@ -145,7 +191,9 @@ func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 		}
 	}
 	w.log.Info("worker started", slog.String("llm_queue", w.cfg.Queues.LLM), slog.Int("llm_concurrency", w.cfg.LLMConcurrency),
-		slog.String("default_queue", w.cfg.Queues.Default), slog.Int("default_concurrency", w.cfg.DefaultConcurrency))
+		slog.String("default_queue", w.cfg.Queues.Default), slog.Int("default_concurrency", w.cfg.DefaultConcurrency),
+		slog.String("webhooks_queue", w.cfg.Queues.Webhooks), slog.Int("webhook_concurrency", w.cfg.WebhookConcurrency),
+		slog.String("index_queue", w.cfg.Queues.Index), slog.Int("index_concurrency", w.cfg.IndexConcurrency))
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -171,8 +219,12 @@ func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 
 // retryDelay is exponential backoff with jitter (1 s, 2 s, 4 s … capped at
 // 10 min), honouring a provider's Retry-After, and quick for work that only
-// needs running again (new content arrived, a lease expired).
+// needs running again (new content arrived, a lease expired). A webhook
+// delivery follows queue.WebhookRetrySchedule instead (over a day in all).
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if t != nil && t.Type() == queue.TypeWebhookDeliver {
+		return webhookRetryDelay(n)
+	}
 	if after, ok := llm.RetryAfter(err); ok {
 		return min(after, 10*time.Minute)
 	}

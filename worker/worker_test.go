@@ -23,6 +23,7 @@ import (
 	"logbook/internal/llm/llmtest"
 	"logbook/internal/llm/local"
 	"logbook/internal/llm/openai"
+	"logbook/internal/netguard"
 	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/internal/testdb"
@@ -77,8 +78,13 @@ func setup(t *testing.T, c llm.Completer) *testBundle {
 	s := store.New(pool)
 	rs, err := retrieval.New(retrieval.Config{Store: s, Embedder: local.New(384), Completer: c, EmbedModel: local.New(384).Model()})
 	require.NoError(t, err)
+	// Webhook receivers in tests listen on loopback, which the operator's
+	// allow-list must admit (WEBHOOK_ALLOW_PRIVATE).
+	loopback, err := netguard.ParseAllowList("127.0.0.1/32,::1/128")
+	require.NoError(t, err)
 	w, err := New(Config{Store: s, Summarizer: summarize.New(c, summarize.Config{}), Retrieval: rs, Redis: rdb, Enqueuer: enq,
-		Queues: q, LLMConcurrency: 2, DefaultConcurrency: 2, ReconcileEvery: 200 * time.Millisecond, ReconcileGrace: time.Millisecond})
+		Queues: q, LLMConcurrency: 2, DefaultConcurrency: 2, ReconcileEvery: 200 * time.Millisecond, ReconcileGrace: time.Millisecond,
+		Guard: netguard.New(netguard.Options{Allow: loopback})})
 	require.NoError(t, err)
 	org, err := s.OrgCreate(ctx, "Northwind")
 	require.NoError(t, err)

@@ -47,6 +47,8 @@ Environment (defaults in brackets):
   EMBED_DIM           embedding dimension [384]
   WORKER_CONCURRENCY  transcripts a worker processes at once [8]
   QUEUE_PREFIX        prefix of the task queue names, to share one Redis between deployments []
+  RATE_LIMIT_KEY_PER_MIN, RATE_LIMIT_ORG_PER_MIN  requests a minute per API key, per org; 0 disables [600, 3000]
+  RATE_LIMIT_ASK_PER_MIN, RATE_LIMIT_ORG_ASK_PER_MIN  questions (ask) a minute per API key, per org [20, 100]
   LLM_CONTEXT_TOKENS  transcript tokens per model call; longer meetings go map-reduce [12000]
   ANSWER_MIN_SIMILARITY  least similarity of a record to a question to answer from it [0.2, for the local embedder]
   SEARCH_VECTOR_WEIGHT  weight of search by meaning against BM25's 1 in hybrid search [0.3, for the local embedder]

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"logbook/internal/llm"
 	"logbook/internal/llm/local"
 	"logbook/internal/llm/openai"
+	"logbook/internal/netguard"
 	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/retrieval"
@@ -93,10 +95,16 @@ func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	guard, proxy, err := a.WebhookGuard()
+	if err != nil {
+		return nil, nil, err
+	}
 	enq := queue.NewEnqueuer(a.Redis, q)
 	w, err := worker.New(worker.Config{
 		Store: store.New(a.Pool), Summarizer: sum, Retrieval: rs, Redis: a.Redis, Enqueuer: enq, Queues: q,
 		LLMConcurrency: a.Cfg.WorkerConcurrency, Logger: a.Log,
+		Guard: guard, WebhookProxy: proxy, WebhookTimeout: a.Cfg.WebhookTimeout,
+		WebhookConcurrency: a.Cfg.WebhookConcurrency, IndexConcurrency: a.Cfg.IndexConcurrency,
 	})
 	if err != nil {
 		_ = enq.Close()
@@ -107,7 +115,24 @@ func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 
 // Queues are the task queues, with QUEUE_PREFIX.
 func (a *App) Queues() queue.Queues {
-	return queue.Queues{LLM: a.Cfg.QueuePrefix + queue.DefaultQueues.LLM, Default: a.Cfg.QueuePrefix + queue.DefaultQueues.Default}
+	return queue.Prefixed(a.Cfg.QueuePrefix)
+}
+
+// WebhookGuard is the outbound guard of webhooks: public addresses plus
+// WEBHOOK_ALLOW_PRIVATE, names resolved by the system's resolver; and
+// WEBHOOK_PROXY, parsed (nil when unset).
+func (a *App) WebhookGuard() (*netguard.Guard, *url.URL, error) {
+	allow, err := netguard.ParseAllowList(a.Cfg.WebhookAllowPrivate)
+	if err != nil {
+		return nil, nil, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE: %w", err)
+	}
+	var proxy *url.URL
+	if a.Cfg.WebhookProxy != "" {
+		if proxy, err = url.Parse(a.Cfg.WebhookProxy); err != nil {
+			return nil, nil, fmt.Errorf("WEBHOOK_PROXY: %w", err)
+		}
+	}
+	return netguard.New(netguard.Options{Allow: allow}), proxy, nil
 }
 
 // APIHandler builds the HTTP API. It starts the API key cache's listener,
@@ -124,8 +149,26 @@ func (a *App) APIHandler(ctx context.Context) (http.Handler, error) {
 // APIHandlerWith builds the HTTP API on an enqueuer (where posted
 // transcripts and webhook deliveries go) and a follow-up regenerator.
 func (a *App) APIHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.FollowUpGenerator) (http.Handler, error) {
+	return a.apiHandler(ctx, enq, fu, true)
+}
+
+// apiHandler is APIHandlerWith, with the rate limits (RATE_LIMIT_*) when
+// limited; the private servers of the demo and the quality loop have none.
+func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpGenerator, limited bool) (http.Handler, error) {
+	var limiter api.RateLimiter
+	var quotas api.RateLimits
+	if limited {
+		var err error
+		if limiter, quotas, err = a.rateLimiter(ctx); err != nil {
+			return nil, err
+		}
+	}
 	st := store.New(a.Pool)
 	rs, err := a.RetrievalService()
+	if err != nil {
+		return nil, err
+	}
+	guard, _, err := a.WebhookGuard()
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +183,19 @@ func (a *App) APIHandlerWith(ctx context.Context, enq api.Enqueuer, fu api.Follo
 		Searcher:  rs,
 		Logger:    a.Log,
 		Version:   a.version(),
+		// Rate limits (nil limiter: none).
+		RateLimiter: limiter,
+		RateLimits:  quotas,
 		Ready: []api.ReadyCheck{
 			{Name: "postgres", Check: func(ctx context.Context) error { return a.Pool.Ping(ctx) }},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }},
 		},
+
+		// Webhook URLs: checked and resolved at creation; at most so many.
+		WebhookGuard:      guard,
+		MaxWebhooksPerOrg: a.Cfg.WebhooksPerOrg,
+
+		// Posted transcripts: how many are in memory at once.
 		Transcripts: api.TranscriptLimits{Parses: a.Cfg.TranscriptParses, Wait: a.Cfg.TranscriptWait},
 	})
 }
@@ -189,10 +241,10 @@ func (a *App) RunPrivate(ctx context.Context, prefix string) (string, func() err
 	if err != nil {
 		return "", nil, err
 	}
-	q := queue.Queues{LLM: prefix + "llm", Default: prefix + "default"}
+	q := queue.Prefixed(prefix)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.RunAll(runCtx, ln, q) }()
+	go func() { done <- a.runAll(runCtx, ln, q, false) }()
 	stop := func() error {
 		cancel()
 		<-done
@@ -207,12 +259,18 @@ func (a *App) RunPrivate(ctx context.Context, prefix string) (string, func() err
 // RunAll serves HTTP on ln and runs the worker on the queues q until ctx
 // ends.
 func (a *App) RunAll(ctx context.Context, ln net.Listener, q queue.Queues) error {
+	return a.runAll(ctx, ln, q, true)
+}
+
+// runAll is RunAll, with the rate limits when limited (RunPrivate's
+// servers have none: the tools drive them harder than any quota).
+func (a *App) runAll(ctx context.Context, ln net.Listener, q queue.Queues, limited bool) error {
 	enq, w, err := a.Pipeline(q)
 	if err != nil {
 		return err
 	}
 	defer enq.Close()
-	h, err := a.APIHandlerWith(ctx, enq, w)
+	h, err := a.apiHandler(ctx, enq, w, limited)
 	if err != nil {
 		return err
 	}

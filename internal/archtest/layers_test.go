@@ -68,6 +68,9 @@ func layerTable() map[string]rule {
 		"internal/config":  {layer: 0},
 		"internal/openapi": {layer: 0, stdlibOnly: true},
 
+		// Outbound safety (webhook targets), below everything that sends.
+		"internal/netguard": {layer: 0, stdlibOnly: true},
+
 		"internal/transcript":        {layer: 1},
 		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},
 		"internal/llm/local/speech":  {layer: 1, stdlibOnly: true},
@@ -78,6 +81,8 @@ func layerTable() map[string]rule {
 		"internal/store": {layer: 2},
 		"internal/queue": {layer: 2},
 		"internal/llm":   {layer: 2, stdlibOnly: true},
+
+		"internal/ratelimit": {layer: 2},
 
 		"summarize":           {layer: 3},
 		"retrieval":           {layer: 3},

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,13 +68,47 @@ type Config struct {
 	// search (SEARCH_VECTOR_WEIGHT, 0.01–10; 0 keeps retrieval's default,
 	// which suits the local embedder; a dense model deserves about 1).
 	VectorWeight float64
+	// RateLimitKeyPerMin, RateLimitOrgPerMin, RateLimitAskPerMin and
+	// RateLimitOrgAskPerMin are the API's quotas in requests per minute:
+	// per API key (RATE_LIMIT_KEY_PER_MIN, default 600), per org
+	// (RATE_LIMIT_ORG_PER_MIN, 3000), and for the ask routes, which start
+	// model calls, per key (RATE_LIMIT_ASK_PER_MIN, 20) and per org
+	// (RATE_LIMIT_ORG_ASK_PER_MIN, 100). Kept in Redis, so they hold across
+	// servers; 0 disables one.
+	RateLimitKeyPerMin    int
+	RateLimitOrgPerMin    int
+	RateLimitAskPerMin    int
+	RateLimitOrgAskPerMin int
+
+	// WebhookAllowPrivate lists the private networks and host names that
+	// webhooks may reach although they are not public
+	// (WEBHOOK_ALLOW_PRIVATE: comma-separated CIDR prefixes, IP addresses
+	// and host names, *.suffix for every name under suffix, such as
+	// "10.0.0.0/8,hooks.internal"). Empty: only public addresses.
+	WebhookAllowPrivate string
+	// WebhooksPerOrg is how many webhooks one org may have
+	// (WEBHOOKS_PER_ORG, default 25).
+	WebhooksPerOrg int
+	// WebhookConcurrency is how many deliveries a worker sends at once
+	// (WEBHOOK_CONCURRENCY, default 10).
+	WebhookConcurrency int
+	// IndexConcurrency is how many activities a worker indexes at once
+	// (INDEX_CONCURRENCY; 0, the default, is one per CPU).
+	IndexConcurrency int
+	// WebhookTimeout bounds one delivery attempt (WEBHOOK_TIMEOUT, default
+	// 10s).
+	WebhookTimeout time.Duration
+	// WebhookProxy is an HTTP proxy for deliveries (WEBHOOK_PROXY, an
+	// http(s) URL); empty sends directly. The proxy of the environment
+	// (HTTP_PROXY) is never used for them.
+	WebhookProxy string
 	// TranscriptParses is how many maximum-size posted transcripts a
 	// server reads, parses and stores at once; smaller ones share by size
-	// (TRANSCRIPT_PARSE_CONCURRENCY, 1–64; 0 keeps the API's default, 2).
+	// (TRANSCRIPT_PARSE_CONCURRENCY, 1–64; 0 keeps the API's default, 1).
 	TranscriptParses int
 	// TranscriptWait is how long a posted transcript waits for its turn
 	// before a 503 with Retry-After (TRANSCRIPT_PARSE_WAIT; 0 keeps the
-	// API's default, 20s).
+	// API's default, 30s).
 	TranscriptWait time.Duration
 }
 
@@ -120,10 +155,35 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:   20 * time.Second,
 		ContextTokens:     12000,
 		Prices:            DefaultPrices(),
+
+		RateLimitKeyPerMin:    600,
+		RateLimitOrgPerMin:    3000,
+		RateLimitAskPerMin:    20,
+		RateLimitOrgAskPerMin: 100,
 	}
 	var errs []string
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
+	}
+	c.WebhooksPerOrg, c.WebhookConcurrency, c.WebhookTimeout = 25, 10, 10*time.Second
+	c.WebhookAllowPrivate, c.WebhookProxy = getenv("WEBHOOK_ALLOW_PRIVATE"), getenv("WEBHOOK_PROXY")
+	for e := range strings.SplitSeq(c.WebhookAllowPrivate, ",") {
+		if e = strings.TrimSpace(e); e != "" && !allowEntry(e) {
+			bad("WEBHOOK_ALLOW_PRIVATE", "%q is not a CIDR prefix, an IP address or a host name", e)
+		}
+	}
+	if c.WebhookProxy != "" {
+		if u, err := url.Parse(c.WebhookProxy); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("WEBHOOK_PROXY", "must be an http(s) URL")
+		}
+	}
+	if s := getenv("WEBHOOK_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 || d > 5*time.Minute {
+			bad("WEBHOOK_TIMEOUT", "must be a positive duration of at most 5m, such as 10s")
+		} else {
+			c.WebhookTimeout = d
+		}
 	}
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		bad("DATABASE_URL", "must be a postgres:// URL")
@@ -161,6 +221,13 @@ func Load(getenv func(string) string) (Config, error) {
 	intVar("WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
 	intVar("LLM_CONTEXT_TOKENS", &c.ContextTokens, 1000, 2_000_000)
 	intVar("HNSW_EF_SEARCH", &c.EfSearch, 10, 1000)
+	intVar("RATE_LIMIT_KEY_PER_MIN", &c.RateLimitKeyPerMin, 0, 1_000_000)
+	intVar("RATE_LIMIT_ORG_PER_MIN", &c.RateLimitOrgPerMin, 0, 1_000_000)
+	intVar("RATE_LIMIT_ASK_PER_MIN", &c.RateLimitAskPerMin, 0, 1_000_000)
+	intVar("RATE_LIMIT_ORG_ASK_PER_MIN", &c.RateLimitOrgAskPerMin, 0, 1_000_000)
+	intVar("WEBHOOKS_PER_ORG", &c.WebhooksPerOrg, 1, 10000)
+	intVar("WEBHOOK_CONCURRENCY", &c.WebhookConcurrency, 1, 1000)
+	intVar("INDEX_CONCURRENCY", &c.IndexConcurrency, 1, 1000)
 	intVar("TRANSCRIPT_PARSE_CONCURRENCY", &c.TranscriptParses, 1, 64)
 	if s := getenv("TRANSCRIPT_PARSE_WAIT"); s != "" {
 		d, err := time.ParseDuration(s)
@@ -229,4 +296,27 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// allowEntry reports whether e reads as an entry of WEBHOOK_ALLOW_PRIVATE:
+// a CIDR prefix, an IP address, or a host name (optionally *.name). The
+// wiring parses the list for real (netguard.ParseAllowList); this names the
+// variable at load time.
+func allowEntry(e string) bool {
+	if _, err := netip.ParsePrefix(e); err == nil {
+		return true
+	}
+	if _, err := netip.ParseAddr(strings.Trim(e, "[]")); err == nil {
+		return true
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(e, "*."), ".")
+	if name == "" || len(name) > 253 || strings.Contains(e, "/") {
+		return false
+	}
+	for _, l := range strings.Split(name, ".") {
+		if l == "" || len(l) > 63 || strings.Trim(strings.ToLower(l), "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return false
+		}
+	}
+	return true
 }

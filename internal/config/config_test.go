@@ -22,6 +22,20 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, DefaultEmbedDim, c.EmbedDim)
 		require.False(t, c.RunMigrations)
 		require.Equal(t, 20*time.Second, c.ShutdownTimeout)
+		require.Equal(t, []int{600, 3000, 20, 100},
+			[]int{c.RateLimitKeyPerMin, c.RateLimitOrgPerMin, c.RateLimitAskPerMin, c.RateLimitOrgAskPerMin})
+	})
+
+	t.Run("RateLimitsReadAndZeroDisables", func(t *testing.T) {
+		t.Parallel()
+		c, err := Load(env(map[string]string{"RATE_LIMIT_KEY_PER_MIN": "0", "RATE_LIMIT_ORG_PER_MIN": "50",
+			"RATE_LIMIT_ASK_PER_MIN": "5", "RATE_LIMIT_ORG_ASK_PER_MIN": "7"}))
+		require.NoError(t, err)
+		require.Equal(t, []int{0, 50, 5, 7},
+			[]int{c.RateLimitKeyPerMin, c.RateLimitOrgPerMin, c.RateLimitAskPerMin, c.RateLimitOrgAskPerMin})
+		_, err = Load(env(map[string]string{"RATE_LIMIT_ASK_PER_MIN": "-1", "RATE_LIMIT_ORG_PER_MIN": "x"}))
+		require.ErrorContains(t, err, "RATE_LIMIT_ASK_PER_MIN")
+		require.ErrorContains(t, err, "RATE_LIMIT_ORG_PER_MIN")
 	})
 
 	t.Run("ReadsEveryVariable", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -31,20 +32,77 @@ type Queues struct {
 	LLM string
 	// Default takes everything else.
 	Default string
+	// Webhooks takes webhook deliveries, so an endpoint that is slow or
+	// down holds back nothing but other deliveries; empty is Default.
+	Webhooks string
+	// Index takes activity indexing; empty is Default.
+	Index string
 }
 
 // DefaultQueues are the production queue names.
-var DefaultQueues = Queues{LLM: "llm", Default: "default"}
+var DefaultQueues = Queues{LLM: "llm", Default: "default", Webhooks: "webhooks", Index: "index"}
+
+// Prefixed returns DefaultQueues with every name prefixed (QUEUE_PREFIX,
+// or a private prefix of the demo's).
+func Prefixed(prefix string) Queues {
+	d := DefaultQueues
+	return Queues{LLM: prefix + d.LLM, Default: prefix + d.Default, Webhooks: prefix + d.Webhooks, Index: prefix + d.Index}
+}
+
+// Filled returns q with an empty Webhooks or Index set to Default, the
+// queue those tasks shared before they had their own (a Queues written
+// with LLM and Default only keeps all its tasks on those two).
+func (q Queues) Filled() Queues {
+	if q.Webhooks == "" {
+		q.Webhooks = q.Default
+	}
+	if q.Index == "" {
+		q.Index = q.Default
+	}
+	return q
+}
+
+// Names lists the distinct queue names of q (after Filled), in the order
+// LLM, Default, Webhooks, Index.
+func (q Queues) Names() []string {
+	q = q.Filled()
+	var names []string
+	for _, n := range []string{q.LLM, q.Default, q.Webhooks, q.Index} {
+		if n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
 
 // Retry and time limits of each task type.
 const (
 	TranscriptMaxRetry = 8
 	TranscriptTimeout  = 15 * time.Minute
-	WebhookMaxRetry    = 10
 	WebhookTimeout     = 30 * time.Second
 	IndexMaxRetry      = 10
 	IndexTimeout       = 2 * time.Minute
 )
+
+// WebhookRetrySchedule is how long a failed webhook delivery waits before
+// each retry: the n-th entry after the n-th failed attempt (the worker adds
+// up to a tenth of jitter). The waits add up to 27 h 51.5 min, so an
+// endpoint that is down for a day still gets every event.
+var WebhookRetrySchedule = [...]time.Duration{
+	30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour,
+}
+
+// WebhookMaxRetry is how many times a delivery is retried after its first
+// attempt: one retry per entry of WebhookRetrySchedule.
+const WebhookMaxRetry = len(WebhookRetrySchedule)
+
+// WebhookRetryDelay is the wait before retry n+1 of a delivery whose
+// attempts have failed n+1 times (n counts from 0, as asynq's
+// RetryDelayFunc does); past the schedule's end it is the last entry.
+func WebhookRetryDelay(n int) time.Duration {
+	return WebhookRetrySchedule[min(max(n, 0), len(WebhookRetrySchedule)-1)]
+}
 
 // TranscriptPayload names the transcript to process.
 type TranscriptPayload struct {
@@ -135,10 +193,10 @@ type Enqueuer struct {
 
 // NewEnqueuer returns an Enqueuer on rdb. Closing it does not close rdb.
 func NewEnqueuer(rdb redis.UniversalClient, q Queues) *Enqueuer {
-	return &Enqueuer{client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), q: q}
+	return &Enqueuer{client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), q: q.Filled()}
 }
 
-// Queues returns the queue names this Enqueuer uses.
+// Queues returns the queue names this Enqueuer uses (Filled).
 func (e *Enqueuer) Queues() Queues { return e.q }
 
 // Close releases the Enqueuer.
@@ -157,14 +215,38 @@ func (e *Enqueuer) EnqueueTranscript(ctx context.Context, orgID, transcriptID st
 		asynq.MaxRetry(TranscriptMaxRetry), asynq.Timeout(TranscriptTimeout))
 }
 
-// EnqueueWebhook queues a webhook delivery.
+// EnqueueWebhook queues a webhook delivery on the Webhooks queue. A task
+// already waiting or retrying for it is left alone, so the reconciler can
+// call this for every pending delivery without disturbing the backoff.
 func (e *Enqueuer) EnqueueWebhook(ctx context.Context, orgID, deliveryID string) error {
 	t, err := NewWebhookDeliverTask(WebhookPayload{OrgID: orgID, DeliveryID: deliveryID})
 	if err != nil {
 		return err
 	}
-	return e.enqueue(ctx, t, deliveryID, e.q.Default,
+	return e.enqueue(ctx, t, deliveryID, e.q.Webhooks,
 		asynq.MaxRetry(WebhookMaxRetry), asynq.Timeout(WebhookTimeout))
+}
+
+// RedeliverWebhook queues a delivery to be sent now: like EnqueueWebhook,
+// except that a task waiting for its next retry (or scheduled) is made to
+// run at once. A task running now is left to finish.
+func (e *Enqueuer) RedeliverWebhook(ctx context.Context, orgID, deliveryID string) error {
+	if err := e.EnqueueWebhook(ctx, orgID, deliveryID); err != nil {
+		return err
+	}
+	info, err := e.insp.GetTaskInfo(e.q.Webhooks, deliveryID)
+	if errors.Is(err, asynq.ErrTaskNotFound) {
+		return nil // already run and gone
+	}
+	if err != nil {
+		return fmt.Errorf("queue: inspect %s %s: %w", TypeWebhookDeliver, deliveryID, err)
+	}
+	if info.State == asynq.TaskStateRetry || info.State == asynq.TaskStateScheduled {
+		if err := e.insp.RunTask(e.q.Webhooks, deliveryID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("queue: run %s %s now: %w", TypeWebhookDeliver, deliveryID, err)
+		}
+	}
+	return nil
 }
 
 // EnqueueActivityIndex queues indexing of an activity's own text. A task
@@ -174,7 +256,7 @@ func (e *Enqueuer) EnqueueActivityIndex(ctx context.Context, orgID, activityID s
 	if err != nil {
 		return err
 	}
-	return e.enqueue(ctx, t, "index:"+activityID, e.q.Default,
+	return e.enqueue(ctx, t, "index:"+activityID, e.q.Index,
 		asynq.MaxRetry(IndexMaxRetry), asynq.Timeout(IndexTimeout))
 }
 
@@ -217,11 +299,11 @@ func NewInspector(rdb redis.UniversalClient) *Inspector {
 	return &Inspector{insp: asynq.NewInspectorFromRedisClient(rdb)}
 }
 
-// DeleteQueues removes both queues and every task in them (the demo's
+// DeleteQueues removes q's queues and every task in them (the demo's
 // private queues when it ends). A queue that was never used is fine.
 func (i *Inspector) DeleteQueues(q Queues) error {
 	var errs []error
-	for _, name := range []string{q.LLM, q.Default} {
+	for _, name := range q.Names() {
 		if err := i.insp.DeleteQueue(name, true); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 			errs = append(errs, err)
 		}

@@ -5,11 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net/url"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -88,63 +85,20 @@ func newSecret() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// webhookInputCheck validates a create input and returns the URL (trimmed)
-// and the events (deduplicated, in the order given) to store. Problems are a
-// *crm.ValidationError naming the fields.
-func webhookInputCheck(in *crm.WebhookInput) (string, []string, error) {
-	var p crm.Problems
-	raw := strings.TrimSpace(in.URL)
-	before := p.Len()
-	crm.CheckText(&p, "url", raw, crm.MaxWebhookURL, true)
-	if p.Len() == before {
-		if len(raw) > crm.MaxWebhookURL {
-			p.Add("url", "must be at most %d bytes", crm.MaxWebhookURL)
-		} else if u, err := url.Parse(raw); err != nil || u.Opaque != "" || u.Hostname() == "" ||
-			(!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) {
-			p.Add("url", "must be an absolute http or https URL with a host, such as https://example.com/hooks/logbook")
-		} else if u.User != nil {
-			p.Add("url", "must not carry a user name or password")
-		}
-	}
-	var events []string
-	if len(in.Events) == 0 {
-		p.Add("events", "must list at least one of %s", strings.Join(WebhookEvents, ", "))
-	}
-	for i, e := range in.Events {
-		switch {
-		case !slices.Contains(WebhookEvents, e):
-			p.Add(fmt.Sprintf("events[%d]", i), "must be one of %s", strings.Join(WebhookEvents, ", "))
-		case !slices.Contains(events, e):
-			events = append(events, e)
-		}
-	}
-	if in.Secret != nil {
-		before := p.Len()
-		crm.CheckText(&p, "secret", *in.Secret, crm.MaxWebhookSecret, false)
-		if p.Len() == before && utf8.RuneCountInString(*in.Secret) < crm.MinWebhookSecret {
-			p.Add("secret", "must be at least %d characters (or leave it out to have one generated)", crm.MinWebhookSecret)
-		}
-	}
-	return raw, events, p.Err()
-}
-
-// WebhookCreate validates in and stores a webhook of the org. With no
+// WebhookCreate stores a webhook of the org as given: the caller (the
+// API) has validated and normalised the input (an http or https URL it
+// checked, known events without duplicates, a secret long enough). With no
 // secret in the input one is generated (newSecret) and returned in Secret,
 // the only time it is shown; a secret the client chose is never returned.
-// Problems are a *crm.ValidationError naming the fields (url, events[i],
-// secret).
 func (s *Store) WebhookCreate(ctx context.Context, orgID string, in crm.WebhookInput) (crm.Webhook, error) {
-	u, events, err := webhookInputCheck(&in)
-	if err != nil {
-		return crm.Webhook{}, err
-	}
 	var secret string
+	var err error
 	if in.Secret != nil {
 		secret = *in.Secret
 	} else if secret, err = newSecret(); err != nil {
 		return crm.Webhook{}, err
 	}
-	w := crm.Webhook{ID: NewID(), OrgID: orgID, URL: u, Events: events}
+	w := crm.Webhook{ID: NewID(), OrgID: orgID, URL: in.URL, Events: in.Events}
 	err = s.db.QueryRow(ctx, `INSERT INTO webhooks (org_id, id, url, events, secret) VALUES ($1, $2, $3, $4, $5)
 		RETURNING created_at`, orgID, w.ID, w.URL, w.Events, secret).Scan(&w.CreatedAt)
 	if err != nil {
@@ -155,6 +109,32 @@ func (s *Store) WebhookCreate(ctx context.Context, orgID string, in crm.WebhookI
 		w.Secret = secret
 	}
 	return w, nil
+}
+
+// WebhookCreateLimited is WebhookCreate for an org that may have at most
+// max webhooks: one more is a *crm.ConflictError saying so. The org's row
+// is locked (FOR NO KEY UPDATE, which leaves other writes that reference
+// the org alone) while the webhooks are counted, so concurrent creates
+// cannot both take the last place.
+func (s *Store) WebhookCreateLimited(ctx context.Context, orgID string, in crm.WebhookInput, max int) (crm.Webhook, error) {
+	var w crm.Webhook
+	err := s.WithTx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `SELECT 1 FROM orgs WHERE id = $1 FOR NO KEY UPDATE`, orgID); err != nil {
+			return interpretError("create webhook", err)
+		}
+		var n int
+		if err := tx.db.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE org_id = $1`, orgID).Scan(&n); err != nil {
+			return interpretError("create webhook", err)
+		}
+		if n >= max {
+			return fmt.Errorf("store: create webhook: %w", &crm.ConflictError{Detail: fmt.Sprintf(
+				"this org already has %d webhooks, the most it may have (%d); delete one to add another", n, max)})
+		}
+		var err error
+		w, err = tx.WebhookCreate(ctx, orgID, in)
+		return err
+	})
+	return w, err
 }
 
 // webhookColumns are what scanWebhook reads; never the secret.
@@ -240,23 +220,13 @@ func (s *Store) WebhookDeliveryList(ctx context.Context, orgID, webhookID string
 		where = append(where, "d.id < "+a.add(id))
 	}
 	limit := clampLimit(f.Limit)
-	q := `SELECT d.id, d.event, d.status, d.attempts, d.last_status_code, d.last_error, d.created_at, d.updated_at,
-		d.delivered_at FROM webhook_deliveries d WHERE ` + strings.Join(where, " AND ") +
+	q := `SELECT ` + deliveryColumns + ` FROM webhook_deliveries d WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY d.id DESC LIMIT ` + a.add(limit+1)
 	rows, err := s.db.Query(ctx, q, a...)
 	if err != nil {
 		return crm.Page[crm.WebhookDelivery]{}, interpretError(op, err)
 	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (crm.WebhookDelivery, error) {
-		var d crm.WebhookDelivery
-		err := r.Scan(&d.ID, &d.Event, &d.Status, &d.Attempts, &d.LastStatusCode, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt)
-		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
-		if d.DeliveredAt != nil {
-			t := d.DeliveredAt.UTC()
-			d.DeliveredAt = &t
-		}
-		return d, err
-	})
+	items, err := pgx.CollectRows(rows, scanDelivery)
 	if err != nil {
 		return crm.Page[crm.WebhookDelivery]{}, interpretError(op, err)
 	}
@@ -273,4 +243,91 @@ func (s *Store) WebhookDeliveryList(ctx context.Context, orgID, webhookID string
 		}
 	}
 	return pageByID(items, limit, func(d crm.WebhookDelivery) string { return d.ID }), nil
+}
+
+// deliveryColumns are what scanDelivery reads, of webhook_deliveries d.
+const deliveryColumns = `d.id, d.event, d.status, d.attempts, d.last_status_code, d.last_error, d.created_at,
+	d.updated_at, d.delivered_at`
+
+func scanDelivery(r pgx.CollectableRow) (crm.WebhookDelivery, error) {
+	var d crm.WebhookDelivery
+	err := r.Scan(&d.ID, &d.Event, &d.Status, &d.Attempts, &d.LastStatusCode, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt)
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	if d.DeliveredAt != nil {
+		t := d.DeliveredAt.UTC()
+		d.DeliveredAt = &t
+	}
+	return d, err
+}
+
+// WebhookAttempt is the outcome of one attempt to send a delivery.
+type WebhookAttempt struct {
+	// Code is the HTTP status the endpoint answered; nil when no answer
+	// came.
+	Code *int
+	// Error says what went wrong, in words fit for the org's delivery log
+	// (never the network error itself); empty when it was delivered.
+	Error string
+	// Status is the delivery's new status: pending while retries remain,
+	// delivered, or failed.
+	Status crm.WebhookDeliveryStatus
+	// NextAttemptAt is when a pending delivery's retry is due; the
+	// reconciler enqueues it again only once that has passed (plus its
+	// grace). Zero is now.
+	NextAttemptAt time.Time
+}
+
+// WebhookDeliveryAttemptRecord records one attempt of a delivery: its
+// outcome, one more attempt, and when the next one is due.
+func (s *Store) WebhookDeliveryAttemptRecord(ctx context.Context, orgID, id string, a WebhookAttempt) error {
+	errText := a.Error
+	if len(errText) > 1000 {
+		errText = errText[:1000]
+	}
+	var e *string
+	if errText != "" {
+		e = &errText
+	}
+	var next *time.Time
+	if !a.NextAttemptAt.IsZero() {
+		next = &a.NextAttemptAt
+	}
+	return s.execOne(ctx, "record webhook delivery", `
+		UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $3, last_error = $4, status = $5,
+			updated_at = now(), delivered_at = CASE WHEN $5 = 'delivered' THEN now() ELSE delivered_at END,
+			next_attempt_at = coalesce($6, now())
+		WHERE org_id = $1 AND id = $2`, orgID, id, a.Code, e, string(a.Status), next)
+}
+
+// WebhookDeliveriesDue lists pending deliveries whose next attempt has been
+// due for more than grace, across orgs, oldest due first: the reconciler
+// enqueues them again in case their task was lost (a task still in Redis
+// makes that a no-op). Deliveries waiting out their backoff are not listed,
+// so a long outage of one endpoint does not crowd the batch.
+func (s *Store) WebhookDeliveriesDue(ctx context.Context, grace time.Duration, limit int) ([]DeliveryRef, error) {
+	rows, err := s.db.Query(ctx, `SELECT org_id, id FROM webhook_deliveries
+		WHERE status = 'pending' AND next_attempt_at < now() - $1::interval ORDER BY next_attempt_at LIMIT $2`, grace, limit)
+	if err != nil {
+		return nil, interpretError("list due deliveries", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DeliveryRef, error) {
+		var d DeliveryRef
+		return d, r.Scan(&d.OrgID, &d.ID)
+	})
+	return out, interpretError("list due deliveries", err)
+}
+
+// WebhookDeliveryRedeliver makes a delivery of the org's webhook pending
+// again and due now, whatever its status, and returns it; the caller then
+// enqueues it. Its ID (the Logbook-Delivery header) and payload stay the
+// same, so a receiver that already has it can tell. A delivery of another
+// webhook or org is crm.ErrNotFound.
+func (s *Store) WebhookDeliveryRedeliver(ctx context.Context, orgID, webhookID, id string) (crm.WebhookDelivery, error) {
+	rows, err := s.db.Query(ctx, `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), updated_at = now()
+		WHERE d.org_id = $1 AND d.webhook_id = $2 AND d.id = $3 RETURNING `+deliveryColumns, orgID, webhookID, id)
+	if err != nil {
+		return crm.WebhookDelivery{}, interpretError("redeliver webhook delivery", err)
+	}
+	d, err := pgx.CollectExactlyOneRow(rows, scanDelivery)
+	return d, interpretError("redeliver webhook delivery", err)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"logbook/activity"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,44 +60,85 @@ func (b *activityBundle) payload(id string) (store.WebhookSend, deliveryPayload)
 func TestWebhookCreate(t *testing.T) {
 	t.Parallel()
 
-	t.Run("BadInputNamesEveryField", func(t *testing.T) {
+	// Validation is the API's (api/webhooks.go): the store keeps what it
+	// is given.
+	t.Run("StoresWhatItIsGiven", func(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
-		short := "too-short"
-		_, err := b.store.WebhookCreate(b.ctx, b.orgID, crm.WebhookInput{URL: "ftp://hooks.example.test/",
-			Events: []string{"activity.created", "deal.won"}, Secret: &short})
-		require.ErrorIs(t, err, crm.ErrInvalid)
-		require.ElementsMatch(t, []string{"url", "events[1]", "secret"}, problemFields(t, err))
+		w, err := b.store.WebhookCreate(b.ctx, b.orgID, crm.WebhookInput{URL: "HTTPS://Hooks.Example.Test/x?y=1",
+			Events: []string{store.EventActivityCreated}})
+		require.NoError(t, err)
+		got, err := b.store.WebhookGet(b.ctx, b.orgID, w.ID)
+		require.NoError(t, err)
+		require.Equal(t, "HTTPS://Hooks.Example.Test/x?y=1", got.URL)
+	})
 
-		_, err = b.store.WebhookCreate(b.ctx, b.orgID, crm.WebhookInput{URL: "https://hooks.example.test/"})
-		require.Equal(t, []string{"events"}, problemFields(t, err))
-
-		for _, u := range []string{"", "hooks.example.test/in", "/in", "https://", "https:///in", "mailto:ops@example.test",
-			"javascript:alert(1)", "https://user:pw@hooks.example.test/", "https://user@hooks.example.test/",
-			"http://[::1", "https://hooks.example.test/" + strings.Repeat("a", crm.MaxWebhookURL)} {
-			_, err := b.store.WebhookCreate(b.ctx, b.orgID, crm.WebhookInput{URL: u, Events: []string{store.EventActivityCreated}})
-			require.Equal(t, []string{"url"}, problemFields(t, err), "url %q", u)
+	t.Run("LimitPerOrg", func(t *testing.T) {
+		t.Parallel()
+		b := activitySetup(t)
+		in := crm.WebhookInput{URL: "https://hooks.example.test/", Events: []string{store.EventActivityCreated}}
+		for range 3 {
+			_, err := b.store.WebhookCreateLimited(b.ctx, b.orgID, in, 3)
+			require.NoError(t, err)
 		}
+		_, err := b.store.WebhookCreateLimited(b.ctx, b.orgID, in, 3)
+		var ce *crm.ConflictError
+		require.ErrorAs(t, err, &ce)
+		require.ErrorIs(t, err, crm.ErrConflict)
+		require.Contains(t, ce.Detail, "already has 3 webhooks")
 		list, err := b.store.WebhookList(b.ctx, b.orgID)
 		require.NoError(t, err)
-		require.Empty(t, list)
+		require.Len(t, list, 3, "the refused one was not stored")
 
-		for _, u := range []string{"http://localhost:8080/hook", "HTTPS://Hooks.Example.Test/x?y=1"} {
-			_, err := b.store.WebhookCreate(b.ctx, b.orgID, crm.WebhookInput{URL: u, Events: []string{store.EventActivityCreated}})
-			require.NoError(t, err, "url %q", u)
+		other := activitySetupOrg(t, b)
+		_, err = b.store.WebhookCreateLimited(b.ctx, other.orgID, in, 3)
+		require.NoError(t, err, "the limit is per org")
+		require.NoError(t, b.store.WebhookDelete(b.ctx, b.orgID, list[0].ID))
+		_, err = b.store.WebhookCreateLimited(b.ctx, b.orgID, in, 3)
+		require.NoError(t, err, "a deleted webhook frees its place")
+	})
+
+	// Concurrent creates take the last place one at a time.
+	t.Run("LimitHoldsUnderConcurrency", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		s := store.New(testdb.Schema(t))
+		org, err := s.OrgCreate(ctx, "Concurrent")
+		require.NoError(t, err)
+		in := crm.WebhookInput{URL: "https://hooks.example.test/", Events: []string{store.EventActivityCreated}}
+		const limit, tries = 4, 12
+		errs := make(chan error, tries)
+		for range tries {
+			go func() {
+				_, err := s.WebhookCreateLimited(ctx, org.ID, in, limit)
+				errs <- err
+			}()
 		}
+		ok := 0
+		for range tries {
+			err := <-errs
+			if err == nil {
+				ok++
+				continue
+			}
+			require.ErrorIs(t, err, crm.ErrConflict)
+		}
+		require.Equal(t, limit, ok)
+		list, err := s.WebhookList(ctx, org.ID)
+		require.NoError(t, err)
+		require.Len(t, list, limit)
 	})
 
 	t.Run("ChosenSecretIsStoredButNeverReturned", func(t *testing.T) {
 		t.Parallel()
 		b := activitySetup(t)
 		secret := "a-secret-of-24-characters"
-		w, err := b.store.WebhookCreate(b.ctx, b.orgID, crm.WebhookInput{URL: " https://hooks.example.test/in ",
-			Events: []string{store.EventActivityCreated, store.EventMeetingProcessed, store.EventActivityCreated}, Secret: &secret})
+		w, err := b.store.WebhookCreate(b.ctx, b.orgID, crm.WebhookInput{URL: "https://hooks.example.test/in",
+			Events: []string{store.EventActivityCreated, store.EventMeetingProcessed}, Secret: &secret})
 		require.NoError(t, err)
 		require.Empty(t, w.Secret)
 		require.Equal(t, "https://hooks.example.test/in", w.URL)
-		require.Equal(t, []string{store.EventActivityCreated, store.EventMeetingProcessed}, w.Events, "deduplicated, in order")
+		require.Equal(t, []string{store.EventActivityCreated, store.EventMeetingProcessed}, w.Events)
 		require.True(t, crm.ValidID(w.ID))
 		require.WithinDuration(t, time.Now(), w.CreatedAt, time.Minute)
 
@@ -609,4 +649,89 @@ func TestIngestSecret(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, crm.VerifySignature(crm.Sign(secret, now, body), got, body, now))
 	})
+}
+
+func TestWebhookDeliveryAttempts(t *testing.T) {
+	t.Parallel()
+
+	// A failed attempt records when its retry is due; the reconciler's
+	// list holds only deliveries overdue by more than its grace, so those
+	// waiting out a long backoff stay out of it.
+	t.Run("DueListSkipsDeliveriesWaitingForTheirRetry", func(t *testing.T) {
+		t.Parallel()
+		b := activitySetup(t)
+		b.webhook(store.EventActivityCreated)
+		acme := b.account("Acme")
+		for i := range 3 {
+			b.upsert(map[string]any{"type": "note", "account_id": acme, "occurred_at": "2026-03-02T15:00:00Z", "subject": fmt.Sprint(i)})
+		}
+		made := b.deliveries()
+		require.Len(t, made, 3)
+		// Everything was written in this transaction, at its now(); no
+		// delivery is overdue by a grace of a minute, all are by -1 s.
+		due, err := b.store.WebhookDeliveriesDue(b.ctx, time.Minute, 100)
+		require.NoError(t, err)
+		require.Empty(t, due)
+		due, err = b.store.WebhookDeliveriesDue(b.ctx, -time.Second, 100)
+		require.NoError(t, err)
+		require.Len(t, due, 3)
+
+		code := 503
+		require.NoError(t, b.store.WebhookDeliveryAttemptRecord(b.ctx, b.orgID, made[0], store.WebhookAttempt{
+			Code: &code, Error: "delivery failed: HTTP 503", Status: crm.DeliveryPending, NextAttemptAt: time.Now().Add(6 * time.Hour)}))
+		require.NoError(t, b.store.WebhookDeliveryAttemptRecord(b.ctx, b.orgID, made[1], store.WebhookAttempt{
+			Code: &code, Error: "delivery failed: HTTP 503", Status: crm.DeliveryFailed}))
+		due, err = b.store.WebhookDeliveriesDue(b.ctx, -time.Second, 100)
+		require.NoError(t, err)
+		require.Equal(t, []store.DeliveryRef{{OrgID: b.orgID, ID: made[2]}}, due, "waiting and failed deliveries are not due")
+
+		page, err := b.store.WebhookDeliveryList(b.ctx, b.orgID, b.webhookOf(made[0]), store.WebhookDeliveryFilter{Status: crm.DeliveryPending})
+		require.NoError(t, err)
+		waiting := page.Items[slices.IndexFunc(page.Items, func(d crm.WebhookDelivery) bool { return d.ID == made[0] })]
+		require.Equal(t, 1, waiting.Attempts)
+		require.Equal(t, "delivery failed: HTTP 503", *waiting.LastError)
+		require.Equal(t, 503, *waiting.LastStatusCode)
+
+		require.ErrorIs(t, b.store.WebhookDeliveryAttemptRecord(b.ctx, b.orgID, store.NewID(), store.WebhookAttempt{Status: crm.DeliveryFailed}),
+			crm.ErrNotFound)
+	})
+
+	t.Run("RedeliverMakesItPendingAndDueNow", func(t *testing.T) {
+		t.Parallel()
+		b := activitySetup(t)
+		w := b.webhook(store.EventActivityCreated)
+		b.upsert(map[string]any{"type": "note", "account_id": b.account("Acme"), "occurred_at": "2026-03-02T15:00:00Z"})
+		id := b.deliveries()[0]
+		before, _ := b.payload(id)
+		require.NoError(t, b.store.WebhookDeliveryAttemptRecord(b.ctx, b.orgID, id, store.WebhookAttempt{
+			Error: "delivery failed: could not connect", Status: crm.DeliveryFailed}))
+
+		d, err := b.store.WebhookDeliveryRedeliver(b.ctx, b.orgID, w.ID, id)
+		require.NoError(t, err)
+		require.Equal(t, id, d.ID, "the same delivery, so the receiver can dedupe")
+		require.Equal(t, crm.DeliveryPending, d.Status)
+		require.Equal(t, 1, d.Attempts, "past attempts are kept")
+		after, _ := b.payload(id)
+		require.Equal(t, before.Payload, after.Payload)
+		due, err := b.store.WebhookDeliveriesDue(b.ctx, -time.Second, 100)
+		require.NoError(t, err)
+		require.Equal(t, []store.DeliveryRef{{OrgID: b.orgID, ID: id}}, due)
+
+		other := activitySetupOrg(t, b)
+		_, err = b.store.WebhookDeliveryRedeliver(b.ctx, other.orgID, w.ID, id)
+		require.ErrorIs(t, err, crm.ErrNotFound, "another org's delivery")
+		w2 := b.webhook(store.EventActivityCreated)
+		_, err = b.store.WebhookDeliveryRedeliver(b.ctx, b.orgID, w2.ID, id)
+		require.ErrorIs(t, err, crm.ErrNotFound, "another webhook's delivery")
+		_, err = b.store.WebhookDeliveryRedeliver(b.ctx, b.orgID, w.ID, store.NewID())
+		require.ErrorIs(t, err, crm.ErrNotFound)
+	})
+}
+
+// webhookOf returns the webhook a delivery belongs to.
+func (b *activityBundle) webhookOf(deliveryID string) string {
+	b.t.Helper()
+	d, err := b.store.WebhookDeliveryForSend(b.ctx, b.orgID, deliveryID)
+	require.NoError(b.t, err)
+	return d.WebhookID
 }
