@@ -57,6 +57,8 @@ Environment (defaults in brackets):
   RUN_MIGRATIONS      1 lets serve migrate at start; otherwise it refuses a schema with pending migrations [0]
   LOG_LEVEL           debug, info, warn or error [info]
   SHUTDOWN_TIMEOUT    graceful shutdown bound [20s]
+  TRANSCRIPT_PARSE_CONCURRENCY  maximum-size transcripts read, parsed and stored at once; smaller share by size [1]
+  TRANSCRIPT_PARSE_WAIT  how long a posted transcript waits for its turn before 503 [30s]
 `
 
 func main() { app.Main("logbook", usage, run) }
