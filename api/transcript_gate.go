@@ -31,10 +31,11 @@ type TranscriptLimits struct {
 // Defaults of TranscriptLimits.
 const (
 	// DefaultTranscriptParses: one maximum-size transcript at a time
-	// keeps a server under 300 MB however many are posted together (the
-	// memory bench: storing one takes about six times its size, mostly in
-	// encoding it for PostgreSQL), while transcripts of ordinary size
-	// (tens to hundreds of KB) still go through side by side.
+	// keeps a server that was idle under 300 MB however many are posted
+	// together (the memory bench: storing one allocates about fifteen
+	// times its size, most of it encoding it for PostgreSQL), while
+	// transcripts of ordinary size (tens to hundreds of KB) still go
+	// through side by side.
 	DefaultTranscriptParses = 1
 	// DefaultTranscriptWait covers a queue of a dozen or more
 	// maximum-size transcripts (one to two seconds each) and is shorter
@@ -67,10 +68,10 @@ func newTranscriptGate(l TranscriptLimits, limit int64) *transcriptGate {
 }
 
 // enter waits for r's share of the budget and returns the function that
-// gives it back (only the first call does; later ones do nothing). It reads nothing of the body. A Content-Length over the
-// limit is 413 at once; a wait longer than the gate's is 503 with
-// Retry-After; a client that goes away while waiting gets its context's
-// error.
+// gives it back (only its first call does). It reads nothing of the body.
+// A Content-Length over the limit is 413 at once; a wait longer than the
+// gate's is 503 with Retry-After; a client that goes away while waiting
+// gets its context's error.
 func (g *transcriptGate) enter(w http.ResponseWriter, r *http.Request) (func(), error) {
 	if err := checkContentLength(r, g.limit); err != nil {
 		return nil, err
