@@ -39,7 +39,7 @@ import (
 // It uses its own database (DATABASE_URL with the name logbook_bench unless
 // -db is given), so it never touches real data.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("bench", "Run the benchmarks (ingest, timeline, pipeline, retrieval) on a database of their own and print the\nfigures, each beside a baseline taken in the same run (BENCHMARKS.md).", stderr)
+	fs := newFlagSet("bench", "Run the benchmarks (ingest, timeline, pipeline, retrieval, memory) on a database of their own and print the\nfigures, each beside a baseline taken in the same run (BENCHMARKS.md).", stderr)
 	rows := fs.Int("rows", 20000, "activities per ingest measurement")
 	conc := fs.Int("concurrency", 8, "concurrent clients for single-row ingest (HTTP and raw alike)")
 	timelineRows := fs.Int("timeline-rows", 1_000_000, "activities in the timeline account")
