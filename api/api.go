@@ -1,7 +1,9 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -77,6 +79,15 @@ type Deps struct {
 	WebhookGuard *netguard.Guard
 	// MaxWebhooksPerOrg is how many webhooks an org may have (default 25).
 	MaxWebhooksPerOrg int
+	// RequestTimeout is the deadline of one request, authentication and
+	// every statement included (zero: DefaultRequestTimeout). A request
+	// that runs out of it while waiting on the database answers 503.
+	RequestTimeout time.Duration
+	// LongRequestTimeout is the deadline of the routes that call a model
+	// or take a whole transcript (ask, follow-up, posted transcripts; zero:
+	// DefaultLongRequestTimeout). Their write deadline is extended to match,
+	// past the server's WriteTimeout.
+	LongRequestTimeout time.Duration
 	// Transcripts bounds the memory posted transcripts take; the zero
 	// value has the defaults (transcript_gate.go).
 	Transcripts TranscriptLimits
@@ -84,6 +95,12 @@ type Deps struct {
 
 // DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
 const DefaultMaxWebhooksPerOrg = 25
+
+// Request deadlines when Deps leaves them zero.
+const (
+	DefaultRequestTimeout     = 15 * time.Second
+	DefaultLongRequestTimeout = 2 * time.Minute
+)
 
 // Enqueuer is the task queue as the API sees it.
 type Enqueuer interface {
@@ -113,8 +130,11 @@ type handler struct {
 	auth       interface { // Deps.Auth; nil is h.store
 		Authenticate(ctx context.Context, secret string) (crm.Principal, error)
 	}
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	// timeout and longTimeout are Deps.RequestTimeout and
+	// Deps.LongRequestTimeout with their defaults.
+	timeout, longTimeout time.Duration
+	requests             *prometheus.CounterVec
+	duration             *prometheus.HistogramVec
 	// limits enforces the rate limits (nil: none); idem keeps the answers
 	// of requests with an Idempotency-Key.
 	limits *rateLimits
@@ -161,6 +181,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.timeout, h.longTimeout = cmp.Or(d.RequestTimeout, DefaultRequestTimeout), cmp.Or(d.LongRequestTimeout, DefaultLongRequestTimeout)
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -215,13 +236,36 @@ type server struct {
 // spec returns the OpenAPI document (tests read it without a request).
 func (s *server) spec() []byte { return s.h.openapi }
 
-// wrap adds authentication and the scope check to a route's handler.
+// wrap adds the route's deadline, authentication and the scope check to a
+// route's handler. The deadline bounds everything the request waits on
+// (acquiring a connection, every statement), so a frozen database answers
+// 503 in time instead of hanging; the long routes (a model call, a whole
+// transcript) get LongRequestTimeout and a write deadline to match.
 func (h *handler) wrap(rt route) http.Handler {
+	timeout := h.timeout
+	if longRoute(rt) {
+		timeout = h.longTimeout
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		if longRoute(rt) {
+			// Past the server's WriteTimeout, which suits the short routes.
+			err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + 5*time.Second))
+			if err != nil && !errors.Is(err, http.ErrNotSupported) {
+				h.log.WarnContext(ctx, "set write deadline", slog.Any("error", err))
+			}
+		}
 		var p crm.Principal
 		if rt.Scope != "" {
 			var err error
 			p, err = h.authenticate(r)
+			var he *httpError
+			if errors.As(err, &he) && he.status == http.StatusServiceUnavailable {
+				writeUnavailable(w, he.detail)
+				return
+			}
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="logbook"`)
 				writeProblem(w, Problem{Status: http.StatusUnauthorized, Detail: err.Error()})
@@ -240,6 +284,17 @@ func (h *handler) wrap(rt route) http.Handler {
 	})
 }
 
+// longRoute reports whether rt calls a model or takes a whole transcript,
+// and so gets LongRequestTimeout.
+func longRoute(rt route) bool {
+	return rt.Method == http.MethodPost && (strings.HasSuffix(rt.Path, "/ask") || strings.HasSuffix(rt.Path, "/follow-up") ||
+		strings.HasSuffix(rt.Path, "/transcripts"))
+}
+
+// authenticate checks the request's bearer key. Only a key the store does
+// not know (crm.ErrNotFound) is a 401; any other failure of the lookup (the
+// database down, frozen or out of time) is an *httpError 503: the key may
+// be perfectly good.
 func (h *handler) authenticate(r *http.Request) (crm.Principal, error) {
 	auth := r.Header.Get("Authorization")
 	scheme, key, ok := strings.Cut(auth, " ")
@@ -256,14 +311,14 @@ func (h *handler) authenticate(r *http.Request) (crm.Principal, error) {
 	} else {
 		p, err = h.store.APIKeyAuthenticate(r.Context(), strings.TrimSpace(key))
 	}
-	if err != nil {
-		if r.Context().Err() == nil && !isNotFound(err) {
-			h.log.ErrorContext(r.Context(), "authenticate", slog.Any("error", err))
-			return crm.Principal{}, fmt.Errorf("cannot check the API key right now")
-		}
+	switch {
+	case err == nil:
+		return p, nil
+	case isNotFound(err):
 		return crm.Principal{}, fmt.Errorf("invalid or revoked API key")
 	}
-	return p, nil
+	h.log.WarnContext(r.Context(), "authenticate: cannot check the API key", slog.Any("error", err))
+	return crm.Principal{}, &httpError{status: http.StatusServiceUnavailable, detail: "cannot check the API key right now; retry later"}
 }
 
 // metricKey identifies one series of the HTTP metrics.
@@ -304,6 +359,8 @@ type statusRecorder struct {
 	status  int
 	decided bool
 	capture bool // swallow the mux's own plain-text 404/405 body
+	// err is what writeJSON could not encode; the middleware logs it.
+	err error
 }
 
 // decide sets capture once, at the first write: no route matched.
@@ -370,6 +427,10 @@ func (h *handler) middleware(mux *http.ServeMux) http.Handler {
 			h.observe(route, r.Method, rec.status, time.Since(start))
 		}()
 		mux.ServeHTTP(rec, r)
+		if rec.err != nil {
+			h.log.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Any("error", rec.err))
+		}
 		rec.decide()
 		if rec.capture {
 			rec.capture = false

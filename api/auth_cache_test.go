@@ -52,7 +52,7 @@ func TestAuthCache(t *testing.T) {
 		return b, cache
 	}
 
-	t.Run("DatabaseErrorIs401AndLogged", func(t *testing.T) {
+	t.Run("DatabaseErrorIs503AndLogged", func(t *testing.T) {
 		t.Parallel()
 		var logs bytes.Buffer
 		h, err := NewHandler(Deps{
@@ -66,7 +66,9 @@ func TestAuthCache(t *testing.T) {
 		b := &testBundle{t: t, handler: h}
 		require.NoError(t, json.Unmarshal(h.(interface{ spec() []byte }).spec(), &b.spec))
 		res := b.doKey("lbk_whatever", "GET", "/v1/accounts", nil)
-		require.Equal(t, http.StatusUnauthorized, res.Status)
+		require.Equal(t, http.StatusServiceUnavailable, res.Status)
+		require.NotEmpty(t, res.Header.Get("Retry-After"))
+		require.Empty(t, res.Header.Get("WWW-Authenticate"))
 		require.Contains(t, string(res.Body), "cannot check the API key right now")
 		require.Contains(t, logs.String(), "connection refused")
 	})

@@ -69,6 +69,7 @@ func errResps(m map[int]any, codes ...int) map[int]any {
 	}
 	m[http.StatusUnauthorized] = Problem{}
 	m[http.StatusForbidden] = Problem{}
+	m[http.StatusServiceUnavailable] = Problem{} // the database cannot answer now (Retry-After)
 	return m
 }
 
@@ -119,8 +120,10 @@ func docs() map[string]opDoc {
 
 		// settings
 		"GET /v1/settings": {Tag: "settings",
-			Summary: "The org's settings: disposition codes, require_disposition, stalled_after_days.",
-			Resp:    errResps(map[int]any{200: crm.Settings{}})},
+			Summary: "The org's settings: disposition codes, require_disposition, stalled_after_days, " +
+				"transcript_retention_days (raw transcripts are purged after that many days; null keeps them forever) and " +
+				"keep_notes_after_purge (default true: a purged meeting keeps its notes and their evidence).",
+			Resp: errResps(map[int]any{200: crm.Settings{}})},
 		"PATCH /v1/settings": {Tag: "settings", Summary: "Change the org's settings.", Body: crm.SettingsInput{},
 			Resp: errResps(map[int]any{200: crm.Settings{}}, 400, 413, 422)},
 		"POST /v1/settings/ingest-secret": {Tag: "settings",
@@ -163,7 +166,9 @@ func docs() map[string]opDoc {
 			Resp: errResps(map[int]any{200: crm.Account{}}, 404, 422)},
 		"PATCH /v1/accounts/{id}": {Tag: "accounts", Summary: "Update an account; domains, when given, replace the list.",
 			Body: crm.AccountInput{}, Resp: errResps(map[int]any{200: crm.Account{}}, 400, 404, 409, 413, 422)},
-		"DELETE /v1/accounts/{id}": {Tag: "accounts", Summary: "Delete an account with its contacts, deals and activities.",
+		"DELETE /v1/accounts/{id}": {Tag: "accounts", Summary: "Delete an account with everything derived from it: contacts, deals, " +
+			"activities, transcripts, meeting notes, action items, follow-up drafts, search chunks, the brief and the webhook " +
+			"deliveries that carry its data.",
 			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
 		"GET /v1/accounts/{id}/brief": {Tag: "accounts",
 			Summary: "The account read in under a minute, composed from the record and the meeting notes (no model): " +
@@ -199,7 +204,9 @@ func docs() map[string]opDoc {
 		"PATCH /v1/contacts/{id}": {Tag: "contacts",
 			Summary: "Update a contact; absent fields are kept, null clears email, phone and title (account_id and name may not be null).",
 			Body:    crm.ContactInput{}, Resp: errResps(map[int]any{200: crm.Contact{}}, 400, 404, 409, 413, 422)},
-		"DELETE /v1/contacts/{id}": {Tag: "contacts", Summary: "Delete a contact; the activities it took part in stay.",
+		"DELETE /v1/contacts/{id}": {Tag: "contacts", Summary: "Delete a contact. Activities linked to no other contact are " +
+			"deleted with everything derived from them (transcript, notes, action items, draft, search chunks); activities shared " +
+			"with other contacts stay, without the link and the contact's participant entry.",
 			Resp: errResps(map[int]any{204: noBody{}}, 404, 422)},
 
 		// deals
@@ -268,9 +275,11 @@ func docs() map[string]opDoc {
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
 			Resp: errResps(map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}}, 400, 413, 422, 503)},
 		"GET /v1/transcripts/{id}": {Tag: "transcripts",
-			Summary: "A transcript's processing status; ?include=segments adds the parsed segments.",
-			Query:   []param{{Name: "include", Type: "string", Enum: []string{"segments"}}},
-			Resp:    errResps(map[int]any{200: crm.Transcript{}}, 404, 422)},
+			Summary: "A transcript's processing status; ?include=segments adds the parsed segments. A failed transcript says " +
+				"why in error; a done one whose follow-up draft failed says why in follow_up_error (its notes are kept); " +
+				"purged_at is set once the org's retention setting removed its content.",
+			Query: []param{{Name: "include", Type: "string", Enum: []string{"segments"}}},
+			Resp:  errResps(map[int]any{200: crm.Transcript{}}, 404, 422)},
 		"POST /v1/hooks/transcripts": {Tag: "transcripts",
 			Summary: "The same as POST /v1/transcripts for note-takers that sign instead of holding a key: the Logbook-Org header " +
 				"names the org and Logbook-Signature (t=<unix>,v1=<hex HMAC-SHA256(ingest secret, t.body)>) authorises it. " +
@@ -291,8 +300,9 @@ func docs() map[string]opDoc {
 			Body: actionItemPatch{}, Required: []string{"status"},
 			Resp: errResps(map[int]any{200: crm.ActionItem{}}, 400, 404, 413, 422)},
 		"POST /v1/activities/{id}/follow-up": {Tag: "meeting-notes",
-			Summary: "Draft the meeting's follow-up email again from its notes. 409 when the meeting has no processed notes yet.",
-			Resp:    errResps(map[int]any{200: crm.FollowUp{}}, 404, 409, 422, 503)},
+			Summary: "Draft the meeting's follow-up email again from its notes (clears the transcript's follow_up_error). " +
+				"409 when the meeting has no processed notes yet.",
+			Resp: errResps(map[int]any{200: crm.FollowUp{}}, 404, 409, 422, 503)},
 
 		// questions
 		"POST /v1/accounts/{id}/ask": {Tag: "questions",

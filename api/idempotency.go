@@ -109,7 +109,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, rt route, p crm.
 		return
 	}
 	h.purgeIdempotencyKeys(r.Context())
-	k := store.IdempotencyKey{OrgID: p.OrgID, APIKeyID: p.KeyID, Key: key}
+	k := store.IdempotencyKey{OrgID: p.OrgID, APIKeyID: p.KeyID, Key: key, Path: r.URL.Path}
 	lockID := store.NewID()
 	claimed, rec, err := h.store.IdempotencyClaim(r.Context(), k, lockID, idemTTL, idemStale)
 	if err != nil {

@@ -14,6 +14,10 @@ CREATE TABLE idempotency_keys (
     org_id       uuid NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
     api_key_id   uuid NOT NULL,
     key          text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+    -- path is the request's path, so deleting an account also forgets the
+    -- answers about it (AccountDelete: an ask's answer quotes the account's
+    -- records but names the account only in its path).
+    path         text NOT NULL DEFAULT '',
     request_hash bytea,
     lock_id      uuid,
     locked_at    timestamptz,

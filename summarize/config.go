@@ -12,6 +12,21 @@ const (
 	DefaultMaxWindows      = 40
 	DefaultMaxOutputTokens = 4_000
 	DefaultConcurrency     = 4
+	// DefaultMaxSegments is the most speaker turns a transcript may have
+	// (internal/transcript caps parsed ones at the same number).
+	DefaultMaxSegments = 20_000
+	// DefaultMaxSegmentChars is the longest one segment may be: 40,000
+	// bytes, about 10,000 tokens, so that it still fits one call of the
+	// default context budget with the prompt around it (a segment is never
+	// split: its index is what evidence cites). Speech is 40 minutes of one
+	// uninterrupted voice at that length; a longer segment is text without
+	// turns or timestamps (a pasted document, an encoded blob).
+	DefaultMaxSegmentChars = 40_000
+	// DefaultMaxTotalTokens is the most transcript tokens (estimated) a
+	// meeting may have: 500,000, some 2 MB of text, well above the 60,000
+	// words internal/transcript accepts and the 480,000 the default
+	// MaxWindows×ContextTokens reads.
+	DefaultMaxTotalTokens = 500_000
 )
 
 // segmentOverhead is the estimated token cost of a segment's framing in the
@@ -38,6 +53,13 @@ type Config struct {
 	MaxOutputTokens int
 	// Concurrency is how many window calls run at once (default 4).
 	Concurrency int
+	// MaxSegments, MaxSegmentChars and MaxTotalTokens bound what is sent to
+	// the model at all (defaults DefaultMaxSegments, DefaultMaxSegmentChars,
+	// DefaultMaxTotalTokens): a transcript over any of them is refused
+	// before the first call with a *RejectedError that says why (Check).
+	MaxSegments     int
+	MaxSegmentChars int
+	MaxTotalTokens  int
 	// Prices maps a model name to its price; a model not listed costs 0.
 	Prices map[string]Price
 	// Model is the configured model name, used for Notes.Model and pricing
@@ -59,6 +81,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.MaxSegments <= 0 {
+		c.MaxSegments = DefaultMaxSegments
+	}
+	if c.MaxSegmentChars <= 0 {
+		c.MaxSegmentChars = DefaultMaxSegmentChars
+	}
+	if c.MaxTotalTokens <= 0 {
+		c.MaxTotalTokens = DefaultMaxTotalTokens
 	}
 	if c.Now == nil {
 		c.Now = time.Now

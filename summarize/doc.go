@@ -24,7 +24,12 @@
 //
 // The model's answer must be JSON of the right shape: a malformed answer is
 // asked for once more at once, and a second malformed answer fails the call
-// with ErrInvalidOutput (retryable, not llm.ErrPermanent). Errors from the
+// with ErrInvalidOutput (not llm.ErrPermanent; the worker fails the
+// transcript on it at once). Before any call, Check refuses a transcript
+// over the Config limits (too many turns, one turn of text without breaks,
+// too many tokens, no words at all) with a *RejectedError whose Reason a
+// user can read. When the notes succeed and only the follow-up draft
+// fails, the notes are returned with a *FollowUpError. Errors from the
 // Completer pass through wrapped, so errors.Is(err, llm.ErrPermanent) still
 // tells a refused request.
 package summarize

@@ -17,8 +17,10 @@ import (
 
 // ErrInvalidOutput marks a model answer that could not be used twice in a
 // row: not JSON, JSON of the wrong shape, or a follow-up without a subject
-// or body. It is retryable (it does not wrap llm.ErrPermanent): models
-// flake, and the next attempt may well succeed.
+// or body. It does not wrap llm.ErrPermanent (a caller may choose to try
+// again), but the immediate repair call has already been made: the worker
+// treats a second unusable answer to the same input as deterministic and
+// fails the transcript at once.
 var ErrInvalidOutput = errors.New("summarize: invalid model output")
 
 // Follow-up limits.
@@ -130,6 +132,9 @@ func request(p prompts.Prompt, schema llm.Schema, maxTokens int, data prompts.In
 
 // Notes writes the notes of m, follow-up draft included. See the package
 // documentation for how; NotesWithStats also tells what validation dropped.
+// A transcript over the Config limits is refused before any model call
+// with a *RejectedError. When only the follow-up draft fails, the notes are
+// returned complete (FollowUp nil) with a *FollowUpError.
 func (s *Summarizer) Notes(ctx context.Context, m Meeting) (crm.Notes, error) {
 	n, _, err := s.NotesWithStats(ctx, m)
 	return n, err
@@ -140,8 +145,8 @@ func (s *Summarizer) Notes(ctx context.Context, m Meeting) (crm.Notes, error) {
 // filled as far as the run got, also on error.
 func (s *Summarizer) NotesWithStats(ctx context.Context, m Meeting) (_ crm.Notes, st Stats, _ error) {
 	st.SegmentsTotal = len(m.Segments)
-	if len(m.Segments) == 0 {
-		return crm.Notes{}, st, fmt.Errorf("summarize: %w: the transcript has no segments (%w)", crm.ErrInvalid, llm.ErrPermanent)
+	if err := Check(s.cfg, m.Segments); err != nil {
+		return crm.Notes{}, st, err
 	}
 	ref := newMeetingRef(m)
 	var u usage
@@ -199,12 +204,14 @@ func (s *Summarizer) NotesWithStats(ctx context.Context, m Meeting) (_ crm.Notes
 	}
 
 	now := s.cfg.Now()
-	fu, fuu, err := s.followUp(ctx, m, n, now)
+	fu, fuu, fuErr := s.followUp(ctx, m, n, now)
 	u.add(fuu)
-	if err != nil {
-		return crm.Notes{}, st, fmt.Errorf("summarize: followup: %w", err)
+	if fuErr != nil && ctx.Err() != nil {
+		return crm.Notes{}, st, fmt.Errorf("summarize: followup: %w", fuErr)
 	}
-	n.FollowUp = &fu
+	if fuErr == nil {
+		n.FollowUp = &fu
+	}
 
 	n.Coverage = 1
 	if st.SegmentsRead < st.SegmentsTotal {
@@ -219,6 +226,11 @@ func (s *Summarizer) NotesWithStats(ctx context.Context, m Meeting) (_ crm.Notes
 	n.CostUSD = u.cost
 	n.GeneratedAt = now
 	emptyNotNil(&n)
+	if fuErr != nil {
+		// The notes stand on their own: a failed draft must not throw them
+		// away (it can be drafted again from the stored notes).
+		return n, st, &FollowUpError{Err: fuErr}
+	}
 	return n, st, nil
 }
 

@@ -133,7 +133,9 @@ func (r meetingRef) resolveDue(phrase string, cited []crm.Segment) (crm.Date, bo
 	if !ok {
 		t, ok = datephrase.Resolve(phrase, r.date)
 	}
-	if !ok {
+	if !ok || !crm.TimeInRange(t) {
+		// A date past year 9999 (a meeting on 9999-12-31 "next week") is
+		// not one Logbook can write back.
 		return crm.Date{}, false
 	}
 	return crm.Date{Time: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)}, true

@@ -18,6 +18,9 @@ func (w *Worker) reconcileLoop(ctx context.Context) {
 		} else if n > 0 {
 			w.log.InfoContext(ctx, "reconciled", slog.Int("enqueued", n))
 		}
+		if _, err := w.PurgeRetention(ctx); err != nil && ctx.Err() == nil {
+			w.log.WarnContext(ctx, "retention purge", slog.Any("error", err))
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"logbook/internal/crm"
-	"logbook/internal/llm"
 	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/summarize"
@@ -23,15 +22,22 @@ import (
 // (transcript and notes, embedded) in one transaction that replaces any
 // earlier attempt's, mark it done and enqueue the meeting.processed webhooks.
 //
-// A permanent failure (the model refused the request) marks the transcript
-// failed with the reason and stops retrying; a retryable one records the
-// error and lets asynq retry with backoff, marking it failed on the last
-// attempt. New content arriving mid-run discards this run's result and runs
-// again on the new content.
+// Every error goes through classify. One that fails the same way on every
+// attempt (a transcript summarize refuses as too large or without speech,
+// a request the model refused, an answer still unusable after the repair
+// call, a bad payload, a panic) marks the transcript failed with a reason a
+// user can read and returns asynq.SkipRetry: it is attempted once. A
+// transient one (a timeout, a 429 or 5xx, the database unavailable)
+// records the reason and lets asynq retry with backoff, marking it failed
+// on the last attempt. When the notes succeed and only the follow-up draft
+// fails, the notes are kept: the transcript is done with follow_up_error
+// (POST /v1/activities/{id}/follow-up drafts it again). New content
+// arriving mid-run discards this run's result and runs again on the new
+// content.
 func (w *Worker) HandleTranscriptProcess(ctx context.Context, task *asynq.Task) (err error) {
 	p, err := queue.ParseTranscriptPayload(task.Payload())
 	if err != nil {
-		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	log := w.log.With(slog.String("org_id", p.OrgID), slog.String("transcript_id", p.TranscriptID))
 	t, claimed, err := w.cfg.Store.TranscriptClaim(ctx, p.OrgID, p.TranscriptID)
@@ -51,15 +57,22 @@ func (w *Worker) HandleTranscriptProcess(ctx context.Context, task *asynq.Task) 
 	defer func() {
 		if r := recover(); r != nil {
 			log.ErrorContext(ctx, "panic while processing transcript", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
-			err = w.transcriptFailed(ctx, log, t, fmt.Errorf("internal error (panic: %v): %w", r, llm.ErrPermanent))
+			err = w.transcriptFailed(ctx, log, t, fmt.Errorf("%w: %v", errPanic, r))
 		}
 	}()
 	m, err := w.meeting(ctx, t)
 	if err != nil {
-		return err
+		return w.transcriptFailed(ctx, log, t, err)
 	}
-	notes, err := w.cfg.Summarizer.Notes(ctx, m)
-	if err != nil {
+	notes, _, err := w.cfg.Summarizer.NotesWithStats(ctx, m)
+	var fuErr *summarize.FollowUpError
+	switch {
+	case errors.As(err, &fuErr):
+		// The notes are good; only the draft failed. Keep them.
+		reason := classify(fuErr.Err).reason
+		log.WarnContext(ctx, "follow-up draft failed; keeping the notes", slog.Any("error", err))
+		notes.FollowUpError = &reason
+	case err != nil:
 		return w.transcriptFailed(ctx, log, t, err)
 	}
 	var chunks []crm.Chunk
@@ -74,17 +87,22 @@ func (w *Worker) HandleTranscriptProcess(ctx context.Context, task *asynq.Task) 
 		return err
 	}
 	if err != nil {
-		return err
+		return w.transcriptFailed(ctx, log, t, err)
 	}
 	log.InfoContext(ctx, "transcript processed", slog.Int("segments", len(t.Segments)),
 		slog.Int("action_items", len(notes.ActionItems)), slog.Float64("coverage", notes.Coverage), slog.Int("chunks", len(chunks)),
-		slog.Int("input_tokens", notes.Tokens.Input), slog.Int("output_tokens", notes.Tokens.Output))
+		slog.Int("input_tokens", notes.Tokens.Input), slog.Int("output_tokens", notes.Tokens.Output),
+		slog.Bool("follow_up", notes.FollowUp != nil))
 	w.enqueueDeliveries(ctx, p.OrgID, deliveries)
 	return nil
 }
 
+// transcriptFailed records a failed attempt with the reason classify gives
+// (the Go error is logged, never stored) and tells asynq what to do: stop
+// at once for a permanent failure (SkipRetry), retry a transient one,
+// marking the transcript failed on the last attempt.
 func (w *Worker) transcriptFailed(ctx context.Context, log *slog.Logger, t crm.Transcript, err error) error {
-	permanent := errors.Is(err, llm.ErrPermanent)
+	f := classify(err)
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, ok := asynq.GetMaxRetry(ctx)
 	last := ok && retried >= maxRetry
@@ -92,14 +110,18 @@ func (w *Worker) transcriptFailed(ctx context.Context, log *slog.Logger, t crm.T
 		// Shutting down or timed out: asynq retries it; record nothing final.
 		return err
 	}
-	if ferr := w.cfg.Store.TranscriptFail(context.WithoutCancel(ctx), t.OrgID, t.ID, t.Revision, err.Error(), permanent || last); ferr != nil {
+	if ferr := w.cfg.Store.TranscriptFail(context.WithoutCancel(ctx), t.OrgID, t.ID, t.Revision, f.reason, f.permanent || last); ferr != nil {
 		log.ErrorContext(ctx, "record transcript failure", slog.Any("error", ferr))
 	}
-	if permanent {
-		log.WarnContext(ctx, "transcript failed permanently", slog.Any("error", err))
+	if f.permanent {
+		log.WarnContext(ctx, "transcript failed permanently", slog.String("reason", f.reason), slog.Any("error", err))
+		if errors.Is(err, asynq.SkipRetry) {
+			return err
+		}
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
-	log.WarnContext(ctx, "transcript attempt failed; will retry", slog.Int("retried", retried), slog.Bool("last", last), slog.Any("error", err))
+	log.WarnContext(ctx, "transcript attempt failed; will retry", slog.Int("retried", retried), slog.Bool("last", last),
+		slog.String("reason", f.reason), slog.Any("error", err))
 	return err
 }
 

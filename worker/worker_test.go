@@ -268,16 +268,15 @@ func TestTranscriptProcess(t *testing.T) {
 }
 
 // TestEndToEnd runs real asynq servers: a transcript is enqueued, fails
-// twice (a 500, then malformed JSON twice in one attempt), and is then
-// processed; its
-// meeting.processed webhook is delivered, signed.
+// twice (a 500, then a 502), and is then processed; its meeting.processed
+// webhook is delivered, signed. (Malformed JSON twice in one attempt is
+// permanent: TestHopelessTranscriptIsAttemptedOnce.)
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := llmtest.NewServer(t)
 	srv.Reply(llmtest.Reply500())
-	srv.Reply(llmtest.ReplyMalformed())
-	srv.Reply(llmtest.ReplyMalformed())
+	srv.Reply(llmtest.Reply{Status: http.StatusBadGateway, Error: "Bad gateway."})
 	srv.Default = fakeModel
 	b := setup(t, newFakeProvider(t, srv))
 
@@ -309,8 +308,7 @@ func TestEndToEnd(t *testing.T) {
 	}, 60*time.Second, 100*time.Millisecond)
 	cur, err := b.store.TranscriptGet(ctx, b.orgID, tr.ID, false)
 	require.NoError(t, err)
-	// Attempt 1: the 500. Attempt 2: malformed JSON, retried at once, malformed
-	// again: a retryable failure. Attempt 3: processed.
+	// Attempt 1: the 500. Attempt 2: the 502. Attempt 3: processed.
 	require.Equal(t, 3, cur.Attempts)
 	require.Equal(t, 1, b.count(t, "meeting_notes", tr.ActivityID))
 

@@ -1,6 +1,6 @@
 // Command logbook runs Logbook: the HTTP API (serve), the Asynq workers
 // (worker), both in one process (all), schema migrations (migrate), org
-// bootstrap (orgs create), the offline demo (demo) and re-embedding
+// bootstrap and removal (orgs create, orgs delete), the offline demo (demo) and re-embedding
 // (reindex). Configuration comes from the environment; see `logbook help`.
 // The benchmarks and the quality harnesses are cmd/logbook-bench; the
 // wiring both share is internal/app.
@@ -27,6 +27,7 @@ Usage:
   logbook all                       serve and worker in one process
   logbook migrate                   apply pending schema migrations (creates the database if missing)
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
+  logbook orgs delete --id ID [--yes]  delete an org and all its data (rows, keys, queued tasks); --yes to do it
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
   logbook version                   print the version
@@ -57,6 +58,12 @@ Environment (defaults in brackets):
   RUN_MIGRATIONS      1 lets serve migrate at start; otherwise it refuses a schema with pending migrations [0]
   LOG_LEVEL           debug, info, warn or error [info]
   SHUTDOWN_TIMEOUT    graceful shutdown bound [20s]
+  DB_MAX_CONNS, DB_MIN_CONNS  PostgreSQL pool size [max(8, 4*GOMAXPROCS), 0]
+  DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT  connect and statement timeouts [5s, 10s; 0 turns statements' off]
+  REQUEST_TIMEOUT, LONG_REQUEST_TIMEOUT  API request deadline; of ask, follow-up, transcripts [15s, 2m]
+  HTTP_READ_HEADER_TIMEOUT, HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT, HTTP_IDLE_TIMEOUT  [10s, 2m, REQUEST_TIMEOUT+15s, 2m]
+  HTTP_MAX_HEADER_BYTES  largest request header block [65536]
+  REDIS_DIAL_TIMEOUT, REDIS_READ_TIMEOUT, REDIS_WRITE_TIMEOUT  Redis client timeouts [5s, 3s, 3s]
   TRANSCRIPT_PARSE_CONCURRENCY  maximum-size transcripts read, parsed and stored at once; smaller share by size [1]
   TRANSCRIPT_PARSE_WAIT  how long a posted transcript waits for its turn before 503 [30s]
 `

@@ -33,12 +33,15 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	return nil
 }
 
-const orgsUsage = "usage: logbook orgs create --name NAME"
+const orgsUsage = "usage: logbook orgs create --name NAME | logbook orgs delete --id ID [--yes]"
 
 func cmdOrgs(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintln(stderr, orgsUsage+"\n\nCreate an org; prints {\"org_id\",\"api_key\"} (an admin key).")
+		fmt.Fprintln(stderr, orgsUsage+"\n\nCreate an org; prints {\"org_id\",\"api_key\"} (an admin key). Or delete one and all its data.")
 		return flag.ErrHelp
+	}
+	if len(args) > 0 && args[0] == "delete" {
+		return cmdOrgsDelete(ctx, args[1:], stdout, stderr, getenv)
 	}
 	if len(args) == 0 || args[0] != "create" {
 		return usageError{Msg: orgsUsage}

@@ -10,6 +10,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,7 +100,10 @@ func Open(ctx context.Context, stderr io.Writer, getenv func(string) string) (*A
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: NewLogger(stderr, cfg.LogLevel)}
-	a.Pool, err = store.Connect(ctx, cfg.DatabaseURL, store.PoolConfig{})
+	a.Pool, err = store.Connect(ctx, cfg.DatabaseURL, store.PoolConfig{
+		MaxConns: int32(cfg.DBMaxConns), MinConns: int32(cfg.DBMinConns),
+		ConnectTimeout: cfg.DBConnectTimeout, StatementTimeout: cfg.DBStatementTimeout,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +120,10 @@ func Open(ctx context.Context, stderr io.Writer, getenv func(string) string) (*A
 		a.Close()
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
+	// Timeouts the URL does not set come from the configuration.
+	opt.DialTimeout = cmp.Or(opt.DialTimeout, cfg.RedisDialTimeout)
+	opt.ReadTimeout = cmp.Or(opt.ReadTimeout, cfg.RedisReadTimeout)
+	opt.WriteTimeout = cmp.Or(opt.WriteTimeout, cfg.RedisWriteTimeout)
 	a.Redis = redis.NewClient(opt)
 	return a, nil
 }
@@ -126,7 +134,18 @@ func (a *App) EnsureSchema(ctx context.Context) error {
 	db := stdlib.OpenDBFromPool(a.Pool)
 	defer db.Close()
 	if a.Cfg.RunMigrations {
-		n, err := migrations.Up(ctx, db, migrations.Options{Lock: true})
+		// Migrations (an index build) may outrun the serving pool's
+		// statement_timeout: they get a small pool of their own without it.
+		mpool, err := store.Connect(ctx, a.Cfg.DatabaseURL, store.PoolConfig{MaxConns: 2, ConnectTimeout: a.Cfg.DBConnectTimeout})
+		if err != nil {
+			return err
+		}
+		mdb := stdlib.OpenDBFromPool(mpool)
+		n, err := migrations.Up(ctx, mdb, migrations.Options{Lock: true})
+		if cerr := mdb.Close(); cerr != nil {
+			a.Log.Warn("closing the migration connection", slog.Any("error", cerr))
+		}
+		mpool.Close()
 		if err != nil {
 			return err
 		}

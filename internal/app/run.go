@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -186,6 +187,9 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 		// Rate limits (nil limiter: none).
 		RateLimiter: limiter,
 		RateLimits:  quotas,
+
+		RequestTimeout:     a.Cfg.RequestTimeout,
+		LongRequestTimeout: a.Cfg.LongRequestTimeout,
 		Ready: []api.ReadyCheck{
 			{Name: "postgres", Check: func(ctx context.Context) error { return a.Pool.Ping(ctx) }},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }},
@@ -205,10 +209,14 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: cmp.Or(a.Cfg.HTTPReadHeaderTimeout, 10*time.Second),
+		ReadTimeout:       cmp.Or(a.Cfg.HTTPReadTimeout, 2*time.Minute),
+		// The long routes (ask's SSE, transcripts) extend their own write
+		// deadline through http.ResponseController.
+		WriteTimeout:   cmp.Or(a.Cfg.HTTPWriteTimeout, 30*time.Second),
+		IdleTimeout:    cmp.Or(a.Cfg.HTTPIdleTimeout, 2*time.Minute),
+		MaxHeaderBytes: cmp.Or(a.Cfg.HTTPMaxHeaderBytes, 64<<10),
+		ErrorLog:       slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,37 @@ type Config struct {
 	// http(s) URL); empty sends directly. The proxy of the environment
 	// (HTTP_PROXY) is never used for them.
 	WebhookProxy string
+
+	// DBMaxConns caps the PostgreSQL pool (DB_MAX_CONNS, default
+	// max(8, 4×GOMAXPROCS)); DBMinConns is how many it keeps open while
+	// idle (DB_MIN_CONNS, default 0).
+	DBMaxConns int
+	DBMinConns int
+	// DBConnectTimeout bounds opening one connection (DB_CONNECT_TIMEOUT,
+	// default 5s); DBStatementTimeout is PostgreSQL's statement_timeout on
+	// the serving roles' connections (DB_STATEMENT_TIMEOUT, default 10s;
+	// 0 turns it off).
+	DBConnectTimeout   time.Duration
+	DBStatementTimeout time.Duration
+	// RequestTimeout is the deadline of one API request (REQUEST_TIMEOUT,
+	// default 15s); LongRequestTimeout that of ask, follow-up and posted
+	// transcripts (LONG_REQUEST_TIMEOUT, default 2m).
+	RequestTimeout     time.Duration
+	LongRequestTimeout time.Duration
+	// The HTTP server's limits: HTTP_READ_HEADER_TIMEOUT (10s),
+	// HTTP_READ_TIMEOUT (2m, a whole transcript upload), HTTP_WRITE_TIMEOUT
+	// (default REQUEST_TIMEOUT + 15s; the long routes extend their own),
+	// HTTP_IDLE_TIMEOUT (2m), HTTP_MAX_HEADER_BYTES (64 KiB).
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	HTTPMaxHeaderBytes    int
+	// Redis client timeouts: REDIS_DIAL_TIMEOUT (5s), REDIS_READ_TIMEOUT
+	// (3s) and REDIS_WRITE_TIMEOUT (3s).
+	RedisDialTimeout  time.Duration
+	RedisReadTimeout  time.Duration
+	RedisWriteTimeout time.Duration
 	// TranscriptParses is how many maximum-size posted transcripts a
 	// server reads, parses and stores at once; smaller ones share by size
 	// (TRANSCRIPT_PARSE_CONCURRENCY, 1–64; 0 keeps the API's default, 1).
@@ -284,6 +316,45 @@ func Load(getenv func(string) string) (Config, error) {
 		} else {
 			c.ShutdownTimeout = d
 		}
+	}
+	c.DBMaxConns = max(8, 4*runtime.GOMAXPROCS(0))
+	intVar("DB_MAX_CONNS", &c.DBMaxConns, 1, 10_000)
+	intVar("DB_MIN_CONNS", &c.DBMinConns, 0, 10_000)
+	if c.DBMinConns > c.DBMaxConns {
+		bad("DB_MIN_CONNS", "must not exceed DB_MAX_CONNS (%d)", c.DBMaxConns)
+	}
+	c.HTTPMaxHeaderBytes = 64 << 10
+	intVar("HTTP_MAX_HEADER_BYTES", &c.HTTPMaxHeaderBytes, 4<<10, 16<<20)
+	durVar := func(name string, dst *time.Duration, def time.Duration, zeroOK bool) {
+		*dst = def
+		s := getenv(name)
+		if s == "" {
+			return
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || (d == 0 && !zeroOK) || d > 24*time.Hour {
+			if zeroOK {
+				bad(name, "must be a duration such as 10s (0 turns it off), at most 24h")
+			} else {
+				bad(name, "must be a positive duration such as 10s, at most 24h")
+			}
+			return
+		}
+		*dst = d
+	}
+	durVar("DB_CONNECT_TIMEOUT", &c.DBConnectTimeout, 5*time.Second, false)
+	durVar("DB_STATEMENT_TIMEOUT", &c.DBStatementTimeout, 10*time.Second, true)
+	durVar("REQUEST_TIMEOUT", &c.RequestTimeout, 15*time.Second, false)
+	durVar("LONG_REQUEST_TIMEOUT", &c.LongRequestTimeout, 2*time.Minute, false)
+	durVar("HTTP_READ_HEADER_TIMEOUT", &c.HTTPReadHeaderTimeout, 10*time.Second, false)
+	durVar("HTTP_READ_TIMEOUT", &c.HTTPReadTimeout, 2*time.Minute, false)
+	durVar("HTTP_WRITE_TIMEOUT", &c.HTTPWriteTimeout, c.RequestTimeout+15*time.Second, false)
+	durVar("HTTP_IDLE_TIMEOUT", &c.HTTPIdleTimeout, 2*time.Minute, false)
+	durVar("REDIS_DIAL_TIMEOUT", &c.RedisDialTimeout, 5*time.Second, false)
+	durVar("REDIS_READ_TIMEOUT", &c.RedisReadTimeout, 3*time.Second, false)
+	durVar("REDIS_WRITE_TIMEOUT", &c.RedisWriteTimeout, 3*time.Second, false)
+	if c.HTTPWriteTimeout > 0 && c.HTTPWriteTimeout < c.RequestTimeout {
+		bad("HTTP_WRITE_TIMEOUT", "must not be shorter than REQUEST_TIMEOUT (%s)", c.RequestTimeout)
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("config: %s", strings.Join(errs, "; "))

@@ -147,10 +147,7 @@ func (in *DealInput) Validate(create bool) error {
 		CheckCurrency(&p, "currency", *v)
 	}
 	if v := in.CloseDate.Ptr(); v != nil {
-		d, err := ParseDate(*v)
-		if err != nil {
-			p.Add("close_date", "%v", err)
-		} else {
+		if d, ok := CheckDate(&p, "close_date", *v); ok {
 			in.CloseDateValue = &d
 		}
 	}
@@ -268,10 +265,7 @@ func (in *ActivityInput) Validate(create bool) error {
 		ns := NextStep{Text: v.Text}
 		CheckText(&p, "next_step.text", v.Text, MaxSubject, true)
 		if v.DueDate != nil {
-			d, err := ParseDate(*v.DueDate)
-			if err != nil {
-				p.Add("next_step.due_date", "%v", err)
-			} else {
+			if d, ok := CheckDate(&p, "next_step.due_date", *v.DueDate); ok {
 				ns.DueDate = &d
 			}
 		}
@@ -315,7 +309,15 @@ type SettingsInput struct {
 	Dispositions       Opt[[]string] `json:"dispositions"`
 	RequireDisposition Opt[bool]     `json:"require_disposition"`
 	StalledAfterDays   Opt[int]      `json:"stalled_after_days"`
+	// TranscriptRetentionDays: 1 to MaxRetentionDays, or null to keep
+	// transcripts forever.
+	TranscriptRetentionDays Opt[int]  `json:"transcript_retention_days"`
+	KeepNotesAfterPurge     Opt[bool] `json:"keep_notes_after_purge"`
 }
+
+// MaxRetentionDays is the longest transcript retention an org can set
+// (100 years; null keeps them forever).
+const MaxRetentionDays = 36_500
 
 // Validate checks the input.
 func (in *SettingsInput) Validate() error {
@@ -341,6 +343,12 @@ func (in *SettingsInput) Validate() error {
 	}
 	if in.StalledAfterDays.Set && (in.StalledAfterDays.Null || in.StalledAfterDays.V < 1 || in.StalledAfterDays.V > 365) {
 		p.Add("stalled_after_days", "must be between 1 and 365")
+	}
+	if r := in.TranscriptRetentionDays; r.Set && !r.Null && (r.V < 1 || r.V > MaxRetentionDays) {
+		p.Add("transcript_retention_days", "must be between 1 and %d, or null to keep transcripts forever", MaxRetentionDays)
+	}
+	if in.KeepNotesAfterPurge.Set && in.KeepNotesAfterPurge.Null {
+		p.Add("keep_notes_after_purge", "must not be null")
 	}
 	return p.Err()
 }

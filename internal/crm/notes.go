@@ -36,22 +36,31 @@ func (s TranscriptStatus) Valid() bool { return slices.Contains(TranscriptStatus
 // Transcript is a meeting transcript as stored: the raw content, its parsed
 // segments and where processing stands.
 type Transcript struct {
-	ID           string           `json:"id"`
-	OrgID        string           `json:"-"`
-	ActivityID   string           `json:"activity_id"`
-	AccountID    string           `json:"-"`
-	Status       TranscriptStatus `json:"status"`
-	Attempts     int              `json:"attempts"`
-	Error        *string          `json:"error"`
-	ReceivedAt   time.Time        `json:"received_at"`
-	ProcessedAt  *time.Time       `json:"processed_at"`
-	Segments     []Segment        `json:"segments,omitempty"`
-	Source       string           `json:"-"`
-	ExternalID   *string          `json:"-"`
-	Title        string           `json:"-"`
-	StartedAt    time.Time        `json:"-"`
-	Participants []Participant    `json:"-"`
-	Revision     int              `json:"-"`
+	ID         string           `json:"id"`
+	OrgID      string           `json:"-"`
+	ActivityID string           `json:"activity_id"`
+	AccountID  string           `json:"-"`
+	Status     TranscriptStatus `json:"status"`
+	Attempts   int              `json:"attempts"`
+	// Error says why a failed transcript failed (or why the last attempt
+	// of one still processing did), in words a user understands.
+	Error *string `json:"error"`
+	// FollowUpError says why the follow-up draft of a done transcript
+	// failed (its notes were kept); POST /v1/activities/{id}/follow-up
+	// drafts it again and clears it.
+	FollowUpError *string    `json:"follow_up_error"`
+	ReceivedAt    time.Time  `json:"received_at"`
+	ProcessedAt   *time.Time `json:"processed_at"`
+	// PurgedAt is when the org's retention setting removed the raw
+	// content and segments (the notes may remain); nil while they are kept.
+	PurgedAt     *time.Time    `json:"purged_at"`
+	Segments     []Segment     `json:"segments,omitempty"`
+	Source       string        `json:"-"`
+	ExternalID   *string       `json:"-"`
+	Title        string        `json:"-"`
+	StartedAt    time.Time     `json:"-"`
+	Participants []Participant `json:"-"`
+	Revision     int           `json:"-"`
 }
 
 // Evidence points a claim at the transcript: the segment, when and by whom
@@ -124,10 +133,13 @@ type Notes struct {
 	Risks           []Point      `json:"risks"`
 	ActionItems     []ActionItem `json:"action_items"`
 	FollowUp        *FollowUp    `json:"follow_up"`
-	Coverage        float64      `json:"coverage"`
-	Model           string       `json:"model"`
-	PromptVersion   string       `json:"prompt_version"`
-	Tokens          Tokens       `json:"tokens"`
-	CostUSD         float64      `json:"cost_usd"`
-	GeneratedAt     time.Time    `json:"generated_at"`
+	// FollowUpError says why the follow-up draft failed when FollowUp is
+	// nil for that reason; the notes themselves are complete.
+	FollowUpError *string   `json:"follow_up_error"`
+	Coverage      float64   `json:"coverage"`
+	Model         string    `json:"model"`
+	PromptVersion string    `json:"prompt_version"`
+	Tokens        Tokens    `json:"tokens"`
+	CostUSD       float64   `json:"cost_usd"`
+	GeneratedAt   time.Time `json:"generated_at"`
 }

@@ -126,17 +126,25 @@ type Activity struct {
 
 // Settings are an org's switches for capture and reports.
 type Settings struct {
-	Dispositions       []string  `json:"dispositions"`
-	RequireDisposition bool      `json:"require_disposition"`
-	StalledAfterDays   int       `json:"stalled_after_days"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	Dispositions       []string `json:"dispositions"`
+	RequireDisposition bool     `json:"require_disposition"`
+	StalledAfterDays   int      `json:"stalled_after_days"`
+	// TranscriptRetentionDays is how many days raw transcripts (content
+	// and segments) are kept after they are received; nil keeps them
+	// forever. The worker purges older ones.
+	TranscriptRetentionDays *int `json:"transcript_retention_days"`
+	// KeepNotesAfterPurge keeps a purged transcript's meeting notes, action
+	// items and follow-up draft (default true); false deletes them with it.
+	KeepNotesAfterPurge bool      `json:"keep_notes_after_purge"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }
 
 // DefaultSettings are an org's settings until it changes them.
 func DefaultSettings() Settings {
 	return Settings{
-		Dispositions:     append([]string(nil), DefaultDispositions...),
-		StalledAfterDays: 14,
+		Dispositions:        append([]string(nil), DefaultDispositions...),
+		StalledAfterDays:    14,
+		KeepNotesAfterPurge: true,
 	}
 }
 

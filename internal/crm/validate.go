@@ -120,17 +120,67 @@ func CheckDomains(p *Problems, field string, ds []string) []string {
 	return out
 }
 
-// ParseTime parses an RFC 3339 time with any offset and returns it in UTC.
+// Every time Logbook accepts lies in [MinYear, MaxYear] once it is in UTC:
+// a four-digit year is what RFC 3339 (and so encoding/json's time.Time)
+// can write back, and nothing Logbook records happened before 1970.
+const (
+	MinYear = 1970
+	MaxYear = 9999
+)
+
+// TimeInRange reports whether t, converted to UTC, lies within the years
+// MinYear to MaxYear. "9999-12-31T23:59:59-23:59" is year 10000 in UTC and
+// "1970-01-01T00:30:00+01:00" is 1969: both are out.
+func TimeInRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= MinYear && y <= MaxYear
+}
+
+// ClampTime returns t in UTC, moved to the nearest end of the range
+// TimeInRange accepts when it lies outside it. Reads use it so that a value
+// stored before the range was enforced can still be written as JSON.
+func ClampTime(t time.Time) time.Time {
+	t = t.UTC()
+	switch {
+	case t.Year() < MinYear:
+		return time.Date(MinYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	case t.Year() > MaxYear:
+		return time.Date(MaxYear, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	}
+	return t
+}
+
+// ParseTime parses an RFC 3339 time with any offset and returns it in UTC,
+// truncated to microseconds (PostgreSQL's precision, which would otherwise
+// round 9999-12-31T23:59:59.9999999Z up into year 10000). The time must lie
+// within TimeInRange after the conversion to UTC.
 func ParseTime(p *Problems, field, s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		p.Add(field, "must be an RFC 3339 time such as 2026-03-02T15:00:00Z")
 		return time.Time{}
 	}
-	if t.Year() < 1970 || t.Year() > 9999 {
-		p.Add(field, "must be between 1970 and 9999")
+	t = t.UTC().Truncate(time.Microsecond)
+	if !TimeInRange(t) {
+		p.Add(field, "must lie between the years %d and %d in UTC (got %s)", MinYear, MaxYear, t.Format("2006-01-02T15:04:05Z07:00"))
+		return time.Time{}
 	}
-	return t.UTC()
+	return t
+}
+
+// CheckDate parses a YYYY-MM-DD date of an input and adds a problem when it
+// is malformed or outside the years MinYear to MaxYear.
+func CheckDate(p *Problems, field, s string) (Date, bool) {
+	d, err := ParseDate(s)
+	if err != nil {
+		p.Add(field, "%v", err)
+		return Date{}, false
+	}
+	if !TimeInRange(d.Time) {
+		p.Add(field, "must lie between the years %d and %d", MinYear, MaxYear)
+		return Date{}, false
+	}
+	return d, true
 }
 
 // CheckCode adds a problem when s is not a lowercase code such as a
@@ -150,7 +200,9 @@ func CheckCurrency(p *Problems, field, s string) {
 
 // CheckMetadata checks that raw is a JSON object of at most MaxMetadata bytes
 // whose strings and keys hold no NUL characters (PostgreSQL's jsonb cannot
-// store them), and returns it compacted. An empty raw yields "{}".
+// store them), and returns it re-encoded: compact, numbers as written, and
+// a lone UTF-16 surrogate escape ("\ud800", which jsonb refuses) as the
+// U+FFFD every JSON decoder reads it as. An empty raw yields "{}".
 func CheckMetadata(p *Problems, field string, raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return json.RawMessage(`{}`)
@@ -159,8 +211,10 @@ func CheckMetadata(p *Problems, field string, raw json.RawMessage) json.RawMessa
 		p.Add(field, "must be at most %d bytes", MaxMetadata)
 		return nil
 	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		p.Add(field, "must be a JSON object")
 		return nil
 	}
@@ -173,11 +227,13 @@ func CheckMetadata(p *Problems, field string, raw json.RawMessage) json.RawMessa
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		p.Add(field, "must be a JSON object")
 		return nil
 	}
-	return buf.Bytes()
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 func hasNUL(v any) bool {

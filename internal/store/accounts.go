@@ -87,9 +87,40 @@ func (s *Store) AccountUpdate(ctx context.Context, orgID, id string, in crm.Acco
 	return s.AccountGet(ctx, orgID, id)
 }
 
-// AccountDelete deletes an account with its contacts, deals and activities.
+// AccountDelete deletes an account and everything derived from it, in one
+// transaction: its domains, contacts, deals and activities, and with the
+// activities their transcripts, meeting notes, action items, follow-up
+// drafts and retrieval chunks (the foreign keys cascade, and the chunks'
+// statement triggers take them out of the org's BM25 statistics), its
+// cached brief, the webhook deliveries whose payload names the account
+// or one of its activities (delivered or not: they carry its data), and the
+// kept answers of Idempotency-Key requests asked about it or naming it. The
+// rows keyed by the account but reached through an activity (chunks,
+// action items, transcripts) are also deleted by account_id, so nothing
+// that names the account survives even if it pointed at an activity of
+// another account.
 func (s *Store) AccountDelete(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, "delete account", `DELETE FROM accounts WHERE org_id = $1 AND id = $2`, orgID, id)
+	const op = "delete account"
+	return s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.db.QueryRow(ctx, `SELECT 1 FROM accounts WHERE org_id = $1 AND id = $2 FOR UPDATE`, orgID, id).Scan(new(int)); err != nil {
+			return interpretError(op, err)
+		}
+		b := &pgx.Batch{}
+		b.Queue(`DELETE FROM webhook_deliveries d WHERE d.org_id = $1 AND (d.payload->'data'->>'account_id' = $2::uuid::text
+			OR d.payload->'data'->>'activity_id' IN (SELECT a.id::text FROM activities a WHERE a.org_id = $1 AND a.account_id = $2::uuid))`,
+			orgID, id)
+		// Kept answers of Idempotency-Key requests: those asked about the
+		// account (its path) or naming it (an org-wide answer cites the
+		// account; a created contact, deal or activity names it).
+		b.Queue(`DELETE FROM idempotency_keys k WHERE k.org_id = $1 AND (k.path LIKE '/v1/accounts/' || $2::uuid::text || '%'
+			OR position(convert_to($2::uuid::text, 'UTF8') IN coalesce(k.body, ''::bytea)) > 0)`, orgID, id)
+		b.Queue(`DELETE FROM chunks WHERE org_id = $1 AND account_id = $2`, orgID, id)
+		b.Queue(`DELETE FROM action_items WHERE org_id = $1 AND account_id = $2`, orgID, id)
+		b.Queue(`DELETE FROM transcripts WHERE org_id = $1 AND account_id = $2`, orgID, id)
+		b.Queue(`DELETE FROM account_briefs WHERE org_id = $1 AND account_id = $2`, orgID, id)
+		b.Queue(`DELETE FROM accounts WHERE org_id = $1 AND id = $2`, orgID, id)
+		return interpretError(op, tx.db.SendBatch(ctx, b).Close())
+	})
 }
 
 // AccountFilter narrows AccountList.

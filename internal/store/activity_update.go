@@ -77,7 +77,27 @@ func (s *Store) ActivityReplace(ctx context.Context, orgID string, row *Activity
 	return nil
 }
 
-// ActivityDelete deletes an activity with its contact links.
+// ActivityDelete deletes an activity and everything derived from it: its
+// contact links, transcript, notes, action items, follow-up and chunks (the
+// foreign keys cascade), the webhook deliveries and kept Idempotency-Key
+// answers that name it, and its account's cached brief.
 func (s *Store) ActivityDelete(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, "delete activity", `DELETE FROM activities WHERE org_id = $1 AND id = $2`, orgID, id)
+	const op = "delete activity"
+	return s.WithTx(ctx, func(tx *Store) error {
+		var accountID *string
+		err := tx.db.QueryRow(ctx, `DELETE FROM activities WHERE org_id = $1 AND id = $2 RETURNING account_id`, orgID, id).Scan(&accountID)
+		if err != nil {
+			return interpretError(op, err)
+		}
+		b := &pgx.Batch{}
+		// What carries its data outside the rows that cascade: its webhook
+		// deliveries and the kept answers of Idempotency-Key requests that
+		// name it, and its account's cached brief.
+		b.Queue(`DELETE FROM webhook_deliveries d WHERE d.org_id = $1 AND d.payload->'data'->>'activity_id' = $2::uuid::text`, orgID, id)
+		b.Queue(`DELETE FROM idempotency_keys k WHERE k.org_id = $1 AND position(convert_to($2::uuid::text, 'UTF8') IN k.body) > 0`, orgID, id)
+		if accountID != nil {
+			b.Queue(`DELETE FROM account_briefs WHERE org_id = $1 AND account_id = $2`, orgID, *accountID)
+		}
+		return interpretError(op, tx.db.SendBatch(ctx, b).Close())
+	})
 }

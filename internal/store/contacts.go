@@ -90,9 +90,56 @@ func (s *Store) ContactUpdate(ctx context.Context, orgID, id string, in crm.Cont
 	})
 }
 
-// ContactDelete deletes a contact; the activities it took part in stay.
+// ContactDelete deletes a contact and what is only about them, in one
+// transaction. The rule (README, "Deleting data"):
+//
+//   - an activity whose only linked contact is this one (an email to them, a
+//     call or meeting with them alone) is deleted with everything derived
+//     from it: transcript, meeting notes, action items, follow-up draft,
+//     retrieval chunks (the BM25 statistics follow) and the webhook
+//     deliveries that carry it;
+//   - an activity shared with other contacts is kept, loses its link to the
+//     contact, and the contact's entry (by email) leaves its participants
+//     and its transcript's participants; what the others said, and notes
+//     that name the contact, stay;
+//   - the account's cached brief is dropped (it may quote them) and is
+//     rebuilt on the next read.
+//
+// An unknown contact is crm.ErrNotFound.
 func (s *Store) ContactDelete(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, "delete contact", `DELETE FROM contacts WHERE org_id = $1 AND id = $2`, orgID, id)
+	const op = "delete contact"
+	return s.WithTx(ctx, func(tx *Store) error {
+		var accountID string
+		var email *string
+		err := tx.db.QueryRow(ctx, `SELECT account_id, email FROM contacts WHERE org_id = $1 AND id = $2 FOR UPDATE`, orgID, id).
+			Scan(&accountID, &email)
+		if err != nil {
+			return interpretError(op, err)
+		}
+		b := &pgx.Batch{}
+		// The activities only about them: linked to them and to no one else.
+		const only = `SELECT ac.activity_id FROM activity_contacts ac WHERE ac.org_id = $1 AND ac.contact_id = $2
+			AND NOT EXISTS (SELECT 1 FROM activity_contacts o WHERE o.org_id = ac.org_id AND o.activity_id = ac.activity_id
+				AND o.contact_id <> ac.contact_id)`
+		b.Queue(`DELETE FROM webhook_deliveries d WHERE d.org_id = $1
+			AND d.payload->'data'->>'activity_id' IN (SELECT activity_id::text FROM (`+only+`) x)`, orgID, id)
+		b.Queue(`DELETE FROM idempotency_keys k WHERE k.org_id = $1 AND k.body IS NOT NULL
+			AND (position(convert_to($2::uuid::text, 'UTF8') IN k.body) > 0
+				OR EXISTS (SELECT 1 FROM (`+only+`) x WHERE position(convert_to(x.activity_id::text, 'UTF8') IN k.body) > 0))`, orgID, id)
+		b.Queue(`DELETE FROM activities WHERE org_id = $1 AND id IN (`+only+`)`, orgID, id)
+		if email != nil {
+			const drop = `(SELECT coalesce(jsonb_agg(p), '[]'::jsonb) FROM jsonb_array_elements(participants) p
+				WHERE lower(p->>'email') IS DISTINCT FROM lower($3))`
+			const shared = `(SELECT activity_id FROM activity_contacts WHERE org_id = $1 AND contact_id = $2)`
+			b.Queue(`UPDATE activities SET participants = `+drop+`, updated_at = now()
+				WHERE org_id = $1 AND id IN `+shared+` AND jsonb_typeof(participants) = 'array'`, orgID, id, *email)
+			b.Queue(`UPDATE transcripts SET participants = `+drop+`
+				WHERE org_id = $1 AND activity_id IN `+shared+` AND jsonb_typeof(participants) = 'array'`, orgID, id, *email)
+		}
+		b.Queue(`DELETE FROM account_briefs WHERE org_id = $1 AND account_id = $2`, orgID, accountID)
+		b.Queue(`DELETE FROM contacts WHERE org_id = $1 AND id = $2`, orgID, id)
+		return interpretError(op, tx.db.SendBatch(ctx, b).Close())
+	})
 }
 
 // ContactFilter narrows ContactList. Zero values do not filter.

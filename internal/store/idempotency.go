@@ -20,6 +20,10 @@ import (
 // that sent it.
 type IdempotencyKey struct {
 	OrgID, APIKeyID, Key string
+	// Path is the path of the request that claims the key. It is not part
+	// of the key's identity: it is kept so that deleting an account also
+	// forgets the answers given about it (AccountDelete).
+	Path string
 }
 
 // IdempotencyRecord is what a claimed key holds.
@@ -53,15 +57,16 @@ func (s *Store) IdempotencyClaim(ctx context.Context, k IdempotencyKey, lockID s
 	now := s.clock()
 	for range 3 {
 		var got string
-		err := s.db.QueryRow(ctx, `INSERT INTO idempotency_keys (org_id, api_key_id, key, lock_id, locked_at, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $5, $6)
+		err := s.db.QueryRow(ctx, `INSERT INTO idempotency_keys (org_id, api_key_id, key, lock_id, locked_at, created_at, expires_at, path)
+			VALUES ($1, $2, $3, $4, $5, $5, $6, $8)
 			ON CONFLICT (org_id, api_key_id, key) DO UPDATE
 			SET request_hash = NULL, lock_id = EXCLUDED.lock_id, locked_at = EXCLUDED.locked_at, status = NULL,
-				headers = NULL, body = NULL, no_store = false, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+				headers = NULL, body = NULL, no_store = false, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+				path = EXCLUDED.path
 			WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
 				OR (idempotency_keys.status IS NULL AND idempotency_keys.locked_at <= $7)
 			RETURNING lock_id`,
-			k.OrgID, k.APIKeyID, k.Key, lockID, now, now.Add(ttl), now.Add(-stale)).Scan(&got)
+			k.OrgID, k.APIKeyID, k.Key, lockID, now, now.Add(ttl), now.Add(-stale), k.Path).Scan(&got)
 		if err == nil {
 			return true, IdempotencyRecord{CreatedAt: now, ExpiresAt: now.Add(ttl)}, nil
 		}

@@ -41,8 +41,8 @@ func (s *Store) NotesSave(ctx context.Context, orgID, transcriptID string, revis
 		if err := tx.chunksReplace(ctx, orgID, activityID, []crm.ChunkKind{crm.ChunkTranscript, crm.ChunkNotes}, chunks); err != nil {
 			return err
 		}
-		if _, err := tx.db.Exec(ctx, `UPDATE transcripts SET status = 'done', error = NULL, processed_at = now(),
-			updated_at = now() WHERE org_id = $1 AND id = $2`, orgID, transcriptID); err != nil {
+		if _, err := tx.db.Exec(ctx, `UPDATE transcripts SET status = 'done', error = NULL, follow_up_error = $3,
+			processed_at = now(), updated_at = now() WHERE org_id = $1 AND id = $2`, orgID, transcriptID, n.FollowUpError); err != nil {
 			return interpretError(op, err)
 		}
 		stored, err := tx.notesFor(ctx, orgID, []string{activityID})
@@ -105,16 +105,20 @@ func (s *Store) genTime(t time.Time) time.Time {
 	return t
 }
 
-// FollowUpSave replaces a meeting's follow-up draft.
+// FollowUpSave replaces a meeting's follow-up draft and clears the
+// transcript's follow_up_error: the draft exists now.
 func (s *Store) FollowUpSave(ctx context.Context, orgID, activityID string, f crm.FollowUp, model, promptVersion string) error {
-	_, err := s.db.Exec(ctx, `
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE transcripts SET follow_up_error = NULL WHERE org_id = $1 AND activity_id = $2 AND follow_up_error IS NOT NULL`,
+		orgID, activityID)
+	b.Queue(`
 		INSERT INTO follow_ups (org_id, activity_id, subject, body, recipients, model, prompt_version, generated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (org_id, activity_id) DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body,
 			recipients = EXCLUDED.recipients, model = EXCLUDED.model, prompt_version = EXCLUDED.prompt_version,
 			generated_at = EXCLUDED.generated_at`,
 		orgID, activityID, f.Subject, f.Body, orEmpty(f.To), model, promptVersion, s.genTime(f.GeneratedAt))
-	return interpretError("save follow-up", err)
+	return interpretError("save follow-up", s.db.SendBatch(ctx, b).Close())
 }
 
 // MeetingNotes returns a processed meeting's transcript (without segments)
@@ -148,9 +152,11 @@ func (s *Store) notesFor(ctx context.Context, orgID string, activityIDs []string
 	if len(activityIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT activity_id, summary, summary_evidence, key_points, decisions, risks,
-			coverage, model, prompt_version, input_tokens, output_tokens, cost_usd::float8, generated_at
-		FROM meeting_notes WHERE org_id = $1 AND activity_id = ANY($2)`, orgID, activityIDs)
+	rows, err := s.db.Query(ctx, `SELECT n.activity_id, n.summary, n.summary_evidence, n.key_points, n.decisions, n.risks,
+			n.coverage, n.model, n.prompt_version, n.input_tokens, n.output_tokens, n.cost_usd::float8, n.generated_at,
+			t.follow_up_error
+		FROM meeting_notes n LEFT JOIN transcripts t ON t.org_id = n.org_id AND t.activity_id = n.activity_id
+		WHERE n.org_id = $1 AND n.activity_id = ANY($2)`, orgID, activityIDs)
 	if err != nil {
 		return nil, interpretError(op, err)
 	}
@@ -158,7 +164,7 @@ func (s *Store) notesFor(ctx context.Context, orgID string, activityIDs []string
 		var id string
 		var n crm.Notes
 		if err := rows.Scan(&id, &n.Summary, &n.SummaryEvidence, &n.KeyPoints, &n.Decisions, &n.Risks, &n.Coverage,
-			&n.Model, &n.PromptVersion, &n.Tokens.Input, &n.Tokens.Output, &n.CostUSD, &n.GeneratedAt); err != nil {
+			&n.Model, &n.PromptVersion, &n.Tokens.Input, &n.Tokens.Output, &n.CostUSD, &n.GeneratedAt, &n.FollowUpError); err != nil {
 			rows.Close()
 			return nil, interpretError(op, err)
 		}

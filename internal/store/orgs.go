@@ -142,8 +142,10 @@ func scopesText(scopes []crm.Scope) []string {
 func (s *Store) SettingsGet(ctx context.Context, orgID string) (crm.Settings, error) {
 	var st crm.Settings
 	err := s.db.QueryRow(ctx,
-		`SELECT dispositions, require_disposition, stalled_after_days, updated_at FROM settings WHERE org_id = $1`,
-		orgID).Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.UpdatedAt)
+		`SELECT dispositions, require_disposition, stalled_after_days, transcript_retention_days, keep_notes_after_purge,
+			updated_at FROM settings WHERE org_id = $1`,
+		orgID).Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.TranscriptRetentionDays,
+		&st.KeepNotesAfterPurge, &st.UpdatedAt)
 	return st, interpretError("get settings", err)
 }
 
@@ -155,11 +157,24 @@ func (s *Store) SettingsUpdate(ctx context.Context, orgID string, in crm.Setting
 			dispositions        = CASE WHEN $2 THEN $3::text[] ELSE dispositions END,
 			require_disposition = CASE WHEN $4 THEN $5 ELSE require_disposition END,
 			stalled_after_days  = CASE WHEN $6 THEN $7 ELSE stalled_after_days END,
-			updated_at          = $8
+			updated_at          = $8,
+			transcript_retention_days = CASE WHEN $9 THEN $10::integer ELSE transcript_retention_days END,
+			keep_notes_after_purge    = CASE WHEN $11 THEN $12 ELSE keep_notes_after_purge END
 		WHERE org_id = $1
-		RETURNING dispositions, require_disposition, stalled_after_days, updated_at`,
+		RETURNING dispositions, require_disposition, stalled_after_days, transcript_retention_days, keep_notes_after_purge,
+			updated_at`,
 		orgID, in.Dispositions.Set, in.Dispositions.V, in.RequireDisposition.Set, in.RequireDisposition.V,
-		in.StalledAfterDays.Set, in.StalledAfterDays.V, s.clock()).
-		Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.UpdatedAt)
+		in.StalledAfterDays.Set, in.StalledAfterDays.V, s.clock(),
+		in.TranscriptRetentionDays.Set, optPtr(in.TranscriptRetentionDays), in.KeepNotesAfterPurge.Set, in.KeepNotesAfterPurge.V).
+		Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.TranscriptRetentionDays,
+			&st.KeepNotesAfterPurge, &st.UpdatedAt)
 	return st, interpretError("update settings", err)
+}
+
+// optPtr is o's value, or nil when o is unset or null.
+func optPtr[T any](o crm.Opt[T]) *T {
+	if !o.Set || o.Null {
+		return nil
+	}
+	return &o.V
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -67,11 +69,74 @@ func (s *Store) WithTx(ctx context.Context, fn func(*Store) error) error {
 // edge of the primary key index.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
+// ErrUnavailable marks an error that says the database could not answer
+// now (it is down, unreachable, frozen, out of connections, or a statement
+// or request ran out of time), not that the request was wrong: the API
+// answers 503 with Retry-After. Errors the Store returns wrap it; Classify
+// finds it in errors from elsewhere (a pool, a KeyCache, a transaction).
+var ErrUnavailable = errors.New("database unavailable")
+
+// Classify returns err wrapped with ErrUnavailable when it is a connection
+// failure, a timeout or the server refusing work for now, and err itself
+// otherwise (nil stays nil). A context.Canceled (the caller gave up) is
+// not unavailability and is returned as it is.
+func Classify(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) || !unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// unavailable reports whether err says the database cannot answer now.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"): // connection exception
+			return true
+		case strings.HasPrefix(pe.Code, "53"): // insufficient resources (too many connections, out of memory, disk full)
+			return true
+		case pe.Code == "57014", // query_canceled: statement_timeout
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutdown, crash, cannot connect now
+			pe.Code == "55P03", // lock_not_available (lock_timeout)
+			pe.Code == "40P01": // deadlock_detected
+			return true
+		}
+		return false
+	}
+	if errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
+		return true
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	// A pool closed under a request, or a connection pgx already knows is
+	// dead ("conn closed", "conn busy" after a broken read).
+	msg := err.Error()
+	return strings.Contains(msg, "closed pool") || strings.Contains(msg, "conn closed") ||
+		strings.Contains(msg, "failed to connect") || strings.Contains(msg, "failed to deallocate")
+}
+
 // interpretError translates driver errors into crm errors. op names the
-// operation for the message ("get account").
+// operation for the message ("get account"). A database that cannot answer
+// now wraps ErrUnavailable.
 func interpretError(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if unavailable(err) {
+		return fmt.Errorf("store: %s: %w: %w", op, ErrUnavailable, err)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("store: %s: %w", op, crm.ErrNotFound)

@@ -103,7 +103,7 @@ func (s *Store) TranscriptSave(ctx context.Context, orgID string, act crm.Activi
 		// The same content after a permanent failure (a wrong key since
 		// fixed, a model that refused): the re-post is the retry.
 		if _, err := s.db.Exec(ctx, `UPDATE transcripts SET account_id = $3, status = 'queued', revision = revision + 1,
-			attempts = 0, error = NULL, updated_at = now() WHERE org_id = $1 AND id = $2`, orgID, id, act.AccountID); err != nil {
+			attempts = 0, error = NULL, follow_up_error = NULL, updated_at = now() WHERE org_id = $1 AND id = $2`, orgID, id, act.AccountID); err != nil {
 			return crm.Transcript{}, "", interpretError(op, err)
 		}
 		res = IngestQueued
@@ -113,7 +113,7 @@ func (s *Store) TranscriptSave(ctx context.Context, orgID string, act crm.Activi
 		_, err = s.db.Exec(ctx, `
 			UPDATE transcripts SET account_id = $3, title = $4, format = $5, content = $6, content_hash = $7,
 				segments = $8, participants = $9, started_at = $10, status = 'queued', revision = revision + 1,
-				attempts = 0, error = NULL, updated_at = now()
+				attempts = 0, error = NULL, follow_up_error = NULL, purged_at = NULL, updated_at = now()
 			WHERE org_id = $1 AND id = $2`,
 			orgID, id, act.AccountID, in.Title, in.Format, in.Content, hash, segs, parts, in.StartedAt)
 		if err != nil {
@@ -140,13 +140,15 @@ func orEmpty[T any](s []T) []T {
 }
 
 const transcriptColumns = `t.id, t.activity_id, t.account_id, t.status, t.attempts, t.error, t.received_at,
-	t.processed_at, t.source, t.external_id, t.title, t.started_at, t.participants, t.revision`
+	t.processed_at, t.source, t.external_id, t.title, t.started_at, t.participants, t.revision, t.follow_up_error,
+	t.purged_at`
 
 func scanTranscript(orgID string, withSegments bool) pgx.RowToFunc[crm.Transcript] {
 	return func(r pgx.CollectableRow) (crm.Transcript, error) {
 		t := crm.Transcript{OrgID: orgID}
 		dst := []any{&t.ID, &t.ActivityID, &t.AccountID, &t.Status, &t.Attempts, &t.Error, &t.ReceivedAt,
-			&t.ProcessedAt, &t.Source, &t.ExternalID, &t.Title, &t.StartedAt, &t.Participants, &t.Revision}
+			&t.ProcessedAt, &t.Source, &t.ExternalID, &t.Title, &t.StartedAt, &t.Participants, &t.Revision, &t.FollowUpError,
+			&t.PurgedAt}
 		if withSegments {
 			dst = append(dst, &t.Segments)
 		}
@@ -157,6 +159,10 @@ func scanTranscript(orgID string, withSegments bool) pgx.RowToFunc[crm.Transcrip
 		if t.ProcessedAt != nil {
 			p := t.ProcessedAt.UTC()
 			t.ProcessedAt = &p
+		}
+		if t.PurgedAt != nil {
+			p := t.PurgedAt.UTC()
+			t.PurgedAt = &p
 		}
 		return t, nil
 	}

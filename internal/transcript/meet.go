@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"logbook/internal/crm"
 )
 
 // A Google Meet transcript saved from Google Docs (as plain text, or
@@ -292,7 +294,7 @@ func meetDate(s string) (time.Time, bool) {
 		secs = sign * int(h*3600+m*60)
 	}
 	at, err := time.ParseInLocation("2006-01-02 15:04", f[0]+" "+f[1], time.FixedZone(f[2], secs))
-	if err != nil {
+	if err != nil || !crm.TimeInRange(at) {
 		return time.Time{}, false
 	}
 	return at, true
