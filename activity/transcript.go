@@ -98,11 +98,13 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 		err  error
 	)
 	if in.Content != nil {
+		// From the decoded string itself: a transcript of up to 16 MiB is
+		// not copied again, and its segments share its memory.
 		var parsed transcript.Parsed
-		parsed, err = transcript.ParseFull(format, []byte(*in.Content))
+		parsed, err = transcript.ParseString(format, *in.Content)
 		segs, meta = parsed.Segments, parsed.Meta
 		if format == "" {
-			format = transcript.Detect([]byte(*in.Content))
+			format = parsed.Format
 		}
 	} else {
 		format = "segments"
@@ -186,13 +188,50 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 func (s *Service) IngestTranscript(ctx context.Context, orgID string, in store.TranscriptIngest) (store.Ingested, error) {
 	var out store.Ingested
 	err := s.store.WithTx(ctx, func(tx *store.Store) error {
-		act, _, deliveries, err := upsert(ctx, tx, orgID, in.Meeting)
-		out.Deliveries = deliveries
-		if err != nil {
-			return err
-		}
-		out.Transcript, out.Result, err = tx.TranscriptSave(ctx, orgID, act, in)
+		var err error
+		out, err = ingestTranscript(ctx, tx, orgID, in)
 		return err
 	})
+	return out, err
+}
+
+// Delivery identifies one signed delivery of the transcript hook: the hash
+// of its signature and when the signature's window ends.
+type Delivery struct {
+	SigHash []byte
+	Expires time.Time
+	// Now is the time the signature was checked at; a record of the same
+	// hash expiring at or before it is stale.
+	Now time.Time
+}
+
+// IngestSignedTranscript is IngestTranscript for a signed delivery: in the
+// same transaction it records the delivery's signature
+// (store.IngestSignatureRecord) before storing anything, so a delivery
+// replayed within its window is an error wrapping crm.ErrReplayedSignature
+// and stores nothing, while one that fails leaves no record and may be sent
+// again as it was.
+func (s *Service) IngestSignedTranscript(ctx context.Context, orgID string, d Delivery, in store.TranscriptIngest) (store.Ingested, error) {
+	var out store.Ingested
+	err := s.store.WithTx(ctx, func(tx *store.Store) error {
+		if err := tx.IngestSignatureRecord(ctx, orgID, d.SigHash, d.Expires, d.Now); err != nil {
+			return err
+		}
+		var err error
+		out, err = ingestTranscript(ctx, tx, orgID, in)
+		return err
+	})
+	return out, err
+}
+
+// ingestTranscript is IngestTranscript's work inside the transaction tx.
+func ingestTranscript(ctx context.Context, tx *store.Store, orgID string, in store.TranscriptIngest) (store.Ingested, error) {
+	var out store.Ingested
+	act, _, deliveries, err := upsert(ctx, tx, orgID, in.Meeting)
+	out.Deliveries = deliveries
+	if err != nil {
+		return out, err
+	}
+	out.Transcript, out.Result, err = tx.TranscriptSave(ctx, orgID, act, in)
 	return out, err
 }

@@ -88,6 +88,9 @@ type Deps struct {
 	// DefaultLongRequestTimeout). Their write deadline is extended to match,
 	// past the server's WriteTimeout.
 	LongRequestTimeout time.Duration
+	// Transcripts bounds the memory posted transcripts take; the zero
+	// value has the defaults (transcript_gate.go).
+	Transcripts TranscriptLimits
 }
 
 // DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
@@ -145,6 +148,10 @@ type handler struct {
 	// route, method and status seen (a metricKey → *routeMetrics), so a
 	// request does not hash its labels into both vectors again.
 	observers sync.Map
+
+	// transcripts is the budget posted transcripts are read, parsed and
+	// stored within (Deps.Transcripts).
+	transcripts *transcriptGate
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -167,6 +174,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if h.maxWebhooks <= 0 {
 		h.maxWebhooks = DefaultMaxWebhooksPerOrg
 	}
+	h.transcripts = newTranscriptGate(d.Transcripts, maxTranscriptBody)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -23,11 +23,35 @@ const (
 // readBody reads at most limit bytes; more is 413. Invalid UTF-8 is 422:
 // encoding/json would silently replace it with U+FFFD, changing the text.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	return readBodyTo(w, r, limit, nil)
+}
+
+// readBodyTo is readBody that also writes every byte read to tee (unless
+// nil), such as a signature's HMAC. A Content-Length over limit is 413
+// before anything is read; otherwise the body is read through
+// http.MaxBytesReader into one buffer of the declared length (a body
+// without one grows its buffer as it is read, up to limit+1 bytes), so a
+// body is never held twice.
+func readBodyTo(w http.ResponseWriter, r *http.Request, limit int64, tee io.Writer) ([]byte, error) {
+	if err := checkContentLength(r, limit); err != nil {
+		return nil, err
+	}
+	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	if tee != nil {
+		src = io.TeeReader(src, tee)
+	}
+	var b []byte
+	var err error
+	if r.ContentLength > 0 {
+		b = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(src, b)
+	} else {
+		b, err = io.ReadAll(src)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errStatus(http.StatusRequestEntityTooLarge, "request body is over the limit of %d bytes", limit)
+			return nil, tooLarge(limit)
 		}
 		return nil, errStatus(http.StatusBadRequest, "cannot read request body: %v", err)
 	}

@@ -270,9 +270,10 @@ func docs() map[string]opDoc {
 		// transcripts and meeting notes
 		"POST /v1/transcripts": {Tag: "transcripts",
 			Summary: "Post a meeting transcript. It is stored durably before the 202; workers turn it into cited notes. " +
-				"Re-posting the same source+external_id with the same content changes nothing (200); new content reprocesses (202).",
+				"Re-posting the same source+external_id with the same content changes nothing (200); new content reprocesses (202). " +
+				transcriptLimitsDoc,
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
-			Resp: errResps(map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}}, 400, 413, 422)},
+			Resp: errResps(map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}}, 400, 413, 422, 503)},
 		"GET /v1/transcripts/{id}": {Tag: "transcripts",
 			Summary: "A transcript's processing status; ?include=segments adds the parsed segments. A failed transcript says " +
 				"why in error; a done one whose follow-up draft failed says why in follow_up_error (its notes are kept); " +
@@ -282,9 +283,13 @@ func docs() map[string]opDoc {
 		"POST /v1/hooks/transcripts": {Tag: "transcripts",
 			Summary: "The same as POST /v1/transcripts for note-takers that sign instead of holding a key: the Logbook-Org header " +
 				"names the org and Logbook-Signature (t=<unix>,v1=<hex HMAC-SHA256(ingest secret, t.body)>) authorises it. " +
-				"A bad or stale (over 5 minutes) signature is 401.",
+				"A bad or stale (over 5 minutes) signature is 401; the org, the signature header's form and time and the org's secret " +
+				"are checked before the body is read, and the body is decoded only once the signature matches. " +
+				"A signature already accepted within its 5 minutes is 409 (a replayed delivery, nothing stored): sign every delivery " +
+				"afresh; external_id is what makes a re-sent meeting the same meeting. " + transcriptLimitsDoc,
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
-			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 413: Problem{}, 422: Problem{}, 503: Problem{}}},
+			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 409: Problem{},
+				413: Problem{}, 422: Problem{}, 503: Problem{}}},
 		"GET /v1/action-items": {Tag: "meeting-notes", Summary: "Action items across meetings, newest first.",
 			Query: paged(
 				param{Name: "account_id", Type: "string", Format: "uuid"},

@@ -81,6 +81,8 @@ type propFixture struct {
 	b                                              *testBundle
 	rs                                             *retrieval.Service
 	account, contact, user, deal, activity, secret string
+	// signedAt is the Unix second the last hook delivery was signed at.
+	signedAt int64
 }
 
 func extremeStrings(r *rand.Rand, limit int) []string {
@@ -504,7 +506,11 @@ func (f *propFixture) hook(raw []byte) response {
 	req := httptest.NewRequest("POST", "/v1/hooks/transcripts", bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Logbook-Org", f.b.orgID)
-	req.Header.Set(crm.SignatureHeader, crm.Sign(f.secret, time.Now(), raw))
+	// Each delivery is signed at a second of its own: the same body signed
+	// twice in one second is one delivery, and sending it again a replay
+	// (409).
+	f.signedAt = max(time.Now().Unix(), f.signedAt+1)
+	req.Header.Set(crm.SignatureHeader, crm.Sign(f.secret, time.Unix(f.signedAt, 0), raw))
 	rec := httptest.NewRecorder()
 	f.b.handler.ServeHTTP(rec, req)
 	res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}

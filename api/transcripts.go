@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -26,23 +26,46 @@ type transcriptAccepted struct {
 	StatusURL  string               `json:"status_url"`
 }
 
+// transcriptCreate reads, parses and stores a posted transcript within the
+// transcript budget (transcriptGate): a body declared over the limit is 413
+// before anything is read, and no more than the budget's bodies are in
+// memory at once, whatever their number.
 func (h *handler) transcriptCreate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
+	release, err := h.transcripts.enter(w, r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var in activity.TranscriptInput
 	if err := decodeJSON(w, r, &in, maxTranscriptBody); err != nil {
 		return err
 	}
-	return h.transcriptStore(w, r, p.OrgID, &in)
+	res, err := h.transcriptIngest(r.Context(), p.OrgID, &in, nil)
+	if err != nil {
+		return err
+	}
+	release() // the transcript is stored: its memory is no longer held
+	h.transcriptAnswer(w, r, p.OrgID, res)
+	return nil
 }
 
-func (h *handler) transcriptStore(w http.ResponseWriter, r *http.Request, orgID string, in *activity.TranscriptInput) error {
+// transcriptIngest parses a posted transcript and stores it, recording the
+// delivery d when the signed hook received it.
+func (h *handler) transcriptIngest(ctx context.Context, orgID string, in *activity.TranscriptInput, d *activity.Delivery) (store.Ingested, error) {
 	ing, err := activity.ParseTranscript(in)
 	if err != nil {
-		return err
+		return store.Ingested{}, err
 	}
-	res, err := h.activities.IngestTranscript(r.Context(), orgID, ing)
-	if err != nil {
-		return err
+	*in = activity.TranscriptInput{} // the content lives on in ing only
+	if d != nil {
+		return h.activities.IngestSignedTranscript(ctx, orgID, *d, ing)
 	}
+	return h.activities.IngestTranscript(ctx, orgID, ing)
+}
+
+// transcriptAnswer enqueues what the ingest stored and answers: 202 when
+// the transcript is queued, 200 when it was already stored unchanged.
+func (h *handler) transcriptAnswer(w http.ResponseWriter, r *http.Request, orgID string, res store.Ingested) {
 	t := res.Transcript
 	status := http.StatusOK
 	var work []string
@@ -53,20 +76,30 @@ func (h *handler) transcriptStore(w http.ResponseWriter, r *http.Request, orgID 
 	h.enqueueAfterCommit(r.Context(), orgID, work, res.Deliveries)
 	writeJSON(w, status, transcriptAccepted{ID: t.ID, ActivityID: t.ActivityID, Status: t.Status,
 		StatusURL: "/v1/transcripts/" + t.ID})
-	return nil
 }
 
-// transcriptHook authenticates by signature instead of a bearer key.
+// transcriptHook authenticates by signature instead of a bearer key, and
+// checks all it can before reading the body: the org header, the signature
+// header's form and timestamp window, the declared length and the org's
+// ingest secret. The body is then read once, under the size limit and
+// within the transcript budget, through the HMAC; it is decoded and parsed
+// only when the signature matches. A signature already accepted within its
+// window (a replay) is 409: external_id dedupes content, the signature
+// dedupes deliveries.
 func (h *handler) transcriptHook(w http.ResponseWriter, r *http.Request, _ crm.Principal) error {
-	orgID := strings.TrimSpace(r.Header.Get("Logbook-Org"))
+	orgID := strings.ToLower(strings.TrimSpace(r.Header.Get("Logbook-Org")))
 	unauthorized := func(detail string) error {
 		return &httpError{status: http.StatusUnauthorized, detail: detail}
 	}
 	if !crm.ValidID(orgID) {
 		return unauthorized("the Logbook-Org header must name the org (its ID)")
 	}
-	body, err := readBody(w, r, maxTranscriptBody)
+	now := h.now()
+	sig, err := crm.ParseSignature(r.Header.Get(crm.SignatureHeader), now)
 	if err != nil {
+		return unauthorized(err.Error())
+	}
+	if err := checkContentLength(r, maxTranscriptBody); err != nil {
 		return err
 	}
 	secret, err := h.store.IngestSecretGet(r.Context(), orgID)
@@ -76,15 +109,60 @@ func (h *handler) transcriptHook(w http.ResponseWriter, r *http.Request, _ crm.P
 	if err != nil {
 		return err
 	}
-	if err := crm.VerifySignature(r.Header.Get(crm.SignatureHeader), secret, body, h.now()); err != nil {
-		return unauthorized(fmt.Sprintf("%v", err))
-	}
-	var in activity.TranscriptInput
-	if err := unmarshalStrict(body, &in); err != nil {
+	release, err := h.transcripts.enter(w, r)
+	if err != nil {
 		return err
 	}
-	return h.transcriptStore(w, r, orgID, &in)
+	defer release()
+	in, d, err := h.hookBody(w, r, orgID, secret, sig, now)
+	if err != nil {
+		return err
+	}
+	res, err := h.transcriptIngest(r.Context(), orgID, in, d)
+	if errors.Is(err, crm.ErrReplayedSignature) {
+		return errReplay
+	}
+	if err != nil {
+		return err
+	}
+	release()
+	h.transcriptAnswer(w, r, orgID, res)
+	return nil
 }
+
+// hookBody reads the hook's body once, under the size limit and through
+// the signature's HMAC, and decodes it only when the signature matches and
+// has not been accepted before. The raw body is garbage when it returns:
+// only the decoded transcript lives on.
+func (h *handler) hookBody(w http.ResponseWriter, r *http.Request, orgID, secret string, sig crm.Signature, now time.Time) (*activity.TranscriptInput, *activity.Delivery, error) {
+	mac := sig.Verifier(secret)
+	body, err := readBodyTo(w, r, maxTranscriptBody, mac)
+	if err != nil {
+		return nil, nil, err
+	}
+	matched, err := mac.Verify()
+	if err != nil {
+		return nil, nil, &httpError{status: http.StatusUnauthorized, detail: err.Error()}
+	}
+	sum := sha256.Sum256(matched)
+	d := &activity.Delivery{SigHash: sum[:], Expires: sig.Expires(), Now: now}
+	seen, err := h.store.IngestSignatureSeen(r.Context(), orgID, d.SigHash, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if seen {
+		return nil, nil, errReplay
+	}
+	in := new(activity.TranscriptInput)
+	if err := unmarshalStrict(body, in); err != nil {
+		return nil, nil, err
+	}
+	return in, d, nil
+}
+
+// errReplay answers a signed delivery repeated within its window.
+var errReplay = errStatus(http.StatusConflict, "this signature was already accepted (a replayed delivery); "+
+	"the first delivery was stored. Sign each new delivery with a fresh timestamp")
 
 func (h *handler) transcriptGet(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
 	id, err := pathID(r, "id")

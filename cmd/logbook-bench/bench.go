@@ -39,18 +39,23 @@ import (
 // It uses its own database (DATABASE_URL with the name logbook_bench unless
 // -db is given), so it never touches real data.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("bench", "Run the benchmarks (ingest, timeline, pipeline, retrieval) on a database of their own and print the\nfigures, each beside a baseline taken in the same run (BENCHMARKS.md).", stderr)
+	fs := newFlagSet("bench", "Run the benchmarks (ingest, timeline, pipeline, retrieval, memory) on a database of their own and print the\nfigures, each beside a baseline taken in the same run (BENCHMARKS.md).", stderr)
 	rows := fs.Int("rows", 20000, "activities per ingest measurement")
 	conc := fs.Int("concurrency", 8, "concurrent clients for single-row ingest (HTTP and raw alike)")
 	timelineRows := fs.Int("timeline-rows", 1_000_000, "activities in the timeline account")
 	deepPage := fs.Int("deep-page", 10_000, "the deep timeline page to measure")
 	samples := fs.Int("samples", 300, "timeline requests per page measured")
 	dbName := fs.String("db", "logbook_bench", "database to create and use for the benchmark")
-	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline,retrieval")
+	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline,retrieval,memory")
 	retrievalOpts := retrievalbench.Flags(fs)
 	transcripts := fs.Int("transcripts", 200, "one-hour transcripts per pipeline run")
 	rounds := fs.Int("rounds", 2, "single-row ingest alternates raw and HTTP in this many rounds of rows/rounds each")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	var mem memoryOpts
+	fs.StringVar(&mem.serverBin, "server-bin", "", "memory: the logbook binary to measure (empty: go build ./cmd/logbook)")
+	fs.IntVar(&mem.conc, "memory-concurrency", 12, "memory: concurrent posts per scenario")
+	fs.Float64Var(&mem.sizeMB, "memory-mb", 14.9, "memory: size of each posted transcript, in MB")
+	fs.StringVar(&mem.match, "memory-match", "", "memory: run only the scenarios whose name contains this")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -127,6 +132,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if want("pipeline") {
 		if err := benchPipeline(ctx, stdout, pool, a.Redis, *transcripts, cfg.WorkerConcurrency); err != nil {
+			return err
+		}
+	}
+	if want("memory") {
+		if err := benchMemory(ctx, stdout, cfg, u.String(), st, a.Redis, mem); err != nil {
 			return err
 		}
 	}

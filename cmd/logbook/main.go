@@ -64,6 +64,8 @@ Environment (defaults in brackets):
   HTTP_READ_HEADER_TIMEOUT, HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT, HTTP_IDLE_TIMEOUT  [10s, 2m, REQUEST_TIMEOUT+15s, 2m]
   HTTP_MAX_HEADER_BYTES  largest request header block [65536]
   REDIS_DIAL_TIMEOUT, REDIS_READ_TIMEOUT, REDIS_WRITE_TIMEOUT  Redis client timeouts [5s, 3s, 3s]
+  TRANSCRIPT_PARSE_CONCURRENCY  maximum-size transcripts read, parsed and stored at once; smaller share by size [1]
+  TRANSCRIPT_PARSE_WAIT  how long a posted transcript waits for its turn before 503 [30s]
 `
 
 func main() { app.Main("logbook", usage, run) }

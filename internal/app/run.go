@@ -198,6 +198,9 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 		// Webhook URLs: checked and resolved at creation; at most so many.
 		WebhookGuard:      guard,
 		MaxWebhooksPerOrg: a.Cfg.WebhooksPerOrg,
+
+		// Posted transcripts: how many are in memory at once.
+		Transcripts: api.TranscriptLimits{Parses: a.Cfg.TranscriptParses, Wait: a.Cfg.TranscriptWait},
 	})
 }
 

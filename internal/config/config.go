@@ -134,6 +134,14 @@ type Config struct {
 	RedisDialTimeout  time.Duration
 	RedisReadTimeout  time.Duration
 	RedisWriteTimeout time.Duration
+	// TranscriptParses is how many maximum-size posted transcripts a
+	// server reads, parses and stores at once; smaller ones share by size
+	// (TRANSCRIPT_PARSE_CONCURRENCY, 1–64; 0 keeps the API's default, 1).
+	TranscriptParses int
+	// TranscriptWait is how long a posted transcript waits for its turn
+	// before a 503 with Retry-After (TRANSCRIPT_PARSE_WAIT; 0 keeps the
+	// API's default, 30s).
+	TranscriptWait time.Duration
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -252,6 +260,15 @@ func Load(getenv func(string) string) (Config, error) {
 	intVar("WEBHOOKS_PER_ORG", &c.WebhooksPerOrg, 1, 10000)
 	intVar("WEBHOOK_CONCURRENCY", &c.WebhookConcurrency, 1, 1000)
 	intVar("INDEX_CONCURRENCY", &c.IndexConcurrency, 1, 1000)
+	intVar("TRANSCRIPT_PARSE_CONCURRENCY", &c.TranscriptParses, 1, 64)
+	if s := getenv("TRANSCRIPT_PARSE_WAIT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			bad("TRANSCRIPT_PARSE_WAIT", "must be a positive duration such as 20s")
+		} else {
+			c.TranscriptWait = d
+		}
+	}
 	if s := getenv("ANSWER_MIN_SIMILARITY"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 0 || f > 1 {

@@ -15,6 +15,14 @@ import (
 // deterministic.
 func fuzzParse(t *testing.T, format string, data []byte) {
 	segs, err := Parse(format, data)
+	// ParseString (the API's path, from a decoded request) reads the same,
+	// with the format given or detected.
+	for _, f := range []string{format, ""} {
+		want, wantErr := ParseFull(f, data)
+		got, gotErr := ParseString(f, string(data))
+		require.Equal(t, wantErr, gotErr)
+		require.Equal(t, want, got)
+	}
 	if err != nil {
 		if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrTooLong) {
 			t.Fatalf("unclassified error: %v", err)

@@ -141,9 +141,28 @@ func Parse(format string, content []byte) ([]crm.Segment, error) {
 // (one of the Format constants; Detect's answer when format is empty) and
 // what the content says about the meeting (Meta). Errors are as for Parse.
 func ParseFull(format string, content []byte) (Parsed, error) {
+	return parseFull(format, func() string { return prepare(content) }, func() []byte { return trimBOM(content) },
+		func() string { return Detect(content) })
+}
+
+// ParseString is ParseFull for content already held as a string, such as a
+// decoded JSON request's field. The text formats (vtt, srt, text) are read
+// from it without a copy unless it has carriage returns, and the segments
+// may share its memory, so a large transcript is not held twice; only json
+// content is copied (to bytes) to be decoded.
+func ParseString(format, content string) (Parsed, error) {
+	return parseFull(format, func() string { return prepareString(content) },
+		func() []byte { return trimBOM([]byte(content)) },
+		func() string { return Detect([]byte(content[:min(len(content), detectBytes)])) })
+}
+
+// parseFull is ParseFull on content given as a prepared string (text,
+// text formats), raw bytes (json) and its detected format, each made only
+// when needed.
+func parseFull(format string, text func() string, raw func() []byte, detect func() string) (Parsed, error) {
 	f := strings.ToLower(strings.TrimSpace(format))
 	if f == "" {
-		f = Detect(content)
+		f = detect()
 	}
 	var (
 		frags []fragment
@@ -153,14 +172,14 @@ func ParseFull(format string, content []byte) (Parsed, error) {
 	switch f {
 	case FormatVTT, "webvtt":
 		f = FormatVTT
-		frags, err = parseVTT(prepare(content))
+		frags, err = parseVTT(text())
 	case FormatSRT:
-		frags, err = parseSRT(prepare(content))
+		frags, err = parseSRT(text())
 	case FormatText, "txt", "plain":
 		f = FormatText
-		frags, meta, err = parseText(prepare(content))
+		frags, meta, err = parseText(text())
 	case FormatJSON:
-		frags, err = parseJSON(trimBOM(content))
+		frags, err = parseJSON(raw())
 	default:
 		return Parsed{}, &ParseError{Format: "transcript", Reason: fmt.Sprintf("unknown format %q (want vtt, srt, text or json)", format)}
 	}
@@ -193,6 +212,9 @@ func FromSegments(in []crm.Segment) ([]crm.Segment, error) {
 	return normalize(frags)
 }
 
+// detectBytes is how much of the content (with a BOM) Detect reads.
+const detectBytes = 4096 + 3
+
 // Detect guesses the format of content: a WEBVTT header is "vtt"; a first
 // cue made of a numeric index line and a "-->" timing line (or a timing line
 // alone) is "srt"; a leading '{' or '[' opening a JSON object or array is
@@ -200,8 +222,8 @@ func FromSegments(in []crm.Segment) ([]crm.Segment, error) {
 // Meet transcripts saved from Google Docs). It never fails.
 func Detect(content []byte) string {
 	b := trimBOM(content)
-	if len(b) > 4096 {
-		b = b[:4096]
+	if len(b) > detectBytes-3 {
+		b = b[:detectBytes-3]
 	}
 	s := strings.TrimLeft(string(b), " \t\r\n")
 	if isVTTHeader(firstLine(s)) {
@@ -263,7 +285,13 @@ func trimBOM(b []byte) []byte {
 // prepare turns content into a string with a leading BOM removed and every
 // CRLF or lone CR turned into LF.
 func prepare(content []byte) string {
-	s := string(trimBOM(content))
+	return prepareString(string(content))
+}
+
+// prepareString is prepare for a string: without a BOM or a CR it is the
+// string itself, not a copy.
+func prepareString(s string) string {
+	s = strings.TrimPrefix(s, "\uFEFF")
 	if strings.IndexByte(s, '\r') >= 0 {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 		s = strings.ReplaceAll(s, "\r", "\n")
