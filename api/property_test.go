@@ -226,6 +226,9 @@ func writeSpecs() []writeSpec {
 		}, fields: []fieldSpec{{name: "started_at", kind: kTime}, {name: "title", kind: kText, limit: 500}, {name: "external_id", kind: kText, limit: 200}}},
 		{method: "PATCH", path: "/v1/action-items/{activity}", base: func(*propFixture) map[string]any { return map[string]any{"status": "done"} },
 			fields: []fieldSpec{{name: "status", kind: kEnum, valid: []any{"open", "done"}}}},
+		{method: "POST", path: "/v1/activities/{activity}/notes/confirm", base: func(*propFixture) map[string]any {
+			return map[string]any{"items": []map[string]any{{"kind": "decision", "index": 0}}}
+		}, fields: []fieldSpec{{name: "items", kind: kEnum, valid: []any{[]map[string]any{{"kind": "action_item", "index": 0}}}}}},
 		{method: "POST", path: "/v1/webhooks", base: func(*propFixture) map[string]any {
 			return map[string]any{"url": "https://93.184.216.34/logbook", "events": []string{"activity.created"}}
 		}, fields: []fieldSpec{{name: "url", kind: kText, limit: crm.MaxWebhookURL}, {name: "secret", kind: kText, limit: crm.MaxWebhookSecret},

@@ -29,7 +29,7 @@ func (h *handler) notesConfirm(w http.ResponseWriter, r *http.Request, p crm.Pri
 		return n.Confirm(in.Items, p.KeyID, h.now())
 	})
 	if errors.Is(err, crm.ErrNotFound) {
-		return errStatus(http.StatusConflict, "this activity has no processed meeting notes yet")
+		return &crm.ConflictError{Field: "items", Detail: "this activity has no processed meeting notes yet"}
 	}
 	if err != nil {
 		return err
