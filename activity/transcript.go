@@ -24,7 +24,7 @@ type TranscriptInput struct {
 	Source          string            `json:"source"`
 	ExternalID      *string           `json:"external_id"`
 	Title           string            `json:"title"`
-	StartedAt       string            `json:"started_at"`
+	StartedAt       string            `json:"started_at" openapi:"format=date-time"`
 	DurationSeconds *int              `json:"duration_seconds"`
 	AccountID       *string           `json:"account_id"`
 	DealID          *string           `json:"deal_id"`

@@ -73,7 +73,8 @@ func (h *handler) ask(w http.ResponseWriter, r *http.Request, p crm.Principal, a
 		}
 		// The status is sent; the failure goes down the stream.
 		h.log.ErrorContext(r.Context(), "answer failed mid-stream", slog.String("path", r.URL.Path), slog.Any("error", err))
-		_ = s.event("error", Problem{Status: http.StatusServiceUnavailable, Detail: askDetail(err)})
+		_ = s.event("error", Problem{Type: "about:blank", Title: http.StatusText(http.StatusServiceUnavailable),
+			Status: http.StatusServiceUnavailable, Detail: askDetail(err)})
 		return nil
 	}
 	if err := s.event("citations", a.Citations); err != nil {

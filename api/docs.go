@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"logbook/activity"
 	"logbook/brief"
@@ -17,16 +18,32 @@ import (
 // the prose, the query parameters, the body and the responses (see
 // openapi.Operation).
 type opDoc struct {
-	Tag      string
-	Summary  string
-	Query    []param
+	Tag     string
+	Summary string
+	Query   []param
+	// Headers are the request headers the operation reads (In is set to
+	// "header" for them).
+	Headers  []param
 	Body     any      // zero value of the request body type, or nil
 	Required []string // fields a create request must carry
 	Resp     map[int]any
 }
 
-// param documents one query parameter.
+// params lists the operation's query and header parameters.
+func (d opDoc) params() []param {
+	out := append([]param(nil), d.Query...)
+	for _, h := range d.Headers {
+		h.In = "header"
+		out = append(out, h)
+	}
+	return out
+}
+
+// param documents one query or header parameter, or a response header.
 type param = openapi.Param
+
+// withHeaders documents a response that carries headers.
+type withHeaders = openapi.Response
 
 // noBody documents a response without a body (204).
 type noBody = openapi.NoBody
@@ -36,7 +53,7 @@ type noBody = openapi.NoBody
 type activityPostBody struct{}
 
 func (activityPostBody) ContentTypes(g *openapi.Generator) map[string]any {
-	in := g.Schema(reflect.TypeOf(crm.ActivityInput{}))
+	in := g.Request(reflect.TypeOf(crm.ActivityInput{}))
 	single := map[string]any{"allOf": []any{in, map[string]any{"required": []string{"type", "occurred_at"}}}}
 	batch := map[string]any{
 		"type": "object", "additionalProperties": false, "required": []string{"activities"},
@@ -67,10 +84,147 @@ func errResps(m map[int]any, codes ...int) map[int]any {
 	for _, c := range codes {
 		m[c] = Problem{}
 	}
-	m[http.StatusUnauthorized] = Problem{}
+	m[http.StatusUnauthorized] = withHeaders{Body: Problem{}, Headers: []param{{Name: "WWW-Authenticate", Type: "string",
+		Required: true, Description: `Bearer realm="logbook": the key is missing or invalid`}}}
 	m[http.StatusForbidden] = Problem{}
 	m[http.StatusServiceUnavailable] = Problem{} // the database cannot answer now (Retry-After)
 	return m
+}
+
+// openAPIDocument documents GET /openapi.json's answer: an OpenAPI 3.1
+// document, whose own schema is the OpenAPI specification's.
+type openAPIDocument struct{}
+
+func (openAPIDocument) ContentTypes(*openapi.Generator) map[string]any {
+	return map[string]any{"application/json": map[string]any{"schema": map[string]any{
+		"type":        "object",
+		"description": "An OpenAPI 3.1.0 document (its schema is the OpenAPI specification's: https://spec.openapis.org/oas/3.1/schema/2022-10-07).",
+		"required":    []string{"openapi", "info", "paths", "components"},
+		"properties": map[string]any{
+			"openapi": map[string]any{"type": "string", "enum": []string{"3.1.0"}},
+			"info": map[string]any{"type": "object", "required": []string{"title", "version"}, "description": "an OpenAPI Info Object",
+				"properties":           map[string]any{"title": map[string]any{"type": "string"}, "version": map[string]any{"type": "string"}},
+				"additionalProperties": true},
+			"paths":      map[string]any{"type": "object", "additionalProperties": true, "description": "an OpenAPI Paths Object"},
+			"webhooks":   map[string]any{"type": "object", "additionalProperties": true, "description": "the Path Item Object of each webhook"},
+			"components": map[string]any{"type": "object", "additionalProperties": true, "description": "an OpenAPI Components Object"},
+		},
+		"additionalProperties": true,
+	}}}
+}
+
+// askToken, askCitations and askDone are the data of the token,
+// citations and done events of an answer streamed as server-sent events.
+type askToken struct {
+	// Text is the next piece of the validated answer.
+	Text string `json:"text"`
+}
+
+type askDone struct {
+	Answer   string `json:"answer"`
+	Grounded bool   `json:"grounded"`
+}
+
+// askResponse documents the answer of the ask routes: JSON, or with
+// Accept: text/event-stream, server-sent events. OpenAPI 3.1 has no schema
+// for the items of a stream, so the event stream's schema is a string and
+// x-events gives, for each event name, the schema of its data (one JSON
+// value on one data: line): what OpenAPI 3.2 says with itemSchema.
+type askResponse struct{}
+
+func (askResponse) ContentTypes(g *openapi.Generator) map[string]any {
+	cit := g.Schema(reflect.TypeOf(retrieval.Citation{}))
+	g.Components["AskCitations"] = map[string]any{"type": "array", "items": cit,
+		"description": "The data of the citations event: the validated citations, as in the JSON answer."}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+	return map[string]any{
+		"application/json": map[string]any{"schema": g.Schema(reflect.TypeOf(retrieval.Answer{}))},
+		"text/event-stream": map[string]any{
+			"schema": map[string]any{"type": "string",
+				"description": "Server-sent events, each `event: <name>` then `data: <one JSON value>` and a blank line: " +
+					"token events (AskToken), then one citations event (AskCitations), then one done event (AskDone); " +
+					"or, when answering fails after the stream began, an error event (Problem) ends it. x-events gives each event's data schema."},
+			"x-events": map[string]any{
+				"token":     g.Schema(reflect.TypeOf(askToken{})),
+				"citations": ref("AskCitations"),
+				"done":      g.Schema(reflect.TypeOf(askDone{})),
+				"error":     ref("Problem"),
+			},
+		},
+	}
+}
+
+// webhookPayload documents the body of one webhook event: the envelope
+// {"event", "created_at", "data"} around a value of the data's type.
+type webhookPayload struct {
+	event string
+	data  any
+}
+
+func (p webhookPayload) ContentTypes(g *openapi.Generator) map[string]any {
+	data := g.Schema(reflect.TypeOf(p.data))
+	name := g.Name(reflect.TypeOf(p.data)) + "Event"
+	g.Components[name] = map[string]any{
+		"type": "object", "additionalProperties": false,
+		"required": []string{"event", "created_at", "data"},
+		"properties": map[string]any{
+			"event":      map[string]any{"type": "string", "enum": []string{p.event}},
+			"created_at": map[string]any{"type": "string", "format": "date-time", "description": "when the event happened"},
+			"data":       data,
+		},
+	}
+	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + name}}}
+}
+
+// meetingProcessed is the data of a meeting.processed event: a meeting's
+// transcript became notes (store.NotesSave builds it).
+type meetingProcessed struct {
+	ActivityID   string    `json:"activity_id"`
+	AccountID    string    `json:"account_id"`
+	TranscriptID string    `json:"transcript_id"`
+	Notes        crm.Notes `json:"notes"`
+}
+
+// activityCreated is the data of an activity.created event: an activity was
+// logged, by any route (store's activityCreatedData and the SQL outbox
+// insert build it).
+type activityCreated struct {
+	ActivityID string           `json:"activity_id"`
+	AccountID  string           `json:"account_id"`
+	Type       crm.ActivityType `json:"type"`
+	OccurredAt time.Time        `json:"occurred_at"`
+	Source     crm.Source       `json:"source"`
+	ExternalID *string          `json:"external_id"`
+}
+
+// webhookDocs documents what Logbook sends to webhooks: one POST per event,
+// signed, for the document's top-level webhooks.
+func webhookDocs() []openapi.Operation {
+	headers := []param{
+		{Name: "Logbook-Event", In: "header", Type: "string", Enum: store.WebhookEvents, Required: true,
+			Description: "the event's name, as in the body's event"},
+		{Name: "Logbook-Delivery", In: "header", Type: "string", Format: "uuid", Required: true,
+			Description: "the delivery's ID (GET /v1/webhooks/{id}/deliveries lists it). Deliveries are at least once: " +
+				"a retried delivery keeps its ID, so receivers dedupe on it."},
+		{Name: crm.SignatureHeader, In: "header", Type: "string", Required: true,
+			Description: "t=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret, t + \".\" + raw body)>: recompute it over the raw " +
+				"body and compare in constant time; refuse a t more than 5 minutes from now."},
+		{Name: "User-Agent", In: "header", Type: "string", Description: "Logbook-Webhooks/1"},
+	}
+	resps := map[int]any{
+		200: noBody{},
+		410: noBody{},
+	}
+	prose := " Any 2xx answer delivers it; 410 Gone fails it for good; anything else (or no answer) is retried " +
+		"with backoff, and the delivery log says how each attempt went."
+	return []openapi.Operation{
+		{Method: "POST", Path: store.EventMeetingProcessed, ID: "webhook_meeting_processed", Tag: "webhooks",
+			Summary: "A meeting's transcript was processed: data holds the meeting's notes, as GET /v1/activities/{id} shows them." + prose,
+			Params:  headers, Body: webhookPayload{event: store.EventMeetingProcessed, data: meetingProcessed{}}, Responses: resps},
+		{Method: "POST", Path: store.EventActivityCreated, ID: "webhook_activity_created", Tag: "webhooks",
+			Summary: "An activity was logged (created, not updated) by any route: a post, a batch, a transcript's meeting or a deal's handoff." + prose,
+			Params:  headers, Body: webhookPayload{event: store.EventActivityCreated, data: activityCreated{}}, Responses: resps},
+	}
 }
 
 // docs is the OpenAPI documentation of every route, keyed by the route's
@@ -107,7 +261,7 @@ func docs() map[string]opDoc {
 		"GET /readyz": {Tag: "ops", Summary: "Readiness: PostgreSQL and Redis are reachable.",
 			Resp: map[int]any{200: health{}, 503: health{}}},
 		"GET /metrics":      {Tag: "ops", Summary: "Prometheus metrics (text exposition format).", Resp: map[int]any{200: "text"}},
-		"GET /openapi.json": {Tag: "ops", Summary: "This OpenAPI 3.1 document.", Resp: map[int]any{200: map[string]any{}}},
+		"GET /openapi.json": {Tag: "ops", Summary: "This OpenAPI 3.1 document.", Resp: map[int]any{200: openAPIDocument{}}},
 
 		// api-keys
 		"POST /v1/api-keys": {Tag: "api-keys", Summary: "Create an API key. The key is shown once; only its hash is stored.",
@@ -287,6 +441,11 @@ func docs() map[string]opDoc {
 				"are checked before the body is read, and the body is decoded only once the signature matches. " +
 				"A signature already accepted within its 5 minutes is 409 (a replayed delivery, nothing stored): sign every delivery " +
 				"afresh; external_id is what makes a re-sent meeting the same meeting. " + transcriptLimitsDoc,
+			Headers: []param{
+				{Name: "Logbook-Org", Type: "string", Format: "uuid", Required: true, Description: "the ID of the org whose ingest secret signed the body"},
+				{Name: crm.SignatureHeader, Type: "string", Required: true,
+					Description: "t=<unix seconds>,v1=<hex HMAC-SHA256(ingest secret, t + \".\" + raw body)>; several v1 values may be given (any may match)"},
+			},
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
 			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 409: Problem{},
 				413: Problem{}, 422: Problem{}, 503: Problem{}}},
@@ -312,11 +471,11 @@ func docs() map[string]opDoc {
 		"POST /v1/accounts/{id}/ask": {Tag: "questions",
 			Summary: "Ask a question about one account's history. Only that account's records are searched (hybrid: meaning and words); the answer cites the records it rests on, each citation checked against the sources the model was given: a citation's quote is the record's own words from one line (a transcript segment, or an email's or note's text), never the speaker's label (speaker is its own field), n is the [n] of the answer it backs (every [n] in the answer names one), and start_ms/end_ms are the quoted segment's span (null for records that are not transcripts). When nothing relevant is on record, the answer says so and grounded is false. " + sse,
 			Body:    crm.AskInput{}, Required: []string{"question"},
-			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 404, 413, 422, 503)},
+			Resp: errResps(map[int]any{200: askResponse{}}, 400, 404, 413, 422, 503)},
 		"POST /v1/ask": {Tag: "questions",
 			Summary: "Ask a question over the whole org's history; citations add account_id. " + sse,
 			Body:    crm.AskInput{}, Required: []string{"question"},
-			Resp: errResps(map[int]any{200: retrieval.Answer{}}, 400, 413, 422, 503)},
+			Resp: errResps(map[int]any{200: askResponse{}}, 400, 413, 422, 503)},
 		"GET /v1/accounts/{id}/search": {Tag: "questions", Query: search,
 			Summary: "Search one account's history for passages: only that account's records are searched. " + passages,
 			Resp:    errResps(map[int]any{200: itemsOf[Passage]{}}, 404, 422, 503)},

@@ -31,7 +31,7 @@ func buildOpenAPI(rs []route, docs map[string]opDoc, version string) ([]byte, er
 			return nil, fmt.Errorf("api: route %s %s has no entry in docs", rt.Method, rt.Path)
 		}
 		op := openapi.Operation{Method: rt.Method, Path: rt.Path, ID: operationID(rt), Tag: d.Tag, Summary: d.Summary,
-			Secured: rt.Scope != "", Query: d.Query, Body: d.Body, Required: d.Required, Responses: d.Resp}
+			Secured: rt.Scope != "", Params: d.params(), Body: d.Body, Required: d.Required, Responses: d.Resp}
 		if rt.Scope != "" {
 			op.Description = fmt.Sprintf("Needs the `%s` scope (or `admin`).", rt.Scope)
 		}
@@ -54,6 +54,7 @@ func buildOpenAPI(rs []route, docs map[string]opDoc, version string) ([]byte, er
 		Description: "The activity log and meeting-note pipeline for sales and customer-success teams. Errors are application/problem+json (RFC 9457). Lists are keyset-paginated with an opaque cursor." + policyDoc,
 		Problem:     Problem{},
 		Bearer:      "An API key: Authorization: Bearer lbk_…",
+		Webhooks:    webhookDocs(),
 	}, ops)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -71,17 +72,24 @@ func operationID(rt route) string {
 
 // newSchemaGen returns the schema generator configured for Logbook's types:
 // crm.Opt[T] is T or null, dates, decimals and raw JSON have fixed schemas,
-// the crm enums list their values, IDs are UUIDs and *Input structs are
-// request bodies.
+// the crm enums list their values, IDs (id, *_id, *_ids but external_id)
+// are UUIDs, *Input structs are request bodies, and the names an
+// openapi:"schema=…" tag may use are listed in Named.
 func newSchemaGen() *openapi.Generator {
 	crmPkg := reflect.TypeOf(crm.Opt[int]{}).PkgPath()
+	event := map[string]any{"type": "string", "enum": store.WebhookEvents}
 	return openapi.New(openapi.Config{
 		Types: map[reflect.Type]map[string]any{
-			reflect.TypeOf(time.Time{}):       {"type": "string", "format": "date-time"},
-			reflect.TypeOf(crm.Date{}):        {"type": "string", "format": "date"},
-			reflect.TypeOf(crm.Decimal("")):   {"type": "number"},
-			reflect.TypeOf(json.Number("")):   {"type": "number"},
-			reflect.TypeOf(json.RawMessage{}): {"type": "object"},
+			reflect.TypeOf(time.Time{}):     {"type": "string", "format": "date-time"},
+			reflect.TypeOf(crm.Date{}):      {"type": "string", "format": "date"},
+			reflect.TypeOf(crm.Decimal("")): {"type": "number"},
+			// A request's amount: a JSON number, or a string holding one (as
+			// some clients send money); crm.Decimal checks its digits.
+			reflect.TypeOf(json.Number("")): {"type": []string{"number", "string"}, "pattern": `^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`,
+				"description": "a decimal number; a string holding one is accepted too"},
+			// Raw JSON is an activity's metadata: free-form by design.
+			reflect.TypeOf(json.RawMessage{}): {"type": "object", "additionalProperties": true,
+				"description": "Free-form JSON object of the client's own fields, stored and returned as given (at most 64 KiB, no NUL characters; null or absent is {}). Its keys are not checked: a handoff activity Logbook logs itself records from_owner_id and to_owner_id here."},
 		},
 		Enums: map[reflect.Type][]string{
 			reflect.TypeOf(crm.ActivityType("")):          strs(crm.ActivityTypes),
@@ -95,6 +103,16 @@ func newSchemaGen() *openapi.Generator {
 			reflect.TypeOf(crm.ActionItemStatus("")):      {string(crm.ActionOpen), string(crm.ActionDone)},
 			reflect.TypeOf(store.BriefSide("")):           strs(store.BriefSides), // the brief's open_action_items[].side
 		},
+		Named: map[string]any{
+			// An activity's notes are held as raw JSON; they are crm.Notes.
+			"Notes":        reflect.TypeOf(crm.Notes{}),
+			"WebhookEvent": event,
+			"ProblemType": map[string]any{"type": "string", "format": "uri-reference", "minLength": 1,
+				"description": "a URI naming the kind of problem; about:blank when the status says it all (RFC 9457)"},
+			"Text":          map[string]any{"type": "string", "minLength": 1},
+			"ActivityType":  reflect.TypeOf(crm.ActivityType("")),
+			"WebhookEvents": map[string]any{"type": "array", "items": event},
+		},
 		Optional: func(t reflect.Type) (reflect.Type, bool) {
 			if t.Kind() == reflect.Struct && t.PkgPath() == crmPkg && strings.HasPrefix(t.Name(), "Opt[") {
 				return t.Field(2).Type, true
@@ -102,6 +120,7 @@ func newSchemaGen() *openapi.Generator {
 			return nil, false
 		},
 		IDFormat:     "uuid",
+		NotIDs:       []string{"external_id"},
 		InputSuffix:  "Input",
 		GenericNames: map[string]string{"itemsOf": "List"},
 	})

@@ -17,8 +17,8 @@ import (
 
 // Problem is an RFC 9457 problem details body.
 type Problem struct {
-	Type   string           `json:"type"`
-	Title  string           `json:"title"`
+	Type   string           `json:"type" openapi:"schema=ProblemType"`
+	Title  string           `json:"title" openapi:"schema=Text"`
 	Status int              `json:"status"`
 	Detail string           `json:"detail,omitempty"`
 	Errors []crm.FieldError `json:"errors,omitempty"`

@@ -28,7 +28,7 @@ type Citation struct {
 	AccountID  string    `json:"account_id,omitempty"`
 	ChunkID    string    `json:"chunk_id"`
 	OccurredAt time.Time `json:"occurred_at"`
-	Type       string    `json:"type"`
+	Type       string    `json:"type" openapi:"schema=ActivityType"`
 	Speaker    *string   `json:"speaker"`
 	StartMS    *int      `json:"start_ms"`
 	EndMS      *int      `json:"end_ms"`

@@ -8,8 +8,8 @@ const MaxQuestion = 2000
 // AskInput is a question about an account's (or the org's) history.
 type AskInput struct {
 	Question string         `json:"question"`
-	Since    *string        `json:"since,omitempty"`
-	Until    *string        `json:"until,omitempty"`
+	Since    *string        `json:"since,omitempty" openapi:"format=date-time"`
+	Until    *string        `json:"until,omitempty" openapi:"format=date-time"`
 	Types    []ActivityType `json:"types,omitempty"`
 }
 

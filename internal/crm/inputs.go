@@ -109,7 +109,7 @@ type DealInput struct {
 	Stage     Opt[string]      `json:"stage"`
 	Amount    Opt[json.Number] `json:"amount"`
 	Currency  Opt[string]      `json:"currency"`
-	CloseDate Opt[string]      `json:"close_date"`
+	CloseDate Opt[string]      `json:"close_date" openapi:"format=date"`
 	OwnerID   Opt[string]      `json:"owner_id"`
 	Status    Opt[DealStatus]  `json:"status"`
 
@@ -166,7 +166,7 @@ func (in *DealInput) Validate(create bool) error {
 // NextStepInput is the next_step object of an activity.
 type NextStepInput struct {
 	Text    string  `json:"text"`
-	DueDate *string `json:"due_date"`
+	DueDate *string `json:"due_date" openapi:"format=date"`
 }
 
 // ActivityInput creates or updates an activity. OccurredAt and dates are
@@ -179,7 +179,7 @@ type ActivityInput struct {
 	Participants    Opt[[]Participant]   `json:"participants"`
 	DealID          Opt[string]          `json:"deal_id"`
 	OwnerID         Opt[string]          `json:"owner_id"`
-	OccurredAt      Opt[string]          `json:"occurred_at"`
+	OccurredAt      Opt[string]          `json:"occurred_at" openapi:"format=date-time"`
 	DurationSeconds Opt[int]             `json:"duration_seconds"`
 	Subject         Opt[string]          `json:"subject"`
 	Body            Opt[string]          `json:"body"`

@@ -119,7 +119,7 @@ type Activity struct {
 	Source          Source          `json:"source"`
 	ExternalID      *string         `json:"external_id"`
 	Metadata        json.RawMessage `json:"metadata"`
-	Notes           json.RawMessage `json:"notes,omitempty"`
+	Notes           json.RawMessage `json:"notes,omitempty" openapi:"schema=Notes"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
 }

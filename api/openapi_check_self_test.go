@@ -1,0 +1,118 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestCheckExchangeCatchesDrift feeds checkExchange answers that stray from
+// the document in each way it must notice, and one that does not: a check
+// that passed everything would make every API test's check worthless.
+func TestCheckExchangeCatchesDrift(t *testing.T) {
+	t.Parallel()
+	spec, err := buildOpenAPI(routes(), docs(), "test")
+	require.NoError(t, err)
+	const id = "01a23ad6-36fc-7c88-bb3a-bd40935310e2"
+	account := `{"id":"` + id + `","name":"Acme","domains":["acme.test"],"segment":null,"owner_id":null,` +
+		`"created_at":"2026-03-02T15:00:00Z","updated_at":"2026-03-02T15:00:00.5Z"}`
+	jsonHdr := http.Header{"Content-Type": {"application/json"}}
+	problemHdr := http.Header{"Content-Type": {"application/problem+json"}}
+	get := func(path string) *http.Request {
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Authorization", "Bearer k")
+		return r
+	}
+	post := func(path, body string, hdr map[string]string) *http.Request {
+		r := httptest.NewRequest("POST", path, bytes.NewReader([]byte(body)))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer k")
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader([]byte(body))), nil }
+		return r
+	}
+	sse := http.Header{"Content-Type": {"text/event-stream"}}
+	citation := `{"n":1,"activity_id":"` + id + `","chunk_id":"` + id + `","occurred_at":"2026-03-02T15:00:00Z","type":"meeting",` +
+		`"speaker":"Dana","start_ms":0,"end_ms":10,"quote":"we promise"}`
+	stream := "event: token\ndata: {\"text\":\"We promised\"}\n\nevent: citations\ndata: [" + citation +
+		"]\n\nevent: done\ndata: {\"answer\":\"We promised [1]\",\"grounded\":true}\n\n"
+	withNotes := func(notes string) string {
+		return `{"id":"` + id + `","type":"meeting","direction":null,"account_id":"` + id + `","deal_id":null,"owner_id":null,` +
+			`"contact_ids":[],"participants":[],"occurred_at":"2026-03-02T15:00:00Z","duration_seconds":null,"subject":null,` +
+			`"body":null,"disposition":null,"next_step":null,"source":"api","external_id":null,"metadata":{"any":{"thing":[1]}},` +
+			`"notes":` + notes + `,"created_at":"2026-03-02T15:00:00Z","updated_at":"2026-03-02T15:00:00Z"}`
+	}
+	notes := `{"summary":"s","summary_evidence":[],"key_points":[{"text":"k","evidence":[{"segment":0,"start_ms":0,"speaker":"D","quote":"q"}]}],` +
+		`"decisions":[],"risks":[],"action_items":[],"follow_up":null,"coverage":1,"model":"m","prompt_version":"p",` +
+		`"tokens":{"input":1,"output":2},"cost_usd":0,"generated_at":"2026-03-02T15:00:00Z"}`
+
+	for _, tc := range []struct {
+		name   string
+		req    *http.Request
+		status int
+		header http.Header
+		body   string
+		ok     bool
+	}{
+		{"AGoodAnswer", get("/v1/accounts/" + id), 200, jsonHdr, account, true},
+		{"AMissingRequiredField", get("/v1/accounts/" + id), 200, jsonHdr, `{"id":"` + id + `","name":"Acme"}`, false},
+		{"AFieldTheDocumentLacks", get("/v1/accounts/" + id), 200, jsonHdr, account[:len(account)-1] + `,"extra":1}`, false},
+		{"AnIDThatIsNoUUID", get("/v1/accounts/" + id), 200, jsonHdr, `{"id":"acct-1"` + account[len(`{"id":"`+id+`"`):], false},
+		{"ATimeThatIsNoDateTime", get("/v1/accounts/" + id), 200, jsonHdr,
+			bytes.NewBuffer(bytes.Replace([]byte(account), []byte("2026-03-02T15:00:00Z"), []byte("yesterday"), 1)).String(), false},
+		{"ANumberForANullableString", get("/v1/accounts/" + id), 200, jsonHdr,
+			bytes.NewBuffer(bytes.Replace([]byte(account), []byte(`"owner_id":null`), []byte(`"owner_id":5`), 1)).String(), false},
+		{"AStatusTheDocumentLacks", get("/v1/accounts/" + id), 418, problemHdr, `{"type":"about:blank","title":"x","status":418}`, false},
+		{"AnErrorThatIsNoProblem", get("/v1/accounts/" + id), 404, jsonHdr, `{"error":"nope"}`, false},
+		{"AProblemWithAnUnknownField", get("/v1/accounts/" + id), 404, problemHdr, `{"type":"about:blank","title":"x","status":404,"code":1}`, false},
+		{"A401WithoutWWWAuthenticate", get("/v1/accounts/" + id), 401, problemHdr, `{"type":"about:blank","title":"x","status":401}`, false},
+		{"A401WithWWWAuthenticate", get("/v1/accounts/" + id), 401,
+			http.Header{"Content-Type": {"application/problem+json"}, "Www-Authenticate": {`Bearer realm="logbook"`}},
+			`{"type":"about:blank","title":"x","status":401}`, true},
+		{"AnUnknownPathAnswering200", get("/v1/nowhere"), 200, jsonHdr, `{}`, false},
+		{"AnUnknownPathAnswering404", get("/v1/nowhere"), 404, problemHdr, `{"type":"about:blank","title":"x","status":404}`, true},
+		{"AnAcceptedRequestTheDocumentRefuses", post("/v1/accounts", `{"name":5}`, nil), 201, jsonHdr, account, false},
+		{"AnAcceptedRequestWithAnUnknownField", post("/v1/accounts", `{"name":"A","colour":"red"}`, nil), 201, jsonHdr, account, false},
+		{"ARefusedRequestIsNotChecked", post("/v1/accounts", `{"name":5}`, nil), 422, problemHdr, `{"type":"about:blank","title":"x","status":422}`, true},
+		{"KeysInAnyCaseAsEncodingJSONReadsThem", post("/v1/accounts", `{"NAME":"A"}`, nil), 201, jsonHdr, account, true},
+		{"NotesFullyTyped", get("/v1/activities/" + id), 200, jsonHdr, withNotes(notes), true},
+		{"NotesWithAWrongType", get("/v1/activities/" + id), 200, jsonHdr,
+			withNotes(bytes.NewBuffer(bytes.Replace([]byte(notes), []byte(`"summary":"s"`), []byte(`"summary":1`), 1)).String()), false},
+		{"NotesWithAnUnknownField", get("/v1/activities/" + id), 200, jsonHdr, withNotes(notes[:len(notes)-1] + `,"mood":"good"}`), false},
+		{"EvidenceWithoutItsQuote", get("/v1/activities/" + id), 200, jsonHdr,
+			withNotes(bytes.NewBuffer(bytes.Replace([]byte(notes), []byte(`,"quote":"q"`), nil, 1)).String()), false},
+		{"MetadataThatIsNoObject", get("/v1/activities/" + id), 200, jsonHdr,
+			bytes.NewBuffer(bytes.Replace([]byte(withNotes(notes)), []byte(`{"any":{"thing":[1]}}`), []byte(`[1]`), 1)).String(), false},
+		{"AGoodEventStream", post("/v1/ask", `{"question":"q"}`, map[string]string{"Accept": "text/event-stream"}), 200, sse, stream, true},
+		{"AnEventTheDocumentLacks", post("/v1/ask", `{"question":"q"}`, nil), 200, sse, stream + "event: thought\ndata: {}\n\n", false},
+		{"AnEventWithBadData", post("/v1/ask", `{"question":"q"}`, nil), 200, sse, "event: token\ndata: {\"text\":1}\n\n", false},
+		{"ACitationsEventMissingAField", post("/v1/ask", `{"question":"q"}`, nil), 200, sse,
+			"event: citations\ndata: [{\"n\":1}]\n\n", false},
+		{"AnEventStreamCutShort", post("/v1/ask", `{"question":"q"}`, nil), 200, sse, "event: token\ndata: {\"text\":\"a\"}", false},
+		{"AHookWithoutItsSignature", post("/v1/hooks/transcripts", `{"source":"zoom","started_at":"2026-03-02T15:00:00Z"}`,
+			map[string]string{"Logbook-Org": id}), 202, jsonHdr,
+			`{"id":"` + id + `","activity_id":"` + id + `","status":"queued","status_url":"/v1/transcripts/` + id + `"}`, false},
+		{"AHookSigned", post("/v1/hooks/transcripts", `{"source":"zoom","started_at":"2026-03-02T15:00:00Z"}`,
+			map[string]string{"Logbook-Org": id, "Logbook-Signature": "t=1,v1=ab"}), 202, jsonHdr,
+			`{"id":"` + id + `","activity_id":"` + id + `","status":"queued","status_url":"/v1/transcripts/` + id + `"}`, true},
+		{"AnAcceptedStartTimeThatIsNoDateTime", post("/v1/hooks/transcripts", `{"source":"zoom","started_at":"Monday"}`,
+			map[string]string{"Logbook-Org": id, "Logbook-Signature": "t=1,v1=ab"}), 202, jsonHdr,
+			`{"id":"` + id + `","activity_id":"` + id + `","status":"queued","status_url":"/v1/transcripts/` + id + `"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkExchange(spec, tc.req, response{Status: tc.status, Header: tc.header, Body: []byte(tc.body)})
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				t.Log(err)
+			}
+		})
+	}
+}
