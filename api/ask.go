@@ -54,7 +54,7 @@ func (h *handler) ask(w http.ResponseWriter, r *http.Request, p crm.Principal, a
 		if err != nil {
 			return askError(err)
 		}
-		writeJSON(w, http.StatusOK, a)
+		writeJSON(w, http.StatusOK, withCitations(a))
 		return nil
 	}
 	s := &sseWriter{w: w, rc: http.NewResponseController(w)}
@@ -77,11 +77,20 @@ func (h *handler) ask(w http.ResponseWriter, r *http.Request, p crm.Principal, a
 			Status: http.StatusServiceUnavailable, Detail: askDetail(err)})
 		return nil
 	}
-	if err := s.event("citations", a.Citations); err != nil {
+	if err := s.event("citations", withCitations(a).Citations); err != nil {
 		return nil // the client went away
 	}
 	_ = s.event("done", map[string]any{"answer": a.Answer, "grounded": a.Grounded})
 	return nil
+}
+
+// withCitations returns a with an empty list for no citations: the answer
+// always has the array, whatever the Asker returned.
+func withCitations(a retrieval.Answer) retrieval.Answer {
+	if a.Citations == nil {
+		a.Citations = []retrieval.Citation{}
+	}
+	return a
 }
 
 // askError maps a failure to answer: the model or embedder being

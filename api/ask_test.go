@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -221,14 +222,13 @@ func TestAskEventStream(t *testing.T) {
 		strings.NewReader(`{"question":"What cap did we promise on the renewal uplift?"}`))
 	req.Header.Set("Authorization", "Bearer "+b.key)
 	req.Header.Set("Accept", "text/event-stream")
-	rec := httptest.NewRecorder()
-	b.handler.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusOK, rec.Code)
-	require.Equal(t, "text/event-stream", rec.Header().Get("Content-Type"))
+	res := b.serve(req)
+	require.Equal(t, http.StatusOK, res.Status)
+	require.Equal(t, "text/event-stream", res.Header.Get("Content-Type"))
 	var events []string
 	var tokens strings.Builder
 	var data []string
-	sc := bufio.NewScanner(rec.Body)
+	sc := bufio.NewScanner(bytes.NewReader(res.Body))
 	var ev string
 	for sc.Scan() {
 		line := sc.Text()

@@ -381,26 +381,62 @@ func (c *captureWriter) Flush() {}
 func (c *captureWriter) Unwrap() http.ResponseWriter { return c.under }
 
 // withPolicyDocs adds to docs the answers the rate limits and
-// Idempotency-Key give on every route they apply to: 429 on every
-// authenticated route; 400, 409 and 422 on every authenticated POST.
+// Idempotency-Key give on every route they apply to: 429 (with Retry-After)
+// on every authenticated route, and the RateLimit headers its answers may
+// carry (not when the limiter is off or cannot be reached: it fails open);
+// on every authenticated POST, the Idempotency-Key header, 400, 409 and 422,
+// and Idempotent-Replayed on a replayed answer.
 func withPolicyDocs(rs []route, docs map[string]opDoc) map[string]opDoc {
+	limits := []param{
+		{Name: "RateLimit-Limit", Type: "integer", Description: "requests per minute of the quota closest to empty"},
+		{Name: "RateLimit-Remaining", Type: "integer", Description: "requests left in that quota"},
+		{Name: "RateLimit-Reset", Type: "integer", Description: "seconds until that quota is full again"},
+	}
+	replayed := param{Name: replayedHeader, Type: "string", Enum: []string{"true"},
+		Description: "set when this is the kept answer to an earlier request with the same " + idempotencyHeader}
 	for _, rt := range rs {
 		if rt.Scope == "" {
 			continue
 		}
-		d, ok := docs[rt.Method+" "+rt.Path]
+		key := rt.Method + " " + rt.Path
+		d, ok := docs[key]
 		if !ok || d.Resp == nil {
 			continue // buildOpenAPI reports the missing entry
 		}
-		codes := []int{http.StatusTooManyRequests}
-		if rt.Method == http.MethodPost {
-			codes = append(codes, http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
-		}
-		for _, c := range codes {
-			if _, ok := d.Resp[c]; !ok {
-				d.Resp[c] = Problem{}
+		post := rt.Method == http.MethodPost
+		for code, body := range d.Resp {
+			if code < 200 || code > 299 {
+				continue
+			}
+			hs := limits
+			if post {
+				hs = append(append([]param(nil), limits...), replayed)
+			}
+			if wh, ok := body.(withHeaders); ok {
+				wh.Headers = append(append([]param(nil), wh.Headers...), hs...)
+				d.Resp[code] = wh
+			} else {
+				d.Resp[code] = withHeaders{Body: body, Headers: hs}
 			}
 		}
+		if _, ok := d.Resp[http.StatusTooManyRequests]; !ok {
+			tooMany := []param{{Name: "Retry-After", Type: "integer", Required: true, Description: "seconds to wait before trying again"}}
+			for _, l := range limits {
+				l.Required = true
+				tooMany = append(tooMany, l)
+			}
+			d.Resp[http.StatusTooManyRequests] = withHeaders{Body: Problem{}, Headers: tooMany}
+		}
+		if post {
+			for _, c := range []int{http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity} {
+				if _, ok := d.Resp[c]; !ok {
+					d.Resp[c] = Problem{}
+				}
+			}
+			d.Headers = append(append([]param(nil), d.Headers...), param{Name: idempotencyHeader, Type: "string",
+				Description: "1 to 255 printable ASCII characters; the same key with the same request answers the first response again (kept 24 hours)"})
+		}
+		docs[key] = d
 	}
 	return docs
 }

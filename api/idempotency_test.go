@@ -33,11 +33,7 @@ func (b *testBundle) doIdem(key, method, path, body string, header ...string) re
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
-	rec := httptest.NewRecorder()
-	b.handler.ServeHTTP(rec, req)
-	res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-	b.checkDocumented(req, res)
-	return res
+	return b.serve(req)
 }
 
 // accountCount counts the org's accounts.

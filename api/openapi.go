@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"time"
@@ -29,6 +30,11 @@ func buildOpenAPI(rs []route, docs map[string]opDoc, version string) ([]byte, er
 		d, ok := docs[rt.Method+" "+rt.Path]
 		if !ok {
 			return nil, fmt.Errorf("api: route %s %s has no entry in docs", rt.Method, rt.Path)
+		}
+		if _, ok := d.Resp[http.StatusInternalServerError]; !ok && d.Resp != nil {
+			// Any route may fail unexpectedly: the error is logged and the
+			// answer says so, without details.
+			d.Resp[http.StatusInternalServerError] = Problem{}
 		}
 		op := openapi.Operation{Method: rt.Method, Path: rt.Path, ID: operationID(rt), Tag: d.Tag, Summary: d.Summary,
 			Secured: rt.Scope != "", Params: d.params(), Body: d.Body, Required: d.Required, Responses: d.Resp}

@@ -15,8 +15,7 @@ import (
 // that passed everything would make every API test's check worthless.
 func TestCheckExchangeCatchesDrift(t *testing.T) {
 	t.Parallel()
-	spec, err := buildOpenAPI(routes(), docs(), "test")
-	require.NoError(t, err)
+	spec := servedSpec(t)
 	const id = "01a23ad6-36fc-7c88-bb3a-bd40935310e2"
 	account := `{"id":"` + id + `","name":"Acme","domains":["acme.test"],"segment":null,"owner_id":null,` +
 		`"created_at":"2026-03-02T15:00:00Z","updated_at":"2026-03-02T15:00:00.5Z"}`
@@ -75,6 +74,14 @@ func TestCheckExchangeCatchesDrift(t *testing.T) {
 		{"A401WithWWWAuthenticate", get("/v1/accounts/" + id), 401,
 			http.Header{"Content-Type": {"application/problem+json"}, "Www-Authenticate": {`Bearer realm="logbook"`}},
 			`{"type":"about:blank","title":"x","status":401}`, true},
+		{"A429WithoutRetryAfter", get("/v1/accounts/" + id), 429,
+			http.Header{"Content-Type": {"application/problem+json"}, "Ratelimit-Limit": {"1"}, "Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"60"}},
+			`{"type":"about:blank","title":"x","status":429}`, false},
+		{"A429WithRetryAfter", get("/v1/accounts/" + id), 429,
+			http.Header{"Content-Type": {"application/problem+json"}, "Retry-After": {"60"}, "Ratelimit-Limit": {"1"}, "Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"60"}},
+			`{"type":"about:blank","title":"x","status":429}`, true},
+		{"ARateLimitHeaderThatIsNoNumber", get("/v1/accounts/" + id), 200,
+			http.Header{"Content-Type": {"application/json"}, "Ratelimit-Remaining": {"lots"}}, account, false},
 		{"AnUnknownPathAnswering200", get("/v1/nowhere"), 200, jsonHdr, `{}`, false},
 		{"AnUnknownPathAnswering404", get("/v1/nowhere"), 404, problemHdr, `{"type":"about:blank","title":"x","status":404}`, true},
 		{"AnAcceptedRequestTheDocumentRefuses", post("/v1/accounts", `{"name":5}`, nil), 201, jsonHdr, account, false},

@@ -42,7 +42,8 @@ import (
 //     serve by hand lose it. encoding/json matches an object's keys to
 //     fields case-insensitively, so the body's keys are lower-cased before
 //     the check (the document's property names are all lower case:
-//     TestOpenAPIDocumentIsTyped checks it).
+//     TestOpenAPIDocumentIsTyped checks it), and a body sent without a
+//     Content-Type is checked as the JSON the API reads it as.
 //
 // A path the document does not have must answer 404, a method it does not
 // list 405.
@@ -154,7 +155,12 @@ func checkExchange(spec []byte, req *http.Request, res response) error {
 		if err != nil {
 			return fmt.Errorf("read the request body again: %w", err)
 		}
-		if ct, _, _ := strings.Cut(req.Header.Get("Content-Type"), ";"); ct == "application/json" {
+		if req.Header.Get("Content-Type") == "" && len(raw) > 0 {
+			// The API reads every body as JSON, whatever its Content-Type
+			// says (or when it says nothing): check it as what was read.
+			r.Header.Set("Content-Type", "application/json")
+		}
+		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); ct == "application/json" {
 			raw = lowerKeys(raw)
 		}
 		// openapi3filter reads the body more than once, putting it back

@@ -131,11 +131,7 @@ func (b *trBundle) hook(body []byte, headers map[string]string) response {
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	rec := httptest.NewRecorder()
-	b.handler.ServeHTTP(rec, req)
-	res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-	b.checkDocumented(req, res)
-	return res
+	return b.serve(req)
 }
 
 // trExample is one entry of examples/meetings.json.
@@ -1236,11 +1232,8 @@ func TestFollowUpRegenerate(t *testing.T) {
 		f := &fakeFollowUps{err: errors.New("model unavailable: sk-secret")}
 		b := trSetup(t, func(d *Deps) { d.FollowUps = f })
 		act := meeting(b)
-		req := httptest.NewRequest("POST", "/v1/activities/"+act+"/follow-up", nil)
-		req.Header.Set("Authorization", "Bearer "+b.key)
-		rec := httptest.NewRecorder()
-		b.handler.ServeHTTP(rec, req)
-		require.Equal(t, http.StatusInternalServerError, rec.Code)
-		require.NotContains(t, rec.Body.String(), "sk-secret")
+		res := b.do("POST", "/v1/activities/"+act+"/follow-up", nil)
+		require.Equal(t, http.StatusInternalServerError, res.Status)
+		require.NotContains(t, string(res.Body), "sk-secret")
 	})
 }
