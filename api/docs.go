@@ -200,30 +200,32 @@ type activityCreated struct {
 // webhookDocs documents what Logbook sends to webhooks: one POST per event,
 // signed, for the document's top-level webhooks.
 func webhookDocs() []openapi.Operation {
-	headers := []param{
-		{Name: "Logbook-Event", In: "header", Type: "string", Enum: store.WebhookEvents, Required: true,
-			Description: "the event's name, as in the body's event"},
-		{Name: "Logbook-Delivery", In: "header", Type: "string", Format: "uuid", Required: true,
-			Description: "the delivery's ID (GET /v1/webhooks/{id}/deliveries lists it). Deliveries are at least once: " +
-				"a retried delivery keeps its ID, so receivers dedupe on it."},
-		{Name: crm.SignatureHeader, In: "header", Type: "string", Required: true,
-			Description: "t=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret, t + \".\" + raw body)>: recompute it over the raw " +
-				"body and compare in constant time; refuse a t more than 5 minutes from now."},
-		{Name: "User-Agent", In: "header", Type: "string", Description: "Logbook-Webhooks/1"},
+	headers := func(event string) []param {
+		return []param{
+			{Name: "Logbook-Event", In: "header", Type: "string", Enum: []string{event}, Required: true,
+				Description: "the event's name, as in the body's event"},
+			{Name: "Logbook-Delivery", In: "header", Type: "string", Format: "uuid", Required: true,
+				Description: "the delivery's ID (GET /v1/webhooks/{id}/deliveries lists it). Deliveries are at least once: " +
+					"a retried delivery keeps its ID, so receivers dedupe on it."},
+			{Name: crm.SignatureHeader, In: "header", Type: "string", Required: true,
+				Description: "t=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret, t + \".\" + raw body)>: recompute it over the raw " +
+					"body and compare in constant time; refuse a t more than 5 minutes from now."},
+			{Name: "User-Agent", In: "header", Type: "string", Description: "Logbook-Webhooks/1"},
+		}
 	}
 	resps := map[int]any{
-		200: noBody{},
-		410: noBody{},
+		200: withHeaders{Body: noBody{}, Description: "Any 2xx status: the delivery is delivered (the body is not read past 64 KiB)"},
+		410: withHeaders{Body: noBody{}, Description: "Gone: the delivery fails for good (no more retries)"},
 	}
 	prose := " Any 2xx answer delivers it; 410 Gone fails it for good; anything else (or no answer) is retried " +
 		"with backoff, and the delivery log says how each attempt went."
 	return []openapi.Operation{
 		{Method: "POST", Path: store.EventMeetingProcessed, ID: "webhook_meeting_processed", Tag: "webhooks",
 			Summary: "A meeting's transcript was processed: data holds the meeting's notes, as GET /v1/activities/{id} shows them." + prose,
-			Params:  headers, Body: webhookPayload{event: store.EventMeetingProcessed, data: meetingProcessed{}}, Responses: resps},
+			Params:  headers(store.EventMeetingProcessed), Body: webhookPayload{event: store.EventMeetingProcessed, data: meetingProcessed{}}, Responses: resps},
 		{Method: "POST", Path: store.EventActivityCreated, ID: "webhook_activity_created", Tag: "webhooks",
 			Summary: "An activity was logged (created, not updated) by any route: a post, a batch, a transcript's meeting or a deal's handoff." + prose,
-			Params:  headers, Body: webhookPayload{event: store.EventActivityCreated, data: activityCreated{}}, Responses: resps},
+			Params:  headers(store.EventActivityCreated), Body: webhookPayload{event: store.EventActivityCreated, data: activityCreated{}}, Responses: resps},
 	}
 }
 

@@ -64,8 +64,12 @@ type Param struct {
 	Required bool
 }
 
-// Response is a response that carries headers besides its body.
+// Response is a response that carries headers besides its body, or says
+// more of itself than its status's name.
 type Response struct {
+	// Description replaces the status's name as the response's
+	// description when not empty.
+	Description string
 	// Body is what a value of Operation.Responses otherwise is.
 	Body any
 	// Headers are the response headers (Param.In is not used).
@@ -219,6 +223,9 @@ func paramSchema(q Param) map[string]any {
 func (g *Generator) response(code int, body any, problem reflect.Type) map[string]any {
 	if r, ok := body.(Response); ok {
 		out := g.response(code, r.Body, problem)
+		if r.Description != "" {
+			out["description"] = r.Description
+		}
 		if len(r.Headers) > 0 {
 			hs := map[string]any{}
 			for _, h := range r.Headers {

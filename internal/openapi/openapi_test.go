@@ -254,7 +254,7 @@ func TestDocument(t *testing.T) {
 			Responses: map[int]any{201: Thing{}}},
 	}
 	hooks := []Operation{{Method: "POST", Path: "thing.made", ID: "thing_made", Summary: "A thing was made.",
-		Params: []Param{{Name: "Sig", In: "header", Type: "string", Required: true}}, Body: Thing{}, Responses: map[int]any{200: NoBody{}}}}
+		Params: []Param{{Name: "Sig", In: "header", Type: "string", Required: true}}, Body: Thing{}, Responses: map[int]any{200: Response{Body: NoBody{}, Description: "Any 2xx."}}}}
 	b, err := testGen().Document(Info{Title: "T", Version: "1", Problem: problem, Webhooks: hooks}, ops)
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +304,8 @@ func TestDocument(t *testing.T) {
 	}
 	hook, ok := doc.Webhooks["thing.made"]["post"]
 	if !ok || hook.Security != nil || len(hook.Parameters) != 1 || hook.Parameters[0]["in"] != "header" ||
-		!strings.Contains(asJSON(t, hook.RequestBody), `"$ref":"#/components/schemas/Thing"`) {
+		!strings.Contains(asJSON(t, hook.RequestBody), `"$ref":"#/components/schemas/Thing"`) ||
+		asJSON(t, hook.Responses["200"]) != `{"description":"Any 2xx."}` {
 		t.Errorf("webhook: %+v", doc.Webhooks)
 	}
 
