@@ -19,9 +19,14 @@ import (
 )
 
 // The API tests check every exchange against the document the handler
-// serves, with kin-openapi's openapi3filter (a maintained OpenAPI 3.1
-// validator: JSON Schema 2020-12 for 3.1 documents, so type [X, "null"]
-// and the rest of 3.1 are understood). What it checks:
+// serves, with kin-openapi's openapi3filter, a maintained OpenAPI 3.1
+// validator. For a 3.1 document it validates with JSON Schema 2020-12
+// (santhosh-tekuri/jsonschema) when a schema uses 2020-12 keywords, and with
+// its own validator otherwise (every schema here: $refs and 3.0 keywords
+// only), which reads 3.1's type [X, "null"] as nullable.
+// TestCheckExchangeCatchesDrift shows that null is taken where the
+// document allows it and refused where it does not, with formats,
+// additionalProperties false and minLength enforced. What it checks:
 //
 //   - the response: its status is listed for the operation, its
 //     Content-Type is one the operation lists for that status, its body
