@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -125,4 +126,40 @@ func TestCheckExchangeCatchesDrift(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkCheckExchange is the cost the check adds to one API test
+// request: a GET of an account, its answer checked.
+func BenchmarkCheckExchange(b *testing.B) {
+	spec := servedSpec(b)
+	const id = "01a23ad6-36fc-7c88-bb3a-bd40935310e2"
+	account := `{"id":"` + id + `","name":"Acme","domains":["acme.test"],"segment":null,"owner_id":null,` +
+		`"created_at":"2026-03-02T15:00:00Z","updated_at":"2026-03-02T15:00:00.5Z"}`
+	for b.Loop() {
+		r := httptest.NewRequest("GET", "/v1/accounts/"+id, nil)
+		r.Header.Set("Authorization", "Bearer k")
+		if err := checkExchange(spec, r, response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(account)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestHasAnyKey(t *testing.T) {
+	t.Parallel()
+	doc := map[string]any{"components": map[string]any{"schemas": map[string]any{
+		"A": map[string]any{"type": "object", "properties": map[string]any{"x": map[string]any{"const": 1}}}}}}
+	require.True(t, hasAnyKey(doc, jsonSchema2020Keywords), "a const keeps the document on JSON Schema 2020-12")
+	doc = map[string]any{"paths": map[string]any{}, "x-note": map[string]any{"const": 1},
+		"components": map[string]any{"schemas": map[string]any{"A": map[string]any{"type": "string", "example": map[string]any{"if": 1}}}}}
+	require.False(t, hasAnyKey(doc, jsonSchema2020Keywords), "extensions and examples are data")
+	spec := servedSpec(t)
+	require.False(t, hasAnyKey(mustJSON(t, spec), jsonSchema2020Keywords), "the served document uses no 2020-12 keyword")
+	require.Equal(t, "3.0.3", loadSpec(spec).doc.OpenAPI, "so it is checked by kin-openapi's own validator directly")
+}
+
+func mustJSON(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	return m
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // servedSpec is /openapi.json as NewHandler serves it.
-func servedSpec(t *testing.T) []byte {
+func servedSpec(t testing.TB) []byte {
 	t.Helper()
 	h, err := NewHandler(Deps{Store: store.New(nil), Version: "test"})
 	require.NoError(t, err)
