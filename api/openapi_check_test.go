@@ -74,8 +74,11 @@ func init() {
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
 }
 
-// loadedSpec is a served document loaded once per distinct document.
+// loadedSpec is a served document loaded once per distinct document: the
+// parallel tests that start together wait for one load rather than each
+// loading it (a second of CPU under the race detector).
 type loadedSpec struct {
+	once  sync.Once
 	doc   *openapi3.T
 	paths []string // the document's path templates
 	err   error
@@ -83,14 +86,18 @@ type loadedSpec struct {
 
 // specKey names a served document by where its bytes are: a handler keeps
 // its document for life, and the cache keeps the bytes alive, so the
-// address is never another document's. (Keying by the content would copy
-// or hash 200 KB per request.)
+// address is never another document's. Looking a document up by its
+// content would copy or hash 200 KB per request; by address, each
+// handler's document is looked up by content once.
 type specKey struct {
 	first *byte
 	n     int
 }
 
-var loadedSpecs sync.Map // specKey → *loadedSpec
+var (
+	specsByAddress sync.Map // specKey → *loadedSpec
+	specsByContent sync.Map // string(document) → *loadedSpec
+)
 
 // jsonSchema2020Keywords are the keywords for which kin-openapi keeps a
 // 3.1 document's schema on its JSON Schema 2020-12 validator.
@@ -103,33 +110,42 @@ func loadSpec(spec []byte) *loadedSpec {
 	if len(spec) > 0 {
 		key.first = &spec[0]
 	}
-	if v, ok := loadedSpecs.Load(key); ok {
+	if v, ok := specsByAddress.Load(key); ok {
 		return v.(*loadedSpec)
 	}
-	ls := &loadedSpec{}
+	v, _ := specsByContent.LoadOrStore(string(spec), &loadedSpec{})
+	ls := v.(*loadedSpec)
+	ls.once.Do(func() { ls.load(spec) })
+	v, _ = specsByAddress.LoadOrStore(key, ls)
+	return v.(*loadedSpec)
+}
+
+// load loads and validates spec (see loadSpec).
+func (ls *loadedSpec) load(spec []byte) {
 	ls.doc, ls.err = openapi3.NewLoader().LoadFromData(spec)
 	if ls.err == nil {
 		ls.err = ls.doc.Validate(context.Background())
 	}
-	if ls.err == nil {
-		ls.paths = ls.doc.Paths.InMatchingOrder()
-		// For a 3.1 document, kin-openapi compiles a JSON Schema 2020-12
-		// validator for every value it checks, then, for a schema with
-		// component $refs and no 2020-12 keyword (all of ours), drops it
-		// and checks with its own validator. Checking with that one
-		// directly gives the same verdicts at a third of the time and a
-		// fifteenth of the allocations, which the race detector makes
-		// count: the loaded (already validated) document is marked 3.0 for
-		// checking, unless it holds a 2020-12 keyword somewhere.
-		var raw map[string]any
-		if err := json.Unmarshal(spec, &raw); err != nil {
-			ls.err = err
-		} else if !hasAnyKey(raw, jsonSchema2020Keywords) {
-			ls.doc.OpenAPI = "3.0.3"
-		}
+	if ls.err != nil {
+		return
 	}
-	v, _ := loadedSpecs.LoadOrStore(key, ls)
-	return v.(*loadedSpec)
+	ls.paths = ls.doc.Paths.InMatchingOrder()
+	// For a 3.1 document, kin-openapi compiles a JSON Schema 2020-12
+	// validator for every value it checks, then, for a schema with
+	// component $refs and no 2020-12 keyword (all of ours), drops it and
+	// checks with its own validator. Checking with that one directly gives
+	// the same verdicts at a third of the time and a fifteenth of the
+	// allocations, which the race detector makes count: the loaded
+	// (already validated) document is marked 3.0 for checking, unless it
+	// holds a 2020-12 keyword somewhere.
+	var raw map[string]any
+	if err := json.Unmarshal(spec, &raw); err != nil {
+		ls.err = err
+		return
+	}
+	if !hasAnyKey(raw, jsonSchema2020Keywords) {
+		ls.doc.OpenAPI = "3.0.3"
+	}
 }
 
 // hasAnyKey reports whether any object within v has one of keys, outside
