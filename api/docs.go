@@ -29,9 +29,14 @@ type opDoc struct {
 	Resp     map[int]any
 }
 
-// params lists the operation's query and header parameters.
+// params lists the operation's query and header parameters. An optional
+// query parameter sent empty (?since=) is taken as absent, as the query
+// helpers (decode.go) read it.
 func (d opDoc) params() []param {
 	out := append([]param(nil), d.Query...)
+	for i := range out {
+		out[i].AllowEmpty = !out[i].Required
+	}
 	for _, h := range d.Headers {
 		h.In = "header"
 		out = append(out, h)

@@ -166,3 +166,10 @@ func (b *testBundle) create(path string, body any) string {
 	require.Equal(b.t, http.StatusCreated, res.Status, "POST %s: %s", path, res.Body)
 	return res.Map(b.t)["id"].(string)
 }
+
+// pathMatches reports whether p fits the route pattern (a {name} segment
+// fits any one non-empty segment).
+func pathMatches(pattern, p string) bool {
+	_, _, ok := matchPath([]string{pattern}, p)
+	return ok
+}

@@ -49,7 +49,7 @@ func TestCheckExchangeCatchesDrift(t *testing.T) {
 			`"notes":` + notes + `,"created_at":"2026-03-02T15:00:00Z","updated_at":"2026-03-02T15:00:00Z"}`
 	}
 	notes := `{"summary":"s","summary_evidence":[],"key_points":[{"text":"k","evidence":[{"segment":0,"start_ms":0,"speaker":"D","quote":"q"}]}],` +
-		`"decisions":[],"risks":[],"action_items":[],"follow_up":null,"coverage":1,"model":"m","prompt_version":"p",` +
+		`"decisions":[],"risks":[],"action_items":[],"follow_up":null,"follow_up_error":null,"coverage":1,"model":"m","prompt_version":"p",` +
 		`"tokens":{"input":1,"output":2},"cost_usd":0,"generated_at":"2026-03-02T15:00:00Z"}`
 
 	for _, tc := range []struct {
@@ -92,6 +92,10 @@ func TestCheckExchangeCatchesDrift(t *testing.T) {
 		{"AnAcceptedRequestWithAnUnknownField", post("/v1/accounts", `{"name":"A","colour":"red"}`, nil), 201, jsonHdr, account, false},
 		{"ARefusedRequestIsNotChecked", post("/v1/accounts", `{"name":5}`, nil), 422, problemHdr, `{"type":"about:blank","title":"x","status":422}`, true},
 		{"KeysInAnyCaseAsEncodingJSONReadsThem", post("/v1/accounts", `{"NAME":"A"}`, nil), 201, jsonHdr, account, true},
+		{"NullForAFieldThatCannotHoldItIsAbsence", post("/v1/accounts", `{"name":"A","segment":null}`, nil), 201, jsonHdr, account, true},
+		{"NullForARequiredFieldTheAPIAccepted", post("/v1/hooks/transcripts", `{"source":null,"started_at":"2026-03-02T15:00:00Z"}`,
+			map[string]string{"Logbook-Org": id, "Logbook-Signature": "t=1,v1=ab"}), 202, jsonHdr,
+			`{"id":"` + id + `","activity_id":"` + id + `","status":"queued","status_url":"/v1/transcripts/` + id + `"}`, false},
 		{"NotesFullyTyped", get("/v1/activities/" + id), 200, jsonHdr, withNotes(notes), true},
 		{"NotesWithAWrongType", get("/v1/activities/" + id), 200, jsonHdr,
 			withNotes(bytes.NewBuffer(bytes.Replace([]byte(notes), []byte(`"summary":"s"`), []byte(`"summary":1`), 1)).String()), false},

@@ -45,11 +45,15 @@ import (
 //     send bad requests on purpose. A request whose body the test read
 //     before calling checkDocumented (GetBody unset, Body consumed) is
 //     checked without its body: serve keeps the body, so only helpers that
-//     serve by hand lose it. encoding/json matches an object's keys to
-//     fields case-insensitively, so the body's keys are lower-cased before
-//     the check (the document's property names are all lower case:
-//     TestOpenAPIDocumentIsTyped checks it), and a body sent without a
-//     Content-Type is checked as the JSON the API reads it as.
+//     serve by hand lose it. The body is checked as encoding/json reads it:
+//     it matches an object's keys to fields case-insensitively, so the keys
+//     are lower-cased (the document's property names are all lower case:
+//     TestOpenAPIDocumentIsTyped checks it); it reads null into a field
+//     that cannot hold null as nothing at all, so a key whose value is null
+//     is checked as absent (where the document lets a field be null, the
+//     API reads null as "clear": absent and null are both allowed there);
+//     and a body sent without a Content-Type is checked as the JSON the API
+//     reads it as.
 //
 // A path the document does not have must answer 404, a method it does not
 // list 405.
@@ -242,7 +246,7 @@ func checkExchange(spec []byte, req *http.Request, res response) error {
 			r.Header.Set("Content-Type", "application/json")
 		}
 		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); ct == "application/json" {
-			raw = lowerKeys(raw)
+			raw = asDecoded(raw)
 		}
 		// openapi3filter reads the body more than once, putting it back
 		// through GetBody.
@@ -259,9 +263,10 @@ func checkExchange(spec []byte, req *http.Request, res response) error {
 	return nil
 }
 
-// lowerKeys returns the JSON document raw with every object key lower-cased
-// (raw itself when it is not JSON: the check then says so).
-func lowerKeys(raw []byte) []byte {
+// asDecoded returns the JSON document raw as encoding/json reads it into the
+// API's types: every object key lower-cased and every member whose value is
+// null left out (raw itself when it is not JSON: the check then says so).
+func asDecoded(raw []byte) []byte {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return raw
@@ -272,7 +277,9 @@ func lowerKeys(raw []byte) []byte {
 		case map[string]any:
 			out := make(map[string]any, len(x))
 			for k, e := range x {
-				out[strings.ToLower(k)] = lower(e)
+				if e != nil {
+					out[strings.ToLower(k)] = lower(e)
+				}
 			}
 			return out
 		case []any:

@@ -156,7 +156,9 @@ func ClampTime(t time.Time) time.Time {
 // within TimeInRange after the conversion to UTC.
 func ParseTime(p *Problems, field, s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if _, off := t.Zone(); err != nil || off <= -24*3600 || off >= 24*3600 {
+		// time.Parse takes an offset of +24:00, which RFC 3339 does not
+		// (its hours are 00 to 23).
 		p.Add(field, "must be an RFC 3339 time such as 2026-03-02T15:00:00Z")
 		return time.Time{}
 	}

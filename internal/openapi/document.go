@@ -62,6 +62,9 @@ type Param struct {
 	// Required marks a parameter every request must carry, or a header
 	// every response of its status carries.
 	Required bool
+	// AllowEmpty marks a query parameter whose empty value (?name=) is
+	// taken as its absence (allowEmptyValue).
+	AllowEmpty bool
 }
 
 // Response is a response that carries headers besides its body, or says
@@ -180,6 +183,12 @@ func (g *Generator) operation(o Operation, problem reflect.Type, webhook bool) (
 		qp := map[string]any{"name": q.Name, "in": in, "description": q.Description, "schema": paramSchema(q)}
 		if q.Required {
 			qp["required"] = true
+		}
+		if q.AllowEmpty {
+			if in != "query" {
+				return nil, fmt.Errorf("openapi: %s %s: parameter %s allows an empty value but is not in the query", o.Method, o.Path, q.Name)
+			}
+			qp["allowEmptyValue"] = true
 		}
 		params = append(params, qp)
 	}

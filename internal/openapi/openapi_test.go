@@ -246,7 +246,7 @@ func TestDocument(t *testing.T) {
 	}{}
 	ops := []Operation{
 		{Method: "GET", Path: "/things/{id}", ID: "get_thing", Tag: "things", Summary: "Get a Thing.", Secured: true,
-			Params: []Param{{Name: "q", Type: "string", Required: true}, {Name: "X-Trace", In: "header", Type: "string", Format: "uuid"}},
+			Params: []Param{{Name: "q", Type: "string", Required: true}, {Name: "X-Trace", In: "header", Type: "string", Format: "uuid"}, {Name: "p", Type: "string", AllowEmpty: true}},
 			Responses: map[int]any{200: Thing{}, 404: problem,
 				401: Response{Body: problem, Headers: []Param{{Name: "WWW-Authenticate", Type: "string", Required: true}}}}},
 		{Method: "DELETE", Path: "/things/{id}", ID: "delete_thing", Responses: map[int]any{204: NoBody{}}},
@@ -276,7 +276,7 @@ func TestDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := doc.Paths["/things/{id}"]["get"]
-	if len(get.Security) != 1 || len(get.Parameters) != 3 || get.Parameters[0]["in"] != "path" || get.Parameters[1]["required"] != true {
+	if len(get.Security) != 1 || len(get.Parameters) != 4 || get.Parameters[3]["allowEmptyValue"] != true || get.Parameters[0]["in"] != "path" || get.Parameters[1]["required"] != true {
 		t.Errorf("get: %+v", get)
 	}
 	if got := asJSON(t, get.Parameters[2]); got != `{"description":"","in":"header","name":"X-Trace","schema":{"format":"uuid","type":"string"}}` {
@@ -314,5 +314,8 @@ func TestDocument(t *testing.T) {
 	}
 	if _, err := testGen().Document(Info{}, []Operation{{Method: "GET", Path: "/x", Params: []Param{{Name: "c", In: "cookie", Type: "string"}}}}); err == nil {
 		t.Error("a cookie parameter is not an error")
+	}
+	if _, err := testGen().Document(Info{}, []Operation{{Method: "GET", Path: "/x", Params: []Param{{Name: "h", In: "header", Type: "string", AllowEmpty: true}}}}); err == nil {
+		t.Error("an empty header allowed is not an error")
 	}
 }
