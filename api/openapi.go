@@ -36,6 +36,12 @@ func buildOpenAPI(rs []route, docs map[string]opDoc, version string) ([]byte, er
 			// answer says so, without details.
 			d.Resp[http.StatusInternalServerError] = Problem{}
 		}
+		if p, ok := d.Resp[http.StatusServiceUnavailable].(Problem); ok {
+			// Every 503 problem says when to try again (writeError,
+			// writeUnavailable).
+			d.Resp[http.StatusServiceUnavailable] = withHeaders{Body: p, Headers: []param{{Name: "Retry-After", Type: "integer",
+				Required: true, Description: "seconds to wait before trying again"}}}
+		}
 		op := openapi.Operation{Method: rt.Method, Path: rt.Path, ID: operationID(rt), Tag: d.Tag, Summary: d.Summary,
 			Secured: rt.Scope != "", Params: d.params(), Body: d.Body, Required: d.Required, Responses: d.Resp}
 		if rt.Scope != "" {
