@@ -182,12 +182,16 @@ func (p webhookPayload) ContentTypes(g *openapi.Generator) map[string]any {
 }
 
 // meetingProcessed is the data of a meeting.processed event: a meeting's
-// transcript became notes (store.NotesSave builds it).
+// transcript became notes, or a person confirmed items held for review
+// (store.MeetingProcessedData builds it).
 type meetingProcessed struct {
-	ActivityID   string    `json:"activity_id"`
-	AccountID    string    `json:"account_id"`
-	TranscriptID string    `json:"transcript_id"`
-	Notes        crm.Notes `json:"notes"`
+	ActivityID   string `json:"activity_id"`
+	AccountID    string `json:"account_id"`
+	TranscriptID string `json:"transcript_id"`
+	// Notes leave out the items held for review.
+	Notes crm.Notes `json:"notes"`
+	// HeldForReview counts the items left out until a person confirms them.
+	HeldForReview int `json:"held_for_review"`
 }
 
 // activityCreated is the data of an activity.created event: an activity was
@@ -226,8 +230,11 @@ func webhookDocs() []openapi.Operation {
 		"with backoff, and the delivery log says how each attempt went."
 	return []openapi.Operation{
 		{Method: "POST", Path: store.EventMeetingProcessed, ID: "webhook_meeting_processed", Tag: "webhooks",
-			Summary: "A meeting's transcript was processed: data holds the meeting's notes, as GET /v1/activities/{id} shows them." + prose,
-			Params:  headers(store.EventMeetingProcessed), Body: webhookPayload{event: store.EventMeetingProcessed, data: meetingProcessed{}}, Responses: resps},
+			Summary: "A meeting's transcript was processed, or a person confirmed items of its notes held for review: data holds the " +
+				"meeting's notes as GET /v1/activities/{id} shows them, without the items still held for review (flagged as payment " +
+				"instructions, credentials or outside links and not confirmed; held_for_review counts them). Once a person confirms " +
+				"items, the event is sent again with them." + prose,
+			Params: headers(store.EventMeetingProcessed), Body: webhookPayload{event: store.EventMeetingProcessed, data: meetingProcessed{}}, Responses: resps},
 		{Method: "POST", Path: store.EventActivityCreated, ID: "webhook_activity_created", Tag: "webhooks",
 			Summary: "An activity was logged (created, not updated) by any route: a post, a batch, a transcript's meeting or a deal's handoff." + prose,
 			Params:  headers(store.EventActivityCreated), Body: webhookPayload{event: store.EventActivityCreated, data: activityCreated{}}, Responses: resps},

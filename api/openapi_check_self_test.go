@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"logbook/internal/crm"
 )
 
 // TestCheckExchangeCatchesDrift feeds checkExchange answers that stray from
@@ -48,9 +51,14 @@ func TestCheckExchangeCatchesDrift(t *testing.T) {
 			`"body":null,"disposition":null,"next_step":null,"source":"api","external_id":null,"metadata":{"any":{"thing":[1]}},` +
 			`"notes":` + notes + `,"created_at":"2026-03-02T15:00:00Z","updated_at":"2026-03-02T15:00:00Z"}`
 	}
-	notes := `{"summary":"s","summary_evidence":[],"key_points":[{"text":"k","evidence":[{"segment":0,"start_ms":0,"speaker":"D","quote":"q"}]}],` +
-		`"decisions":[],"risks":[],"action_items":[],"follow_up":null,"follow_up_error":null,"coverage":1,"model":"m","prompt_version":"p",` +
-		`"tokens":{"input":1,"output":2},"cost_usd":0,"generated_at":"2026-03-02T15:00:00Z"}`
+	// The notes as the API encodes them (every list present, as the store
+	// loads them), so a field added to crm.Notes is in the fixture too.
+	nb, err := json.Marshal(crm.Notes{Summary: "s", SummaryEvidence: []crm.Evidence{}, SummarySentences: []crm.Point{},
+		KeyPoints: []crm.Point{{Text: "k", Evidence: []crm.Evidence{{Segment: 0, StartMS: 0, Speaker: "D", Quote: "q"}}}},
+		Decisions: []crm.Point{}, Risks: []crm.Point{}, ActionItems: []crm.ActionItem{}, Coverage: 1, Model: "m", PromptVersion: "p",
+		GeneratedAt: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	notes := string(nb)
 
 	for _, tc := range []struct {
 		name   string
