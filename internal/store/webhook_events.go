@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"logbook/internal/crm"
 )
@@ -82,45 +81,7 @@ func (s *Store) WebhookDeliveryForSend(ctx context.Context, orgID, id string) (W
 	return w, interpretError("get webhook delivery", err)
 }
 
-// WebhookDeliveryRecord records one attempt: its HTTP status (nil when no
-// answer came), the error text, and the delivery's new status (pending
-// while retries remain, delivered, or failed).
-func (s *Store) WebhookDeliveryRecord(ctx context.Context, orgID, id string, code *int, errText, status string) error {
-	if len(errText) > 1000 {
-		errText = errText[:1000]
-	}
-	var e *string
-	if errText != "" {
-		e = &errText
-	}
-	return s.execOne(ctx, "record webhook delivery", `
-		UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $3, last_error = $4, status = $5,
-			updated_at = now(), delivered_at = CASE WHEN $5 = 'delivered' THEN now() ELSE delivered_at END
-		WHERE org_id = $1 AND id = $2`, orgID, id, code, e, status)
-}
-
 // DeliveryRef names a webhook delivery across orgs, for the reconciler.
 type DeliveryRef struct {
 	OrgID, ID string
-}
-
-// WebhookDeliveriesPending lists pending deliveries untouched for olderThan,
-// across orgs: the reconciler enqueues them again in case their task was
-// lost (a task still in Redis makes that a no-op).
-func (s *Store) WebhookDeliveriesPending(ctx context.Context, olderThan time.Duration, limit int) ([]DeliveryRef, error) {
-	rows, err := s.db.Query(ctx, `SELECT org_id, id FROM webhook_deliveries
-		WHERE status = 'pending' AND updated_at < now() - $1::interval ORDER BY updated_at LIMIT $2`, olderThan, limit)
-	if err != nil {
-		return nil, interpretError("list pending deliveries", err)
-	}
-	var out []DeliveryRef
-	for rows.Next() {
-		var d DeliveryRef
-		if err := rows.Scan(&d.OrgID, &d.ID); err != nil {
-			rows.Close()
-			return nil, interpretError("list pending deliveries", err)
-		}
-		out = append(out, d)
-	}
-	return out, interpretError("list pending deliveries", rows.Err())
 }

@@ -249,9 +249,9 @@ func TestWebhookDeliveryList(t *testing.T) {
 			time.Sleep(2 * time.Millisecond) // distinct milliseconds, so UUIDv7 order is creation order
 		}
 		code := 200
-		require.NoError(t, b.store.WebhookDeliveryRecord(b.ctx, b.orgID, made[1], &code, "", "delivered"))
+		require.NoError(t, b.store.WebhookDeliveryAttemptRecord(b.ctx, b.orgID, made[1], store.WebhookAttempt{Code: &code, Status: crm.DeliveryDelivered}))
 		code = 500
-		require.NoError(t, b.store.WebhookDeliveryRecord(b.ctx, b.orgID, made[3], &code, "endpoint answered 500", "pending"))
+		require.NoError(t, b.store.WebhookDeliveryAttemptRecord(b.ctx, b.orgID, made[3], store.WebhookAttempt{Code: &code, Error: "endpoint answered 500", Status: crm.DeliveryPending}))
 
 		var got []string
 		f := store.WebhookDeliveryFilter{Limit: 2}
