@@ -3,6 +3,8 @@ package activity
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -99,8 +101,8 @@ func missingAsProblems(err error, prefix func(item int) string) error {
 		return err
 	}
 	var p crm.Problems
-	for item, fields := range me.Items {
-		for _, f := range fields {
+	for _, item := range slices.Sorted(maps.Keys(me.Items)) { // input order, every time
+		for _, f := range me.Items[item] {
 			p.Add(prefix(item)+f, "does not exist")
 		}
 	}
