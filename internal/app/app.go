@@ -45,6 +45,12 @@ type App struct {
 	// Version is what the API reports and the server logs; empty is
 	// BuildVersion("").
 	Version string
+	// Revision is the VCS revision logbook_build_info reports; empty is
+	// BuildRevision("").
+	Revision string
+
+	// metrics is what Metrics returns, made on its first call.
+	metrics *Metrics
 }
 
 // Close closes the Redis client and the pool, whichever are set.
