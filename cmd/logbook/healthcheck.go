@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,9 +13,10 @@ import (
 )
 
 // cmdHealthcheck asks a running logbook whether it is ready: GET /readyz on
-// HTTP_ADDR (serve, all) or, with -worker, on WORKER_HTTP_ADDR. It exits 0
-// on 200 and 1 otherwise: the container image has no curl, so this is the
-// compose healthcheck.
+// HTTP_ADDR (serve, all) or, with -worker, on WORKER_HTTP_ADDR. Without
+// -worker, when nothing listens on HTTP_ADDR it asks WORKER_HTTP_ADDR, so
+// the image's one HEALTHCHECK fits a worker container too. It exits 0 on
+// 200 and 1 otherwise: the container image has no curl.
 func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("healthcheck", "GET /readyz of a running logbook on HTTP_ADDR (or WORKER_HTTP_ADDR with -worker); exit 0 when ready, 1 otherwise.", stderr)
 	workerPort := fs.Bool("worker", false, "check the worker's port (WORKER_HTTP_ADDR) instead of HTTP_ADDR")
@@ -23,26 +25,35 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	target := *addr
-	if target == "" {
-		cfg, err := config.Load(getenv)
-		if err != nil {
-			return err
-		}
-		target = cfg.HTTPAddr
-		if *workerPort {
-			if cfg.WorkerHTTPAddr == "" {
-				return fmt.Errorf("healthcheck: WORKER_HTTP_ADDR is off: the worker serves no /readyz")
-			}
-			target = cfg.WorkerHTTPAddr
-		}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	if *addr != "" {
+		return checkReady(ctx, *addr, stdout)
 	}
-	u, err := readyzURL(target)
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
+	if *workerPort {
+		if cfg.WorkerHTTPAddr == "" {
+			return fmt.Errorf("healthcheck: WORKER_HTTP_ADDR is off: the worker serves no /readyz")
+		}
+		return checkReady(ctx, cfg.WorkerHTTPAddr, stdout)
+	}
+	err = checkReady(ctx, cfg.HTTPAddr, stdout)
+	var refused *net.OpError
+	if errors.As(err, &refused) && refused.Op == "dial" && cfg.WorkerHTTPAddr != "" {
+		return checkReady(ctx, cfg.WorkerHTTPAddr, stdout)
+	}
+	return err
+}
+
+// checkReady GETs /readyz on the listen address listen: nil on 200.
+func checkReady(ctx context.Context, listen string, stdout io.Writer) error {
+	u, err := readyzURL(listen)
+	if err != nil {
+		return err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err

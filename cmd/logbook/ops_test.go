@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -210,6 +211,12 @@ func TestOperatorsSeeThePipeline(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"healthcheck", "-worker"}, &hc, &hc, envOf(env)))
 	require.NoError(t, run(ctx, []string{"healthcheck"}, &hc, &hc, envOf(env)))
 	require.Error(t, run(ctx, []string{"healthcheck", "-addr", freeAddr(t), "-timeout", "2s"}, &hc, &hc, envOf(env)))
+	// A worker container: nothing on HTTP_ADDR, so the worker's port.
+	workerOnly := maps.Clone(env)
+	workerOnly["HTTP_ADDR"] = freeAddr(t)
+	require.NoError(t, run(ctx, []string{"healthcheck"}, &hc, &hc, envOf(workerOnly)))
+	workerOnly["WORKER_HTTP_ADDR"] = freeAddr(t)
+	require.Error(t, run(ctx, []string{"healthcheck"}, &hc, &hc, envOf(workerOnly)))
 
 	// A transcript through the whole pipeline.
 	vtt := "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\n<v Maya Patel>I'll send the Okta setup guide by Friday.\n\n" +
@@ -326,4 +333,56 @@ func TestVersionIsStamped(t *testing.T) {
 	var b bytes.Buffer
 	printVersion(&b)
 	require.Contains(t, b.String(), "not stamped")
+}
+
+// TestAllServesWorkerMetrics: `logbook all` has one registry, so the API's
+// /metrics carries the worker's queue and task metrics beside the HTTP
+// ones, and opens no worker port.
+func TestAllServesWorkerMetrics(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	prefix := testredis.Name(t) + "-"
+	apiAddr, workerAddr := freeAddr(t), freeAddr(t)
+	env := map[string]string{"DATABASE_URL": testdb.SchemaURL(t, true), "REDIS_URL": testredis.URL(), "QUEUE_PREFIX": prefix,
+		"LOG_LEVEL": "error", "HTTP_ADDR": apiAddr, "WORKER_HTTP_ADDR": workerAddr, "SHUTDOWN_TIMEOUT": "5s"}
+	rdb := testredis.Client(t)
+	t.Cleanup(func() {
+		require.NoError(t, queue.NewInspector(rdb).DeleteQueues(queue.Prefixed(prefix)))
+	})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(runCtx, []string{"all"}, io.Discard, io.Discard, envOf(env)) }()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(15 * time.Second):
+			t.Error("all did not stop")
+		}
+	})
+	var mfs map[string]*dto.MetricFamily
+	require.Eventually(t, func() bool {
+		res, err := http.Get("http://" + apiAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode, "no METRICS_TOKEN: open")
+		mfs = scrape(t, string(b))
+		// The API counts a request after answering it: the second scrape
+		// sees the first.
+		_, ok := sample(mfs, "logbook_http_requests_total", map[string]string{"route": "/metrics"})
+		return ok
+	}, 20*time.Second, 20*time.Millisecond)
+	for _, name := range []string{"asynq_queue_size", "logbook_tasks_total", "logbook_db_pool_acquires_total", "logbook_build_info"} {
+		_, ok := sample(mfs, name, nil)
+		require.True(t, ok, name)
+	}
+	_, ok := sample(mfs, "asynq_queue_size", map[string]string{"queue": prefix + "llm"})
+	require.True(t, ok, "the worker's queues are watched")
+	_, err := net.DialTimeout("tcp", workerAddr, time.Second)
+	require.Error(t, err, "all opens no worker port")
 }

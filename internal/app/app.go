@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,8 +50,10 @@ type App struct {
 	// BuildRevision("").
 	Revision string
 
-	// metrics is what Metrics returns, made on its first call.
-	metrics *Metrics
+	// metrics is what Metrics returns, made on its first call under
+	// metricsMu (RunPrivate's worker and its caller may both ask).
+	metricsMu sync.Mutex
+	metrics   *Metrics
 }
 
 // Close closes the Redis client and the pool, whichever are set.

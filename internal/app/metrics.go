@@ -39,6 +39,8 @@ type Metrics struct {
 // Metrics returns the App's metrics, creating and registering them on the
 // first call.
 func (a *App) Metrics() (*Metrics, error) {
+	a.metricsMu.Lock()
+	defer a.metricsMu.Unlock()
 	if a.metrics != nil {
 		return a.metrics, nil
 	}
