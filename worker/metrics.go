@@ -60,7 +60,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"outcome"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logbook_webhook_deliveries_total",
-			Help: "Webhook delivery attempts by result (delivered, retry: attempted again later, failed: given up).",
+			Help: "Webhook delivery task runs by result (done: delivered, or nothing left to deliver; retry: attempted again later; failed: given up).",
 		}, []string{"result"}),
 	}
 	for _, c := range []prometheus.Collector{m.tasks, m.duration, m.transcript, m.webhooks} {
@@ -75,7 +75,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			m.tasks.WithLabelValues(typ, o)
 		}
 	}
-	for _, r := range []string{"delivered", "retry", "failed"} {
+	for _, r := range []string{"done", "retry", "failed"} {
 		m.webhooks.WithLabelValues(r)
 	}
 	return m, nil
@@ -134,11 +134,14 @@ func taskOutcome(ctx context.Context, err error) string {
 	return OutcomeRetry
 }
 
-// webhookResult is a webhook delivery's result for a task outcome.
+// webhookResult is a webhook delivery's result for a task outcome. A run
+// that succeeded delivered, or found nothing to deliver (the webhook was
+// deleted, the delivery was already made): the task outcome cannot tell
+// them apart.
 func webhookResult(outcome string) string {
 	switch outcome {
 	case OutcomeSuccess:
-		return "delivered"
+		return "done"
 	case OutcomeRetry:
 		return "retry"
 	}
