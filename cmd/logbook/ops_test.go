@@ -263,7 +263,9 @@ func TestOperatorsSeeThePipeline(t *testing.T) {
 	require.Equal(t, 0.0, must(w, "asynq_queue_tasks", map[string]string{"queue": llmQ, "state": "pending"}))
 	require.Equal(t, 0.0, must(w, "asynq_queue_latency_seconds", map[string]string{"queue": llmQ}))
 	require.GreaterOrEqual(t, must(w, "asynq_tasks_processed_total", map[string]string{"queue": llmQ}), 1.0)
-	must(w, "asynq_queue_size", map[string]string{"queue": prefix + "default"})
+	for _, name := range queue.Prefixed(prefix).Names() {
+		must(w, "asynq_queue_size", map[string]string{"queue": name})
+	}
 	require.Equal(t, 1.0, must(w, "asynq_queue_stats_up", nil))
 	notes := map[string]string{"model": llmtest.DefaultChatModel, "purpose": prompts.PurposeNotes}
 	require.Equal(t, 1.0, must(w, "logbook_llm_requests_total", map[string]string{"model": llmtest.DefaultChatModel, "purpose": prompts.PurposeNotes, "result": "ok"}))
