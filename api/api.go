@@ -39,6 +39,9 @@ type Deps struct {
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// makes a private one with the Go and process collectors.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (METRICS_TOKEN); without it /metrics is a 401.
+	MetricsToken string
 	// Version is reported in the OpenAPI document.
 	Version string
 	// Now is the clock; nil is time.Now.
@@ -152,6 +155,9 @@ type handler struct {
 	// transcripts is the budget posted transcripts are read, parsed and
 	// stored within (Deps.Transcripts).
 	transcripts *transcriptGate
+
+	// metricsToken is Deps.MetricsToken.
+	metricsToken string
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -166,6 +172,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	}
 	h := &handler{store: d.Store, activities: activity.New(d.Store), log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
 		searcher: d.Searcher}
+	h.metricsToken = d.MetricsToken
 	h.auth = d.Auth
 	h.webhookGuard, h.resolveWebhooks, h.maxWebhooks = d.WebhookGuard, d.WebhookGuard != nil, d.MaxWebhooksPerOrg
 	if h.webhookGuard == nil {

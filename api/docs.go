@@ -274,7 +274,7 @@ func docs() map[string]opDoc {
 		"GET /healthz": {Tag: "ops", Summary: "Liveness: the process is up.", Resp: map[int]any{200: health{}}},
 		"GET /readyz": {Tag: "ops", Summary: "Readiness: PostgreSQL and Redis are reachable.",
 			Resp: map[int]any{200: health{}, 503: health{}}},
-		"GET /metrics":      {Tag: "ops", Summary: "Prometheus metrics (text exposition format).", Resp: map[int]any{200: "text"}},
+		"GET /metrics":      {Tag: "ops", Summary: "Prometheus metrics (text exposition format).", Resp: map[int]any{200: "text", 401: Problem{}}},
 		"GET /openapi.json": {Tag: "ops", Summary: "This OpenAPI 3.1 document.", Resp: map[int]any{200: openAPIDocument{}}},
 
 		// api-keys

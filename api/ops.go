@@ -2,8 +2,14 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
+	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"logbook/internal/crm"
 )
@@ -37,13 +43,60 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request, _ crm.Principal
 	return nil
 }
 
+// serveMetrics serves the registry, behind the metrics token when one is
+// set: "Authorization: Bearer <token>", compared in constant time; anything
+// else is a 401.
 func (h *handler) serveMetrics(w http.ResponseWriter, r *http.Request, _ crm.Principal) error {
+	if h.metricsToken != "" && !bearerIs(r, h.metricsToken) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+		writeProblem(w, Problem{Status: http.StatusUnauthorized, Detail: "/metrics requires the metrics token: Authorization: Bearer <METRICS_TOKEN>"})
+		return nil
+	}
 	h.metrics.ServeHTTP(w, r)
 	return nil
+}
+
+// bearerIs reports whether r carries "Authorization: Bearer token".
+func bearerIs(r *http.Request, token string) bool {
+	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
 }
 
 func (h *handler) serveOpenAPI(w http.ResponseWriter, r *http.Request, _ crm.Principal) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(h.openapi)
 	return nil
+}
+
+// OpsDeps is what NewOpsHandler serves.
+type OpsDeps struct {
+	// Ready lists what /readyz checks.
+	Ready []ReadyCheck
+	// Registry is served at /metrics. Required.
+	Registry *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// Logger gets the errors of serving metrics; nil discards.
+	Logger *slog.Logger
+}
+
+// NewOpsHandler serves /healthz, /readyz and /metrics alone, exactly as
+// the API does: the port of a process that serves no API (logbook worker).
+func NewOpsHandler(d OpsDeps) http.Handler {
+	h := &handler{ready: d.Ready, metricsToken: d.MetricsToken, log: d.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.metrics = promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)})
+	mux := http.NewServeMux()
+	for _, rt := range []struct {
+		path string
+		fn   handlerFunc
+	}{{"/healthz", (*handler).healthz}, {"/readyz", (*handler).readyz}, {"/metrics", (*handler).serveMetrics}} {
+		mux.HandleFunc("GET "+rt.path, func(w http.ResponseWriter, r *http.Request) { _ = rt.fn(h, w, r, crm.Principal{}) })
+	}
+	return mux
 }

@@ -74,6 +74,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Metrics records task outcomes and durations (NewMetrics); nil
+	// records nothing.
+	Metrics *Metrics
 }
 
 // Worker runs the task handlers and the reconciler.
@@ -136,6 +139,7 @@ func New(cfg Config) (*Worker, error) {
 // Mux routes every task type to its handler.
 func (w *Worker) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.Use(w.cfg.Metrics.Middleware)
 	mux.HandleFunc(queue.TypeTranscriptProcess, w.HandleTranscriptProcess)
 	mux.HandleFunc(queue.TypeWebhookDeliver, w.HandleWebhookDeliver)
 	mux.HandleFunc(queue.TypeActivityIndex, w.HandleActivityIndex)

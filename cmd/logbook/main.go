@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 
 	"logbook/internal/app"
 )
@@ -18,6 +19,14 @@ import (
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
 // otherwise the module version or VCS revision from the build info is used.
 var version = ""
+
+// revision and buildDate are set at build time with -ldflags "-X
+// main.revision=<commit> -X main.buildDate=<RFC 3339>" (scripts/build.sh,
+// the Dockerfile); otherwise the build info's VCS revision, or unknown.
+var (
+	revision  = ""
+	buildDate = ""
+)
 
 const usage = `logbook: the activity log and meeting-note pipeline for sales and CS teams.
 
@@ -30,7 +39,8 @@ Usage:
   logbook orgs delete --id ID [--yes]  delete an org and all its data (rows, keys, queued tasks); --yes to do it
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
-  logbook version                   print the version
+  logbook version                   print the version, revision, build date and Go version
+  logbook healthcheck [-worker]     GET /readyz of a running logbook (HTTP_ADDR, or WORKER_HTTP_ADDR); exit 0 when ready
   logbook help                      this text
   logbook COMMAND -h                a command's flags (nothing is run)
 
@@ -66,6 +76,8 @@ Environment (defaults in brackets):
   REDIS_DIAL_TIMEOUT, REDIS_READ_TIMEOUT, REDIS_WRITE_TIMEOUT  Redis client timeouts [5s, 3s, 3s]
   TRANSCRIPT_PARSE_CONCURRENCY  maximum-size transcripts read, parsed and stored at once; smaller share by size [1]
   TRANSCRIPT_PARSE_WAIT  how long a posted transcript waits for its turn before 503 [30s]
+  WORKER_HTTP_ADDR    where worker serves /healthz, /readyz and /metrics; off serves nothing [127.0.0.1:9091]
+  METRICS_TOKEN       when set, /metrics (API and worker ports) requires Authorization: Bearer METRICS_TOKEN []
 `
 
 func main() { app.Main("logbook", usage, run) }
@@ -106,12 +118,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "reindex":
 		return cmdReindex(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
-		fs := newFlagSet("version", "Print the version.", stderr)
+		fs := newFlagSet("version", "Print the version, VCS revision, build date and Go version.", stderr)
 		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, "logbook", buildVersion())
+		printVersion(stdout)
 		return nil
+	case "healthcheck":
+		return cmdHealthcheck(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -121,6 +135,27 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 // buildVersion is version when the build stamped it, else the build info's.
 func buildVersion() string { return app.BuildVersion(version) }
+
+// printVersion writes what `logbook version` says: the version on the
+// first line ("logbook v1.2.3"), then the revision, the build date and the
+// Go version. A build nobody stamped says so rather than pass for a release.
+func printVersion(w io.Writer) {
+	v := buildVersion()
+	if version == "" {
+		v += " (not stamped: build with scripts/build.sh or the Dockerfile)"
+	}
+	fmt.Fprintln(w, "logbook", v)
+	fmt.Fprintln(w, "revision:", app.BuildRevision(revision))
+	fmt.Fprintln(w, "built:", or(buildDate, "unknown"))
+	fmt.Fprintln(w, "go:", runtime.Version())
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
 
 // newFlagSet returns the flag set of a subcommand: it reports errors
 // instead of exiting, and -h prints synopsis and the flags.
@@ -140,5 +175,6 @@ func openApp(ctx context.Context, stderr io.Writer, getenv func(string) string) 
 		return nil, err
 	}
 	a.Version = buildVersion()
+	a.Revision = app.BuildRevision(revision)
 	return a, nil
 }

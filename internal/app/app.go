@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,6 +46,14 @@ type App struct {
 	// Version is what the API reports and the server logs; empty is
 	// BuildVersion("").
 	Version string
+	// Revision is the VCS revision logbook_build_info reports; empty is
+	// BuildRevision("").
+	Revision string
+
+	// metrics is what Metrics returns, made on its first call under
+	// metricsMu (RunPrivate's worker and its caller may both ask).
+	metricsMu sync.Mutex
+	metrics   *Metrics
 }
 
 // Close closes the Redis client and the pool, whichever are set.

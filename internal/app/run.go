@@ -29,6 +29,19 @@ import (
 // default, no key needed) or any OpenAI-compatible server, with the name of
 // the chat model.
 func (a *App) Provider() (llm.Completer, llm.Embedder, string, error) {
+	m, err := a.Metrics()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	c, e, model, err := a.provider()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return m.LLM.Completer(c, model), m.LLM.Embedder(e, EmbedModelName(a.Cfg)), model, nil
+}
+
+// provider is Provider without the metrics.
+func (a *App) provider() (llm.Completer, llm.Embedder, string, error) {
 	if a.Cfg.LLMProvider == "openai" {
 		p, err := openai.New(openai.Config{
 			APIKey: a.Cfg.OpenAIAPIKey, BaseURL: a.Cfg.OpenAIBaseURL,
@@ -100,12 +113,17 @@ func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	m, err := a.Metrics()
+	if err != nil {
+		return nil, nil, err
+	}
 	enq := queue.NewEnqueuer(a.Redis, q)
 	w, err := worker.New(worker.Config{
 		Store: store.New(a.Pool), Summarizer: sum, Retrieval: rs, Redis: a.Redis, Enqueuer: enq, Queues: q,
 		LLMConcurrency: a.Cfg.WorkerConcurrency, Logger: a.Log,
 		Guard: guard, WebhookProxy: proxy, WebhookTimeout: a.Cfg.WebhookTimeout,
 		WebhookConcurrency: a.Cfg.WebhookConcurrency, IndexConcurrency: a.Cfg.IndexConcurrency,
+		Metrics: m.Worker,
 	})
 	if err != nil {
 		_ = enq.Close()
@@ -173,6 +191,10 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 	if err != nil {
 		return nil, err
 	}
+	m, err := a.Metrics()
+	if err != nil {
+		return nil, err
+	}
 	keys := store.NewKeyCache(a.Pool, st, store.KeyCacheOptions{Logger: a.Log})
 	go func() { _ = keys.Run(ctx) }()
 	return api.NewHandler(api.Deps{
@@ -201,6 +223,10 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 
 		// Posted transcripts: how many are in memory at once.
 		Transcripts: api.TranscriptLimits{Parses: a.Cfg.TranscriptParses, Wait: a.Cfg.TranscriptWait},
+
+		// Metrics: the App's one registry, behind METRICS_TOKEN.
+		Registry:     m.Registry,
+		MetricsToken: a.Cfg.MetricsToken,
 	})
 }
 
@@ -278,6 +304,9 @@ func (a *App) runAll(ctx context.Context, ln net.Listener, q queue.Queues, limit
 		return err
 	}
 	defer enq.Close()
+	if err := a.WatchQueues(q); err != nil {
+		return err
+	}
 	h, err := a.apiHandler(ctx, enq, w, limited)
 	if err != nil {
 		return err

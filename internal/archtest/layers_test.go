@@ -90,6 +90,8 @@ func layerTable() map[string]rule {
 		"activity":            {layer: 3},
 		"brief":               {layer: 3},
 		"internal/llm/openai": {layer: 3},
+		// The model-call metrics decorator, around either provider.
+		"internal/llm/llmmetrics": {layer: 3},
 
 		// The local provider sits above its answerer, which returns an
 		// llm.AnswerOutput (layer 2); only cmd/logbook imports it.

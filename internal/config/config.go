@@ -142,6 +142,13 @@ type Config struct {
 	// before a 503 with Retry-After (TRANSCRIPT_PARSE_WAIT; 0 keeps the
 	// API's default, 30s).
 	TranscriptWait time.Duration
+	// WorkerHTTPAddr is where `logbook worker` serves /healthz, /readyz
+	// and /metrics (WORKER_HTTP_ADDR, default 127.0.0.1:9091; "off"
+	// serves nothing). `logbook all` serves them on HTTPAddr instead.
+	WorkerHTTPAddr string
+	// MetricsToken, when set, is the bearer token /metrics requires on
+	// every port (METRICS_TOKEN, at least 16 characters).
+	MetricsToken string
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -167,6 +174,9 @@ const (
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
 	DefaultHTTPAddr    = "127.0.0.1:8080"
 	DefaultEmbedDim    = 384
+	// DefaultWorkerHTTPAddr is where the worker serves its health and
+	// metrics endpoints.
+	DefaultWorkerHTTPAddr = "127.0.0.1:9091"
 )
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -193,6 +203,11 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimitAskPerMin:    20,
 		RateLimitOrgAskPerMin: 100,
 	}
+	c.WorkerHTTPAddr = or(getenv("WORKER_HTTP_ADDR"), DefaultWorkerHTTPAddr)
+	if strings.EqualFold(c.WorkerHTTPAddr, "off") {
+		c.WorkerHTTPAddr = ""
+	}
+	c.MetricsToken = getenv("METRICS_TOKEN")
 	var errs []string
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
@@ -355,6 +370,9 @@ func Load(getenv func(string) string) (Config, error) {
 	durVar("REDIS_WRITE_TIMEOUT", &c.RedisWriteTimeout, 3*time.Second, false)
 	if c.HTTPWriteTimeout > 0 && c.HTTPWriteTimeout < c.RequestTimeout {
 		bad("HTTP_WRITE_TIMEOUT", "must not be shorter than REQUEST_TIMEOUT (%s)", c.RequestTimeout)
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
+		bad("METRICS_TOKEN", "must be at least 16 characters without spaces")
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("config: %s", strings.Join(errs, "; "))
