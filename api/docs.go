@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"time"
 
 	"logbook/activity"
 	"logbook/brief"
@@ -181,31 +180,6 @@ func (p webhookPayload) ContentTypes(g *openapi.Generator) map[string]any {
 	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + name}}}
 }
 
-// meetingProcessed is the data of a meeting.processed event: a meeting's
-// transcript became notes, or a person confirmed items held for review
-// (store.MeetingProcessedData builds it).
-type meetingProcessed struct {
-	ActivityID   string `json:"activity_id"`
-	AccountID    string `json:"account_id"`
-	TranscriptID string `json:"transcript_id"`
-	// Notes leave out the items held for review.
-	Notes crm.Notes `json:"notes"`
-	// HeldForReview counts the items left out until a person confirms them.
-	HeldForReview int `json:"held_for_review"`
-}
-
-// activityCreated is the data of an activity.created event: an activity was
-// logged, by any route (store's activityCreatedData and the SQL outbox
-// insert build it).
-type activityCreated struct {
-	ActivityID string           `json:"activity_id"`
-	AccountID  string           `json:"account_id"`
-	Type       crm.ActivityType `json:"type"`
-	OccurredAt time.Time        `json:"occurred_at"`
-	Source     crm.Source       `json:"source"`
-	ExternalID *string          `json:"external_id"`
-}
-
 // webhookDocs documents what Logbook sends to webhooks: one POST per event,
 // signed, for the document's top-level webhooks.
 func webhookDocs() []openapi.Operation {
@@ -234,10 +208,10 @@ func webhookDocs() []openapi.Operation {
 				"meeting's notes as GET /v1/activities/{id} shows them, without the items still held for review (flagged as payment " +
 				"instructions, credentials or outside links and not confirmed; held_for_review counts them). Once a person confirms " +
 				"items, the event is sent again with them." + prose,
-			Params: headers(store.EventMeetingProcessed), Body: webhookPayload{event: store.EventMeetingProcessed, data: meetingProcessed{}}, Responses: resps},
+			Params: headers(store.EventMeetingProcessed), Body: webhookPayload{event: store.EventMeetingProcessed, data: store.MeetingProcessed{}}, Responses: resps},
 		{Method: "POST", Path: store.EventActivityCreated, ID: "webhook_activity_created", Tag: "webhooks",
 			Summary: "An activity was logged (created, not updated) by any route: a post, a batch, a transcript's meeting or a deal's handoff." + prose,
-			Params:  headers(store.EventActivityCreated), Body: webhookPayload{event: store.EventActivityCreated, data: activityCreated{}}, Responses: resps},
+			Params:  headers(store.EventActivityCreated), Body: webhookPayload{event: store.EventActivityCreated, data: store.ActivityCreatedData{}}, Responses: resps},
 	}
 }
 

@@ -250,7 +250,7 @@ func (s *Store) DealReassign(ctx context.Context, orgID, dealID string, in crm.R
 		if err != nil {
 			return err
 		}
-		deliveries, err = tx.WebhookEventRecord(ctx, orgID, EventActivityCreated, activityCreatedData{
+		deliveries, err = tx.WebhookEventRecord(ctx, orgID, EventActivityCreated, ActivityCreatedData{
 			ActivityID: act.ID, AccountID: act.AccountID, Type: act.Type, OccurredAt: act.OccurredAt,
 			Source: act.Source, ExternalID: act.ExternalID,
 		})

@@ -17,15 +17,28 @@ const (
 // WebhookEvents lists every event an endpoint can subscribe to.
 var WebhookEvents = []string{EventMeetingProcessed, EventActivityCreated}
 
+// MeetingProcessed is the data of a meeting.processed event: a meeting's
+// transcript became notes, or a person confirmed items held for review. The
+// API documents the event with it.
+type MeetingProcessed struct {
+	ActivityID   string `json:"activity_id"`
+	AccountID    string `json:"account_id"`
+	TranscriptID string `json:"transcript_id"`
+	// Notes leave out the items held for review.
+	Notes crm.Notes `json:"notes"`
+	// HeldForReview counts the items left out until a person confirms them.
+	HeldForReview int `json:"held_for_review"`
+}
+
 // MeetingProcessedData is the data of a meeting.processed event: the
 // meeting's IDs and its notes without the items held for review (flagged
 // as payment instructions, credentials or outside links, not confirmed by a
 // person), with held_for_review counting what was left out. A receiver
 // never gets a held item; once a person confirms items, the event is sent
 // again with them (NotesConfirm).
-func MeetingProcessedData(activityID, accountID, transcriptID string, n crm.Notes) map[string]any {
-	return map[string]any{"activity_id": activityID, "account_id": accountID, "transcript_id": transcriptID,
-		"notes": n.Releasable(), "held_for_review": n.Held()}
+func MeetingProcessedData(activityID, accountID, transcriptID string, n crm.Notes) MeetingProcessed {
+	return MeetingProcessed{ActivityID: activityID, AccountID: accountID, TranscriptID: transcriptID,
+		Notes: n.Releasable(), HeldForReview: n.Held()}
 }
 
 // WebhookEventRecord writes one pending delivery of event for every webhook

@@ -63,10 +63,11 @@ const activityCreatedDeliveriesSQL = `
 		WHERE w.org_id = $1 AND '` + EventActivityCreated + `' = ANY (w.events)
 		RETURNING id, (payload #>> '{data,activity_id}')::uuid AS activity_id`
 
-// activityCreatedData is the data of an activity.created event, for writers
-// that record it through WebhookEventRecord rather than
-// activityCreatedDeliveriesSQL (the same fields, the same JSON).
-type activityCreatedData struct {
+// ActivityCreatedData is the data of an activity.created event: an
+// activity was logged, by any route. activityCreatedDeliveriesSQL builds
+// the same JSON in SQL; writers that record the event through
+// WebhookEventRecord pass this. The API documents the event with it.
+type ActivityCreatedData struct {
 	ActivityID string           `json:"activity_id"`
 	AccountID  string           `json:"account_id"`
 	Type       crm.ActivityType `json:"type"`
