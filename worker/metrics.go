@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"logbook/internal/crm"
 	"logbook/internal/queue"
 )
 
@@ -60,8 +62,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"outcome"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logbook_webhook_deliveries_total",
-			Help: "Webhook delivery task runs by result (done: delivered, or nothing left to deliver; retry: attempted again later; failed: given up).",
-		}, []string{"result"}),
+			Help: "Webhook delivery attempts by result (delivered; pending: tried again later; failed: given up) and answer (2xx, 3xx, 4xx, 5xx, or none when no answer came).",
+		}, []string{"result", "answer"}),
 	}
 	for _, c := range []prometheus.Collector{m.tasks, m.duration, m.transcript, m.webhooks} {
 		if err := reg.Register(c); err != nil {
@@ -75,8 +77,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			m.tasks.WithLabelValues(typ, o)
 		}
 	}
-	for _, r := range []string{"done", "retry", "failed"} {
-		m.webhooks.WithLabelValues(r)
+	for _, r := range []crm.WebhookDeliveryStatus{crm.DeliveryDelivered, crm.DeliveryPending, crm.DeliveryFailed} {
+		for _, a := range []string{"2xx", "3xx", "4xx", "5xx", "none"} {
+			m.webhooks.WithLabelValues(string(r), a)
+		}
 	}
 	return m, nil
 }
@@ -110,8 +114,6 @@ func (m *Metrics) observe(ctx context.Context, typ string, err error, took time.
 	switch typ {
 	case queue.TypeTranscriptProcess:
 		m.transcript.WithLabelValues(o).Observe(took.Seconds())
-	case queue.TypeWebhookDeliver:
-		m.webhooks.WithLabelValues(webhookResult(o)).Inc()
 	}
 }
 
@@ -134,18 +136,18 @@ func taskOutcome(ctx context.Context, err error) string {
 	return OutcomeRetry
 }
 
-// webhookResult is a webhook delivery's result for a task outcome. A run
-// that succeeded delivered, or found nothing to deliver (the webhook was
-// deleted, the delivery was already made): the task outcome cannot tell
-// them apart.
-func webhookResult(outcome string) string {
-	switch outcome {
-	case OutcomeSuccess:
-		return "done"
-	case OutcomeRetry:
-		return "retry"
+// WebhookAttempt counts one attempt to send a webhook delivery, as the
+// delivery log records it: the delivery's new status and the class of the
+// endpoint's answer (code nil: none came). A nil *Metrics counts nothing.
+func (m *Metrics) WebhookAttempt(status crm.WebhookDeliveryStatus, code *int) {
+	if m == nil {
+		return
 	}
-	return "failed"
+	answer := "none"
+	if code != nil {
+		answer = strconv.Itoa(*code/100) + "xx"
+	}
+	m.webhooks.WithLabelValues(string(status), answer).Inc()
 }
 
 // QueueCollector exports the depth and latency of the queues it watches,

@@ -94,7 +94,11 @@ func (w *Worker) HandleWebhookDeliver(ctx context.Context, task *asynq.Task) err
 			// The latest the retry runs: its wait and all its jitter.
 			a.NextAttemptAt = w.now().Add(queue.WebhookRetryDelay(retried) * 11 / 10)
 		}
-		return w.cfg.Store.WebhookDeliveryAttemptRecord(context.WithoutCancel(ctx), p.OrgID, d.DeliveryID, a)
+		if err := w.cfg.Store.WebhookDeliveryAttemptRecord(context.WithoutCancel(ctx), p.OrgID, d.DeliveryID, a); err != nil {
+			return err
+		}
+		w.cfg.Metrics.WebhookAttempt(status, code)
+		return nil
 	}
 	logFailure := func(err error) {
 		w.log.WarnContext(ctx, "webhook delivery failed", slog.String("webhook_id", d.WebhookID),

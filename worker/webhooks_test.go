@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"logbook/api"
@@ -249,8 +251,10 @@ func TestWebhookDeliveryOutcomes(t *testing.T) {
 	t.Cleanup(func() { _ = queue.NewInspector(rdb).DeleteQueues(q) })
 	enq := queue.NewEnqueuer(rdb, q)
 	t.Cleanup(func() { _ = enq.Close() })
+	metrics, err := NewMetrics(prometheus.NewRegistry())
+	require.NoError(t, err)
 	w, err := New(Config{Store: b.store, Summarizer: summarize.New(local.New(256), summarize.Config{}), Redis: rdb, Enqueuer: enq,
-		Queues: q, Guard: guard, WebhookTimeout: 500 * time.Millisecond, ReconcileEvery: time.Hour})
+		Queues: q, Guard: guard, WebhookTimeout: 500 * time.Millisecond, ReconcileEvery: time.Hour, Metrics: metrics})
 	require.NoError(t, err)
 	client := asynq.NewClientFromRedisClient(rdb)
 	for _, id := range ids {
@@ -293,6 +297,14 @@ func TestWebhookDeliveryOutcomes(t *testing.T) {
 
 	require.ElementsMatch(t, []string{"/redirect", "/fail", "/ok"}, r.seen(),
 		"the rebound name reached nothing, and the redirect was not followed")
+
+	// The metric counts what the delivery log says.
+	for _, c := range []struct {
+		result, answer string
+		want           float64
+	}{{"failed", "none", 4}, {"failed", "3xx", 1}, {"failed", "5xx", 1}, {"delivered", "2xx", 1}, {"pending", "none", 0}} {
+		require.Equal(t, c.want, testutil.ToFloat64(metrics.webhooks.WithLabelValues(c.result, c.answer)), "%s %s", c.result, c.answer)
+	}
 }
 
 // TestWebhookRetries checks the schedule (over a day in all, each wait
