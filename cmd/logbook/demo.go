@@ -331,6 +331,19 @@ func cite(evs []crm.Evidence) string {
 	return strings.Join(parts, "; ")
 }
 
+// held marks an item flagged for review and not confirmed yet: it is kept
+// out of the follow-up draft and webhooks until a person confirms it.
+func held(isHeld bool, reason *string) string {
+	if !isHeld {
+		return ""
+	}
+	r := "flagged"
+	if reason != nil {
+		r = *reason
+	}
+	return "  [needs review, kept out of the draft: " + r + "]"
+}
+
 func printNotes(w io.Writer, m demoMeeting, n crm.Notes) {
 	fmt.Fprintf(w, "\n%s\n%s   (%s, %s)\n%s\n", strings.Repeat("═", 78), m.Title, m.File, m.StartedAt[:10], strings.Repeat("─", 78))
 	fmt.Fprintf(w, "Summary: %s\n", n.Summary)
@@ -340,7 +353,7 @@ func printNotes(w io.Writer, m demoMeeting, n crm.Notes) {
 		}
 		fmt.Fprintf(w, "%s:\n", name)
 		for _, p := range ps {
-			fmt.Fprintf(w, "  • %s\n      ↳ %s\n", p.Text, cite(p.Evidence))
+			fmt.Fprintf(w, "  • %s%s\n      ↳ %s\n", p.Text, held(p.Held(), p.ReviewReason), cite(p.Evidence))
 		}
 	}
 	section("Decisions", n.Decisions)
@@ -358,7 +371,7 @@ func printNotes(w io.Writer, m demoMeeting, n crm.Notes) {
 			if ai.Tentative {
 				tent = " (tentative)"
 			}
-			fmt.Fprintf(w, "  □ %s — %s%s%s\n      ↳ %s\n", ai.Text, owner, due, tent, cite(ai.Evidence))
+			fmt.Fprintf(w, "  □ %s — %s%s%s%s\n      ↳ %s\n", ai.Text, owner, due, tent, held(ai.Held(), ai.ReviewReason), cite(ai.Evidence))
 		}
 	}
 	fmt.Fprintf(w, "Coverage %.0f%% of the transcript · model %s · prompts %s · %d+%d tokens · $%.4f\n",
