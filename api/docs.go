@@ -427,7 +427,7 @@ func docs() map[string]opDoc {
 				"names the org and Logbook-Signature (t=<unix>,v1=<hex HMAC-SHA256(ingest secret, t.body)>) authorises it. " +
 				"A bad or stale (over 5 minutes) signature is 401; the org, the signature header's form and time and the org's secret " +
 				"are checked before the body is read, and the body is decoded only once the signature matches. " +
-				"A signature already accepted within its 5 minutes is 409 (a replayed delivery, nothing stored): sign every delivery " +
+				"A signature already accepted within its 5 minutes is 401 too (a replayed delivery, nothing stored): sign every delivery " +
 				"afresh; external_id is what makes a re-sent meeting the same meeting. " + transcriptLimitsDoc,
 			Headers: []param{
 				{Name: "Logbook-Org", Type: "string", Format: "uuid", Required: true, Description: "the ID of the org whose ingest secret signed the body"},

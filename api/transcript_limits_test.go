@@ -143,17 +143,19 @@ func TestTranscriptHookReplay(t *testing.T) {
 	for range 5 {
 		res := b.hook(body, headers(sig))
 		statuses[res.Status]++
-		if res.Status == http.StatusConflict {
+		if res.Status == http.StatusUnauthorized {
 			require.Contains(t, res.Map(t)["detail"], "already accepted", "%s", res.Body)
 		}
 	}
-	require.Equal(t, map[int]int{http.StatusAccepted: 1, http.StatusConflict: 4}, statuses)
+	require.Equal(t, map[int]int{http.StatusAccepted: 1, http.StatusUnauthorized: 4}, statuses)
 	require.Equal(t, 1, meetings())
 	require.Len(t, b.rec.take(), 1)
 
 	// The same MAC among other v1 values is the same delivery.
 	ts, v1, _ := strings.Cut(sig, ",")
-	require.Equal(t, http.StatusConflict, b.hook(body, headers(ts+",v1="+strings.Repeat("0", 64)+","+v1)).Status)
+	res = b.hook(body, headers(ts+",v1="+strings.Repeat("0", 64)+","+v1))
+	require.Equal(t, http.StatusUnauthorized, res.Status)
+	require.Contains(t, res.Map(t)["detail"], "already accepted", "%s", res.Body)
 
 	// Signed again (another timestamp): a new delivery of a meeting without
 	// external_id, so a second meeting.
@@ -212,7 +214,7 @@ func TestTranscriptHookReplayConcurrent(t *testing.T) {
 	for _, st := range statuses {
 		counts[st]++
 	}
-	require.Equal(t, map[int]int{http.StatusAccepted: 1, http.StatusConflict: 4}, counts)
+	require.Equal(t, map[int]int{http.StatusAccepted: 1, http.StatusUnauthorized: 4}, counts)
 	var meetings int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM activities WHERE org_id = $1`, org.ID).Scan(&meetings))
 	require.Equal(t, 1, meetings)

@@ -84,8 +84,9 @@ func (h *handler) transcriptAnswer(w http.ResponseWriter, r *http.Request, orgID
 // ingest secret. The body is then read once, under the size limit and
 // within the transcript budget, through the HMAC; it is decoded and parsed
 // only when the signature matches. A signature already accepted within its
-// window (a replay) is 409: external_id dedupes content, the signature
-// dedupes deliveries.
+// window (a replay) is 401, as API.md has it (the signature no longer
+// authorises anything): external_id dedupes content, the signature dedupes
+// deliveries.
 func (h *handler) transcriptHook(w http.ResponseWriter, r *http.Request, _ crm.Principal) error {
 	orgID := strings.ToLower(strings.TrimSpace(r.Header.Get("Logbook-Org")))
 	unauthorized := func(detail string) error {
@@ -161,8 +162,8 @@ func (h *handler) hookBody(w http.ResponseWriter, r *http.Request, orgID, secret
 }
 
 // errReplay answers a signed delivery repeated within its window.
-var errReplay = errStatus(http.StatusConflict, "this signature was already accepted (a replayed delivery); "+
-	"the first delivery was stored. Sign each new delivery with a fresh timestamp")
+var errReplay = &httpError{status: http.StatusUnauthorized, detail: "this signature was already accepted (a replayed delivery); " +
+	"the first delivery was stored. Sign each new delivery with a fresh timestamp"}
 
 func (h *handler) transcriptGet(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
 	id, err := pathID(r, "id")
