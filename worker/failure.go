@@ -8,10 +8,10 @@ import (
 	"strings"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/internal/store"
 	"logbook/summarize"
 )
 
@@ -68,13 +68,11 @@ func classify(err error) failure {
 		return failure{permanent: true, reason: "the task cannot be processed; the details are in the worker's log"}
 	}
 	msg := strings.ToLower(err.Error())
-	var pgErr *pgconn.PgError
-	var connErr *pgconn.ConnectError
 	var netErr net.Error
 	switch {
 	case errors.Is(err, context.Canceled):
 		return failure{reason: "processing was interrupted (the worker stopped); it will be retried"}
-	case errors.As(err, &connErr), errors.As(err, &pgErr):
+	case errors.Is(err, store.ErrUnavailable): // the store says so (interpretError); its other errors are not outages
 		return failure{reason: "the database was unavailable; it will be retried"}
 	case strings.Contains(msg, "status 429"):
 		return failure{reason: "the language model is rate limited (429); it will be retried"}

@@ -13,6 +13,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/llm"
+	"logbook/internal/store"
 	"logbook/summarize"
 )
 
@@ -37,8 +38,8 @@ func TestClassify(t *testing.T) {
 		"Timeout":        {errors.New("openai: chat: no answer within 30s (per-request timeout)"), false, "timeout"},
 		"Deadline":       {fmt.Errorf("x: %w", context.DeadlineExceeded), false, "timeout"},
 		"Shutdown":       {fmt.Errorf("x: %w", context.Canceled), false, "interrupted"},
-		"DatabaseDown":   {fmt.Errorf("store: get account: %w", &pgconn.ConnectError{}), false, "database"},
-		"DatabaseError":  {fmt.Errorf("store: save notes: %w", &pgconn.PgError{Code: "57P01"}), false, "database"},
+		"DatabaseDown":   {fmt.Errorf("store: get account: %w: %w", store.ErrUnavailable, &pgconn.ConnectError{}), false, "database"},
+		"DatabaseError":  {fmt.Errorf("store: save notes: %w: %w", store.ErrUnavailable, &pgconn.PgError{Code: "57P01"}), false, "database"},
 		"UnknownIsRetry": {errors.New("something odd"), false, "temporary"},
 	} {
 		t.Run(name, func(t *testing.T) {
