@@ -295,6 +295,8 @@ func CheckDisposition(s Settings, typ ActivityType, dir *Direction, disposition 
 		switch {
 		case !typ.TakesDisposition():
 			p.Add("disposition", "is only allowed on calls and voicemails")
+		case !slices.Contains(s.Dispositions, *disposition) && s.retired(*disposition):
+			p.Add("disposition", "%q is retired; use one of the org's codes: %s", *disposition, strings.Join(s.Dispositions, ", "))
 		case !slices.Contains(s.Dispositions, *disposition):
 			p.Add("disposition", "must be one of the org's codes: %s", strings.Join(s.Dispositions, ", "))
 		}
@@ -304,16 +306,40 @@ func CheckDisposition(s Settings, typ ActivityType, dir *Direction, disposition 
 	return p.Err()
 }
 
+// retired reports whether code is one of the org's retired codes.
+func (s Settings) retired(code string) bool {
+	return slices.ContainsFunc(s.DispositionCodes, func(d DispositionCode) bool { return d.Code == code && d.Retired })
+}
+
 // SettingsInput updates an org's settings.
 type SettingsInput struct {
-	Dispositions       Opt[[]string] `json:"dispositions"`
-	RequireDisposition Opt[bool]     `json:"require_disposition"`
-	StalledAfterDays   Opt[int]      `json:"stalled_after_days"`
+	// Dispositions sets the org's active codes, in order, by code alone: a
+	// new code gets DispositionLabel and counts as a connect when it is one
+	// of ConnectedDispositions; a listed code keeps its label and connect
+	// flag; a code left out is retired (kept for history).
+	Dispositions Opt[[]string] `json:"dispositions"`
+	// DispositionCodes does the same with labels and connect flags: the
+	// full list of active codes, in order; a code left out is retired. A
+	// field left out keeps the code's current value (or the default for a
+	// new code). At most one of the two may be sent.
+	DispositionCodes   Opt[[]DispositionCodeInput] `json:"disposition_codes"`
+	RequireDisposition Opt[bool]                   `json:"require_disposition"`
+	StalledAfterDays   Opt[int]                    `json:"stalled_after_days"`
 	// TranscriptRetentionDays: 1 to MaxRetentionDays, or null to keep
 	// transcripts forever.
 	TranscriptRetentionDays Opt[int]  `json:"transcript_retention_days"`
 	KeepNotesAfterPurge     Opt[bool] `json:"keep_notes_after_purge"`
 }
+
+// DispositionCodeInput is one entry of SettingsInput.DispositionCodes.
+type DispositionCodeInput struct {
+	Code    string      `json:"code"`
+	Label   Opt[string] `json:"label"`
+	Connect Opt[bool]   `json:"connect"`
+}
+
+// MaxDispositionLabel is the longest disposition label, in bytes.
+const MaxDispositionLabel = 100
 
 // MaxRetentionDays is the longest transcript retention an org can set
 // (100 years; null keeps them forever).
@@ -336,6 +362,34 @@ func (in *SettingsInput) Validate() error {
 				p.Add(fmt.Sprintf("dispositions[%d]", i), "is listed twice")
 			}
 			seen[c] = true
+		}
+	}
+	if c := in.DispositionCodes; c.Set {
+		if in.Dispositions.Set {
+			p.Add("disposition_codes", "must not be sent with dispositions: send one list of the active codes")
+		}
+		if c.Null || len(c.V) == 0 {
+			p.Add("disposition_codes", "must list at least one code")
+		}
+		if len(c.V) > MaxDispositons {
+			p.Add("disposition_codes", "must list at most %d codes", MaxDispositons)
+		}
+		seen := map[string]bool{}
+		for i, d := range c.V {
+			f := fmt.Sprintf("disposition_codes[%d]", i)
+			CheckCode(&p, f+".code", d.Code)
+			if seen[d.Code] {
+				p.Add(f+".code", "is listed twice")
+			}
+			seen[d.Code] = true
+			if d.Label.Set {
+				if l := strings.TrimSpace(d.Label.V); d.Label.Null || l == "" || len(l) > MaxDispositionLabel {
+					p.Add(f+".label", "must be 1 to %d characters", MaxDispositionLabel)
+				}
+			}
+			if d.Connect.Set && d.Connect.Null {
+				p.Add(f+".connect", "must not be null")
+			}
 		}
 	}
 	if in.RequireDisposition.Set && in.RequireDisposition.Null {

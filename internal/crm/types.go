@@ -2,6 +2,8 @@ package crm
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -126,9 +128,15 @@ type Activity struct {
 
 // Settings are an org's switches for capture and reports.
 type Settings struct {
-	Dispositions       []string `json:"dispositions"`
-	RequireDisposition bool     `json:"require_disposition"`
-	StalledAfterDays   int      `json:"stalled_after_days"`
+	// Dispositions are the org's active disposition codes in its order:
+	// the codes a new call or voicemail may carry.
+	Dispositions []string `json:"dispositions"`
+	// DispositionCodes are all of the org's codes with their labels and
+	// whether they count as a connect: the active ones in order, then the
+	// retired ones (kept so history stays readable).
+	DispositionCodes   []DispositionCode `json:"disposition_codes"`
+	RequireDisposition bool              `json:"require_disposition"`
+	StalledAfterDays   int               `json:"stalled_after_days"`
 	// TranscriptRetentionDays is how many days raw transcripts (content
 	// and segments) are kept after they are received; nil keeps them
 	// forever. The worker purges older ones.
@@ -143,6 +151,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		Dispositions:        append([]string(nil), DefaultDispositions...),
+		DispositionCodes:    DefaultDispositionCodes(),
 		StalledAfterDays:    14,
 		KeepNotesAfterPurge: true,
 	}
@@ -152,4 +161,35 @@ func DefaultSettings() Settings {
 type Page[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`
+}
+
+// DispositionCode is one of an org's disposition codes.
+type DispositionCode struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+	// Connect says whether a call with this code counts as a connect (a
+	// conversation) in connect-rate reports.
+	Connect bool `json:"connect"`
+	// Retired codes stay readable on the calls that carry them and in
+	// reports, but no new activity may be given one.
+	Retired bool `json:"retired"`
+}
+
+// DefaultDispositionCodes are the codes a new org starts with.
+func DefaultDispositionCodes() []DispositionCode {
+	out := make([]DispositionCode, len(DefaultDispositions))
+	for i, c := range DefaultDispositions {
+		out[i] = DispositionCode{Code: c, Label: DispositionLabel(c), Connect: slices.Contains(ConnectedDispositions, c)}
+	}
+	return out
+}
+
+// DispositionLabel is the label a code gets when none is given: the code
+// read as words, capitalised ("no_answer" → "No answer").
+func DispositionLabel(code string) string {
+	s := strings.ReplaceAll(code, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -49,10 +49,12 @@ func (s *Store) ActivityRefs(ctx context.Context, orgID string, q ActivityRefsQu
 	}
 	b := &pgx.Batch{}
 	if q.Settings {
-		b.Queue(`SELECT dispositions, require_disposition, stalled_after_days, updated_at FROM settings WHERE org_id = $1`,
+		b.Queue(`SELECT `+dispositionCodesSQL("s")+`, s.require_disposition, s.stalled_after_days, s.updated_at
+			FROM settings s WHERE s.org_id = $1`,
 			orgID).QueryRow(func(row pgx.Row) error {
 			var st crm.Settings
-			err := row.Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.UpdatedAt)
+			err := row.Scan(&st.DispositionCodes, &st.RequireDisposition, &st.StalledAfterDays, &st.UpdatedAt)
+			st.Dispositions = activeCodes(st.DispositionCodes)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil // an org without a settings row has the defaults
 			}

@@ -102,7 +102,8 @@ const activityTypedParamsSQL = `SELECT $1::uuid, $2::uuid, $3::text, $4::text, $
 // disposition $n.
 func activityDispositionGuardSQL(n int) string {
 	return fmt.Sprintf(`(SELECT CASE WHEN $%[1]d::text IS NULL THEN NOT st.require_disposition
-		                   ELSE $%[1]d::text = ANY (st.dispositions) END
+		                   ELSE EXISTS (SELECT 1 FROM dispositions d WHERE d.org_id = st.org_id
+		                                   AND d.code = $%[1]d::text AND d.retired_at IS NULL) END
 		       FROM settings st WHERE st.org_id = $1)`, n)
 }
 

@@ -26,9 +26,9 @@ func (s *Store) IngestSecretRotate(ctx context.Context, orgID string) (string, e
 	}
 	// Every org has a settings row (OrgCreate); the insert only covers one
 	// that somehow lacks it, with the default settings.
-	_, err = s.db.Exec(ctx, `INSERT INTO settings (org_id, dispositions, ingest_secret) VALUES ($1, $2, $3)
+	_, err = s.db.Exec(ctx, `INSERT INTO settings (org_id, ingest_secret) VALUES ($1, $2)
 		ON CONFLICT (org_id) DO UPDATE SET ingest_secret = EXCLUDED.ingest_secret`,
-		orgID, crm.DefaultSettings().Dispositions, secret)
+		orgID, secret)
 	if err != nil {
 		return "", interpretError("rotate ingest secret", err)
 	}

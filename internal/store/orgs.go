@@ -28,9 +28,12 @@ func (s *Store) OrgCreate(ctx context.Context, name string) (crm.Org, error) {
 		}
 		d := crm.DefaultSettings()
 		_, err := tx.db.Exec(ctx,
-			`INSERT INTO settings (org_id, dispositions, require_disposition, stalled_after_days) VALUES ($1, $2, $3, $4)`,
-			org.ID, d.Dispositions, d.RequireDisposition, d.StalledAfterDays)
-		return interpretError("create settings", err)
+			`INSERT INTO settings (org_id, require_disposition, stalled_after_days) VALUES ($1, $2, $3)`,
+			org.ID, d.RequireDisposition, d.StalledAfterDays)
+		if err != nil {
+			return interpretError("create settings", err)
+		}
+		return tx.dispositionsInsertDefaults(ctx, org.ID, s.clock())
 	})
 	return org, err
 }
@@ -142,33 +145,54 @@ func scopesText(scopes []crm.Scope) []string {
 func (s *Store) SettingsGet(ctx context.Context, orgID string) (crm.Settings, error) {
 	var st crm.Settings
 	err := s.db.QueryRow(ctx,
-		`SELECT dispositions, require_disposition, stalled_after_days, transcript_retention_days, keep_notes_after_purge,
-			updated_at FROM settings WHERE org_id = $1`,
-		orgID).Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.TranscriptRetentionDays,
+		`SELECT `+dispositionCodesSQL("s")+`, s.require_disposition, s.stalled_after_days, s.transcript_retention_days,
+			s.keep_notes_after_purge, s.updated_at FROM settings s WHERE s.org_id = $1`,
+		orgID).Scan(&st.DispositionCodes, &st.RequireDisposition, &st.StalledAfterDays, &st.TranscriptRetentionDays,
 		&st.KeepNotesAfterPurge, &st.UpdatedAt)
+	st.Dispositions = activeCodes(st.DispositionCodes)
 	return st, interpretError("get settings", err)
 }
 
-// SettingsUpdate applies the set fields of in and returns the result.
+// SettingsUpdate applies the set fields of in and returns the result, in
+// one transaction. Dispositions or DispositionCodes replace the org's active
+// codes (dispositionsReplace: a code left out is retired).
 func (s *Store) SettingsUpdate(ctx context.Context, orgID string, in crm.SettingsInput) (crm.Settings, error) {
 	var st crm.Settings
-	err := s.db.QueryRow(ctx, `
-		UPDATE settings SET
-			dispositions        = CASE WHEN $2 THEN $3::text[] ELSE dispositions END,
-			require_disposition = CASE WHEN $4 THEN $5 ELSE require_disposition END,
-			stalled_after_days  = CASE WHEN $6 THEN $7 ELSE stalled_after_days END,
-			updated_at          = $8,
-			transcript_retention_days = CASE WHEN $9 THEN $10::integer ELSE transcript_retention_days END,
-			keep_notes_after_purge    = CASE WHEN $11 THEN $12 ELSE keep_notes_after_purge END
-		WHERE org_id = $1
-		RETURNING dispositions, require_disposition, stalled_after_days, transcript_retention_days, keep_notes_after_purge,
-			updated_at`,
-		orgID, in.Dispositions.Set, in.Dispositions.V, in.RequireDisposition.Set, in.RequireDisposition.V,
-		in.StalledAfterDays.Set, in.StalledAfterDays.V, s.clock(),
-		in.TranscriptRetentionDays.Set, optPtr(in.TranscriptRetentionDays), in.KeepNotesAfterPurge.Set, in.KeepNotesAfterPurge.V).
-		Scan(&st.Dispositions, &st.RequireDisposition, &st.StalledAfterDays, &st.TranscriptRetentionDays,
-			&st.KeepNotesAfterPurge, &st.UpdatedAt)
-	return st, interpretError("update settings", err)
+	err := s.WithTx(ctx, func(tx *Store) error {
+		now := s.clock()
+		list := in.DispositionCodes.V
+		if in.Dispositions.Set {
+			list = make([]crm.DispositionCodeInput, len(in.Dispositions.V))
+			for i, c := range in.Dispositions.V {
+				list[i] = crm.DispositionCodeInput{Code: c}
+			}
+		}
+		if in.Dispositions.Set || in.DispositionCodes.Set {
+			if err := tx.dispositionsReplace(ctx, orgID, list, now); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.db.Exec(ctx, `
+			UPDATE settings SET
+				require_disposition = CASE WHEN $2 THEN $3 ELSE require_disposition END,
+				stalled_after_days  = CASE WHEN $4 THEN $5 ELSE stalled_after_days END,
+				updated_at          = $6,
+				transcript_retention_days = CASE WHEN $7 THEN $8::integer ELSE transcript_retention_days END,
+				keep_notes_after_purge    = CASE WHEN $9 THEN $10 ELSE keep_notes_after_purge END
+			WHERE org_id = $1`,
+			orgID, in.RequireDisposition.Set, in.RequireDisposition.V,
+			in.StalledAfterDays.Set, in.StalledAfterDays.V, now,
+			in.TranscriptRetentionDays.Set, optPtr(in.TranscriptRetentionDays), in.KeepNotesAfterPurge.Set, in.KeepNotesAfterPurge.V)
+		if err != nil {
+			return interpretError("update settings", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("store: update settings: %w", crm.ErrNotFound)
+		}
+		st, err = tx.SettingsGet(ctx, orgID)
+		return err
+	})
+	return st, err
 }
 
 // optPtr is o's value, or nil when o is unset or null.
