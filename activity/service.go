@@ -231,7 +231,14 @@ func (s *Service) Update(ctx context.Context, orgID, id string, in crm.ActivityI
 			return err
 		}
 		var p crm.Problems
-		p.Merge("", crm.CheckDisposition(lk.Settings, row.Type, row.Direction, row.Disposition))
+		st := lk.Settings
+		if row.Disposition != nil && cur.Disposition != nil && *row.Disposition == *cur.Disposition {
+			// The code the activity already carries stays valid on it
+			// even after the org retired it: editing an old call must
+			// not force a new code on it.
+			st.Dispositions = append(slices.Clone(st.Dispositions), *row.Disposition)
+		}
+		p.Merge("", crm.CheckDisposition(st, row.Type, row.Direction, row.Disposition))
 		if relink {
 			var named []store.ContactRef
 			if in.ContactIDs.Set {

@@ -58,7 +58,9 @@ func TestSettingsDispositionCodes(t *testing.T) {
 
 	// A call with busy, then busy is retired (left out) and a new code added
 	// with its own label and flag; a listed code keeps what is not given.
-	require.Equal(t, http.StatusCreated, call("busy").Status)
+	busyRes, busy := b.post(map[string]any{"type": "call", "direction": "outbound", "account_id": acme,
+		"occurred_at": "2026-03-02T15:00:00Z", "disposition": "busy"})
+	require.Equal(t, http.StatusCreated, busyRes.Status)
 	res := patch(map[string]any{"disposition_codes": []map[string]any{
 		{"code": "connected", "label": "Talked to someone"},
 		{"code": "left_message", "label": "Left a message", "connect": false},
@@ -75,6 +77,18 @@ func TestSettingsDispositionCodes(t *testing.T) {
 	for _, c := range s.DispositionCodes[4:] {
 		require.True(t, c.Retired, c.Code)
 	}
+
+	// The call that carries busy keeps it, and can still be edited.
+	var old struct {
+		ID          string `json:"id"`
+		Disposition string `json:"disposition"`
+	}
+	b.do("GET", "/v1/activities/"+busy.ID, nil).JSON(t, &old)
+	require.Equal(t, "busy", old.Disposition)
+	res = b.do("PATCH", "/v1/activities/"+busy.ID, map[string]any{"subject": "Tried the main line"})
+	require.Equal(t, http.StatusOK, res.Status, "editing a call with a retired code: %s", res.Body)
+	res = b.do("PATCH", "/v1/activities/"+busy.ID, map[string]any{"disposition": "gatekeeper"})
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status, "but it cannot be given another retired code")
 
 	res = call("busy")
 	require.Equal(t, http.StatusUnprocessableEntity, res.Status)
