@@ -38,7 +38,9 @@ func newStalledFixture(t *testing.T) *stalledFixture {
 	b := opsSetup(t)
 	f := &stalledFixture{opsBundle: b}
 	ctx := context.Background()
-	at := func(y int, m time.Month, d, h, min, s int) time.Time { return time.Date(y, m, d, h, min, s, 0, time.UTC) }
+	at := func(y int, m time.Month, d, h, min, s int) time.Time {
+		return time.Date(y, m, d, h, min, s, 0, time.UTC)
+	}
 	old := at(2025, 12, 1, 0, 0, 0)
 
 	// An activity on the deal keeps it fresh (its account has nothing else).
