@@ -149,42 +149,11 @@ func (s *Store) DigestFacts(ctx context.Context, orgID string, f DigestFilter) (
 	due := dueBefore.Format(time.DateOnly)
 
 	// The page of accounts.
-	var a args
-	org, since, until, dueP := a.add(orgID), a.add(f.Since), a.add(f.Until), a.add(due)
-	where := []string{"ac.org_id = " + org}
-	if f.Cursor != "" {
-		parts, err := decodeCursor(f.Cursor, 2)
-		if err != nil {
-			return out, err
-		}
-		if !crm.ValidID(parts[1]) {
-			return out, crm.Invalid("cursor", "is not a cursor returned by this list")
-		}
-		where = append(where, "(ac.name, ac.id) > ("+a.add(parts[0])+"::text, "+a.add(parts[1])+"::uuid)")
-	}
-	if f.OwnerID != "" {
-		o := a.add(strings.ToLower(f.OwnerID)) + "::uuid"
-		where = append(where, `(ac.owner_id = `+o+`
-			OR EXISTS (SELECT 1 FROM deals dl WHERE dl.org_id = ac.org_id AND dl.account_id = ac.id
-			           AND dl.owner_id = `+o+` AND dl.status = 'open')
-			OR EXISTS (SELECT 1 FROM activities x WHERE x.org_id = ac.org_id AND x.owner_id = `+o+`
-			           AND x.account_id = ac.id AND x.occurred_at >= `+since+` AND x.occurred_at < `+until+`))`)
-	}
-	stalledQ, err := stalledQuery(&a, orgID, days, now, "", nil, "", 0)
+	limit := clampLimit(f.Limit)
+	q, a, err := digestAccountsQuery(orgID, f, days, now, due, limit)
 	if err != nil {
 		return out, err
 	}
-	where = append(where, `(EXISTS (SELECT 1 FROM activities x WHERE x.org_id = ac.org_id AND x.account_id = ac.id
-			AND x.occurred_at >= `+since+` AND x.occurred_at < `+until+`)
-		OR ac.id IN (SELECT x.account_id FROM activities x WHERE x.org_id = `+org+`
-			AND x.next_step_due IS NOT NULL AND x.next_step_done_at IS NULL AND x.next_step_due < `+dueP+`::date)
-		OR ac.id IN (SELECT i.account_id FROM action_items i WHERE i.org_id = `+org+`
-			AND i.status = 'open' AND i.due_date < `+dueP+`::date)
-		OR ac.id IN (SELECT st.account_id FROM (`+stalledQ+`) st(id, name, stage, amount, currency, close_date,
-			owner_id, status, account_id)))`)
-	limit := clampLimit(f.Limit)
-	q := `SELECT ac.id, ac.name, ac.owner_id FROM accounts ac WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ac.name, ac.id LIMIT ` + a.add(limit+1)
 	rows, err := s.db.Query(ctx, q, a...)
 	if err != nil {
 		return out, interpretError(op, err)
@@ -366,4 +335,58 @@ func (s *Store) digestDue(ctx context.Context, orgID string, ids []string, due s
 		return struct{}{}, nil
 	})
 	return interpretError(op, err)
+}
+
+// digestAccountsQuery is the statement of a page of the digest's accounts
+// (see DigestFacts): the org's accounts, narrowed by the owner, that have
+// something to say, by name then id. Whether an account had activity in
+// the range (and, with an owner, whether the owner has an open deal or an
+// activity there) is one index probe per account; the accounts with
+// something due, or with a stalled deal, are each one set (hashed) read
+// once per statement, from the org's rows only.
+func digestAccountsQuery(orgID string, f DigestFilter, days int, now time.Time, due string, limit int) (string, args, error) {
+	var a args
+	org, since, until, dueP := a.add(orgID), a.add(f.Since), a.add(f.Until), a.add(due)
+	// Which accounts (the org's, after the cursor, the owner's), fenced
+	// (OFFSET 0) so that the owner's narrowing runs before the probes.
+	where := []string{"ac.org_id = " + org}
+	if f.Cursor != "" {
+		parts, err := decodeCursor(f.Cursor, 2)
+		if err != nil {
+			return "", nil, err
+		}
+		if !crm.ValidID(parts[1]) {
+			return "", nil, crm.Invalid("cursor", "is not a cursor returned by this list")
+		}
+		where = append(where, "(ac.name, ac.id) > ("+a.add(parts[0])+"::text, "+a.add(parts[1])+"::uuid)")
+	}
+	if f.OwnerID != "" {
+		o := a.add(strings.ToLower(f.OwnerID)) + "::uuid"
+		where = append(where, `(ac.owner_id = `+o+`
+			OR (SELECT true FROM deals dl WHERE dl.org_id = ac.org_id AND dl.account_id = ac.id
+			    AND dl.owner_id = `+o+` AND dl.status = 'open' LIMIT 1)
+			OR (SELECT true FROM activities x WHERE x.org_id = ac.org_id AND x.owner_id = `+o+`
+			    AND x.account_id = ac.id AND x.occurred_at >= `+since+` AND x.occurred_at < `+until+` LIMIT 1))`)
+	}
+	stalledQ, err := stalledQuery(&a, orgID, days, now, "", nil, "ac.id", "", 0)
+	if err != nil {
+		return "", nil, err
+	}
+	// Something to say, cheapest first (an OR stops at the first true).
+	// The per-account probes are scalar subqueries, not EXISTS: PostgreSQL
+	// may turn an EXISTS under OR into a hashed subplan, which reads the
+	// whole activities table (every org's) to build its hash. The stalled
+	// probe runs only for accounts with nothing else to say.
+	q := `SELECT ac.id, ac.name, ac.owner_id FROM (
+			SELECT ac.org_id, ac.id, ac.name, ac.owner_id FROM accounts ac WHERE ` + strings.Join(where, " AND ") + ` OFFSET 0
+		) ac
+		WHERE (SELECT true FROM activities x WHERE x.org_id = ac.org_id AND x.account_id = ac.id
+			AND x.occurred_at >= ` + since + ` AND x.occurred_at < ` + until + ` LIMIT 1)
+		OR ac.id IN (SELECT x.account_id FROM activities x WHERE x.org_id = ` + org + `
+			AND x.next_step_due IS NOT NULL AND x.next_step_done_at IS NULL AND x.next_step_due < ` + dueP + `::date)
+		OR ac.id IN (SELECT i.account_id FROM action_items i WHERE i.org_id = ` + org + `
+			AND i.status = 'open' AND i.due_date < ` + dueP + `::date)
+		OR (SELECT true FROM (` + stalledQ + `) st LIMIT 1)
+		ORDER BY ac.name, ac.id LIMIT ` + a.add(limit+1)
+	return q, a, nil
 }

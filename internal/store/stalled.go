@@ -132,14 +132,20 @@ const stalledLastColumns = `CASE WHEN c.id IS NULL THEN b.id ELSE c.id END,
 // at or before now − days, largest amount first (nulls last), then the
 // longest inactive, then id. The keyset follows that order. limit 0 means
 // no LIMIT.
+//
+// accountCol, when set, is an SQL expression the deal's account must equal
+// (a correlated column of an outer query).
 func stalledQuery(a *args, orgID string, days int, now time.Time, ownerID string, accountIDs []string,
-	cursor string, limit int) (string, error) {
+	accountCol, cursor string, limit int) (string, error) {
 	since := `COALESCE(c.occurred_at, b.occurred_at, d.created_at)`
 	cutoff := a.add(now) + "::timestamptz - make_interval(days => " + a.add(days) + "::int)"
 	where := []string{"d.org_id = " + a.add(orgID), "d.status = 'open'",
 		"COALESCE(b.occurred_at, d.created_at) <= " + cutoff, since + " <= " + cutoff}
 	if ownerID != "" {
 		where = append(where, "d.owner_id = "+a.add(strings.ToLower(ownerID))+"::uuid")
+	}
+	if accountCol != "" {
+		where = append(where, "d.account_id = "+accountCol)
 	}
 	if accountIDs != nil {
 		where = append(where, "d.account_id = ANY("+a.add(accountIDs)+"::uuid[])")
@@ -238,7 +244,7 @@ func (s *Store) StalledDealList(ctx context.Context, orgID string, f StalledFilt
 	}
 	limit := clampLimit(f.Limit)
 	var a args
-	q, err := stalledQuery(&a, orgID, days, now, f.OwnerID, f.AccountIDs, f.Cursor, limit+1)
+	q, err := stalledQuery(&a, orgID, days, now, f.OwnerID, f.AccountIDs, "", f.Cursor, limit+1)
 	if err != nil {
 		return StalledPage{}, err
 	}
@@ -271,7 +277,7 @@ func (s *Store) StalledDealList(ctx context.Context, orgID string, f StalledFilt
 func (s *Store) stalledByAccount(ctx context.Context, orgID string, days int, now time.Time, accountIDs []string) (map[string][]StalledDeal, error) {
 	const op = "list stalled deals by account"
 	var a args
-	q, err := stalledQuery(&a, orgID, days, now, "", accountIDs, "", 0)
+	q, err := stalledQuery(&a, orgID, days, now, "", accountIDs, "", "", 0)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"logbook/internal/crm"
@@ -247,6 +249,30 @@ func TestStalledDealsPlan(t *testing.T) {
 	p, err := b.store.StalledDealList(ctx, b.org, store.StalledFilter{Now: opsNow})
 	require.NoError(t, err)
 	t.Logf("stalled deals of 1,000 accounts, ~1,600 open deals, 100,000 activities: %d on the first page in %v", len(p.Items), time.Since(start))
+
+	// The digest's first page over the same org (every account has
+	// something to say), and a week for one owner.
+	start = time.Now()
+	d, err := b.store.DigestFacts(ctx, b.org, store.DigestFilter{Since: opsNow.AddDate(0, 0, -7), Until: opsNow, Now: opsNow})
+	require.NoError(t, err)
+	require.Len(t, d.Accounts, store.DefaultLimit)
+	t.Logf("digest, first page of %d accounts: %v", len(d.Accounts), time.Since(start))
+	start = time.Now()
+	_, err = b.store.DigestFacts(ctx, b.org, store.DigestFilter{OwnerID: b.olive, Since: opsNow.AddDate(0, 0, -7), Until: opsNow, Now: opsNow})
+	require.NoError(t, err)
+	t.Logf("digest for an owner of nothing: %v", time.Since(start))
+	if testing.Verbose() {
+		for _, owner := range []string{"", b.olive} {
+			q, args, err := store.DigestAccountsSQL(b.org, store.DigestFilter{OwnerID: owner, Since: opsNow.AddDate(0, 0, -7), Until: opsNow},
+				14, opsNow, "2026-03-17")
+			require.NoError(t, err)
+			rows, err := b.tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) `+q, args...)
+			require.NoError(t, err)
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			require.NoError(t, err)
+			t.Logf("digest accounts (owner %q):\n%s", owner, strings.Join(lines, "\n"))
+		}
+	}
 }
 
 func asString(v any) string {
