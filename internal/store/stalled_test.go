@@ -261,6 +261,23 @@ func TestStalledDealsPlan(t *testing.T) {
 	_, err = b.store.DigestFacts(ctx, b.org, store.DigestFilter{OwnerID: b.olive, Since: opsNow.AddDate(0, 0, -7), Until: opsNow, Now: opsNow})
 	require.NoError(t, err)
 	t.Logf("digest for an owner of nothing: %v", time.Since(start))
+	for _, owner := range []string{"", b.olive} {
+		q, args, err := store.DigestAccountsSQL(b.org, store.DigestFilter{OwnerID: owner, Since: opsNow.AddDate(0, 0, -7), Until: opsNow},
+			14, opsNow, "2026-03-17")
+		require.NoError(t, err)
+		var plan []map[string]any
+		require.NoError(t, b.tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) `+q, args...).Scan(&plan))
+		var walk func(n map[string]any)
+		walk = func(n map[string]any) {
+			if rel, _ := n["Relation Name"].(string); rel == "activities" || rel == "activity_contacts" || rel == "deals" {
+				require.NotEqual(t, "Seq Scan", n["Node Type"], "the digest's accounts never scan %s whole: %v", rel, plan)
+			}
+			for _, c := range asSlice(n["Plans"]) {
+				walk(c.(map[string]any))
+			}
+		}
+		walk(plan[0]["Plan"].(map[string]any))
+	}
 	if testing.Verbose() {
 		for _, owner := range []string{"", b.olive} {
 			q, args, err := store.DigestAccountsSQL(b.org, store.DigestFilter{OwnerID: owner, Since: opsNow.AddDate(0, 0, -7), Until: opsNow},
