@@ -560,7 +560,7 @@ func docs() map[string]opDoc {
 			Query: paged(
 				param{Name: "owner_id", Type: "string", Format: "uuid", Description: "only the accounts this user owns or works on (see above)"},
 				param{Name: "since", Type: "string", Format: "date-time", Description: "from (inclusive), RFC 3339; default until − 7 days"},
-				param{Name: "until", Type: "string", Format: "date-time", Description: "to (exclusive), RFC 3339; default now"}),
+				param{Name: "until", Type: "string", Format: "date-time", Description: "to (exclusive), RFC 3339, before 9999-12-24; default now"}),
 			Resp: errResps(map[int]any{200: brief.Digest{}}, 422)},
 	}
 }

@@ -393,6 +393,16 @@ func TestPropertyExtremeValues(t *testing.T) {
 	}
 	for _, c := range []string{"x", "%00", strings.Repeat("A", 5000), "eyJ0IjoiMTAwMDAtMDEtMDEifQ"} {
 		reads = append(reads, "/v1/accounts?cursor="+c, "/v1/accounts/"+f.account+"/timeline?cursor="+c)
+		reads = append(reads, "/v1/next-steps?cursor="+c, "/v1/deals/stalled?cursor="+c, "/v1/digest?cursor="+c)
+	}
+	for _, at := range extremeTimes {
+		reads = append(reads, "/v1/digest?until="+url.QueryEscape(at), "/v1/digest?since="+url.QueryEscape(at))
+	}
+	for _, d := range extremeDates {
+		reads = append(reads, "/v1/next-steps?due_before="+url.QueryEscape(d))
+	}
+	for _, n := range []string{"0", "-1", "3651", "99999999999999999999", "NaN", "1e3", "%00"} {
+		reads = append(reads, "/v1/deals/stalled?days="+n)
 	}
 	for _, p := range reads {
 		res := b.do("GET", p, nil)

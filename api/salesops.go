@@ -23,6 +23,9 @@ const (
 	digestDefaultRange = 7 * 24 * time.Hour
 )
 
+// digestLatestUntil is the latest until GET /v1/digest takes.
+var digestLatestUntil = time.Date(9999, 12, 24, 0, 0, 0, 0, time.UTC)
+
 // nextStepDone is the optional body of POST /v1/activities/{id}/next-step/done.
 type nextStepDone struct {
 	// DoneAt is when the next step was done (default now; not in the
@@ -151,6 +154,9 @@ func (h *handler) digest(w http.ResponseWriter, r *http.Request, p crm.Principal
 			field = "until"
 		}
 		switch {
+		case f.Until.After(digestLatestUntil):
+			// until + 7 days (due_before) must still be a four-digit year.
+			pr.Add("until", "must be before %s", digestLatestUntil.Format(time.DateOnly))
 		case !f.Since.Before(f.Until):
 			if since != nil && until == nil {
 				pr.Add("since", "must be before until (default now)")

@@ -159,7 +159,7 @@ func TestStalledDealsAPI(t *testing.T) {
 	b, tx := opsSetup(t)
 	ctx := context.Background()
 	acme := b.create("/v1/accounts", map[string]any{"name": "Acme"})
-	bolt := b.create("/v1/accounts", map[string]any{"name": "Bolt"})
+	bolt := b.create("/v1/accounts", map[string]any{"name": "Bolt | EMEA"})
 	deal := func(account, name string, amount any, created string) string {
 		id := b.create("/v1/deals", map[string]any{"account_id": account, "name": name, "amount": amount, "currency": "USD"})
 		_, err := tx.Exec(ctx, `UPDATE deals SET created_at = $2 WHERE id = $1`, id, created)
@@ -251,7 +251,7 @@ func newDigestFixture(t *testing.T) *digestFixture {
 	f.olive = b.create("/v1/users", map[string]any{"email": "olive@seller.test", "name": "Olive Owner"})
 	f.ben = b.create("/v1/users", map[string]any{"email": "ben@seller.test", "name": "Ben Bell"})
 	f.acme = b.create("/v1/accounts", map[string]any{"name": "Acme", "owner_id": f.olive})
-	f.bolt = b.create("/v1/accounts", map[string]any{"name": "Bolt", "owner_id": f.ben})
+	f.bolt = b.create("/v1/accounts", map[string]any{"name": "Bolt | EMEA", "owner_id": f.ben})
 	cobalt := b.create("/v1/accounts", map[string]any{"name": "Cobalt"})
 	b.create("/v1/accounts", map[string]any{"name": "Dyno", "owner_id": f.olive})
 	f.echo = b.create("/v1/accounts", map[string]any{"name": "Echo"})
@@ -339,7 +339,7 @@ func TestDigestAPI(t *testing.T) {
 		require.Equal(t, opsNow, d.Until)
 		require.Equal(t, "2026-03-17", d.DueBefore.String())
 		require.Equal(t, 14, d.StalledDays)
-		require.Equal(t, []string{"Acme", "Bolt", "Echo"}, digestNames(d))
+		require.Equal(t, []string{"Acme", "Bolt | EMEA", "Echo"}, digestNames(d))
 		st := func(text string, ids ...string) brief.BriefStatement {
 			return brief.BriefStatement{Text: text, ActivityIDs: ids}
 		}
@@ -381,7 +381,7 @@ func TestDigestAPI(t *testing.T) {
 			}
 			q = "?limit=1&cursor=" + url.QueryEscape(*p.NextCursor)
 		}
-		require.Equal(t, []string{"Acme", "Bolt", "Echo"}, names)
+		require.Equal(t, []string{"Acme", "Bolt | EMEA", "Echo"}, names)
 	})
 
 	t.Run("OwnerFilter", func(t *testing.T) {
@@ -391,11 +391,11 @@ func TestDigestAPI(t *testing.T) {
 		require.Equal(t, []string{"Acme"}, digestNames(f.digest(t, "?owner_id="+f.olive)))
 		// Ben owns Bolt, an open deal on Acme and an activity on Echo.
 		d := f.digest(t, "?owner_id="+f.ben)
-		require.Equal(t, []string{"Acme", "Bolt", "Echo"}, digestNames(d))
+		require.Equal(t, []string{"Acme", "Bolt | EMEA", "Echo"}, digestNames(d))
 		require.Len(t, d.Items[0].Happened, 4, "the whole account, not only Ben's part")
 		// Ben's call on Echo is outside an earlier week: Echo drops out.
 		d = f.digest(t, "?owner_id="+f.ben+"&until=2026-03-09T00:00:00Z")
-		require.Equal(t, []string{"Acme", "Bolt"}, digestNames(d))
+		require.Equal(t, []string{"Acme", "Bolt | EMEA"}, digestNames(d))
 		// A user of no account.
 		nobody := f.b.create("/v1/users", map[string]any{"email": "new@seller.test", "name": "New Hire"})
 		require.Empty(t, f.digest(t, "?owner_id="+nobody).Items)
@@ -408,7 +408,7 @@ func TestDigestAPI(t *testing.T) {
 		// stalled still is.
 		d := f.digest(t, "?since=2025-01-01T00:00:00Z&until=2025-01-08T00:00:00Z")
 		require.Equal(t, "2026-03-10", d.DueBefore.String(), "today, later than until + 7 days")
-		require.Equal(t, []string{"Acme", "Bolt"}, digestNames(d))
+		require.Equal(t, []string{"Acme", "Bolt | EMEA"}, digestNames(d))
 		require.Empty(t, d.Items[0].Happened)
 		require.Len(t, d.Items[0].Due, 1, "only the overdue next step; the action item is due later")
 		require.Empty(t, d.Items[1].Happened)

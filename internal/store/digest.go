@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -169,7 +171,8 @@ func (s *Store) DigestFacts(ctx context.Context, orgID string, f DigestFilter) (
 	if len(accts) > limit {
 		accts = accts[:limit]
 		last := accts[limit-1]
-		out.NextCursor = encodeCursor(last.Name, last.ID)
+		// The name is encoded on its own: it may hold the cursor's "|".
+		out.NextCursor = encodeCursor(base64.RawURLEncoding.EncodeToString([]byte(last.Name)), last.ID)
 	}
 	if len(accts) == 0 {
 		return out, nil
@@ -355,10 +358,11 @@ func digestAccountsQuery(orgID string, f DigestFilter, days int, now time.Time, 
 		if err != nil {
 			return "", nil, err
 		}
-		if !crm.ValidID(parts[1]) {
+		name, nerr := base64.RawURLEncoding.DecodeString(parts[0])
+		if nerr != nil || !crm.ValidID(parts[1]) || !utf8.Valid(name) || strings.ContainsRune(string(name), 0) {
 			return "", nil, crm.Invalid("cursor", "is not a cursor returned by this list")
 		}
-		where = append(where, "(ac.name, ac.id) > ("+a.add(parts[0])+"::text, "+a.add(parts[1])+"::uuid)")
+		where = append(where, "(ac.name, ac.id) > ("+a.add(string(name))+"::text, "+a.add(parts[1])+"::uuid)")
 	}
 	if f.OwnerID != "" {
 		o := a.add(strings.ToLower(f.OwnerID)) + "::uuid"
