@@ -504,6 +504,64 @@ func docs() map[string]opDoc {
 				"Logbook-Delivery header, and its payload, so a receiver that already has it can tell: deliveries are " +
 				"at least once. Answers the delivery.",
 			Resp: errResps(map[int]any{202: crm.WebhookDelivery{}}, 404, 422)},
+
+		// sales operations: next steps, stalled deals, the weekly digest
+		"GET /v1/next-steps": {Tag: "sales-operations",
+			Summary: "Next steps that are due or overdue and not done: activities' next_step with a due_date before due_before " +
+				"(default tomorrow in UTC: due today or earlier), oldest due first, then by the activity's occurred_at and id, " +
+				"keyset-paginated. A next step without a due date is never listed here (it is never due). overdue is true when " +
+				"the due date is before today (UTC), and days_overdue says by how many days (0 otherwise). A next step marked done " +
+				"(POST /v1/activities/{id}/next-step/done) is not listed until a different next step is written on its activity. " +
+				"An owner_id or account_id that is not the org's lists nothing.",
+			Query: paged(
+				param{Name: "owner_id", Type: "string", Format: "uuid", Description: "only next steps of activities this user owns"},
+				param{Name: "account_id", Type: "string", Format: "uuid", Description: "only next steps of this account's activities"},
+				param{Name: "due_before", Type: "string", Format: "date", Description: "due before this date (exclusive), YYYY-MM-DD; default tomorrow (UTC)"}),
+			Resp: errResps(map[int]any{200: crm.Page[store.NextStepItem]{}}, 422)},
+		"POST /v1/activities/{id}/next-step/done": {Tag: "sales-operations",
+			Summary: "Mark the activity's next step done: it leaves GET /v1/next-steps and the digest, and next_step.done_at says when. " +
+				"The body is {} (done now) or {\"done_at\": RFC 3339, not in the future}. " +
+				"Idempotent: a next step already marked keeps its first done_at. Writing a different next step (text or due date, " +
+				"by PATCH or by re-posting the source and external_id) opens it again. An activity without a next step is 422 " +
+				"naming next_step. Answers the activity.",
+			Body: nextStepDone{},
+			Resp: errResps(map[int]any{200: crm.Activity{}}, 400, 404, 413, 422)},
+		"DELETE /v1/activities/{id}/next-step/done": {Tag: "sales-operations",
+			Summary: "Open the activity's next step again (done_at null); a no-op when it is open. An activity without a next step " +
+				"is 422 naming next_step. Answers the activity.",
+			Resp: errResps(map[int]any{200: crm.Activity{}}, 404, 422)},
+		"GET /v1/deals/stalled": {Tag: "sales-operations",
+			Summary: "Open deals with no activity for `days` days (default the org's settings.stalled_after_days; the answer's days " +
+				"says which was used): no activity on the deal, on its account, or linked to a contact of its account (whichever " +
+				"account that activity is on) that occurred after now − days. Activities of type handoff do not count: a " +
+				"reassignment is not contact with the customer. A deal with no counting activity at all is stalled when it was " +
+				"created at or before now − days. last_activity is the newest counting activity (null when there is none) and " +
+				"days_inactive the whole days since it (or since the deal was created). Largest amount first (amounts are " +
+				"compared as numbers whatever their currency; deals without an amount last), then the longest inactive, then id; " +
+				"keyset-paginated. Won and lost deals are never listed.",
+			Query: paged(
+				param{Name: "days", Type: "integer", Description: "days without activity, 1 to 3650 (default settings.stalled_after_days)"},
+				param{Name: "owner_id", Type: "string", Format: "uuid", Description: "only deals this user owns"}),
+			Resp: errResps(map[int]any{200: store.StalledPage{}}, 422)},
+		"GET /v1/digest": {Tag: "sales-operations",
+			Summary: "The weekly digest: per account, what happened in [since, until), what is due and what is stalled, each " +
+				"line a statement citing its activities (no model is called). Accounts are listed by name, then id, " +
+				"keyset-paginated (limit counts accounts); an account with nothing in any section is not listed. With owner_id, " +
+				"the accounts that user owns, or where they own an open deal, or where they own an activity in the range, each " +
+				"with everything on the account (not only that user's); without, every account with something to say. " +
+				"happened: a count of the range's activities by type (citing the newest 50), then up to 5 notable ones — " +
+				"meetings with the first sentence of their notes' summary, connected calls (a disposition that counts as a " +
+				"connect), emails — each citing itself. due: open next steps and open action items due before due_before " +
+				"(until + 7 days, or today when later, so everything overdue is included), soonest first, 5 of them and " +
+				"\"…and N more\" citing the rest (up to 50); next steps without a due date are not listed. stalled: the " +
+				"account's stalled deals as GET /v1/deals/stalled finds them with the org's stalled_after_days, largest first, " +
+				"5 of them and \"…and N more\", each citing its last counting activity (a deal with no activity at all cites " +
+				"none). since defaults to until − 7 days, until to now; since must be before until, at most 92 days apart.",
+			Query: paged(
+				param{Name: "owner_id", Type: "string", Format: "uuid", Description: "only the accounts this user owns or works on (see above)"},
+				param{Name: "since", Type: "string", Format: "date-time", Description: "from (inclusive), RFC 3339; default until − 7 days"},
+				param{Name: "until", Type: "string", Format: "date-time", Description: "to (exclusive), RFC 3339, before 9999-12-24; default now"}),
+			Resp: errResps(map[int]any{200: brief.Digest{}}, 422)},
 	}
 }
 

@@ -238,6 +238,8 @@ func writeSpecs() []writeSpec {
 		}, fields: []fieldSpec{{name: "question", kind: kText, limit: crm.MaxQuestion}, {name: "since", kind: kTime}, {name: "until", kind: kTime}, {name: "types", kind: kEnum, valid: []any{[]string{"note"}, []string{}}}}},
 		{method: "POST", path: "/v1/ask", base: func(*propFixture) map[string]any { return map[string]any{"question": "When does the contract go out?"} },
 			fields: []fieldSpec{{name: "question", kind: kText, limit: crm.MaxQuestion}, {name: "since", kind: kTime}, {name: "until", kind: kTime}}},
+		{method: "POST", path: "/v1/activities/{activity}/next-step/done", base: func(*propFixture) map[string]any { return map[string]any{} },
+			fields: []fieldSpec{{name: "done_at", kind: kTime, valid: []any{"2026-03-10T15:00:00Z", nil}}}},
 	}
 }
 
@@ -372,6 +374,7 @@ func TestPropertyExtremeValues(t *testing.T) {
 		"/v1/accounts/" + f.account + "/timeline?limit=200", "/v1/accounts/" + f.account + "/brief", "/v1/accounts/" + f.account,
 		"/v1/accounts?limit=200", "/v1/contacts?limit=200", "/v1/deals?limit=200", "/v1/users?limit=200", "/v1/api-keys",
 		"/v1/webhooks", "/v1/action-items?limit=200", "/v1/settings", "/v1/activities/" + f.activity,
+		"/v1/next-steps?limit=200&due_before=9999-12-31", "/v1/deals/stalled?days=1&limit=200", "/v1/digest?limit=200&since=2026-01-01T00:00:00Z&until=2026-04-01T00:00:00Z",
 	}
 	reads = append(reads, created...)
 	for _, q := range extremeStrings(r, maxSearchQuery) {
@@ -390,6 +393,16 @@ func TestPropertyExtremeValues(t *testing.T) {
 	}
 	for _, c := range []string{"x", "%00", strings.Repeat("A", 5000), "eyJ0IjoiMTAwMDAtMDEtMDEifQ"} {
 		reads = append(reads, "/v1/accounts?cursor="+c, "/v1/accounts/"+f.account+"/timeline?cursor="+c)
+		reads = append(reads, "/v1/next-steps?cursor="+c, "/v1/deals/stalled?cursor="+c, "/v1/digest?cursor="+c)
+	}
+	for _, at := range extremeTimes {
+		reads = append(reads, "/v1/digest?until="+url.QueryEscape(at), "/v1/digest?since="+url.QueryEscape(at))
+	}
+	for _, d := range extremeDates {
+		reads = append(reads, "/v1/next-steps?due_before="+url.QueryEscape(d))
+	}
+	for _, n := range []string{"0", "-1", "3651", "99999999999999999999", "NaN", "1e3", "%00"} {
+		reads = append(reads, "/v1/deals/stalled?days="+n)
 	}
 	for _, p := range reads {
 		res := b.do("GET", p, nil)

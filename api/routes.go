@@ -93,5 +93,12 @@ func routes() []route {
 		{"DELETE", "/v1/webhooks/{id}", admin, (*h).webhookDelete, "webhook"},
 		{"GET", "/v1/webhooks/{id}/deliveries", admin, (*h).webhookDeliveries, "webhook"},
 		{"POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, (*h).webhookRedeliver, "webhook"},
+
+		// sales operations: next steps, stalled deals, the weekly digest
+		{"GET", "/v1/next-steps", read, (*h).nextStepList, ""},
+		{"POST", "/v1/activities/{id}/next-step/done", write, (*h).nextStepMarkDone, "activity"},
+		{"DELETE", "/v1/activities/{id}/next-step/done", write, (*h).nextStepReopen, "activity"},
+		{"GET", "/v1/deals/stalled", read, (*h).stalledDeals, ""},
+		{"GET", "/v1/digest", read, (*h).digest, ""},
 	}
 }

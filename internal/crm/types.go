@@ -99,6 +99,11 @@ type Participant struct {
 type NextStep struct {
 	Text    string `json:"text"`
 	DueDate *Date  `json:"due_date"`
+	// DoneAt is when the next step was marked done (POST
+	// /v1/activities/{id}/next-step/done); nil while it is open. Writing a
+	// different next step (text or due date) opens it again. It is not
+	// part of what a client posts, nor of an activity's content hash.
+	DoneAt *time.Time `json:"done_at"`
 }
 
 // Activity is one sales touch on an account's timeline.

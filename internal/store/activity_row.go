@@ -57,7 +57,7 @@ type ActivityUpserted struct {
 
 // plan has no Sort node anywhere).
 const activityColumns = `a.id, a.type, a.direction, a.account_id, a.deal_id, a.owner_id, a.occurred_at,
-	a.duration_seconds, a.subject, a.body, a.disposition, a.next_step_text, a.next_step_due,
+	a.duration_seconds, a.subject, a.body, a.disposition, a.next_step_text, a.next_step_due, a.next_step_done_at,
 	a.participants, a.source, a.external_id, a.metadata, a.created_at, a.updated_at,
 	ARRAY(SELECT ac.contact_id FROM activity_contacts ac WHERE ac.org_id = a.org_id AND ac.activity_id = a.id)`
 
@@ -67,11 +67,12 @@ func scanActivity(orgID string) pgx.RowToFunc[crm.Activity] {
 		var (
 			dir, nsText *string
 			nsDue       *time.Time
+			nsDone      *time.Time
 			dur         *int32
 			metadata    []byte
 		)
 		err := r.Scan(&a.ID, &a.Type, &dir, &a.AccountID, &a.DealID, &a.OwnerID, &a.OccurredAt,
-			&dur, &a.Subject, &a.Body, &a.Disposition, &nsText, &nsDue,
+			&dur, &a.Subject, &a.Body, &a.Disposition, &nsText, &nsDue, &nsDone,
 			&a.Participants, &a.Source, &a.ExternalID, &metadata, &a.CreatedAt, &a.UpdatedAt,
 			&a.ContactIDs)
 		if err != nil {
@@ -89,6 +90,10 @@ func scanActivity(orgID string) pgx.RowToFunc[crm.Activity] {
 			a.NextStep = &crm.NextStep{Text: *nsText}
 			if nsDue != nil {
 				a.NextStep.DueDate = &crm.Date{Time: *nsDue}
+			}
+			if nsDone != nil {
+				t := nsDone.UTC()
+				a.NextStep.DoneAt = &t
 			}
 		}
 		a.Metadata = json.RawMessage(metadata)
@@ -173,12 +178,12 @@ func (r *ActivityRow) contentHash() []byte {
 		Subject      *string           `json:"subject"`
 		Body         *string           `json:"body"`
 		Disposition  *string           `json:"disposition"`
-		NextStep     *crm.NextStep     `json:"next_step"`
+		NextStep     any               `json:"next_step"`
 		Metadata     json.RawMessage   `json:"metadata"`
 	}{
 		r.Type, r.Direction, r.AccountID, r.ContactIDs, r.Participants, r.DealID, r.OwnerID,
 		r.OccurredAt.UTC().Format(time.RFC3339Nano), r.Duration, r.Subject, r.Body, r.Disposition,
-		r.NextStep, canonicalJSON(r.Metadata),
+		hashNextStep(r.NextStep), canonicalJSON(r.Metadata),
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -188,6 +193,20 @@ func (r *ActivityRow) contentHash() []byte {
 	}
 	sum := sha256.Sum256(b)
 	return sum[:]
+}
+
+// hashNextStep is the next step as the content hash sees it: what was
+// posted (text and due date), without whether it was marked done, so
+// marking it done changes no hash and a hash is the same as before done_at
+// existed.
+func hashNextStep(ns *crm.NextStep) any {
+	if ns == nil {
+		return nil
+	}
+	return struct {
+		Text    string    `json:"text"`
+		DueDate *crm.Date `json:"due_date"`
+	}{ns.Text, ns.DueDate}
 }
 
 // canonicalJSON re-encodes a JSON value with sorted object keys and no

@@ -44,7 +44,8 @@ func (s *Store) activityGet(ctx context.Context, orgID, id string, forUpdate boo
 }
 
 // ActivityReplace rewrites the stored activity prev with the finished row
-// (same ID): its columns, content hash and updated_at; its contact links
+// (same ID): its columns, content hash and updated_at (a different next
+// step, by text or due date, is open again); its contact links
 // when relink is set and they changed; and, when the account changed, the
 // meeting's transcript and action items, which follow it. Run it in the
 // transaction that read prev with ActivityGetForUpdate.
@@ -54,6 +55,8 @@ func (s *Store) ActivityReplace(ctx context.Context, orgID string, row *Activity
 		UPDATE activities SET type = $3, direction = $4, account_id = $5, deal_id = $6, owner_id = $7,
 			occurred_at = $8, duration_seconds = $9, subject = $10, body = $11, disposition = $12,
 			next_step_text = $13, next_step_due = $14, participants = $15::jsonb, source = $16,
+			next_step_done_at = CASE WHEN next_step_text IS NOT DISTINCT FROM $13::text
+				AND next_step_due IS NOT DISTINCT FROM $14::date THEN next_step_done_at END,
 			external_id = $17, metadata = $18::jsonb, content_hash = $19, updated_at = $20
 		WHERE org_id = $1 AND id = $2`,
 		orgID, row.ID, string(row.Type), directionArg(row.Direction), row.AccountID, row.DealID, row.OwnerID,

@@ -21,7 +21,8 @@ const activityInsertColumns = `org_id, id, type, direction, account_id, deal_id,
 // activityOnConflict makes an insert an idempotent upsert: a row with the
 // same (org, source, external_id) is rewritten only when its content hash
 // differs, so a re-post of the same content writes nothing and keeps
-// updated_at. Rows without external_id never conflict.
+// updated_at. Rows without external_id never conflict. A different next
+// step (text or due date) is open again: its done mark is cleared.
 const activityOnConflict = `
 	ON CONFLICT (org_id, source, external_id) DO UPDATE SET
 		type = EXCLUDED.type, direction = EXCLUDED.direction, account_id = EXCLUDED.account_id,
@@ -29,6 +30,8 @@ const activityOnConflict = `
 		duration_seconds = EXCLUDED.duration_seconds, subject = EXCLUDED.subject, body = EXCLUDED.body,
 		disposition = EXCLUDED.disposition, next_step_text = EXCLUDED.next_step_text,
 		next_step_due = EXCLUDED.next_step_due, participants = EXCLUDED.participants,
+		next_step_done_at = CASE WHEN activities.next_step_text IS NOT DISTINCT FROM EXCLUDED.next_step_text
+			AND activities.next_step_due IS NOT DISTINCT FROM EXCLUDED.next_step_due THEN activities.next_step_done_at END,
 		metadata = EXCLUDED.metadata, content_hash = EXCLUDED.content_hash, updated_at = EXCLUDED.updated_at
 	WHERE activities.content_hash IS DISTINCT FROM EXCLUDED.content_hash`
 
@@ -89,7 +92,7 @@ func buildActivityLeanSQL(guard bool) string {
 	return `
 	INSERT INTO activities (` + activityInsertColumns + `) ` + activityTypedParamsSQL + `
 		WHERE ` + cond + `
-		RETURNING id, metadata, created_at, updated_at, true AS inserted, NULL::uuid[]`
+		RETURNING id, metadata, created_at, updated_at, true AS inserted, NULL::uuid[], NULL::timestamptz`
 }
 
 // activityTypedParamsSQL selects $1…$20 as a row of activityInsertColumns
@@ -119,10 +122,10 @@ func buildActivityOneSQL(links, guard bool) string {
 	}
 	const returning = `
 		RETURNING id, metadata, created_at, updated_at, %s AS inserted,
-			account_id, type, occurred_at, source, external_id`
+			account_id, type, occurred_at, source, external_id, next_step_done_at`
 	outbox := `, wh AS (` + activityCreatedDeliveriesSQL + `
 	)
-	SELECT id, metadata, created_at, updated_at, inserted, ARRAY(SELECT wh.id FROM wh) FROM a`
+	SELECT id, metadata, created_at, updated_at, inserted, ARRAY(SELECT wh.id FROM wh), next_step_done_at FROM a`
 	if !links {
 		return `
 	WITH a AS (
@@ -211,6 +214,7 @@ func (s *Store) activityWriteOne(ctx context.Context, orgID string, row *Activit
 		a          = row.activity(orgID)
 		metadata   []byte
 		deliveries []string
+		doneAt     *time.Time
 	)
 	write := func(sql string) error {
 		return s.activityStatement(ctx, func(db DBTX) error {
@@ -221,7 +225,7 @@ func (s *Store) activityWriteOne(ctx context.Context, orgID string, row *Activit
 			defer rows.Close()
 			for rows.Next() {
 				found = true
-				if err := rows.Scan(&a.ID, &metadata, &a.CreatedAt, &a.UpdatedAt, &inserted, &deliveries); err != nil {
+				if err := rows.Scan(&a.ID, &metadata, &a.CreatedAt, &a.UpdatedAt, &inserted, &deliveries, &doneAt); err != nil {
 					return err
 				}
 			}
@@ -249,6 +253,12 @@ func (s *Store) activityWriteOne(ctx context.Context, orgID string, row *Activit
 	if found {
 		a.Metadata = metadata
 		a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+		if a.NextStep != nil && doneAt != nil {
+			// The same next step, still marked done.
+			ns, t := *a.NextStep, doneAt.UTC()
+			ns.DoneAt = &t
+			a.NextStep = &ns
+		}
 		if inserted {
 			return a, UpsertCreated, deliveries, nil
 		}
