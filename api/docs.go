@@ -441,12 +441,21 @@ func docs() map[string]opDoc {
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
 			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 409: Problem{},
 				413: Problem{}, 422: Problem{}, 503: Problem{}}},
-		"GET /v1/action-items": {Tag: "meeting-notes", Summary: "Action items across meetings, newest first.",
+		"GET /v1/action-items": {Tag: "meeting-notes",
+			Summary: "Who owes whom: action items across meetings, grouped by person. Order: by owner (names compared lower-cased and trimmed, in byte order; " +
+				"items without an owner last), then overdue first (open and due before today, UTC), then due date (undated last), then newest meeting first, " +
+				"then id; keyset-paginated over that order. Each item has side (whose commitment it is, by the account brief's rule on the owner's name: " +
+				"no owner is unknown; a user of the org (name or email) is ours; a contact of the item's account is theirs; else the meeting participant of that " +
+				"name is theirs when their email's domain is one of the account's domains, ours when their email is a user's or shares its domain; else unknown), " +
+				"overdue and meeting {id, occurred_at, subject}. groups sums up the whole filtered set (every page carries the same): one per person and side, " +
+				"in the items' order of persons then by side, with total, open and overdue counts; the totals add up to the number of items the filters match.",
 			Query: paged(
 				param{Name: "account_id", Type: "string", Format: "uuid"},
 				param{Name: "owner", Type: "string", Description: "owner name, case-insensitive"},
-				param{Name: "status", Type: "string", Enum: []string{"open", "done"}}),
-			Resp: errResps(map[int]any{200: crm.Page[crm.ActionItem]{}}, 422)},
+				param{Name: "status", Type: "string", Enum: []string{"open", "done"}},
+				param{Name: "due_before", Type: "string", Format: "date", Description: "only items due before this date (exclusive); undated items are left out"},
+				param{Name: "side", Type: "string", Enum: []string{"ours", "theirs", "unknown"}, Description: "only items of this side"}),
+			Resp: errResps(map[int]any{200: store.ActionItemPage{}}, 422)},
 		"PATCH /v1/action-items/{id}": {Tag: "meeting-notes", Summary: "Mark an action item open or done.",
 			Body: actionItemPatch{}, Required: []string{"status"},
 			Resp: errResps(map[int]any{200: crm.ActionItem{}}, 400, 404, 413, 422)},
