@@ -19,7 +19,8 @@ import (
 // ActionItemFilter narrows ActionItemList. Zero values do not filter.
 type ActionItemFilter struct {
 	AccountID string
-	// Owner matches the owner's name case-insensitively.
+	// Owner matches the owner's name case-insensitively, spaces around it
+	// ignored (as the groups compare names).
 	Owner  string
 	Status crm.ActionItemStatus
 	// DueBefore keeps the items due before this date (exclusive; items
@@ -160,7 +161,26 @@ func (c actionItemCursor) after(a *args) string {
 // actionItemOrder (grouped by person, overdue first), keyset-paginated, with
 // the groups of the whole filtered set. Overdue is counted from the store's
 // clock's UTC date.
+//
+// Both statements compute every filtered item's side, which the planner
+// prices far above its real cost (a subquery per item that mostly finds
+// nothing) and so hands to the JIT compiler: on 40,000 items that is about
+// 0.6 s of compiling for 0.2 s of running. They run in one transaction with
+// jit off.
 func (s *Store) ActionItemList(ctx context.Context, orgID string, f ActionItemFilter) (ActionItemPage, error) {
+	var page ActionItemPage
+	err := s.WithTx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return interpretError("list action items", err)
+		}
+		var err error
+		page, err = tx.actionItemList(ctx, orgID, f)
+		return err
+	})
+	return page, err
+}
+
+func (s *Store) actionItemList(ctx context.Context, orgID string, f ActionItemFilter) (ActionItemPage, error) {
 	const op = "list action items"
 	a := args{orgID, s.clock().Format(time.DateOnly)}
 	where := []string{"i.org_id = $1"}
@@ -168,7 +188,7 @@ func (s *Store) ActionItemList(ctx context.Context, orgID string, f ActionItemFi
 		where = append(where, "i.account_id = "+a.add(f.AccountID))
 	}
 	if f.Owner != "" {
-		where = append(where, "lower(i.owner) = lower("+a.add(f.Owner)+")")
+		where = append(where, "lower(btrim(i.owner)) = lower(btrim("+a.add(f.Owner)+"))")
 	}
 	if f.Status != "" {
 		where = append(where, "i.status = "+a.add(string(f.Status)))

@@ -185,6 +185,7 @@ func TestActionItemList(t *testing.T) {
 			{"Done", store.ActionItemFilter{Status: crm.ActionDone}, []string{h, f}, 2},
 			{"Globex", store.ActionItemFilter{AccountID: globex}, []string{h, i}, 2},
 			{"OwnerAnyCase", store.ActionItemFilter{Owner: "DANA LEE"}, []string{e, h, b}, 1},
+			{"OwnerTrimmed", store.ActionItemFilter{Owner: " olive OWNER"}, []string{j, a, f}, 1},
 			{"OursOnAcmeDueBefore", store.ActionItemFilter{Side: store.BriefOurs, AccountID: acme,
 				DueBefore: &crm.Date{Time: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)}}, []string{j, a, d}, 2},
 		} {
