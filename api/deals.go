@@ -5,15 +5,18 @@ import (
 	"strings"
 	"time"
 
+	"logbook/brief"
 	"logbook/internal/crm"
 	"logbook/internal/store"
 )
 
-// dealReassignment is the answer to POST /v1/deals/{id}/reassign: the deal
-// with its new owner and the handoff activity that records the change.
+// dealReassignment is the answer to POST /v1/deals/{id}/reassign (and one
+// item of the batch's): the deal with its new owner, the handoff activity
+// that records the change and the handoff note written for the new owner.
 type dealReassignment struct {
-	Deal     crm.Deal    `json:"deal"`
-	Activity dealHandoff `json:"activity"`
+	Deal        crm.Deal       `json:"deal"`
+	Activity    dealHandoff    `json:"activity"`
+	HandoffNote brief.BriefDoc `json:"handoff_note"`
 }
 
 // dealHandoff is the handoff activity of a reassignment, as much of it as a
@@ -127,14 +130,20 @@ func (h *handler) dealReassign(w http.ResponseWriter, r *http.Request, p crm.Pri
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	d, a, deliveries, err := h.store.DealReassign(r.Context(), p.OrgID, id, in)
+	var notes brief.Handoffs
+	d, a, deliveries, err := h.store.DealReassign(r.Context(), p.OrgID, id, in, notes.Compose)
 	if err != nil {
 		return err
 	}
 	if len(deliveries) > 0 {
 		h.enqueueAfterCommit(r.Context(), p.OrgID, nil, deliveries)
 	}
-	writeJSON(w, http.StatusOK, dealReassignment{Deal: d, Activity: dealHandoff{
+	writeJSON(w, http.StatusOK, newDealReassignment(d, a, notes.Note(d.ID)))
+	return nil
+}
+
+func newDealReassignment(d crm.Deal, a crm.Activity, note brief.BriefDoc) dealReassignment {
+	return dealReassignment{Deal: d, HandoffNote: note, Activity: dealHandoff{
 		ID:         a.ID,
 		Type:       a.Type,
 		AccountID:  a.AccountID,
@@ -143,6 +152,5 @@ func (h *handler) dealReassign(w http.ResponseWriter, r *http.Request, p crm.Pri
 		OccurredAt: a.OccurredAt,
 		Subject:    *a.Subject,
 		Body:       a.Body,
-	}})
-	return nil
+	}}
 }

@@ -318,7 +318,12 @@ func TestDeals(t *testing.T) {
 		require.Equal(t, id, act["deal_id"])
 		require.Equal(t, f.lee, act["owner_id"])
 		require.Equal(t, "Deal Acme renewal reassigned from Dana Lee to Lee Park", act["subject"])
-		require.Equal(t, "Dana moves to enterprise.", act["body"])
+		// The body is the free-text note, then the handoff note as plain
+		// text (it used to be the note alone; the handoff note's contents
+		// are checked in deals_handoff_test.go).
+		require.Equal(t, "Dana moves to enterprise.\n\nAcme renewal (Acme) handed from Dana Lee to Lee Park: "+
+			"no open commitments; no activity in the last week; no next steps; no risks raised.\n\n"+
+			"Open commitments: none.\n\nLast week: none.\n\nNext steps: none.\n\nRisks: none.", act["body"])
 		occurred, err := time.Parse(time.RFC3339Nano, act["occurred_at"].(string))
 		require.NoError(t, err)
 		require.True(t, strings.HasSuffix(act["occurred_at"].(string), "Z"))
@@ -387,8 +392,10 @@ func TestDeals(t *testing.T) {
 		}
 		res.JSON(t, &out)
 		require.Equal(t, "Deal Acme pilot reassigned from unassigned to Lee Park", out.Activity.Subject)
-		require.Nil(t, out.Activity.Body)
-		require.Contains(t, string(res.Body), `"body":null`)
+		// Without a note the body is the handoff note alone (it used to be
+		// null: the handoff note is new).
+		require.NotNil(t, out.Activity.Body)
+		require.True(t, strings.HasPrefix(*out.Activity.Body, "Acme pilot (Acme) handed from unassigned to Lee Park: "), *out.Activity.Body)
 
 		// Handing it back is a second handoff.
 		res = b.do("POST", "/v1/deals/"+id+"/reassign", map[string]any{"owner_id": f.dana, "note": "back"})

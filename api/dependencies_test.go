@@ -183,6 +183,7 @@ func validRequests(id string) []routeRequest {
 		"POST /v1/deals":               map[string]any{"account_id": id, "name": "Renewal"},
 		"PATCH /v1/deals/{id}":         map[string]any{"name": "Renewal"},
 		"POST /v1/deals/{id}/reassign": map[string]any{"owner_id": id},
+		"POST /v1/deals/reassign":      map[string]any{"owner_id": id, "deal_ids": []string{id}},
 		"POST /v1/activities":          map[string]any{"type": "note", "account_id": id, "occurred_at": when, "body": "hello"},
 		"PATCH /v1/activities/{id}":    map[string]any{"subject": "hello"},
 		"POST /v1/transcripts": map[string]any{"source": "zoom", "started_at": when, "account_id": id,

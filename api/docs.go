@@ -371,9 +371,13 @@ func docs() map[string]opDoc {
 			Summary: "Delete a deal; its activities stay on the account's timeline, unlinked from the deal.",
 			Resp:    errResps(map[int]any{204: noBody{}}, 404, 422)},
 		"POST /v1/deals/{id}/reassign": {Tag: "deals",
-			Summary: "Change a deal's owner and log a handoff activity on its account, atomically. owner_id must be a user of the org other than the current owner (422 otherwise); note becomes the activity's body.",
+			Summary: "Change a deal's owner and log a handoff activity on its account, atomically. owner_id must be a user of the org other than the current owner (422 otherwise). " + handoffNoteDoc,
 			Body:    crm.ReassignInput{}, Required: []string{"owner_id"},
 			Resp: errResps(map[int]any{200: dealReassignment{}}, 400, 404, 413, 422)},
+		"POST /v1/deals/reassign": {Tag: "deals",
+			Summary: "Reassign several deals (deal_ids: 1 to 100, distinct) to one owner in one transaction, all or nothing: each as POST /v1/deals/{id}/reassign does, with its own handoff activity and note (the notes are composed before any deal changes, so one never shows another handoff of the batch). A deal ID that is not the org's deal, repeats an earlier one, or names a deal owner_id already owns is a 422 naming deal_ids[i] (every such index is named), and nothing changes. The answer's items follow deal_ids' order. " + handoffNoteDoc,
+			Body:    crm.ReassignBatchInput{}, Required: []string{"owner_id", "deal_ids"},
+			Resp: errResps(map[int]any{200: dealReassignments{}}, 400, 413, 422)},
 
 		// activities
 		"POST /v1/activities": {Tag: "activities",
@@ -437,12 +441,21 @@ func docs() map[string]opDoc {
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
 			Resp: map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}, 400: Problem{}, 401: Problem{}, 409: Problem{},
 				413: Problem{}, 422: Problem{}, 503: Problem{}}},
-		"GET /v1/action-items": {Tag: "meeting-notes", Summary: "Action items across meetings, newest first.",
+		"GET /v1/action-items": {Tag: "meeting-notes",
+			Summary: "Who owes whom: action items across meetings, grouped by person. Order: by owner (names compared lower-cased and trimmed, in byte order; " +
+				"items without an owner last), then overdue first (open and due before today, UTC), then due date (undated last), then newest meeting first, " +
+				"then id; keyset-paginated over that order. Each item has side (whose commitment it is, by the account brief's rule on the owner's name: " +
+				"no owner is unknown; a user of the org (name or email) is ours; a contact of the item's account is theirs; else the meeting participant of that " +
+				"name is theirs when their email's domain is one of the account's domains, ours when their email is a user's or shares its domain; else unknown), " +
+				"overdue and meeting {id, occurred_at, subject}. groups sums up the whole filtered set (every page carries the same): one per person and side, " +
+				"in the items' order of persons then by side, with total, open and overdue counts; the totals add up to the number of items the filters match.",
 			Query: paged(
 				param{Name: "account_id", Type: "string", Format: "uuid"},
 				param{Name: "owner", Type: "string", Description: "owner name, case-insensitive"},
-				param{Name: "status", Type: "string", Enum: []string{"open", "done"}}),
-			Resp: errResps(map[int]any{200: crm.Page[crm.ActionItem]{}}, 422)},
+				param{Name: "status", Type: "string", Enum: []string{"open", "done"}},
+				param{Name: "due_before", Type: "string", Format: "date", Description: "only items due before this date (exclusive); undated items are left out"},
+				param{Name: "side", Type: "string", Enum: []string{"ours", "theirs", "unknown"}, Description: "only items of this side"}),
+			Resp: errResps(map[int]any{200: store.ActionItemPage{}}, 422)},
 		"PATCH /v1/action-items/{id}": {Tag: "meeting-notes", Summary: "Mark an action item open or done.",
 			Body: actionItemPatch{}, Required: []string{"status"},
 			Resp: errResps(map[int]any{200: crm.ActionItem{}}, 400, 404, 413, 422)},
@@ -576,3 +589,16 @@ const policyDoc = " Rate limits: every request with an API key counts against a 
 	"with another request, 422; while the first still runs, 409 with Retry-After. 5xx answers are not kept (a retry runs again); " +
 	"a response that carried a secret (a new API key, webhook or ingest secret) is not kept either, and a replay is 409 naming what the first request made. " +
 	"Streamed answers (Accept: text/event-stream) refuse the header with 400."
+
+// handoffNoteDoc is what the reassign routes say about the handoff note.
+const handoffNoteDoc = "The handoff activity (type handoff, owned by the new owner, on the deal's account) also carries a handoff note for the new owner, " +
+	"read inside the same transaction and composed from the same facts as the account brief, without a model: handoff_note " +
+	"(also the activity's metadata.handoff; metadata keeps from_owner_id and to_owner_id) has a headline and four sections, always in this order and each possibly empty: " +
+	"\"Open commitments\" (the account's open action items: side ours/theirs/unknown by the brief's rule, owner, due date, overdue; soonest due first; 8 shown), " +
+	"\"Last week\" (the account's activities that occurred in the 7×24 hours up to the reassignment, newest first: date, type, subject or else the disposition's label, owner and contacts; 8 shown), " +
+	"\"Next steps\" (the account's activities' next steps, soonest due first, undated last, overdue marked; 5 shown) and " +
+	"\"Risks\" (the risks the brief's \"Risks raised\" picks: the newest processed meetings within 90 days; 3 shown). " +
+	"Each statement cites the activities it rests on (activity_ids); a capped section ends with \"…and N more\" (its more) citing what it leaves out. " +
+	"The activity's body is note (when not blank), a blank line, then the note as plain text: the headline, then each section's title and its statements, " +
+	"one per line, each followed by \"[activity <id>]\" for every activity it cites (\"none.\" for an empty section). " +
+	"The activity.created webhook deliveries are written in the same transaction and sent after commit."

@@ -211,6 +211,11 @@ func writeSpecs() []writeSpec {
 		{method: "POST", path: "/v1/deals/{deal}/reassign", base: func(f *propFixture) map[string]any {
 			return map[string]any{"owner_id": f.user, "note": "handover"}
 		}, fields: []fieldSpec{{name: "note", kind: kText, limit: crm.MaxBody}, {name: "owner_id", kind: kID}}},
+		{method: "POST", path: "/v1/deals/reassign", base: func(f *propFixture) map[string]any {
+			return map[string]any{"owner_id": f.user, "deal_ids": []string{f.deal}, "note": "handover"}
+		}, fields: []fieldSpec{{name: "note", kind: kText, limit: crm.MaxBody}, {name: "owner_id", kind: kID},
+			{name: "deal_ids", kind: kEnum, valid: []any{[]string{}, []string{"not-an-id"}, []any{nil},
+				[]string{"0190a0e0-0000-7000-8000-000000000000", "0190A0E0-0000-7000-8000-000000000000"}}}}},
 		{method: "POST", path: "/v1/activities", base: func(f *propFixture) map[string]any {
 			return map[string]any{"type": "note", "account_id": f.account, "occurred_at": when, "body": "The renewal contract goes out Friday."}
 		}, fields: activityFields, get: "/v1/activities/{id}"},

@@ -67,6 +67,7 @@ func routes() []route {
 		{"PATCH", "/v1/deals/{id}", write, (*h).dealUpdate, "deal"},
 		{"DELETE", "/v1/deals/{id}", write, (*h).dealDelete, "deal"},
 		{"POST", "/v1/deals/{id}/reassign", write, (*h).dealReassign, "deal"},
+		{"POST", "/v1/deals/reassign", write, (*h).dealReassignBatch, ""},
 
 		{"POST", "/v1/activities", ingest, (*h).activityCreate, ""},
 		{"GET", "/v1/activities/{id}", read, (*h).activityGet, "activity"},

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,6 +199,20 @@ func (h *handler) actionItemList(w http.ResponseWriter, r *http.Request, p crm.P
 	}
 	if f.Status != "" && !f.Status.Valid() {
 		pr.Add("status", "must be open or done")
+	}
+	if s := r.URL.Query().Get("due_before"); s != "" {
+		d, err := crm.ParseDate(s)
+		if err != nil {
+			pr.Add("due_before", "must be a date as YYYY-MM-DD")
+		} else {
+			f.DueBefore = &d
+		}
+	}
+	if side := store.BriefSide(r.URL.Query().Get("side")); side != "" {
+		if !slices.Contains(store.BriefSides, side) {
+			pr.Add("side", "must be ours, theirs or unknown")
+		}
+		f.Side = side
 	}
 	if err := pr.Err(); err != nil {
 		return err

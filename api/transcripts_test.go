@@ -600,7 +600,7 @@ func TestTranscriptIdempotency(t *testing.T) {
 				require.Equal(t, globex, it.AccountID)
 			}
 		}
-		require.JSONEq(t, `{"items":[],"next_cursor":null}`, string(b.do("GET", "/v1/action-items?account_id="+acme, nil).Body))
+		require.JSONEq(t, `{"items":[],"next_cursor":null,"groups":[]}`, string(b.do("GET", "/v1/action-items?account_id="+acme, nil).Body))
 		tr, err := b.store.TranscriptGet(ctx, b.orgID, first.ID, false)
 		require.NoError(t, err)
 		require.Equal(t, globex, tr.AccountID, "the worker reads the account's domains from the transcript's account")
@@ -1012,11 +1012,15 @@ func TestActionItems(t *testing.T) {
 	t.Run("Filters", func(t *testing.T) {
 		t.Parallel()
 		b, acme, globex, acmeItems, globexItems := itemsSetup(t)
+		b.store.SetClock(func() time.Time { return time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC) })
 		all := list(b, b.key, "")
 		require.Len(t, all.Items, 3)
 		require.Nil(t, all.NextCursor)
-		require.True(t, slices.IsSortedFunc(ids(all), func(x, y string) int { return strings.Compare(y, x) }), "newest first")
-		require.Equal(t, globexItems[0].ID, all.Items[0].ID)
+		// Grouped by person now, no longer newest first: Dana Lee's two
+		// items (both due 2026-03-10, overdue by the fixed clock, meetings
+		// at the same time, so by id: Acme's was saved first), then Maya
+		// Patel's.
+		require.Equal(t, []string{acmeItems[0].ID, globexItems[0].ID, acmeItems[1].ID}, ids(all))
 
 		first := acmeItems[0]
 		require.Equal(t, "open", string(first.Status))

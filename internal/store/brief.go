@@ -407,20 +407,24 @@ func (s *Store) briefDeals(ctx context.Context, orgID, accountID string, limit i
 }
 
 // briefSideSQL decides an open action item's side (AccountBriefFacts has
-// the rule in words); i is the action item, m its meeting.
+// the rule in words); i is the action item, m its meeting, and $1 must be
+// the org's ID (both callers have it there). The users' names, emails and
+// email domains are read as uncorrelated sets of the org ($1), which the
+// planner hashes once per statement instead of scanning the users for
+// every item: ActionItemList computes the side of every item of the org.
 const briefSideSQL = `
 	CASE
 	WHEN i.owner IS NULL OR btrim(i.owner) = '' THEN 'unknown'
-	WHEN EXISTS (SELECT 1 FROM users u WHERE u.org_id = i.org_id
-	             AND (lower(u.name) = lower(btrim(i.owner)) OR lower(u.email) = lower(btrim(i.owner)))) THEN 'ours'
+	WHEN lower(btrim(i.owner)) IN (SELECT lower(u.name) FROM users u WHERE u.org_id = $1
+	                               UNION ALL SELECT lower(u.email) FROM users u WHERE u.org_id = $1) THEN 'ours'
 	WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.org_id = i.org_id AND c.account_id = i.account_id
 	             AND (lower(c.name) = lower(btrim(i.owner)) OR c.email = lower(btrim(i.owner)))) THEN 'theirs'
 	ELSE COALESCE((
 		SELECT CASE
 			WHEN EXISTS (SELECT 1 FROM account_domains ad WHERE ad.org_id = i.org_id
 			             AND ad.account_id = i.account_id AND ad.domain = p.domain) THEN 'theirs'
-			WHEN EXISTS (SELECT 1 FROM users u WHERE u.org_id = i.org_id
-			             AND (lower(u.email) = p.email OR split_part(lower(u.email), '@', 2) = p.domain)) THEN 'ours'
+			WHEN p.email IN (SELECT lower(u.email) FROM users u WHERE u.org_id = $1)
+			  OR p.domain IN (SELECT split_part(lower(u.email), '@', 2) FROM users u WHERE u.org_id = $1) THEN 'ours'
 			END
 		FROM (SELECT lower(e->>'email') AS email, split_part(lower(e->>'email'), '@', 2) AS domain
 		      FROM jsonb_array_elements(m.participants) AS e

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -202,8 +201,14 @@ func (s *Store) DealList(ctx context.Context, orgID string, f DealFilter) (crm.P
 //
 // The handoff activity is of type handoff, direction internal, source api,
 // owned by the new owner and occurring now; its subject names the deal and
-// both owners ("unassigned" when the deal had none), its body is in.Note
-// (NULL when blank) and its metadata records from_owner_id and to_owner_id.
+// both owners ("unassigned" when the deal had none) and its metadata records
+// from_owner_id and to_owner_id.
+//
+// With a compose (package brief has one), the transaction also reads the
+// handoff note's facts (HandoffFacts: after the deal is locked, before it
+// changes) and composes the note: the activity's body is in.Note (when not
+// blank) then the note's Text, and its metadata gains "handoff", the note's
+// Structured. Without one the body is in.Note (NULL when blank).
 //
 // The handoff is a created activity, so the same transaction writes its
 // activity.created webhook deliveries (an outbox); deliveries lists their
@@ -212,7 +217,7 @@ func (s *Store) DealList(ctx context.Context, orgID string, f DealFilter) (crm.P
 // A deal of another org is crm.ErrNotFound. An owner_id that is not a user
 // of the org, or that already owns the deal, is a validation error on
 // "owner_id".
-func (s *Store) DealReassign(ctx context.Context, orgID, dealID string, in crm.ReassignInput) (deal crm.Deal, act crm.Activity, deliveries []string, err error) {
+func (s *Store) DealReassign(ctx context.Context, orgID, dealID string, in crm.ReassignInput, compose HandoffComposer) (deal crm.Deal, act crm.Activity, deliveries []string, err error) {
 	const op = "reassign deal"
 	to := strings.ToLower(in.OwnerID)
 	err = s.WithTx(ctx, func(tx *Store) error {
@@ -226,34 +231,19 @@ func (s *Store) DealReassign(ctx context.Context, orgID, dealID string, in crm.R
 		if old.OwnerID != nil && *old.OwnerID == to {
 			return fmt.Errorf("store: %s: %w", op, crm.Invalid("owner_id", "already owns this deal; name a different user"))
 		}
-		var toName string
-		if err := tx.db.QueryRow(ctx, `SELECT name FROM users WHERE org_id = $1 AND id = $2`, orgID, to).Scan(&toName); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("store: %s: %w", op, crm.Invalid("owner_id", "does not exist"))
-			}
+		toName, err := tx.userName(ctx, orgID, to)
+		if err != nil {
 			return interpretError(op, err)
 		}
-		fromName := "unassigned"
-		if old.OwnerID != nil {
-			if err := tx.db.QueryRow(ctx, `SELECT name FROM users WHERE org_id = $1 AND id = $2`, orgID, *old.OwnerID).Scan(&fromName); err != nil {
-				return interpretError(op, err)
-			}
+		if toName == nil {
+			return fmt.Errorf("store: %s: %w", op, crm.Invalid("owner_id", "does not exist"))
 		}
-		now := s.clock()
-		deal, err = tx.dealOne(ctx, op, orgID,
-			`UPDATE deals SET owner_id = $3, updated_at = $4 WHERE org_id = $1 AND id = $2 RETURNING `+dealColumns,
-			orgID, dealID, to, now)
+		note, fromName, err := tx.handoffCompose(ctx, old, *toName, compose)
 		if err != nil {
 			return err
 		}
-		act, err = tx.dealLogHandoff(ctx, old, to, fromName, toName, in.Note, now)
-		if err != nil {
-			return err
-		}
-		deliveries, err = tx.WebhookEventRecord(ctx, orgID, EventActivityCreated, ActivityCreatedData{
-			ActivityID: act.ID, AccountID: act.AccountID, Type: act.Type, OccurredAt: act.OccurredAt,
-			Source: act.Source, ExternalID: act.ExternalID,
-		})
+		r, ds, err := tx.dealHandOver(ctx, old, to, fromName, *toName, in.Note, note, tx.clock())
+		deal, act, deliveries = r.Deal, r.Activity, ds
 		return err
 	})
 	if err != nil {
@@ -262,22 +252,17 @@ func (s *Store) DealReassign(ctx context.Context, orgID, dealID string, in crm.R
 	return deal, act, deliveries, nil
 }
 
-// dealLogHandoff inserts the handoff activity of DealReassign.
-func (s *Store) dealLogHandoff(ctx context.Context, old crm.Deal, to, fromName, toName, note string, at time.Time) (crm.Activity, error) {
+// dealLogHandoff inserts the handoff activity of a reassignment (hn is its
+// composed note, nil without one).
+func (s *Store) dealLogHandoff(ctx context.Context, old crm.Deal, to, fromName, toName, note string, hn *HandoffNote, at time.Time) (crm.Activity, error) {
 	const op = "log deal handoff"
-	meta, err := json.Marshal(struct {
-		From *string `json:"from_owner_id"`
-		To   string  `json:"to_owner_id"`
-	}{old.OwnerID, to})
+	meta, err := handoffMetadata(old.OwnerID, to, hn)
 	if err != nil {
 		return crm.Activity{}, fmt.Errorf("store: %s: %w", op, err)
 	}
 	dir := crm.DirectionInternal
 	subject := fmt.Sprintf("Deal %s reassigned from %s to %s", old.Name, fromName, toName)
-	var body *string
-	if strings.TrimSpace(note) != "" {
-		body = &note
-	}
+	body := handoffBody(note, hn)
 	a := crm.Activity{
 		ID:           NewID(),
 		OrgID:        old.OrgID,

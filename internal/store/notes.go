@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -256,64 +255,10 @@ func (s *Store) actionItemsQuery(ctx context.Context, orgID, where string, args 
 		var due *time.Time
 		err := r.Scan(&it.ID, &it.ActivityID, &it.AccountID, &it.Text, &it.Owner, &due, &it.Status, &it.Tentative,
 			&it.Evidence, &it.NeedsReview, &it.ReviewReason, &it.ConfirmedBy, &it.ConfirmedAt, &it.CreatedAt, &it.UpdatedAt)
-		if due != nil {
-			it.DueDate = &crm.Date{Time: *due}
-		}
-		if it.ConfirmedAt != nil {
-			at := it.ConfirmedAt.UTC()
-			it.ConfirmedAt = &at
-		}
-		it.CreatedAt, it.UpdatedAt = it.CreatedAt.UTC(), it.UpdatedAt.UTC()
-		if it.Evidence == nil {
-			it.Evidence = []crm.Evidence{}
-		}
+		actionItemTidy(&it, due)
 		return it, err
 	})
 	return items, interpretError("list action items", err)
-}
-
-// ActionItemFilter narrows ActionItemList.
-type ActionItemFilter struct {
-	AccountID string
-	// Owner matches the owner's name case-insensitively.
-	Owner  string
-	Status crm.ActionItemStatus
-	Limit  int
-	Cursor string
-}
-
-// ActionItemList lists the org's action items across meetings, newest
-// first.
-func (s *Store) ActionItemList(ctx context.Context, orgID string, f ActionItemFilter) (crm.Page[crm.ActionItem], error) {
-	a := args{orgID}
-	var where []string
-	if f.AccountID != "" {
-		where = append(where, "a.account_id = "+a.add(f.AccountID))
-	}
-	if f.Owner != "" {
-		where = append(where, "lower(a.owner) = lower("+a.add(f.Owner)+")")
-	}
-	if f.Status != "" {
-		where = append(where, "a.status = "+a.add(string(f.Status)))
-	}
-	if f.Cursor != "" {
-		id, err := decodeIDCursor(f.Cursor)
-		if err != nil {
-			return crm.Page[crm.ActionItem]{}, err
-		}
-		where = append(where, "a.id < "+a.add(id))
-	}
-	limit := clampLimit(f.Limit)
-	cond := "true"
-	if len(where) > 0 {
-		cond = strings.Join(where, " AND ")
-	}
-	tail := "a.id DESC LIMIT " + a.add(limit+1)
-	items, err := s.actionItemsQuery(ctx, orgID, cond, a[1:], tail)
-	if err != nil {
-		return crm.Page[crm.ActionItem]{}, err
-	}
-	return pageByID(items, limit, func(x crm.ActionItem) string { return x.ID }), nil
 }
 
 // ActionItemSetStatus marks an action item open or done.

@@ -391,7 +391,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 		acme := b.account("Acme")
 		deal := b.deal(acme)
 		lee := b.user("lee@seller.test")
-		_, act, ds, err := b.store.DealReassign(b.ctx, b.orgID, deal, crm.ReassignInput{OwnerID: lee})
+		_, act, ds, err := b.store.DealReassign(b.ctx, b.orgID, deal, crm.ReassignInput{OwnerID: lee}, nil)
 		require.NoError(t, err)
 		require.Len(t, ds, 1)
 		require.Equal(t, ds, b.deliveries())
@@ -402,7 +402,7 @@ func TestActivityCreatedOutbox(t *testing.T) {
 			"source":"api","external_id":null}`, act.ID, acme, act.OccurredAt.Format(time.RFC3339Nano)), string(p.Data))
 
 		// A refused reassignment writes nothing.
-		_, _, _, err = b.store.DealReassign(b.ctx, b.orgID, deal, crm.ReassignInput{OwnerID: lee})
+		_, _, _, err = b.store.DealReassign(b.ctx, b.orgID, deal, crm.ReassignInput{OwnerID: lee}, nil)
 		require.ErrorIs(t, err, crm.ErrInvalid)
 		require.Len(t, b.deliveries(), 1)
 	})
