@@ -69,6 +69,7 @@ func routes() []route {
 		{"POST", "/v1/deals/{id}/reassign", write, (*h).dealReassign, "deal"},
 
 		{"POST", "/v1/activities", ingest, (*h).activityCreate, ""},
+		{"GET", "/v1/activities", read, (*h).activityFeed, ""},
 		{"GET", "/v1/activities/{id}", read, (*h).activityGet, "activity"},
 		{"PATCH", "/v1/activities/{id}", write, (*h).activityUpdate, "activity"},
 		{"DELETE", "/v1/activities/{id}", write, (*h).activityDelete, "activity"},
