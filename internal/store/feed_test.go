@@ -294,3 +294,127 @@ func TestActivityFeedIncrementalSync(t *testing.T) {
 	require.Equal(t, before+1, c.served)
 	requireSameState(t, dbState(t, pool, st, org.ID), c.state)
 }
+
+// TestActivityFeedFollowsNotes: a meeting's processed notes, its action
+// items' status and its follow-up draft are part of its feed item, so
+// writing them moves the meeting in the feed; the transcript's own
+// bookkeeping (status, attempts) does not.
+func TestActivityFeedFollowsNotes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.Schema(t)
+	st := store.New(pool)
+	org, err := st.OrgCreate(ctx, "Notes feed")
+	require.NoError(t, err)
+	acct, err := st.AccountCreate(ctx, org.ID, crm.AccountInput{Name: crm.Some("Acme")})
+	require.NoError(t, err)
+	ext := "m1"
+	res, err := activity.New(st).IngestTranscript(ctx, org.ID, store.TranscriptIngest{
+		Source: "zoom", ExternalID: &ext, Title: "Kickoff", StartedAt: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC), Format: "segments",
+		Segments: []crm.Segment{{Index: 0, Speaker: "Maya", Text: "I'll send the setup guide by Friday."}},
+		Meeting: crm.ActivityInput{Type: crm.Some(crm.ActivityMeeting), AccountID: crm.Some(acct.ID),
+			OccurredAt: crm.Some("2026-03-04T15:00:00Z"), Source: crm.Some(crm.SourceNotetaker), ExternalID: crm.Some("zoom:m1")},
+	})
+	require.NoError(t, err)
+	meeting := res.Transcript.ActivityID
+	waitWatermark(t, pool)
+	c := newFeedClient(t, st, org.ID, 10)
+	c.catchUp()
+	require.Equal(t, 1, c.served)
+	require.Nil(t, c.state[meeting].Notes)
+
+	sync := func() {
+		t.Helper()
+		waitWatermark(t, pool)
+		c.catchUp()
+		requireSameState(t, dbState(t, pool, st, org.ID), c.state)
+	}
+	_, err = st.NotesSave(ctx, org.ID, res.Transcript.ID, res.Transcript.Revision, crm.Notes{
+		Summary: "Setup guide promised.", Model: "m", PromptVersion: "v1",
+		ActionItems: []crm.ActionItem{{Text: "Send the setup guide", Owner: ptrTo("Maya")}},
+	}, nil)
+	require.NoError(t, err)
+	sync()
+	require.Equal(t, 2, c.served, "the notes moved the meeting")
+	var notes crm.Notes
+	require.NoError(t, json.Unmarshal(c.state[meeting].Notes, &notes))
+	require.Len(t, notes.ActionItems, 1)
+	require.Equal(t, crm.ActionOpen, notes.ActionItems[0].Status)
+
+	_, err = st.ActionItemSetStatus(ctx, org.ID, notes.ActionItems[0].ID, crm.ActionDone)
+	require.NoError(t, err)
+	sync()
+	require.Equal(t, 3, c.served, "an action item's status moved the meeting")
+
+	require.NoError(t, st.FollowUpSave(ctx, org.ID, meeting, crm.FollowUp{Subject: "Next steps", Body: "Hi"}, "m", "v1"))
+	sync()
+	require.Equal(t, 4, c.served, "the follow-up draft moved the meeting")
+
+	_, err = pool.Exec(ctx, `UPDATE transcripts SET attempts = attempts + 1, updated_at = now() WHERE org_id = $1`, org.ID)
+	require.NoError(t, err)
+	sync()
+	require.Equal(t, 4, c.served, "the transcript's bookkeeping moved nothing")
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// TestActivityFeedBulk streams a few thousand activities and tombstones,
+// interleaved in change order, across many of the store's read chunks: each
+// once, in order, whole pages and small pages alike.
+func TestActivityFeedBulk(t *testing.T) {
+	t.Parallel()
+	b := activitySetup(t)
+	ctx := b.ctx
+	acct, err := b.store.AccountCreate(ctx, b.orgID, crm.AccountInput{Name: crm.Some("Acme")})
+	require.NoError(t, err)
+	_, err = b.tx.Exec(ctx, `INSERT INTO activities (org_id, id, type, account_id, occurred_at, subject, source)
+		SELECT $1, gen_random_uuid(), (ARRAY['call','email','note'])[1 + i % 3], $2, now(), 'bulk ' || i, 'api'
+		FROM generate_series(1, 3000) i`, b.orgID, acct.ID)
+	require.NoError(t, err)
+	// Every seventh (by id) is deleted: its tombstone takes its place.
+	_, err = b.tx.Exec(ctx, `DELETE FROM activities WHERE org_id = $1 AND id IN (
+		SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) n FROM activities WHERE org_id = $1) x WHERE n % 7 = 0)`, b.orgID)
+	require.NoError(t, err)
+	var ids []string
+	rows, err := b.tx.Query(ctx, `SELECT id::text FROM activities WHERE org_id = $1 UNION ALL
+		SELECT id::text FROM activity_tombstones WHERE org_id = $1 ORDER BY 1`, b.orgID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, ids, 3000)
+
+	read := func(limit int) []crm.FeedItem {
+		var out []crm.FeedItem
+		cursor := ""
+		for {
+			var pg store.FeedPage
+			n := 0
+			err := b.store.ActivityFeed(ctx, b.orgID, store.FeedFilter{Cursor: cursor, Limit: limit},
+				func(p store.FeedPage) error { pg = p; return nil },
+				func(it crm.FeedItem) error { out = append(out, it); n++; return nil })
+			require.NoError(t, err)
+			require.Equal(t, pg.Items, n, "the page holds what it said")
+			if pg.NextCursor == nil {
+				return out
+			}
+			require.Equal(t, limit, n)
+			cursor = *pg.NextCursor
+		}
+	}
+	for _, limit := range []int{store.FeedBulkMaxLimit, 1000, 333} {
+		items := read(limit)
+		require.Len(t, items, len(ids), "limit %d", limit)
+		deleted := 0
+		for i, it := range items {
+			require.Equal(t, ids[i], it.ID, "limit %d, item %d", limit, i)
+			if it.Deleted {
+				deleted++
+			}
+		}
+		require.Equal(t, 3000/7, deleted)
+	}
+}
