@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -81,8 +82,8 @@ func (it FeedItem) CSVRecord() []string {
 	rec[16] = str(a.ExternalID)
 	rec[17] = strings.Join(a.ContactIDs, " ")
 	rec[18] = participantsJSON(a.Participants)
-	rec[19] = string(a.Metadata)
-	rec[20] = string(a.Notes)
+	rec[19] = compactJSON(a.Metadata)
+	rec[20] = compactJSON(a.Notes)
 	rec[21] = a.CreatedAt.UTC().Format(time.RFC3339Nano)
 	rec[22] = a.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	return rec
@@ -98,4 +99,17 @@ func participantsJSON(ps []Participant) string {
 		return "[]"
 	}
 	return string(b)
+}
+
+// compactJSON is raw without insignificant space, as the JSON and NDJSON
+// representations write it.
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
 }
