@@ -12,11 +12,14 @@
 -- never commit behind a client's cursor (a keyset on a timestamp misses
 -- rows whose transaction began before the client read past its time and
 -- committed after).
-ALTER TABLE activities ADD COLUMN change_xid xid8, ADD COLUMN changed_at timestamptz;
-UPDATE activities SET change_xid = pg_current_xact_id(), changed_at = updated_at;
-ALTER TABLE activities ALTER COLUMN change_xid SET NOT NULL,
-    ALTER COLUMN change_xid SET DEFAULT pg_current_xact_id(),
-    ALTER COLUMN changed_at SET NOT NULL,
+--
+-- Rows already stored get change_xid 1 (below any transaction: served
+-- first, in id order) and no changed_at (the feed reads updated_at then),
+-- both without rewriting the table: a constant default and a NULL column
+-- are catalog changes only. Rows written from now on get their
+-- transaction's.
+ALTER TABLE activities ADD COLUMN change_xid xid8 NOT NULL DEFAULT '1', ADD COLUMN changed_at timestamptz;
+ALTER TABLE activities ALTER COLUMN change_xid SET DEFAULT pg_current_xact_id(),
     ALTER COLUMN changed_at SET DEFAULT now();
 CREATE INDEX activities_feed_idx ON activities (org_id, change_xid, id);
 

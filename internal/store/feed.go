@@ -185,11 +185,12 @@ func feedWhere(a *args, alias, orgID string, q feedQuery, wm feedWatermark, upTo
 		w = append(w, alias+".type = ANY("+a.add(q.types)+"::text[])")
 	}
 	if q.since != nil {
-		col := "changed_at"
+		// Rows stored before the feed existed have no changed_at.
+		col := "coalesce(a.changed_at, a.updated_at)"
 		if alias == "t" {
-			col = "deleted_at"
+			col = "t.deleted_at"
 		}
-		w = append(w, alias+"."+col+" >= "+a.add(*q.since))
+		w = append(w, col+" >= "+a.add(*q.since))
 	}
 	return strings.Join(w, " AND ")
 }
