@@ -287,7 +287,7 @@ func (s *Store) feedPage(ctx context.Context, orgID string, q feedQuery, wm feed
 			UNION ALL
 			(SELECT t.change_xid, t.id FROM activity_tombstones t WHERE ` + wt + ` ORDER BY t.change_xid, t.id LIMIT ` + n + `)
 		) u ORDER BY x, id LIMIT ` + n + `)
-		SELECT x::text, id::text, count(*) OVER () FROM k ORDER BY x DESC, id DESC LIMIT 2`
+		SELECT k.x::text AS xt, k.id::text AS it, count(*) OVER () FROM k ORDER BY k.x DESC, k.id DESC LIMIT 2`
 	rows, err := s.db.Query(ctx, sql, a...)
 	if err != nil {
 		return FeedPage{}, feedKey{}, interpretError("read activity feed", err)

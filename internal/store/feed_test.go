@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -416,5 +417,53 @@ func TestActivityFeedBulk(t *testing.T) {
 			}
 		}
 		require.Equal(t, 3000/7, deleted)
+	}
+}
+
+// TestActivityFeedOrder: change order is numeric on the transaction ID
+// (9 before 10 before 100), then the activity ID, tombstones interleaved.
+func TestActivityFeedOrder(t *testing.T) {
+	t.Parallel()
+	b := activitySetup(t)
+	ctx := b.ctx
+	acct, err := b.store.AccountCreate(ctx, b.orgID, crm.AccountInput{Name: crm.Some("Acme")})
+	require.NoError(t, err)
+	xids := []string{"1000", "9", "100", "11", "10", "99"}
+	want := make([]string, len(xids)) // ids by xid
+	for i, x := range xids {
+		var id string
+		require.NoError(t, b.tx.QueryRow(ctx, `INSERT INTO activities (org_id, id, type, account_id, occurred_at, source)
+			VALUES ($1, gen_random_uuid(), 'call', $2, now(), 'api') RETURNING id::text`, b.orgID, acct.ID).Scan(&id))
+		if i == 3 {
+			// One of them is deleted: its tombstone takes its place.
+			_, err := b.tx.Exec(ctx, `DELETE FROM activities WHERE org_id = $1 AND id = $2`, b.orgID, id)
+			require.NoError(t, err)
+			_, err = b.tx.Exec(ctx, `UPDATE activity_tombstones SET change_xid = $3::xid8 WHERE org_id = $1 AND id = $2`, b.orgID, id, x)
+			require.NoError(t, err)
+		} else {
+			// Only change_xid changes: the trigger keeps the value set.
+			_, err := b.tx.Exec(ctx, `UPDATE activities SET change_xid = $3::xid8 WHERE org_id = $1 AND id = $2`, b.orgID, id, x)
+			require.NoError(t, err)
+		}
+		n, _ := strconv.Atoi(x)
+		pos := map[int]int{9: 0, 10: 1, 11: 2, 99: 3, 100: 4, 1000: 5}[n]
+		want[pos] = id
+	}
+	for _, limit := range []int{1, 2, 4, 10} {
+		var got []string
+		cursor := ""
+		for {
+			var pg store.FeedPage
+			n := 0
+			require.NoError(t, b.store.ActivityFeed(ctx, b.orgID, store.FeedFilter{Cursor: cursor, Limit: limit},
+				func(p store.FeedPage) error { pg = p; return nil },
+				func(it crm.FeedItem) error { got = append(got, it.ID); n++; return nil }))
+			require.Equal(t, pg.Items, n)
+			if pg.NextCursor == nil {
+				break
+			}
+			cursor = *pg.NextCursor
+		}
+		require.Equal(t, want, got, "limit %d", limit)
 	}
 }
