@@ -107,7 +107,11 @@ func (h *handler) activityFeed(w http.ResponseWriter, r *http.Request, p crm.Pri
 		// The status line is gone: end the response unfinished, so the
 		// client sees a broken transfer (and Logbook-Item-Count unmet),
 		// never a short page that looks whole.
-		h.log.ErrorContext(r.Context(), "activity feed stream failed", slog.Any("error", err))
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			level = slog.LevelWarn // the client went away, or the deadline passed
+		}
+		h.log.Log(r.Context(), level, "activity feed stream failed", slog.Any("error", err))
 		panic(http.ErrAbortHandler)
 	}
 	return err
