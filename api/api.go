@@ -292,8 +292,12 @@ func (h *handler) wrap(rt route) http.Handler {
 }
 
 // longRoute reports whether rt calls a model or takes a whole transcript,
-// and so gets LongRequestTimeout.
+// or streams a bulk page of the activity feed, and so gets
+// LongRequestTimeout.
 func longRoute(rt route) bool {
+	if rt.Method == http.MethodGet && rt.Path == "/v1/activities" {
+		return true
+	}
 	return rt.Method == http.MethodPost && (strings.HasSuffix(rt.Path, "/ask") || strings.HasSuffix(rt.Path, "/follow-up") ||
 		strings.HasSuffix(rt.Path, "/transcripts"))
 }

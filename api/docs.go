@@ -391,6 +391,32 @@ func docs() map[string]opDoc {
 				"result per item in input order, 201 when any item was created, else 200.",
 			Body: activityPostBody{},
 			Resp: errResps(map[int]any{200: activityPostResponse{}, 201: activityPostResponse{}}, 400, 413, 422)},
+		"GET /v1/activities": {Tag: "activities",
+			Summary: "The org's activity feed, for incremental sync (a warehouse, another CRM): every activity and the tombstone " +
+				"of every deleted one, in change order (keyset on the transaction that last changed each; a change moves the " +
+				"activity to the end). An activity changes when any of its fields, its contact links or a meeting's notes " +
+				"(summary, action items and their status, follow-up draft) change. Items are {id, deleted, account_id, type, " +
+				"deleted_at, activity}: activity is the activity as GET /v1/activities/{id} shows it (notes included), null on a " +
+				"tombstone (deleted true, deleted_at set). Replay by upserting by id and deleting on tombstones. A page serves only " +
+				"changes whose transactions have all ended, so nothing can ever land behind a cursor: no gaps, and nothing " +
+				"unchanged is served twice. next_cursor reads the next page and is null when you are caught up; sync_cursor is " +
+				"always set: keep it and pass it as cursor next time to get only what changed since. A cursor carries the filter " +
+				"it was made with: types and updated_since may be left out with it, or repeated; other values are 422 on cursor. " +
+				"With Accept: text/csv or application/x-ndjson the page streams (limit up to 100000, default 10000) and the " +
+				"cursors come in the Logbook-Next-Cursor and Logbook-Sync-Cursor headers (every representation has them), with " +
+				"Logbook-Item-Count, the number of items the body holds (a broken transfer is cut short, never ended cleanly).",
+			Query: []param{
+				{Name: "updated_since", Type: "string", Format: "date-time",
+					Description: "only activities changed (their fields, contacts or notes) at or after this time, and tombstones of deletions at or after it; RFC 3339"},
+				{Name: "types", Type: "string", Description: types("call,meeting") + "; tombstones too are filtered by the deleted activity's type"},
+				{Name: "limit", Type: "integer", Description: "page size: JSON 1 to 200 (default 50); CSV and NDJSON 1 to 100000 (default 10000)"},
+				{Name: "cursor", Type: "string", Description: "next_cursor of the previous page, or sync_cursor of the last sync"},
+			},
+			Resp: errResps(map[int]any{200: withHeaders{Body: feedResponse{}, Headers: []param{
+				{Name: feedNextHeader, Type: "string", Description: "next_cursor; absent when caught up"},
+				{Name: feedSyncHeader, Type: "string", Required: true, Description: "sync_cursor: where to resume next time"},
+				{Name: feedCountHeader, Type: "integer", Required: true, Description: "how many items the page holds"},
+			}}}, 406, 422)},
 		"GET /v1/activities/{id}": {Tag: "activities", Summary: "Get an activity.",
 			Resp: errResps(map[int]any{200: crm.Activity{}}, 404, 422)},
 		"PATCH /v1/activities/{id}": {Tag: "activities", Body: crm.ActivityInput{},

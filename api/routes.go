@@ -70,6 +70,7 @@ func routes() []route {
 		{"POST", "/v1/deals/reassign", write, (*h).dealReassignBatch, ""},
 
 		{"POST", "/v1/activities", ingest, (*h).activityCreate, ""},
+		{"GET", "/v1/activities", read, (*h).activityFeed, ""},
 		{"GET", "/v1/activities/{id}", read, (*h).activityGet, "activity"},
 		{"PATCH", "/v1/activities/{id}", write, (*h).activityUpdate, "activity"},
 		{"DELETE", "/v1/activities/{id}", write, (*h).activityDelete, "activity"},

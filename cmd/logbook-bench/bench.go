@@ -50,6 +50,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	retrievalOpts := retrievalbench.Flags(fs)
 	transcripts := fs.Int("transcripts", 200, "one-hour transcripts per pipeline run")
 	rounds := fs.Int("rounds", 2, "single-row ingest alternates raw and HTTP in this many rounds of rows/rounds each")
+	feedRows := fs.Int("feed-rows", 200_000, "feed: activities in the org whose activity feed is exported (-only feed)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	var mem memoryOpts
 	fs.StringVar(&mem.serverBin, "server-bin", "", "memory: the logbook binary to measure (empty: go build ./cmd/logbook)")
@@ -137,6 +138,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if want("memory") {
 		if err := benchMemory(ctx, stdout, cfg, u.String(), st, a.Redis, mem); err != nil {
+			return err
+		}
+	}
+	if want("feed") {
+		if err := benchFeed(ctx, stdout, pool, st, client, base, *feedRows); err != nil {
 			return err
 		}
 	}

@@ -39,6 +39,8 @@ Usage:
   logbook orgs delete --id ID [--yes]  delete an org and all its data (rows, keys, queued tasks); --yes to do it
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
+  logbook export -org ID [-format ndjson|csv] [-updated-since T] [-types a,b] [-state FILE] [-o FILE]
+                                    write an org's activity feed (GET /v1/activities) with progress; -state makes the next run incremental
   logbook version                   print the version, revision, build date and Go version
   logbook healthcheck [-worker]     GET /readyz of a running logbook (HTTP_ADDR, or WORKER_HTTP_ADDR); exit 0 when ready
   logbook help                      this text
@@ -117,6 +119,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return cmdDemo(ctx, rest, stdout, stderr, getenv)
 	case "reindex":
 		return cmdReindex(ctx, rest, stdout, stderr, getenv)
+	case "export":
+		return cmdExport(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fs := newFlagSet("version", "Print the version, VCS revision, build date and Go version.", stderr)
 		if err := parseFlags(fs, rest); err != nil {

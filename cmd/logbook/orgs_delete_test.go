@@ -95,6 +95,12 @@ func fillOrg(t *testing.T, pool *pgxpool.Pool, q queue.Queues, name string) (org
 		require.NoError(t, err)
 		return res.Transcript
 	}
+	// A deleted activity: its tombstone stays in the activity feed.
+	note := crm.ActivityInput{Type: crm.Some(crm.ActivityNote), AccountID: crm.Some(acct.ID), OccurredAt: crm.Some("2026-03-03T15:00:00Z")}
+	require.NoError(t, note.Validate(true))
+	gone, _, _, err := activity.New(st).Upsert(ctx, org.ID, note)
+	require.NoError(t, err)
+	require.NoError(t, st.ActivityDelete(ctx, org.ID, gone.ID))
 	done := ingest("m1")
 	task, err := queue.NewTranscriptProcessTask(queue.TranscriptPayload{OrgID: org.ID, TranscriptID: done.ID})
 	require.NoError(t, err)
@@ -121,6 +127,7 @@ func TestOrgsDelete(t *testing.T) {
 	gone, queued := fillOrg(t, pool, q, "Northwind")
 	kept, _ := fillOrg(t, pool, q, "Globex")
 	before := orgRows(t, pool, gone)
+	require.Positive(t, before["activity_tombstones"], "the activity feed's tombstones are the org's data too")
 	var filled []string
 	for tb, n := range before {
 		if n > 0 {

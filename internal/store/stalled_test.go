@@ -75,7 +75,7 @@ func newStalledFixture(t *testing.T) *stalledFixture {
 	f.handed = b.deal(b.org, a4, "Handed", "5000", b.olive, old)
 	f.handedLast = b.log(b.org, note(a4, at(2026, 1, 10, 12, 0, 0), "", "", "")).ID
 	b.log(b.org, note(a4, at(2026, 1, 9, 12, 0, 0), "", "", ""))
-	_, _, _, err = b.store.DealReassign(ctx, b.org, f.handed, crm.ReassignInput{OwnerID: b.ben, Note: "over to Ben"})
+	_, _, _, err = b.store.DealReassign(ctx, b.org, f.handed, crm.ReassignInput{OwnerID: b.ben, Note: "over to Ben"}, nil)
 	require.NoError(t, err)
 
 	// No activity at all: stalled when created long enough ago; won and
