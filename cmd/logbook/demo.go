@@ -244,6 +244,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			}
 		}
 	}
+	if err := demoSalesOps(c, stdout, accounts, users); err != nil {
+		return fmt.Errorf("demo: sales operations: %w", err)
+	}
 	fmt.Fprintf(stdout, "\nAPI: %s/openapi.json (the server stops when the demo ends; run `logbook all` to keep one)\n", base)
 	return nil
 }
