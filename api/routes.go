@@ -93,5 +93,8 @@ func routes() []route {
 		{"DELETE", "/v1/webhooks/{id}", admin, (*h).webhookDelete, "webhook"},
 		{"GET", "/v1/webhooks/{id}/deliveries", admin, (*h).webhookDeliveries, "webhook"},
 		{"POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, (*h).webhookRedeliver, "webhook"},
+
+		{"GET", "/v1/reports/connect-rates", read, (*h).reportConnectRates, ""},
+		{"GET", "/v1/reports/activity-volume", read, (*h).reportActivityVolume, ""},
 	}
 }
