@@ -93,19 +93,18 @@ type reportQuery struct {
 	filter  store.ReportFilter
 }
 
-// parseReportQuery reads group_by (one of groups), since, until, tz,
-// owner_id and, when withTypes, types; every bad parameter is named in one
-// 422.
+// parseReportQuery reads group_by (one of groups; the first when absent),
+// since, until, tz, owner_id and, when withTypes, types; every bad
+// parameter is named in one 422.
 func parseReportQuery(r *http.Request, groups []string, now time.Time, withTypes bool) (reportQuery, error) {
 	var p crm.Problems
 	q := r.URL.Query()
-	var out reportQuery
-	out.groupBy = q.Get("group_by")
-	switch {
-	case out.groupBy == "":
-		p.Add("group_by", "is required: one of %s", strings.Join(groups, ", "))
-	case !slices.Contains(groups, out.groupBy):
-		p.Add("group_by", "must be one of %s", strings.Join(groups, ", "))
+	out := reportQuery{groupBy: groups[0]}
+	if g := q.Get("group_by"); g != "" {
+		out.groupBy = g
+		if !slices.Contains(groups, g) {
+			p.Add("group_by", "must be one of %s", strings.Join(groups, ", "))
+		}
 	}
 	loc := time.UTC
 	out.tz = q.Get("tz")
@@ -272,7 +271,7 @@ const reportRangeDoc = "since and until are RFC 3339 times, or dates (YYYY-MM-DD
 // groups, the range, tz, owner_id and, withTypes, types.
 func reportParams(groups []string, withTypes bool) []param {
 	ps := []param{
-		{Name: "group_by", Type: "string", Required: true, Enum: groups, Description: "how rows are grouped"},
+		{Name: "group_by", Type: "string", Enum: groups, Description: "how rows are grouped; default " + groups[0]},
 		{Name: "since", Type: "string", Formats: []string{"date-time", "date"},
 			Description: "start of the range, inclusive: an RFC 3339 time, or a date (midnight in tz); default until - 30 days"},
 		{Name: "until", Type: "string", Formats: []string{"date-time", "date"},

@@ -381,7 +381,6 @@ func TestReportBadParams(t *testing.T) {
 		query  string
 		fields []string
 	}{
-		{"/v1/reports/connect-rates", []string{"group_by"}},
 		{"/v1/reports/connect-rates?group_by=week", []string{"group_by"}},
 		{"/v1/reports/activity-volume?group_by=segment", []string{"group_by"}},
 		{"/v1/reports/connect-rates?group_by=owner&since=yesterday", []string{"since"}},
@@ -404,7 +403,11 @@ func TestReportBadParams(t *testing.T) {
 	res := b.do("GET", "/v1/reports/connect-rates?group_by=bogus", nil)
 	require.Contains(t, string(res.Body), "segment, owner, list, disposition", "the 422 lists the choices")
 	res = b.do("GET", "/v1/reports/activity-volume?group_by=bogus", nil)
-	require.Contains(t, string(res.Body), "owner, type, week")
+	require.Contains(t, string(res.Body), "week, owner, type")
+
+	// group_by defaults to segment and week.
+	require.Equal(t, "segment", b.report("/v1/reports/connect-rates").GroupBy)
+	require.Equal(t, "week", b.report("/v1/reports/activity-volume").GroupBy)
 
 	// The longest range is 732 days; a date range of that many is fine.
 	b.report("/v1/reports/connect-rates?group_by=owner&since=2024-01-01&until=2026-01-02")

@@ -32,10 +32,10 @@ const (
 )
 
 // ConnectRateGroups are the groupings of ReportConnectRates, VolumeGroups
-// those of ReportActivityVolume.
+// those of ReportActivityVolume; the first of each is the API's default.
 var (
 	ConnectRateGroups = []string{GroupSegment, GroupOwner, GroupList, GroupDisposition}
-	VolumeGroups      = []string{GroupOwner, GroupType, GroupWeek}
+	VolumeGroups      = []string{GroupWeek, GroupOwner, GroupType}
 )
 
 // Labels of the buckets whose key is null.
