@@ -601,6 +601,31 @@ func docs() map[string]opDoc {
 				param{Name: "since", Type: "string", Format: "date-time", Description: "from (inclusive), RFC 3339; default until − 7 days"},
 				param{Name: "until", Type: "string", Format: "date-time", Description: "to (exclusive), RFC 3339, before 9999-12-24; default now"}),
 			Resp: errResps(map[int]any{200: brief.Digest{}}, 422)},
+		// reports
+		"GET /v1/reports/connect-rates": {Tag: "reports",
+			Summary: "Connect rates over a time range, grouped. Dials are the org's activities with direction outbound and type " +
+				"call or voicemail (a voicemail a dialer left is a dial) that occurred in [since, until). A dial is connected " +
+				"when the org flags its disposition code as a connect (GET /v1/settings disposition_codes; the flag as it is now, " +
+				"retired codes included). A dial without a disposition, or with a code the org has no entry for, is never " +
+				"connected and is counted in no_disposition. Every dial is in exactly one row, so the rows add up to total: " +
+				"dials without a segment, owner or list are the row whose key is null (label \"(no segment)\", \"(no owner)\", " +
+				"\"(no list)\"); by disposition, dials without one (or with an unknown code) are the null row, " +
+				"\"(no disposition)\". segment is the account's segment (empty read as none), owner the activity's owner_id " +
+				"(label: the user's name), list the activity's list (metadata.list trimmed, at most 200 characters), disposition " +
+				"the code (label: the code's label). connect_rate is connected / dials rounded to 4 decimals, null without dials. " +
+				"Rows are ordered by dials, most first, then label (byte order), the null row last among equals. " + reportRangeDoc +
+				" With Accept: text/csv the rows are CSV (no total row).",
+			Query: reportParams(store.ConnectRateGroups, false),
+			Resp:  errResps(map[int]any{200: jsonOrCSV{Body: ConnectRateReport{}, Columns: connectRateColumns}}, 406, 422)},
+		"GET /v1/reports/activity-volume": {Tag: "reports",
+			Summary: "How many activities occurred in [since, until), grouped by owner (the activity's owner_id; null is " +
+				"\"(no owner)\"), type, or week. By owner or type only groups with activities are rows, ordered by count, most " +
+				"first, then label, the null row last among equals. By week every week that overlaps the range is a row, zeros " +
+				"included, oldest first (a continuous axis): weeks run Monday 00:00 to Monday 00:00 on the clock in tz (across a " +
+				"daylight saving change too), key is the Monday (YYYY-MM-DD) and label the ISO week (2026-W10). The rows add up " +
+				"to total. " + reportRangeDoc + " With Accept: text/csv the rows are CSV (no total row).",
+			Query: reportParams(store.VolumeGroups, true),
+			Resp:  errResps(map[int]any{200: jsonOrCSV{Body: ActivityVolumeReport{}, Columns: volumeColumns}}, 406, 422)},
 	}
 }
 

@@ -246,6 +246,8 @@ func content(ptr string, holder map[string]any, schema func(ptr, name string, s 
 func checkFieldFormat(ptr, name string, s map[string]any, add func(ptr, format string, args ...any)) {
 	var want, what string
 	switch {
+	case (name == "since" || name == "until") && formatsAre(s, "date-time", "date"): // a report's range also takes a date
+		return
 	case name == "external_id":
 		return
 	case name == "id" || strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "_ids"):

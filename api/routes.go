@@ -102,5 +102,7 @@ func routes() []route {
 		{"DELETE", "/v1/activities/{id}/next-step/done", write, (*h).nextStepReopen, "activity"},
 		{"GET", "/v1/deals/stalled", read, (*h).stalledDeals, ""},
 		{"GET", "/v1/digest", read, (*h).digest, ""},
+		{"GET", "/v1/reports/connect-rates", read, (*h).reportConnectRates, ""},
+		{"GET", "/v1/reports/activity-volume", read, (*h).reportActivityVolume, ""},
 	}
 }

@@ -26,20 +26,25 @@ CREATE INDEX activities_feed_idx ON activities (org_id, change_xid, id);
 -- An update moves the row in the feed when anything but bookkeeping
 -- changed: whatever column is added later counts, unless listed here. An
 -- update that sets change_xid itself (the triggers below) keeps its value.
+-- The comparison is in the function, not the trigger's WHEN: a WHEN may not
+-- read a row with generated columns (activities.list, 00015), and a BEFORE
+-- trigger sees them not yet computed, so generated columns are left out
+-- (they follow the columns they are computed from). A generated column
+-- added later must be listed here too.
 -- +goose StatementBegin
 CREATE FUNCTION activities_feed_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.change_xid := pg_current_xact_id();
-    NEW.changed_at := now();
+    IF (to_jsonb(NEW) - '{content_hash,indexed_at,change_xid,changed_at,list}'::text[])
+       IS DISTINCT FROM (to_jsonb(OLD) - '{content_hash,indexed_at,change_xid,changed_at,list}'::text[]) THEN
+        NEW.change_xid := pg_current_xact_id();
+        NEW.changed_at := now();
+    END IF;
     RETURN NEW;
 END
 $$;
 -- +goose StatementEnd
 CREATE TRIGGER activities_feed_change BEFORE UPDATE ON activities
-    FOR EACH ROW
-    WHEN ((to_jsonb(NEW) - '{content_hash,indexed_at,change_xid,changed_at}'::text[])
-          IS DISTINCT FROM (to_jsonb(OLD) - '{content_hash,indexed_at,change_xid,changed_at}'::text[]))
-    EXECUTE FUNCTION activities_feed_change();
+    FOR EACH ROW EXECUTE FUNCTION activities_feed_change();
 
 -- What an activity's feed item carries from other tables moves it too: its
 -- contact links, and a meeting's notes, action items and follow-up. One

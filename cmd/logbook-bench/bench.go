@@ -48,6 +48,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	dbName := fs.String("db", "logbook_bench", "database to create and use for the benchmark")
 	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline,retrieval,memory")
 	retrievalOpts := retrievalbench.Flags(fs)
+	reportsOpts := reportsFlags(fs)
 	transcripts := fs.Int("transcripts", 200, "one-hour transcripts per pipeline run")
 	rounds := fs.Int("rounds", 2, "single-row ingest alternates raw and HTTP in this many rounds of rows/rounds each")
 	feedRows := fs.Int("feed-rows", 200_000, "feed: activities in the org whose activity feed is exported (-only feed)")
@@ -148,6 +149,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if want("retrieval") {
 		if err := retrievalbench.Run(ctx, stdout, u, retrievalOpts); err != nil {
+			return err
+		}
+	}
+	if want("reports") {
+		if err := benchReports(ctx, stdout, stderr, cfg, u, reportsOpts); err != nil {
 			return err
 		}
 	}

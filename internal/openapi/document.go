@@ -65,6 +65,10 @@ type Param struct {
 	// AllowEmpty marks a query parameter whose empty value (?name=) is
 	// taken as its absence (allowEmptyValue).
 	AllowEmpty bool
+	// Formats, when set, lets the value take any of these formats (the
+	// schema is anyOf one string of each), such as a report's since, which
+	// is a date-time or a date; Format is then unused.
+	Formats []string
 }
 
 // Response is a response that carries headers besides its body, or says
@@ -219,6 +223,13 @@ func (g *Generator) operation(o Operation, problem reflect.Type, webhook bool) (
 }
 
 func paramSchema(q Param) map[string]any {
+	if len(q.Formats) > 0 {
+		alts := make([]any, len(q.Formats))
+		for i, f := range q.Formats {
+			alts[i] = map[string]any{"type": q.Type, "format": f}
+		}
+		return map[string]any{"anyOf": alts}
+	}
 	s := map[string]any{"type": q.Type}
 	if q.Format != "" {
 		s["format"] = q.Format

@@ -190,6 +190,11 @@ func TestActivityFeedIncrementalSync(t *testing.T) {
 		in := crm.ActivityInput{Type: crm.Some(types[rng.IntN(len(types))]), AccountID: crm.Some(accountID),
 			OccurredAt: crm.Some(time.Date(2026, 3, 1, 9, n, 0, 0, time.UTC).Format(time.RFC3339)),
 			Subject:    crm.Some(fmt.Sprintf("Touch %d", n))}
+		if n%2 == 0 {
+			// A call list: the generated list column (00015) must not
+			// move a row on a bookkeeping update.
+			in.Metadata = crm.Some(json.RawMessage(`{"list": "Renewals"}`))
+		}
 		if len(contacts) > 0 {
 			in.ContactIDs = crm.Some(contacts)
 		}
