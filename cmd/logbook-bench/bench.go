@@ -39,14 +39,14 @@ import (
 // It uses its own database (DATABASE_URL with the name logbook_bench unless
 // -db is given), so it never touches real data.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("bench", "Run the benchmarks (ingest, timeline, pipeline, retrieval, memory) on a database of their own and print the\nfigures, each beside a baseline taken in the same run (BENCHMARKS.md).", stderr)
+	fs := newFlagSet("bench", "Run the benchmarks (ingest, timeline, pipeline, retrieval, memory, feed, reports) on a database of their own and print the\nfigures, each beside a baseline taken in the same run (BENCHMARKS.md).", stderr)
 	rows := fs.Int("rows", 20000, "activities per ingest measurement")
 	conc := fs.Int("concurrency", 8, "concurrent clients for single-row ingest (HTTP and raw alike)")
 	timelineRows := fs.Int("timeline-rows", 1_000_000, "activities in the timeline account")
 	deepPage := fs.Int("deep-page", 10_000, "the deep timeline page to measure")
 	samples := fs.Int("samples", 300, "timeline requests per page measured")
 	dbName := fs.String("db", "logbook_bench", "database to create and use for the benchmark")
-	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline,retrieval,memory")
+	only := fs.String("only", "", "comma-separated subset: ingest,timeline,pipeline,retrieval,memory,feed,reports (reports loads 5,000,000 activities: -reports-rows)")
 	retrievalOpts := retrievalbench.Flags(fs)
 	reportsOpts := reportsFlags(fs)
 	transcripts := fs.Int("transcripts", 200, "one-hour transcripts per pipeline run")
