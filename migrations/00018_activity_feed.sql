@@ -27,7 +27,7 @@ CREATE INDEX activities_feed_idx ON activities (org_id, change_xid, id);
 -- changed: whatever column is added later counts, unless listed here. An
 -- update that sets change_xid itself (the triggers below) keeps its value.
 -- The comparison is in the function, not the trigger's WHEN: a WHEN may not
--- read a row with generated columns (activities.list, 00015), and a BEFORE
+-- read a row with generated columns (activities.list, added by 00019), and a BEFORE
 -- trigger sees them not yet computed, so generated columns are left out
 -- (they follow the columns they are computed from). A generated column
 -- added later must be listed here too.

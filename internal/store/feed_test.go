@@ -191,7 +191,7 @@ func TestActivityFeedIncrementalSync(t *testing.T) {
 			OccurredAt: crm.Some(time.Date(2026, 3, 1, 9, n, 0, 0, time.UTC).Format(time.RFC3339)),
 			Subject:    crm.Some(fmt.Sprintf("Touch %d", n))}
 		if n%2 == 0 {
-			// A call list: the generated list column (00015) must not
+			// A call list: the generated list column (00019) must not
 			// move a row on a bookkeeping update.
 			in.Metadata = crm.Some(json.RawMessage(`{"list": "Renewals"}`))
 		}

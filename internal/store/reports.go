@@ -17,7 +17,7 @@ import (
 // in one statement each. The connect-rate report reads dials (outbound
 // calls and voicemails) from the partial covering index activities_dials_idx
 // and the volume report every activity from activities_volume_idx, both on
-// (org_id, occurred_at) (migration 00015), so either is one index-only range
+// (org_id, occurred_at) (migration 00019), so either is one index-only range
 // scan whatever the grouping; labels are joined to the few grouped rows.
 
 // Report groupings. The API validates group_by against ConnectRateGroups

@@ -2,7 +2,7 @@ package store
 
 // ReportConnectRatesSQL and ReportActivityVolumeSQL expose the reports'
 // statements to package store_test, whose EXPLAIN tests pin their plans to
-// index-only range scans of the indexes migration 00015 made for them.
+// index-only range scans of the indexes migration 00019 made for them.
 func ReportConnectRatesSQL(orgID, groupBy string, f ReportFilter) (string, []any, error) {
 	return connectRateQuery(orgID, groupBy, f)
 }

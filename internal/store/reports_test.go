@@ -194,7 +194,7 @@ func TestReportActivityVolumeStore(t *testing.T) {
 }
 
 // TestReportPlans pins the reports to index-only range scans of the
-// indexes migration 00015 made for them: the partial dials index for
+// indexes migration 00019 made for them: the partial dials index for
 // connect rates (its predicate implied by the query, every column the
 // report reads included) and the volume index for activity volume. Scans
 // of the heap are disabled so that the planner shows what it can do with
