@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -100,11 +101,11 @@ func demoSalesOps(c *demoClient, w io.Writer, accounts, users map[string]string)
 		Days  int `json:"days"`
 		Items []struct {
 			Deal struct {
-				ID       string  `json:"id"`
-				Name     string  `json:"name"`
-				Amount   *string `json:"amount"`
-				Currency *string `json:"currency"`
-				OwnerID  *string `json:"owner_id"`
+				ID       string       `json:"id"`
+				Name     string       `json:"name"`
+				Amount   *json.Number `json:"amount"`
+				Currency *string      `json:"currency"`
+				OwnerID  *string      `json:"owner_id"`
 			} `json:"deal"`
 			OwnerName    *string `json:"owner_name"`
 			DaysInactive int     `json:"days_inactive"`
@@ -122,7 +123,7 @@ func demoSalesOps(c *demoClient, w io.Writer, accounts, users map[string]string)
 		}
 		amount := "no amount"
 		if it.Deal.Amount != nil {
-			amount = *it.Deal.Amount
+			amount = it.Deal.Amount.String()
 			if it.Deal.Currency != nil {
 				amount += " " + *it.Deal.Currency
 			}
