@@ -281,8 +281,13 @@ func (c *briefComposer) windowRisks() []briefRisk {
 	return out
 }
 
-func (c *briefComposer) risks() BriefSection {
-	s := BriefSection{Title: "Risks raised"}
+func (c *briefComposer) risks() BriefSection { return c.risksSection("Risks raised", briefMaxRisks) }
+
+// risksSection lists the risks of the window's meetings, at most limit of
+// them and "…and N more", or says that its meetings raised none; the brief
+// and the handoff note both read risks this way.
+func (c *briefComposer) risksSection(title string, limit int) BriefSection {
+	s := BriefSection{Title: title}
 	meetings := c.windowMeetings()
 	if len(meetings) == 0 {
 		return s
@@ -300,7 +305,7 @@ func (c *briefComposer) risks() BriefSection {
 		return s
 	}
 	for i, r := range risks {
-		if i == briefMaxRisks {
+		if i == limit {
 			break
 		}
 		s.Statements = append(s.Statements, BriefStatement{
@@ -309,7 +314,7 @@ func (c *briefComposer) risks() BriefSection {
 	}
 	if more := len(risks) - len(s.Statements); more > 0 {
 		var ids []string
-		for _, r := range risks[briefMaxRisks:] {
+		for _, r := range risks[limit:] {
 			ids = append(ids, r.meeting.ID)
 		}
 		s.More = more

@@ -219,15 +219,11 @@ func (c *handoffComposer) week() BriefSection {
 		}
 		s.Statements = append(s.Statements, BriefStatement{Text: weekLine(a), ActivityIDs: []string{a.Ref.ID}})
 	}
-	if more := f.WeekTotal - len(s.Statements); more > 0 {
-		var ids []string
-		for _, a := range f.Week[min(handoffMaxWeek, len(f.Week)):] {
-			ids = append(ids, a.Ref.ID)
-		}
-		s.More = more
-		s.Statements = append(s.Statements, BriefStatement{
-			Text: fmt.Sprintf("…and %d more %s.", more, briefPlural(more, "activity", "activities")), ActivityIDs: briefIDs(ids...)})
+	var rest []string
+	for _, a := range f.Week[min(handoffMaxWeek, len(f.Week)):] {
+		rest = append(rest, a.Ref.ID)
 	}
+	s.addMore(f.WeekTotal, rest, "activity", "activities")
 	return s
 }
 
@@ -253,51 +249,31 @@ func (c *handoffComposer) nextSteps() BriefSection {
 		}
 		s.Statements = append(s.Statements, BriefStatement{Text: text + ".", ActivityIDs: []string{ns.Ref.ID}})
 	}
-	if more := f.NextStepsTotal - len(s.Statements); more > 0 {
-		var ids []string
-		for _, ns := range f.NextSteps[min(handoffMaxNextSteps, len(f.NextSteps)):] {
-			ids = append(ids, ns.Ref.ID)
-		}
-		s.More = more
-		s.Statements = append(s.Statements, BriefStatement{
-			Text: fmt.Sprintf("…and %d more %s.", more, briefPlural(more, "next step", "next steps")), ActivityIDs: briefIDs(ids...)})
+	var rest []string
+	for _, ns := range f.NextSteps[min(handoffMaxNextSteps, len(f.NextSteps)):] {
+		rest = append(rest, ns.Ref.ID)
 	}
+	s.addMore(f.NextStepsTotal, rest, "next step", "next steps")
 	return s
 }
 
 func (c *handoffComposer) risks() BriefSection {
-	s := BriefSection{Title: HandoffRisks, Statements: []BriefStatement{}}
-	meetings := c.brief.windowMeetings()
-	if len(meetings) == 0 {
-		return s
-	}
-	risks := c.brief.windowRisks()
-	if len(risks) == 0 {
-		var ids []string
-		for _, m := range meetings {
-			ids = append(ids, m.Meeting.ID)
-		}
-		s.Statements = append(s.Statements, BriefStatement{
-			Text: fmt.Sprintf("No risks raised in the %s since %s.", briefCount(len(meetings), "meeting", "meetings"),
-				briefDate(meetings[len(meetings)-1].Meeting.OccurredAt)),
-			ActivityIDs: briefIDs(ids...)})
-		return s
-	}
-	for i, r := range risks {
-		if i == handoffMaxRisks {
-			break
-		}
-		s.Statements = append(s.Statements, BriefStatement{
-			Text:        briefSentence(briefClip(r.text, briefRiskWords)) + " — " + briefDescribe(r.meeting) + ".",
-			ActivityIDs: []string{r.meeting.ID}})
-	}
-	if more := len(risks) - len(s.Statements); more > 0 {
-		var ids []string
-		for _, r := range risks[handoffMaxRisks:] {
-			ids = append(ids, r.meeting.ID)
-		}
-		s.More = more
-		s.Statements = append(s.Statements, BriefStatement{Text: fmt.Sprintf("…and %d more.", more), ActivityIDs: briefIDs(ids...)})
+	s := c.brief.risksSection(HandoffRisks, handoffMaxRisks)
+	if s.Statements == nil {
+		s.Statements = []BriefStatement{}
 	}
 	return s
+}
+
+// addMore ends a capped section with "…and N more <things>." when total
+// is more than it shows, citing the activities of the loaded rest (what
+// was loaded beyond the cap; the rest of total was not loaded).
+func (s *BriefSection) addMore(total int, rest []string, one, many string) {
+	more := total - len(s.Statements)
+	if more <= 0 {
+		return
+	}
+	s.More = more
+	s.Statements = append(s.Statements, BriefStatement{
+		Text: fmt.Sprintf("…and %d more %s.", more, briefPlural(more, one, many)), ActivityIDs: briefIDs(rest...)})
 }
