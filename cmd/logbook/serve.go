@@ -8,7 +8,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("serve", "Run the HTTP API on HTTP_ADDR (configuration from the environment: logbook help).", stderr)
+	fs := newFlagSet("serve", "Run the HTTP API and the web UI on HTTP_ADDR (configuration from the environment: logbook help).", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -17,7 +17,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		return err
 	}
 	defer a.Close()
-	h, err := a.APIHandler(ctx)
+	h, err := a.Handler(ctx)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"logbook/internal/store"
 	"logbook/retrieval"
 	"logbook/summarize"
+	"logbook/web"
 	"logbook/worker"
 )
 
@@ -163,6 +165,42 @@ func (a *App) APIHandler(ctx context.Context) (http.Handler, error) {
 		return nil, err
 	}
 	return a.APIHandlerWith(ctx, enq, w)
+}
+
+// Handler builds what `logbook serve` serves: the HTTP API and the web UI
+// on one handler (withWeb).
+func (a *App) Handler(ctx context.Context) (http.Handler, error) {
+	h, err := a.APIHandler(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.withWeb(h)
+}
+
+// withWeb serves the web UI beside the API: the API's paths (/v1/…,
+// /healthz, /readyz, /metrics, /openapi.json) go to apiH, everything else
+// to the web UI.
+func (a *App) withWeb(apiH http.Handler) (http.Handler, error) {
+	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log})
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPIPath(r.URL.Path) {
+			apiH.ServeHTTP(w, r)
+			return
+		}
+		webH.ServeHTTP(w, r)
+	}), nil
+}
+
+// isAPIPath reports whether p belongs to the API rather than the web UI.
+func isAPIPath(p string) bool {
+	switch p {
+	case "/v1", "/healthz", "/readyz", "/metrics", "/openapi.json":
+		return true
+	}
+	return strings.HasPrefix(p, "/v1/")
 }
 
 // APIHandlerWith builds the HTTP API on an enqueuer (where posted
@@ -307,7 +345,11 @@ func (a *App) runAll(ctx context.Context, ln net.Listener, q queue.Queues, limit
 	if err := a.WatchQueues(q); err != nil {
 		return err
 	}
-	h, err := a.apiHandler(ctx, enq, w, limited)
+	apiH, err := a.apiHandler(ctx, enq, w, limited)
+	if err != nil {
+		return err
+	}
+	h, err := a.withWeb(apiH)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,7 @@ func layerTable() map[string]rule {
 
 		"worker": {layer: 4},
 		"api":    {layer: 4},
+		"web":    {layer: 4},
 
 		"internal/app": {layer: 5},
 

@@ -1,0 +1,16 @@
+package web
+
+import "net/http"
+
+// routes is the route table: every page and action of the web UI, in one
+// place, with the access it needs.
+func routes() []route {
+	type h = handler
+	return []route{
+		{"GET", "/{$}", member, (*h).home},
+	}
+}
+
+func (h *handler) home(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return h.render(w, r, v, http.StatusOK, "home.html", "", nil)
+}
