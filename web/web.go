@@ -164,7 +164,9 @@ func (h *handler) wrap(rt route) http.Handler {
 	})
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // viewer is the request's signed-in person from its session cookie, or
 // crm.ErrNotFound when there is none (no cookie, or an unknown or expired
