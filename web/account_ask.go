@@ -77,6 +77,7 @@ func (h *handler) accountAsk(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
+	h.extendWriteDeadline(w, r)
 	av := &askView{Question: r.PostFormValue("question")}
 	t.Ask = av
 	q, status, msg := h.askQuestion(v, t.AccountID, av.Question)
@@ -105,6 +106,7 @@ func (h *handler) accountAskStream(w http.ResponseWriter, r *http.Request, v *vi
 	if err != nil {
 		return err
 	}
+	h.extendWriteDeadline(w, r)
 	s := &sseWriter{w: w, rc: http.NewResponseController(w)}
 	q, status, msg := h.askQuestion(v, t.AccountID, r.PostFormValue("question"))
 	if msg != "" {
@@ -132,6 +134,15 @@ func (h *handler) accountAskStream(w http.ResponseWriter, r *http.Request, v *vi
 	}
 	_ = s.event("done", map[string]any{"answer": a.Answer, "grounded": a.Grounded})
 	return nil
+}
+
+// extendWriteDeadline lets an answer outlive the server's WriteTimeout
+// (which suits pages that read the database only): it may take askTimeout.
+func (h *handler) extendWriteDeadline(w http.ResponseWriter, r *http.Request) {
+	err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(askTimeout + 5*time.Second))
+	if err != nil && !errors.Is(err, http.ErrNotSupported) {
+		h.log.WarnContext(r.Context(), "web: set write deadline", "error", err)
+	}
 }
 
 // askQuestion validates a question as the API does; a problem is the

@@ -42,9 +42,10 @@ type searchView struct {
 type passageView struct {
 	Type       string
 	OccurredAt time.Time
-	Speaker    string
-	// StartMS is a transcript passage's moment in the meeting (nil
-	// otherwise).
+	// Speaker and StartMS are who speaks in a transcript passage and
+	// when: at the line of its first highlighted word (the line Href
+	// opens), else its first line; empty and nil for other passages.
+	Speaker string
 	StartMS *int64
 	// Href is where the passage is read in full: the transcript at its
 	// line for a meeting's transcript, the activity otherwise.
@@ -106,13 +107,19 @@ func passageOf(hit retrieval.Hit) passageView {
 		p.Speaker = *hit.Speaker
 	}
 	if hit.Kind == crm.ChunkTranscript {
-		// The line the first highlighted word is on, else the passage's
-		// first line.
+		// The line the first highlighted word is on (its segment, speaker
+		// and moment), else the passage's first line.
 		seg := hit.SegFirst
 		if len(hit.Highlights) > 0 {
 			if off, ok := byteOffset(hit.Text, hit.Highlights[0].Start); ok {
 				if l := hit.LineAt(off); l.Segment != nil {
 					seg = l.Segment
+					if l.Speaker != nil {
+						p.Speaker = *l.Speaker
+					}
+					if l.StartMS != nil {
+						p.StartMS = l.StartMS
+					}
 				}
 			}
 		}

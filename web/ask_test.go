@@ -138,8 +138,8 @@ func TestAccountSearch(t *testing.T) {
 	res = f.get(path + url.QueryEscape("warehouse pilot"))
 	require.Equal(t, http.StatusOK, res.Status)
 	require.Contains(t, res.Body, `href="/activities/`+f.meeting+`/transcript#seg-1"`)
-	require.Contains(t, res.Body, `Meeting · <time datetime="2026-03-05T15:00:00Z">2026-03-05</time> · Dana Lee at 0:01`,
-		"the passage's first speaker and moment")
+	require.Contains(t, res.Body, `Meeting · <time datetime="2026-03-05T15:00:00Z">2026-03-05</time> · Wei Zhang at 0:04`,
+		"the speaker and moment of the line linked to")
 	require.Contains(t, res.Body, `the <mark>warehouse</mark> <mark>pilot</mark> starts`)
 	require.NotContains(t, res.Body, f.email, "the email has neither word")
 
