@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/require"
 
@@ -196,6 +198,42 @@ func TestMarkParts(t *testing.T) {
 	got = markParts(text, []retrieval.Highlight{{Start: 1, End: 2}, {Start: 3, End: 8}, {Start: 4, End: 6}, {Start: 12, End: 40}})
 	require.Equal(t, []textPart{{Text: "🙂 "}, {Text: "price", Mark: true}, {Text: " é ok"}}, got)
 	require.Nil(t, markParts("", nil))
+}
+
+// TestMarkPartsProperty: on random text (letters, digits, accents, emoji,
+// markup, invalid bytes) and the highlights retrieval gives for random
+// words of it, the parts put back together are the text, and the marked
+// parts are exactly the highlighted words, in order.
+func TestMarkPartsProperty(t *testing.T) {
+	t.Parallel()
+	const seed = 20261203
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 13))
+	pieces := []string{"price", "Prices", "café", "🙂", "renewal", "<b>", "&amp;", " ", " ", "\n", ", ", "42", "\xff", "日本", "x"}
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		text := b.String()
+		query := pieces[rng.IntN(len(pieces))] + " " + pieces[rng.IntN(len(pieces))]
+		hs := retrieval.Highlights(text, retrieval.QueryTerms(query))
+		parts := markParts(text, hs)
+		var joined strings.Builder
+		var marked []string
+		for _, p := range parts {
+			joined.WriteString(p.Text)
+			if p.Mark {
+				marked = append(marked, p.Text)
+			}
+		}
+		require.Equal(t, text, joined.String(), "text %q query %q", text, query)
+		require.Len(t, marked, len(hs), "text %q query %q", text, query)
+		u16 := utf16.Encode([]rune(text))
+		for i, h := range hs {
+			require.Equal(t, string(utf16.Decode(u16[h.Start:h.End])), marked[i], "text %q query %q", text, query)
+		}
+	}
 }
 
 // TestAccountAsk: the form without JavaScript gets the whole answer, its
