@@ -8,6 +8,14 @@ func routes() []route {
 	type h = handler
 	return []route{
 		{"GET", "/{$}", member, (*h).home},
+		// The account page's interactive sections, each usable on its own
+		// page too (account_search.go, account_ask.go, account_log.go).
+		{"GET", "/accounts/{id}/search", member, (*h).accountSearch},
+		{"GET", "/accounts/{id}/ask", member, (*h).accountAskPage},
+		{"POST", "/accounts/{id}/ask", member, (*h).accountAsk},
+		{"POST", "/accounts/{id}/ask/stream", member, (*h).accountAskStream},
+		{"GET", "/accounts/{id}/log", member, (*h).accountLogPage},
+		{"POST", "/accounts/{id}/log", member, (*h).accountLog},
 	}
 }
 

@@ -29,6 +29,13 @@ type Deps struct {
 	Activities *activity.Service
 	// Briefs builds account briefs.
 	Briefs *brief.Service
+	// Asker answers questions about an account ("Ask about this
+	// account"; retrieval.Service); nil shows that questions are not
+	// available on this server.
+	Asker Asker
+	// Searcher finds an account's passages ("Search this account";
+	// retrieval.Service); nil shows that search is not available.
+	Searcher Searcher
 	// Logger gets errors; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.

@@ -181,7 +181,14 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 // /healthz, /readyz, /metrics, /openapi.json) go to apiH, everything else
 // to the web UI.
 func (a *App) withWeb(apiH http.Handler) (http.Handler, error) {
-	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log})
+	// Search and questions on the account page go through retrieval,
+	// as the API's do.
+	rs, err := a.RetrievalService()
+	if err != nil {
+		return nil, err
+	}
+	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log,
+		Asker: rs, Searcher: rs})
 	if err != nil {
 		return nil, err
 	}
