@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"logbook/activity"
@@ -33,6 +34,18 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// LoginLimiter rate-limits sign-in per email and per client address (a
+	// *ratelimit.Limiter on Redis); nil limits nothing. See auth.go.
+	LoginLimiter LoginLimiter
+	// LoginLimits are its quotas; zero fields have defaults.
+	LoginLimits LoginLimits
+	// Passwords are argon2id's costs for new hashes; the zero value is
+	// DefaultPasswordParams (tests pass cheaper ones).
+	Passwords PasswordParams
+	// PublicURL is the base of the links Logbook prints (invites), such as
+	// https://logbook.example.com (PUBLIC_URL); empty derives it from the
+	// request's Host.
+	PublicURL string
 }
 
 // handler serves the pages; one per NewHandler.
@@ -40,6 +53,11 @@ type handler struct {
 	Deps
 	log   *slog.Logger
 	pages *pages
+	// dummyHash is a password hash no one has, verified when a sign-in
+	// names no user, so that answer takes as long as a wrong password;
+	// made on the first sign-in (dummyOnce).
+	dummyHash string
+	dummyOnce sync.Once
 }
 
 // access is what a route needs of the person asking.
@@ -106,6 +124,9 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	h.pages = p
+	if err := h.initAuth(); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", staticHandler())
 	for _, rt := range routes() {
@@ -164,7 +185,9 @@ func (h *handler) wrap(rt route) http.Handler {
 	})
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // viewer is the request's signed-in person from its session cookie, or
 // crm.ErrNotFound when there is none (no cookie, or an unknown or expired
