@@ -181,7 +181,8 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 // /healthz, /readyz, /metrics, /openapi.json) go to apiH, everything else
 // to the web UI.
 func (a *App) withWeb(apiH http.Handler) (http.Handler, error) {
-	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log})
+	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log,
+		LoginLimiter: a.loginLimiter(), PublicURL: a.Cfg.PublicURL})
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +266,9 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 		// Metrics: the App's one registry, behind METRICS_TOKEN.
 		Registry:     m.Registry,
 		MetricsToken: a.Cfg.MetricsToken,
+
+		// Invite links: PUBLIC_URL, or the request's host.
+		PublicURL: a.Cfg.PublicURL,
 	})
 }
 
