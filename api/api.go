@@ -94,6 +94,10 @@ type Deps struct {
 	// Transcripts bounds the memory posted transcripts take; the zero
 	// value has the defaults (transcript_gate.go).
 	Transcripts TranscriptLimits
+	// PublicURL is the base of the web UI's links (PUBLIC_URL), such as
+	// https://logbook.example.com; empty derives it from the request's
+	// Host (invites.go).
+	PublicURL string
 }
 
 // DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
@@ -158,6 +162,8 @@ type handler struct {
 
 	// metricsToken is Deps.MetricsToken.
 	metricsToken string
+	// publicURL is Deps.PublicURL without a trailing slash.
+	publicURL string
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -173,6 +179,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	h := &handler{store: d.Store, activities: activity.New(d.Store), log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
 		searcher: d.Searcher}
 	h.metricsToken = d.MetricsToken
+	h.publicURL = strings.TrimRight(d.PublicURL, "/")
 	h.auth = d.Auth
 	h.webhookGuard, h.resolveWebhooks, h.maxWebhooks = d.WebhookGuard, d.WebhookGuard != nil, d.MaxWebhooksPerOrg
 	if h.webhookGuard == nil {

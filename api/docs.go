@@ -292,6 +292,14 @@ func docs() map[string]opDoc {
 		"DELETE /v1/users/{id}": {Tag: "users",
 			Summary: "Delete a user. Accounts, deals and activities the user owned stay, with no owner.",
 			Resp:    errResps(map[int]any{204: noBody{}}, 404, 422)},
+		"POST /v1/users/{id}/invite": {Tag: "users",
+			Summary: "Make a one-time link that lets the user set a password in the web UI and signs them in " +
+				"(url: PUBLIC_URL, or this request's scheme and host, then /invite/{token}). The link is shown only in this " +
+				"answer (Cache-Control: no-store); only its SHA-256 is stored. It works once, for expires_in_days (1 to 30, " +
+				"default 7), and a newer invite of the user makes older unused links stop working. Using it ends the " +
+				"user's web sessions. The body is {} or {\"expires_in_days\": N}. Admin scope.",
+			Body: inviteInput{},
+			Resp: errResps(map[int]any{201: inviteLink{}}, 400, 404, 413, 422)},
 
 		// accounts
 		"POST /v1/accounts": {Tag: "accounts",

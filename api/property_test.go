@@ -186,6 +186,8 @@ func writeSpecs() []writeSpec {
 			return map[string]any{"email": fmt.Sprintf("u%d@acme.com", time.Now().UnixNano()), "name": "Dana"}
 		}, fields: []fieldSpec{{name: "email", kind: kEmail}, {name: "name", kind: kText, limit: crm.MaxName, verbatim: true},
 			{name: "role", kind: kEnum, valid: []any{"rep", "admin", "manager"}}}, get: "/v1/users/{id}"},
+		{method: "POST", path: "/v1/users/{user}/invite", base: func(*propFixture) map[string]any { return map[string]any{} },
+			fields: []fieldSpec{{name: "expires_in_days", kind: kInt, valid: []any{1, 30, nil}}}},
 		{method: "PATCH", path: "/v1/users/{user}", base: func(*propFixture) map[string]any { return map[string]any{"name": "Dana"} },
 			fields: []fieldSpec{{name: "name", kind: kText, limit: crm.MaxName, verbatim: true}, {name: "role", kind: kEnum, valid: []any{"rep", "admin", "manager"}}}},
 		{method: "POST", path: "/v1/accounts", base: func(*propFixture) map[string]any { return map[string]any{"name": "Acme"} },

@@ -47,6 +47,7 @@ func routes() []route {
 		{"GET", "/v1/users/{id}", read, (*h).userGet, "user"},
 		{"PATCH", "/v1/users/{id}", write, (*h).userUpdate, "user"},
 		{"DELETE", "/v1/users/{id}", write, (*h).userDelete, "user"},
+		{"POST", "/v1/users/{id}/invite", admin, (*h).userInvite, "user"},
 
 		{"POST", "/v1/accounts", write, (*h).accountCreate, ""},
 		{"GET", "/v1/accounts", read, (*h).accountList, ""},

@@ -16,6 +16,21 @@ func routes() []route {
 		{"POST", "/accounts/{id}/ask/stream", member, (*h).accountAskStream},
 		{"GET", "/accounts/{id}/log", member, (*h).accountLogPage},
 		{"POST", "/accounts/{id}/log", member, (*h).accountLog},
+
+		// Signing in (auth.go) and the admin pages (admin.go).
+		{"GET", "/login", public, (*h).loginPage},
+		{"POST", "/login", public, (*h).login},
+		{"POST", "/logout", member, (*h).logout},
+		{"POST", "/logout/everywhere", member, (*h).logoutEverywhere},
+		{"GET", "/invite/{token}", public, (*h).invitePage},
+		{"POST", "/invite/{token}", public, (*h).inviteAccept},
+		{"GET", "/admin/users", adminOnly, (*h).adminUsers},
+		{"POST", "/admin/users/invite", adminOnly, (*h).adminUserInvite},
+		{"POST", "/admin/users/{id}/role", adminOnly, (*h).adminUserRole},
+		{"POST", "/admin/users/{id}/reset", adminOnly, (*h).adminUserReset},
+		{"POST", "/admin/users/{id}/logout", adminOnly, (*h).adminUserLogout},
+		{"GET", "/admin/settings", adminOnly, (*h).adminSettings},
+		{"POST", "/admin/settings", adminOnly, (*h).adminSettingsSave},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"logbook/activity"
@@ -40,6 +41,18 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// LoginLimiter rate-limits sign-in per email and per client address (a
+	// *ratelimit.Limiter on Redis); nil limits nothing. See auth.go.
+	LoginLimiter LoginLimiter
+	// LoginLimits are its quotas; zero fields have defaults.
+	LoginLimits LoginLimits
+	// Passwords are argon2id's costs for new hashes; the zero value is
+	// DefaultPasswordParams (tests pass cheaper ones).
+	Passwords PasswordParams
+	// PublicURL is the base of the links Logbook prints (invites), such as
+	// https://logbook.example.com (PUBLIC_URL); empty derives it from the
+	// request's Host.
+	PublicURL string
 }
 
 // handler serves the pages; one per NewHandler.
@@ -47,6 +60,11 @@ type handler struct {
 	Deps
 	log   *slog.Logger
 	pages *pages
+	// dummyHash is a password hash no one has, verified when a sign-in
+	// names no user, so that answer takes as long as a wrong password;
+	// made on the first sign-in (dummyOnce).
+	dummyHash string
+	dummyOnce sync.Once
 }
 
 // access is what a route needs of the person asking.
@@ -113,6 +131,9 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	h.pages = p
+	if err := h.initAuth(); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", staticHandler())
 	for _, rt := range routes() {

@@ -71,7 +71,7 @@ func TestHelpRunsNothing(t *testing.T) {
 		require.Equal(t, 0, code, "logbook %s: %s", h, out)
 		require.Contains(t, out, "logbook serve", "logbook %s", h)
 	}
-	commands := [][]string{{"serve"}, {"worker"}, {"all"}, {"migrate"}, {"orgs"}, {"orgs", "create"}, {"demo"}, {"reindex"}, {"version"}, {"healthcheck"}, {"export"}}
+	commands := [][]string{{"serve"}, {"worker"}, {"all"}, {"migrate"}, {"orgs"}, {"orgs", "create"}, {"demo"}, {"reindex"}, {"version"}, {"healthcheck"}, {"export"}, {"users", "invite"}}
 	for _, c := range commands {
 		name := strings.Join(c, " ")
 		for _, h := range []string{"-h", "-help", "--help"} {

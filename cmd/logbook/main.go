@@ -37,6 +37,8 @@ Usage:
   logbook migrate                   apply pending schema migrations (creates the database if missing)
   logbook orgs create --name NAME   create an org; prints {"org_id","api_key"} (an admin key)
   logbook orgs delete --id ID [--yes]  delete an org and all its data (rows, keys, queued tasks); --yes to do it
+  logbook users invite -org ID -email EMAIL [-name NAME] [-role ROLE] [-url BASE]
+                                    invite a person to the web UI (creates the user if missing); prints a one-time link
   logbook demo                      the offline demo: migrate, run Logbook, post the sample meetings in examples/, print their notes
   logbook reindex [--org ID]        embed every chunk the configured model has not (resumable; changes EMBED_DIM)
   logbook export -org ID [-format ndjson|csv] [-updated-since T] [-types a,b] [-state FILE] [-o FILE]
@@ -79,6 +81,7 @@ Environment (defaults in brackets):
   TRANSCRIPT_PARSE_CONCURRENCY  maximum-size transcripts read, parsed and stored at once; smaller share by size [1]
   TRANSCRIPT_PARSE_WAIT  how long a posted transcript waits for its turn before 503 [30s]
   WORKER_HTTP_ADDR    where worker serves /healthz, /readyz and /metrics; off serves nothing [127.0.0.1:9091]
+  PUBLIC_URL          the web UI's address as people reach it, the base of invite links [the request's host]
   METRICS_TOKEN       when set, /metrics (API and worker ports) requires Authorization: Bearer METRICS_TOKEN []
 `
 
@@ -115,6 +118,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return cmdMigrate(ctx, rest, stdout, stderr, getenv)
 	case "orgs":
 		return cmdOrgs(ctx, rest, stdout, stderr, getenv)
+	case "users":
+		return cmdUsers(ctx, rest, stdout, stderr, getenv)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr, getenv)
 	case "reindex":

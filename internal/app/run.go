@@ -188,7 +188,8 @@ func (a *App) withWeb(apiH http.Handler) (http.Handler, error) {
 		return nil, err
 	}
 	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log,
-		Asker: rs, Searcher: rs})
+		Asker: rs, Searcher: rs,
+		LoginLimiter: a.loginLimiter(), PublicURL: a.Cfg.PublicURL})
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +273,9 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 		// Metrics: the App's one registry, behind METRICS_TOKEN.
 		Registry:     m.Registry,
 		MetricsToken: a.Cfg.MetricsToken,
+
+		// Invite links: PUBLIC_URL, or the request's host.
+		PublicURL: a.Cfg.PublicURL,
 	})
 }
 

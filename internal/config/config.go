@@ -149,6 +149,11 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires on
 	// every port (METRICS_TOKEN, at least 16 characters).
 	MetricsToken string
+	// PublicURL is the web UI's address as people reach it (PUBLIC_URL,
+	// such as https://logbook.example.com), the base of the invite links
+	// Logbook prints; empty derives it from each request's Host (and
+	// `logbook users invite` from HTTP_ADDR). No trailing slash.
+	PublicURL string
 }
 
 // Price is what a model costs per million tokens, in USD.
@@ -208,6 +213,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.WorkerHTTPAddr = ""
 	}
 	c.MetricsToken = getenv("METRICS_TOKEN")
+	c.PublicURL = strings.TrimRight(getenv("PUBLIC_URL"), "/")
 	var errs []string
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
@@ -230,6 +236,12 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("WEBHOOK_TIMEOUT", "must be a positive duration of at most 5m, such as 10s")
 		} else {
 			c.WebhookTimeout = d
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			bad("PUBLIC_URL", "must be an http(s) URL such as https://logbook.example.com, without a query")
 		}
 	}
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

@@ -20,6 +20,9 @@ type WebSession struct {
 	Name   string
 	Email  string
 	Role   crm.Role
+	// OrgName is the org's name, which the page header shows (one email
+	// may be a user of several orgs).
+	OrgName string
 	// CSRF is the token every form of this session must post back.
 	CSRF      string
 	ExpiresAt time.Time
@@ -42,12 +45,13 @@ func (s *Store) SessionCreate(ctx context.Context, orgID, userID string, ttl tim
 	ws := WebSession{ID: NewID(), OrgID: orgID, UserID: userID, CSRF: csrf, ExpiresAt: now.Add(ttl).UTC()}
 	var role string
 	err = s.db.QueryRow(ctx, `
-		WITH u AS (SELECT org_id, id, name, email, role FROM users WHERE org_id = $1 AND id = $2),
+		WITH u AS (SELECT u.org_id, u.id, u.name, u.email, u.role, o.name AS org_name
+			FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.org_id = $1 AND u.id = $2),
 		ins AS (
 			INSERT INTO web_sessions (org_id, id, user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at)
 			SELECT u.org_id, $3, u.id, $4, $5, $6, $6, $7 FROM u RETURNING 1)
-		SELECT u.name, u.email, u.role FROM u, ins`,
-		orgID, userID, ws.ID, hashKey(token), csrf, now, ws.ExpiresAt).Scan(&ws.Name, &ws.Email, &role)
+		SELECT u.name, u.email, u.role, u.org_name FROM u, ins`,
+		orgID, userID, ws.ID, hashKey(token), csrf, now, ws.ExpiresAt).Scan(&ws.Name, &ws.Email, &role, &ws.OrgName)
 	if err != nil {
 		return WebSession{}, "", interpretError(op, err)
 	}
@@ -62,10 +66,11 @@ func (s *Store) SessionLookup(ctx context.Context, token string) (WebSession, er
 	var ws WebSession
 	var role string
 	err := s.db.QueryRow(ctx, `
-		SELECT ws.id, ws.org_id, ws.user_id, u.name, u.email, u.role, ws.csrf_token, ws.expires_at
+		SELECT ws.id, ws.org_id, ws.user_id, u.name, u.email, u.role, ws.csrf_token, ws.expires_at, o.name
 		FROM web_sessions ws JOIN users u ON u.org_id = ws.org_id AND u.id = ws.user_id
+		JOIN orgs o ON o.id = ws.org_id
 		WHERE ws.token_hash = $1 AND ws.expires_at > $2`, hashKey(token), s.clock()).
-		Scan(&ws.ID, &ws.OrgID, &ws.UserID, &ws.Name, &ws.Email, &role, &ws.CSRF, &ws.ExpiresAt)
+		Scan(&ws.ID, &ws.OrgID, &ws.UserID, &ws.Name, &ws.Email, &role, &ws.CSRF, &ws.ExpiresAt, &ws.OrgName)
 	if err != nil {
 		return WebSession{}, interpretError("look up web session", err)
 	}
