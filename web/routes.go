@@ -8,6 +8,13 @@ func routes() []route {
 	type h = handler
 	return []route{
 		{"GET", "/{$}", member, (*h).home},
+		// accounts (accounts.go, activities.go)
+		{"GET", "/accounts", member, (*h).accountsList},
+		{"GET", "/accounts/{id}", member, (*h).accountPage},
+		{"GET", "/accounts/{id}/timeline", member, (*h).accountTimeline},
+		{"GET", "/activities/{id}", member, (*h).activityPage},
+		{"GET", "/activities/{id}/transcript", member, (*h).transcriptPage},
+		{"POST", "/activities/{id}/confirm", member, (*h).notesConfirm},
 	}
 }
 
