@@ -158,6 +158,17 @@ func TestAccountsList(t *testing.T) {
 		&crm.Notes{Summary: "A sync.", ActionItems: []crm.ActionItem{{Text: "Send it", Evidence: ev}, {Text: "Sign it", Evidence: ev}},
 			Coverage: 1, Model: "t", PromptVersion: "t"})
 	_ = b.account("Globex", "globex.example")
+	// A won deal and a done action item are not open.
+	di := crm.DealInput{AccountID: crm.Some(f.account.ID), Name: crm.Some("Pilot"), Status: crm.Some(crm.DealWon)}
+	require.NoError(t, di.Validate(true))
+	_, err := b.store.DealCreate(context.Background(), b.orgID, di)
+	require.NoError(t, err)
+	third := b.meeting(f.account.ID, t0.Add(-time.Hour), "Earlier", []crm.Segment{{Index: 0, Speaker: "Dana Lee", Text: "I will send it"}},
+		&crm.Notes{Summary: "Earlier.", ActionItems: []crm.ActionItem{{Text: "Done already", Evidence: ev}}, Coverage: 1, Model: "t", PromptVersion: "t"})
+	_, n, err := b.store.MeetingNotes(context.Background(), b.orgID, third.ID)
+	require.NoError(t, err)
+	_, err = b.store.ActionItemSetStatus(context.Background(), b.orgID, n.ActionItems[0].ID, crm.ActionDone)
+	require.NoError(t, err)
 
 	res = b.get("/accounts")
 	require.Equal(t, http.StatusOK, res.Status, res.Body)
@@ -181,9 +192,14 @@ func TestAccountsList(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status)
 	require.Contains(t, res.Body, "No account matches “&lt;b&gt;zzz”")
 
-	// Keyset pages of 50: 120 accounts (2 above), each once.
+	// Keyset pages of 50: 120 accounts (2 above), each once, though names
+	// repeat (three of each, in mixed case: ties broken by id).
 	for i := range 118 {
-		b.account(fmt.Sprintf("Bulk %03d", i))
+		name := fmt.Sprintf("Bulk %03d", i%40)
+		if i%2 == 0 {
+			name = strings.ToUpper(name)
+		}
+		b.account(name)
 	}
 	seen := map[string]bool{}
 	next, pages := "/accounts", 0
@@ -304,6 +320,17 @@ func TestAccountPage(t *testing.T) {
 	res = b.get("/accounts/" + f.account.ID + "?type=meeting")
 	require.Equal(t, []string{mt.ID}, timelineIDs(res.Body))
 	require.Contains(t, res.Body, "Open the meeting notes")
+	// Load more keeps the filters: 30 calls are 25 then 5.
+	res = b.get("/accounts/" + f.account.ID + "?type=call")
+	callIDs := timelineIDs(res.Body)
+	require.Len(t, callIDs, 25)
+	full, frag = loadMore(res.Body)
+	require.Contains(t, full, "type=call")
+	require.Contains(t, frag, "type=call")
+	more := timelineIDs(b.get(frag).Body)
+	require.Len(t, more, 5)
+	require.Equal(t, calls[0].ID, more[4], "the oldest call last")
+	require.NotContains(t, more, note.ID)
 	// Contact: calls 0,3,…,27 (10); deal: calls 0,5,…,25 (6).
 	res = b.get("/accounts/" + f.account.ID + "?contact_id=" + f.contact.ID)
 	require.Len(t, timelineIDs(res.Body), 10)
