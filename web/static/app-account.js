@@ -11,7 +11,9 @@ document.addEventListener("click", function (e) {
   a.textContent = "Loading…";
   fetch(a.getAttribute("data-fragment"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
     .then(function (res) {
-      if (!res.ok) throw new Error(res.status);
+      // A redirect (the session ended: sign-in) or an error page: let
+      // the full page handle it.
+      if (!res.ok || res.redirected) throw new Error(res.status);
       return res.text();
     })
     .then(function (html) {
