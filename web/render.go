@@ -51,6 +51,9 @@ var funcs = template.FuncMap{
 	},
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
+	// cite and reviewArgs: the account pages' (account_funcs.go).
+	"cite":       citeHref,
+	"reviewArgs": reviewArgs,
 }
 
 func loadPages() (*pages, error) {

@@ -31,6 +31,13 @@ func routes() []route {
 		{"POST", "/admin/users/{id}/logout", adminOnly, (*h).adminUserLogout},
 		{"GET", "/admin/settings", adminOnly, (*h).adminSettings},
 		{"POST", "/admin/settings", adminOnly, (*h).adminSettingsSave},
+		// accounts (accounts.go, activities.go)
+		{"GET", "/accounts", member, (*h).accountsList},
+		{"GET", "/accounts/{id}", member, (*h).accountPage},
+		{"GET", "/accounts/{id}/timeline", member, (*h).accountTimeline},
+		{"GET", "/activities/{id}", member, (*h).activityPage},
+		{"GET", "/activities/{id}/transcript", member, (*h).transcriptPage},
+		{"POST", "/activities/{id}/confirm", member, (*h).notesConfirm},
 	}
 }
 
