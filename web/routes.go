@@ -8,6 +8,13 @@ func routes() []route {
 	type h = handler
 	return []route{
 		{"GET", "/{$}", member, (*h).home},
+		// managers and ops: reports, stalled deals, the digest
+		{"GET", "/reports", member, (*h).reports},
+		{"GET", "/reports/connect-rates.csv", member, (*h).reportConnectRatesCSV},
+		{"GET", "/reports/activity-volume.csv", member, (*h).reportActivityVolumeCSV},
+		{"GET", "/deals/stalled", member, (*h).stalledDeals},
+		{"POST", "/deals/{id}/reassign", member, (*h).dealReassign},
+		{"GET", "/digest", member, (*h).digest},
 	}
 }
 

@@ -33,6 +33,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Enqueuer puts the webhook deliveries a write stored on the task
+	// queue after commit; nil enqueues nothing (the worker's reconciler
+	// picks pending deliveries up).
+	Enqueuer Enqueuer
 }
 
 // handler serves the pages; one per NewHandler.
@@ -164,7 +168,9 @@ func (h *handler) wrap(rt route) http.Handler {
 	})
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // viewer is the request's signed-in person from its session cookie, or
 // crm.ErrNotFound when there is none (no cookie, or an unknown or expired
