@@ -156,6 +156,9 @@ func (h *handler) dealReassign(w http.ResponseWriter, r *http.Request, v *viewer
 	// The API's path: validate, then the store's transaction with brief's
 	// composer (api/deals.go dealReassign).
 	err := in.Validate()
+	if in.OwnerID == "" {
+		err = crm.Invalid("owner_id", "is required")
+	}
 	var (
 		notes      brief.Handoffs
 		d          crm.Deal
