@@ -46,11 +46,11 @@ type stalledFixture struct {
 	deal      crm.Deal
 	call      crm.Activity
 	freshDeal crm.Deal
+	freshCall crm.Activity
 }
 
 func (b *testBundle) stalledFixture() stalledFixture {
 	b.t.Helper()
-	ctx := context.Background()
 	var f stalledFixture
 	f.ann = b.opsUser("ann@seller.test", "Ann Avery")
 	f.bob = b.opsUser("bob@seller.test", "Bob Baker")
@@ -64,9 +64,8 @@ func (b *testBundle) stalledFixture() stalledFixture {
 		NextStep:   crm.Some(crm.NextStepInput{Text: "Send the contract", DueDate: &due})})
 	fresh := b.opsAccount("Fresh", "")
 	f.freshDeal = b.opsDeal(fresh.ID, "Fresh deal", "100", f.ann.ID)
-	b.opsActivity(crm.ActivityInput{Type: crm.Some(crm.ActivityCall), Direction: crm.Some(crm.DirectionOutbound),
+	f.freshCall = b.opsActivity(crm.ActivityInput{Type: crm.Some(crm.ActivityCall), Direction: crm.Some(crm.DirectionOutbound),
 		AccountID: crm.Some(fresh.ID), OccurredAt: crm.Some(time.Now().UTC().Add(-48 * time.Hour).Format(time.RFC3339))})
-	_ = ctx
 	return f
 }
 
