@@ -118,7 +118,7 @@ func TestRateChart(t *testing.T) {
 	require.Equal(t, "Connect rate by segment, 5 groups: SMB 50% (1 of 2); "+long+" 75% (3 of 4); Zero 0% (0 of 5); "+
 		"(no segment) 100% (1 of 1); Thirds 33% (1 of 3).", c.Summary)
 
-	doc := parseSVG(t, renderChart(t, c))
+	doc := parseSVG(t, svgOnly(t, renderChart(t, c)))
 	require.Equal(t, "svg", doc.Elements[0].Name.Local)
 	require.Equal(t, "img", attr(doc.Elements[0], "role"))
 	require.Equal(t, c.Summary, attr(doc.Elements[0], "aria-label"))
@@ -181,7 +181,7 @@ func TestColumnChart(t *testing.T) {
 	require.Equal(t, []string{"0", "4", "2", "8"}, []string{c.Bars[0].Value, c.Bars[1].Value, c.Bars[2].Value, c.Bars[3].Value})
 	require.Equal(t, chartLine{X1: 8, Y1: 192, X2: 632, Y2: 192}, c.Axis)
 	require.Equal(t, "Activities per week, 4 weeks from 2026-W09 to 2026-W12: 14 activities in all; the most, 8, in 2026-W12.", c.Summary)
-	doc := parseSVG(t, renderChart(t, c))
+	doc := parseSVG(t, svgOnly(t, renderChart(t, c)))
 	require.Equal(t, []string{"0", "4", "2", "8"}, doc.ByClass["chart-value"])
 	require.Equal(t, []string{"W09", "W10", "W11", "W12"}, doc.ByClass["chart-label"])
 
@@ -212,7 +212,7 @@ func TestChartEscapes(t *testing.T) {
 	c := rateChart("c", "Connect rate by owner", []rateRow{{Label: evil, Connected: 1, Dials: 2}})
 	out := renderChart(t, c)
 	require.NotContains(t, out, "<script>")
-	doc := parseSVG(t, out)
+	doc := parseSVG(t, svgOnly(t, out))
 	for _, e := range doc.Elements {
 		require.NotEqual(t, "script", e.Name.Local)
 	}
@@ -264,4 +264,13 @@ func TestChartInvariants(t *testing.T) {
 		}
 		require.Equal(t, float64(colPlotH), top)
 	}
+}
+
+// svgOnly cuts the <svg> element out of a rendered chart (its wrapper
+// left out).
+func svgOnly(t *testing.T, s string) string {
+	t.Helper()
+	i, j := strings.Index(s, "<svg"), strings.LastIndex(s, "</svg>")
+	require.True(t, i >= 0 && j > i, "an svg in %s", s)
+	return s[i : j+len("</svg>")]
 }
