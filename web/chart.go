@@ -29,6 +29,8 @@ const (
 	colPlotH   = 170
 	colLabelH  = 34
 	colPadSide = 8
+	// colMaxBarW keeps a few columns from turning into slabs.
+	colMaxBarW = 56
 
 	// chartLabelRunes is how many characters of a label a chart shows; a
 	// longer one is cut with "…" (the whole label is in the bar's <title>
@@ -188,7 +190,7 @@ func columnChart(id, title, one, many, unit, empty string, rows []countRow) char
 	base := float64(colTop + colPlotH)
 	c.Axis = chartLine{X1: colPadSide, Y1: base, X2: chartWidth - colPadSide, Y2: base}
 	slot := float64(chartWidth-2*colPadSide) / float64(len(rows))
-	barW := round2(slot * 0.7)
+	barW := round2(min(slot*0.7, colMaxBarW))
 	step := (len(rows) + colMaxLabels - 1) / colMaxLabels
 	var top countRow
 	for i, r := range rows {

@@ -166,13 +166,14 @@ func TestColumnChart(t *testing.T) {
 	c := columnChart("v", "Activities per week", "week", "weeks", "activities", "No activity in this range.", rows)
 	require.Empty(t, c.Empty)
 	require.Equal(t, 22+170+34, c.Height)
-	// Plot 624 wide from x=8: slots of 156, bars of 109.2 centred (x +23.4).
+	// Plot 624 wide from x=8: slots of 156, bars of 56 (70% of a slot,
+	// 109.2, capped) centred (x +50).
 	wantH := []float64{0, 85, 42.5, 170}
 	for i, b := range c.Bars {
 		require.Equal(t, wantH[i], b.H, "column %d", i)
 		require.Equal(t, 192-wantH[i], b.Y, "columns stand on the axis at y=192")
-		require.InDelta(t, 8+156*float64(i)+23.4, b.X, 0.01)
-		require.InDelta(t, 109.2, b.W, 0.01)
+		require.Equal(t, 8+156*float64(i)+50, b.X)
+		require.Equal(t, 56.0, b.W)
 		require.Equal(t, 8+156*float64(i)+78, b.LabelX)
 		require.Equal(t, rows[i].Short, b.Label)
 		require.Equal(t, rows[i].Label, b.Full)
