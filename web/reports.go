@@ -54,7 +54,7 @@ type reportForm struct {
 // reportRange is a resolved range: since inclusive, until exclusive.
 type reportRange struct{ Since, Until time.Time }
 
-// Text is the range for people, in the form's zone: "2026-03-01 to
+// text is the range for people, in the zone loc: "2026-03-01 to
 // 2026-03-30" (the last day included).
 func (r reportRange) text(loc *time.Location) string {
 	last := r.Until.Add(-time.Microsecond).In(loc)
