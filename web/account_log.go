@@ -119,7 +119,8 @@ func (h *handler) accountLog(w http.ResponseWriter, r *http.Request, v *viewer) 
 	}
 	in := f.input(t, v, h.now().UTC().Format(time.RFC3339Nano))
 	if len(f.Errors) == 0 {
-		_, _, _, err = h.Activities.Upsert(r.Context(), v.OrgID, in)
+		var deliveries []string
+		_, _, deliveries, err = h.Activities.Upsert(r.Context(), v.OrgID, in)
 		var ve *crm.ValidationError
 		switch {
 		case errors.As(err, &ve):
@@ -127,9 +128,10 @@ func (h *handler) accountLog(w http.ResponseWriter, r *http.Request, v *viewer) 
 		case err != nil:
 			return err
 		default:
-			// Webhook deliveries the write queued are picked up by the
-			// worker's reconciler; the activity is indexed for search by
-			// the worker too.
+			// The activity.created deliveries go out now (the reconciler
+			// would otherwise send them); the worker indexes the activity
+			// for search.
+			h.enqueueDeliveries(r.Context(), v.OrgID, deliveries)
 			http.Redirect(w, r, "/accounts/"+t.AccountID+"#timeline", http.StatusSeeOther)
 			return nil
 		}

@@ -38,6 +38,13 @@ func routes() []route {
 		{"GET", "/activities/{id}", member, (*h).activityPage},
 		{"GET", "/activities/{id}/transcript", member, (*h).transcriptPage},
 		{"POST", "/activities/{id}/confirm", member, (*h).notesConfirm},
+		// managers and ops: reports, stalled deals, the digest
+		{"GET", "/reports", member, (*h).reports},
+		{"GET", "/reports/connect-rates.csv", member, (*h).reportConnectRatesCSV},
+		{"GET", "/reports/activity-volume.csv", member, (*h).reportActivityVolumeCSV},
+		{"GET", "/deals/stalled", member, (*h).stalledDeals},
+		{"POST", "/deals/{id}/reassign", member, (*h).dealReassign},
+		{"GET", "/digest", member, (*h).digest},
 	}
 }
 

@@ -53,6 +53,10 @@ type Deps struct {
 	// https://logbook.example.com (PUBLIC_URL); empty derives it from the
 	// request's Host.
 	PublicURL string
+	// Enqueuer puts the webhook deliveries a write stored on the task
+	// queue after commit; nil enqueues nothing (the worker's reconciler
+	// picks pending deliveries up).
+	Enqueuer Enqueuer
 }
 
 // handler serves the pages; one per NewHandler.

@@ -170,24 +170,29 @@ func (a *App) APIHandler(ctx context.Context) (http.Handler, error) {
 // Handler builds what `logbook serve` serves: the HTTP API and the web UI
 // on one handler (withWeb).
 func (a *App) Handler(ctx context.Context) (http.Handler, error) {
-	h, err := a.APIHandler(ctx)
+	enq, w, err := a.Pipeline(a.Queues())
 	if err != nil {
 		return nil, err
 	}
-	return a.withWeb(h)
+	h, err := a.APIHandlerWith(ctx, enq, w)
+	if err != nil {
+		return nil, err
+	}
+	return a.withWeb(h, enq)
 }
 
 // withWeb serves the web UI beside the API: the API's paths (/v1/…,
 // /healthz, /readyz, /metrics, /openapi.json) go to apiH, everything else
-// to the web UI.
-func (a *App) withWeb(apiH http.Handler) (http.Handler, error) {
+// to the web UI. enq gets the webhook deliveries the web UI's writes store
+// (the API's enqueuer).
+func (a *App) withWeb(apiH http.Handler, enq web.Enqueuer) (http.Handler, error) {
 	// Search and questions on the account page go through retrieval,
 	// as the API's do.
 	rs, err := a.RetrievalService()
 	if err != nil {
 		return nil, err
 	}
-	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log,
+	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log, Enqueuer: enq,
 		Asker: rs, Searcher: rs,
 		LoginLimiter: a.loginLimiter(), PublicURL: a.Cfg.PublicURL})
 	if err != nil {
@@ -360,7 +365,7 @@ func (a *App) runAll(ctx context.Context, ln net.Listener, q queue.Queues, limit
 	if err != nil {
 		return err
 	}
-	h, err := a.withWeb(apiH)
+	h, err := a.withWeb(apiH, enq)
 	if err != nil {
 		return err
 	}
