@@ -136,3 +136,56 @@ func TestREADMEScreenshot(t *testing.T) {
 	_, err = tb.takeProblems()
 	require.NoError(t, err)
 }
+
+// signInForm is a stand-in for the sign-in page of the shared contract
+// (/login: fields email and password, a "Sign in" button; a session cookie
+// and a redirect home on success), to test signInThroughForm on.
+func signInForm() http.Handler {
+	const csp = "default-src 'none'; style-src 'self'; form-action 'self'"
+	page := func(w http.ResponseWriter, status int, body string) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><title>Sign in</title></head><body><main>` + body + `</main></body></html>`))
+	}
+	form := `<h1>Sign in</h1><form method="post" action="/login">
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username">
+<label for="password">Password</label><input id="password" name="password" type="password">
+<button type="submit">Sign in</button></form>`
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) { page(w, 200, form) })
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if r.PostFormValue("email") != "dana@seller.test" || r.PostFormValue("password") != "correct horse" {
+			page(w, http.StatusUnauthorized, `<p role="alert">Wrong email or password.</p>`+form)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "s1", Path: "/", HttpOnly: true})
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("session"); err != nil || c.Value != "s1" {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		page(w, 200, `<h1>Hello</h1>`)
+	})
+	return mux
+}
+
+// TestSignInThroughForm: the helper fills the contract's sign-in form and
+// lands where the form leads: home for the right password, the form again
+// (401) for a wrong one.
+func TestSignInThroughForm(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(signInForm())
+	t.Cleanup(srv.Close)
+
+	tb := newTab(t, srv.URL, desktop)
+	res := tb.signInThroughForm("dana@seller.test", "wrong", http.StatusUnauthorized)
+	require.Equal(t, srv.URL+"/login", res.URL)
+	require.Equal(t, "Wrong email or password.", tb.text(`[role="alert"]`))
+
+	res = tb.signInThroughForm("dana@seller.test", "correct horse", http.StatusOK)
+	require.Equal(t, srv.URL+"/", res.URL)
+	require.Equal(t, "Hello", tb.text("h1"))
+}

@@ -36,6 +36,10 @@ var (
 // loads fails the test instead of hanging the binary.
 const actionTimeout = 60 * time.Second
 
+// queryTimeout bounds a step that waits for an element of a page already
+// loaded (text, a click), so a selector that matches nothing fails fast.
+const queryTimeout = 15 * time.Second
+
 // tab is one browser tab of a test, in a browser context of its own (its
 // own cookies), on one server. It watches everything the page does and
 // keeps what breaks the frame's rules as problems: a request to another
@@ -170,6 +174,11 @@ func (tb *tab) local(raw string) bool {
 // asks for by itself when a page names no icon: its 404 is not the page's.
 func (tb *tab) favicon(u string) bool { return u == tb.url("/favicon.ico") }
 
+// query is the tab's context for a step that waits for an element.
+func (tb *tab) query() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(tb.ctx, queryTimeout)
+}
+
 // url is path on the server.
 func (tb *tab) url(path string) string { return tb.base.String() + path }
 
@@ -218,9 +227,11 @@ func (tb *tab) visit(path string, wantStatus int64) *network.Response {
 // visit.
 func (tb *tab) follow(sel string, wantStatus int64) *network.Response {
 	tb.t.Helper()
-	res, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(sel)))
+	ctx, cancel := tb.query()
+	defer cancel()
+	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
 	if err != nil {
-		tb.t.Fatalf("browsertest: click %s: %v", sel, err)
+		tb.t.Fatalf("browsertest: click %s: %v (waited up to %s)", sel, err, queryTimeout)
 	}
 	if res == nil {
 		tb.t.Fatalf("browsertest: clicking %s loaded no page", sel)
@@ -312,9 +323,11 @@ func (tb *tab) resize(vp viewport) {
 // text is the visible text of the first element sel finds.
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
-	s, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS(sel)))
+	ctx, cancel := tb.query()
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
-		tb.t.Fatalf("browsertest: text of %s: %v", sel, err)
+		tb.t.Fatalf("browsertest: text of %s: %v (waited up to %s)", sel, err, queryTimeout)
 	}
 	return strings.TrimSpace(s)
 }
@@ -481,6 +494,32 @@ func (tb *tab) readmeShotIn(dir, file string) {
 		tb.t.Fatalf("browsertest: %v", err)
 	}
 	tb.t.Logf("README screenshot: %s", path)
+}
+
+// signInThroughForm signs in as a person does: it opens /login, types
+// email and password into the form's fields (input[name=email],
+// input[name=password]) and clicks its "Sign in" button. It returns the
+// response of the page the form leads to (after any redirect), which the
+// caller judges; the page is held to the frame's rules as visit does.
+func (tb *tab) signInThroughForm(email, password string, wantStatus int64) *network.Response {
+	tb.t.Helper()
+	tb.visit("/login", 200)
+	ctx, cancel := tb.query()
+	defer cancel()
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password)); err != nil {
+		tb.t.Fatalf("browsertest: fill in the sign-in form: %v (waited up to %s)", err, queryTimeout)
+	}
+	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.Search(`//button[normalize-space(.)="Sign in"]`)))
+	if err != nil {
+		tb.t.Fatalf("browsertest: click the Sign in button: %v (waited up to %s)", err, queryTimeout)
+	}
+	if res == nil {
+		tb.t.Fatal("browsertest: Sign in loaded no page")
+	}
+	tb.checkDocument("sign in", res, wantStatus)
+	return res
 }
 
 // setCookie gives the tab's browser context a cookie for the server (as
