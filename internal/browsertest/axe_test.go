@@ -65,16 +65,16 @@ func (tb *tab) axeViolations() ([]axeViolation, error) {
 	if err != nil {
 		return nil, err
 	}
-	loaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`typeof window.axe === "object"`))
+	loaded, err := tabRun(tb, actionTimeout, chromedp.Evaluate[bool](`typeof window.axe === "object"`))
 	if err != nil {
 		return nil, err
 	}
 	if !loaded {
-		if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](src+"\n;undefined")); err != nil {
+		if err := tabDo(tb, actionTimeout, chromedp.Evaluate[chromedp.Void](src+"\n;undefined")); err != nil {
 			return nil, fmt.Errorf("load axe-core: %w", err)
 		}
 	}
-	return chromedp.Run(tb.ctx, chromedp.Evaluate[[]axeViolation](`(async () => {
+	return tabRun(tb, actionTimeout, chromedp.Evaluate[[]axeViolation](`(async () => {
   const r = await axe.run(document, {runOnly: `+axeRules+`, resultTypes: ["violations"]});
   return r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help, helpUrl: v.helpUrl,
     nodes: v.nodes.map(n => ({target: n.target.map(String), html: n.html, summary: n.failureSummary || ""}))}));

@@ -30,7 +30,8 @@ func TestHomePage(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
-	tb, _ := s.signedIn(crm.RoleAdmin)
+	_, token := s.user(s.OrgID, "admin@seller.test", "Admin", crm.RoleAdmin)
+	tb := s.tab(token, desktop)
 	_, hidden := s.otherOrg()
 
 	for _, path := range []string{"/no/such/page", "/accounts/" + hidden.ID} {
@@ -39,6 +40,8 @@ func TestNotFound(t *testing.T) {
 		require.NotContains(t, tb.text("main"), hidden.Name, path)
 	}
 	tb.check("not-found")
+	tb.follow("main a", 200)
+	require.Equal(t, "Hello, Admin", tb.text("h1"), "the 404 page leads to the start page")
 
 	anon := s.tab("", phone)
 	anon.visit("/no/such/page", 404)

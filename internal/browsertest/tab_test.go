@@ -32,8 +32,9 @@ var (
 	phone   = viewport{Name: "phone", Width: 375, Height: 812, Mobile: true}
 )
 
-// actionTimeout bounds every browser step of a test, so a page that never
-// loads fails the test instead of hanging the binary.
+// actionTimeout bounds each browser step of a test (a page load, a
+// script, a screenshot), so a page that never loads fails the test instead
+// of hanging the binary.
 const actionTimeout = 60 * time.Second
 
 // queryTimeout bounds a step that waits for an element of a page already
@@ -46,7 +47,8 @@ const queryTimeout = 15 * time.Second
 // host, a failed or 4xx/5xx asset, a console error, an uncaught exception,
 // a CSP violation. visit and the other steps fail the test on them.
 type tab struct {
-	t    *testing.T
+	t *testing.T
+	// ctx is the tab's context (no deadline: each step sets its own).
 	ctx  context.Context
 	base *url.URL
 	vp   viewport
@@ -93,9 +95,7 @@ func newTab(t *testing.T, base string, vp viewport) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("browsertest: open a tab: %v", err)
 	}
-	tctx, tcancel := context.WithTimeout(ctx, actionTimeout)
-	t.Cleanup(tcancel)
-	tb.ctx = tctx
+	tb.ctx = ctx
 	t.Cleanup(func() {
 		if !t.Failed() {
 			tb.assertClean("at the end of the test")
@@ -182,10 +182,24 @@ func (tb *tab) query() (context.Context, context.CancelFunc) {
 // url is path on the server.
 func (tb *tab) url(path string) string { return tb.base.String() + path }
 
+// tabRun runs one action on the tab, bounded by d.
+func tabRun[T any](tb *tab, d time.Duration, a chromedp.Action[T]) (T, error) {
+	ctx, cancel := context.WithTimeout(tb.ctx, d)
+	defer cancel()
+	return chromedp.Run(ctx, a)
+}
+
+// tabDo runs actions that return nothing on the tab, bounded by d in all.
+func tabDo(tb *tab, d time.Duration, actions ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, d)
+	defer cancel()
+	return chromedp.Do(ctx, actions...)
+}
+
 // run runs browser steps, failing the test on an error.
 func (tb *tab) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, actions...); err != nil {
+	if err := tabDo(tb, actionTimeout, actions...); err != nil {
 		tb.t.Fatalf("browsertest: %s: %v", what, err)
 	}
 }
@@ -194,7 +208,7 @@ func (tb *tab) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 // page's CSP) and decodes its JSON value into T.
 func eval[T any](tb *tab, expr string) T {
 	tb.t.Helper()
-	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr, awaitPromise))
+	v, err := tabRun(tb, actionTimeout, chromedp.Evaluate[T](expr, awaitPromise))
 	if err != nil {
 		tb.t.Fatalf("browsertest: evaluate %.80q: %v", expr, err)
 	}
@@ -206,7 +220,7 @@ func awaitPromise(p *runtime.EvaluateParams) { p.AwaitPromise = new(true) }
 // navigate loads path and returns the document's response, without
 // judging it.
 func (tb *tab) navigate(path string) (*network.Response, error) {
-	return chromedp.Run(tb.ctx, chromedp.NavigateResponse(tb.url(path)))
+	return tabRun(tb, actionTimeout, chromedp.NavigateResponse(tb.url(path)))
 }
 
 // visit loads path, expects the document's status, and holds the page to
@@ -227,17 +241,28 @@ func (tb *tab) visit(path string, wantStatus int64) *network.Response {
 // visit.
 func (tb *tab) follow(sel string, wantStatus int64) *network.Response {
 	tb.t.Helper()
-	ctx, cancel := tb.query()
-	defer cancel()
-	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+	res, err := clickToLoadOf(tb, chromedp.CSS(sel))
 	if err != nil {
-		tb.t.Fatalf("browsertest: click %s: %v (waited up to %s)", sel, err, queryTimeout)
+		tb.t.Fatalf("browsertest: click %s: %v", sel, err)
 	}
 	if res == nil {
 		tb.t.Fatalf("browsertest: clicking %s loaded no page", sel)
 	}
 	tb.checkDocument(sel, res, wantStatus)
 	return res
+}
+
+// clickToLoadOf waits (queryTimeout) for what sel finds to be visible,
+// clicks it and waits (actionTimeout) for the page the click loads.
+func clickToLoadOf[S chromedp.Selectable](tb *tab, sel S) (*network.Response, error) {
+	ctx, cancel := tb.query()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+		return nil, fmt.Errorf("%w (waited up to %s for it)", err, queryTimeout)
+	}
+	ctx, cancel = context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	return chromedp.RunResponse(ctx, chromedp.Click(sel))
 }
 
 func (tb *tab) checkDocument(what string, res *network.Response, wantStatus int64) {
@@ -271,7 +296,7 @@ func header(h network.Headers, name string) string {
 func (tb *tab) takeProblems() ([]problem, error) {
 	// A round trip: the events the page sent before its answer have
 	// reached listen when it returns.
-	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int]("1")); err != nil {
+	if _, err := tabRun(tb, actionTimeout, chromedp.Evaluate[int]("1")); err != nil {
 		return nil, err
 	}
 	tb.mu.Lock()
@@ -383,7 +408,7 @@ type overflow struct {
 func (o overflow) scrolls() bool { return o.ScrollWidth > o.ClientWidth }
 
 func (tb *tab) measureOverflow() (overflow, error) {
-	return chromedp.Run(tb.ctx, chromedp.Evaluate[overflow](`(() => {
+	return tabRun(tb, actionTimeout, chromedp.Evaluate[overflow](`(() => {
   const d = document.documentElement, w = d.clientWidth;
   const wide = d.scrollWidth <= w ? [] : Array.from(document.querySelectorAll("body *"))
     .filter(e => e.getBoundingClientRect().right > w + 0.5 ||
@@ -433,7 +458,7 @@ func (tb *tab) check(name string) {
 // <artifacts>/<test>/<name>-<viewport>.png.
 func (tb *tab) shot(name string) string {
 	tb.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	png, err := tabRun(tb, actionTimeout, chromedp.FullScreenshot(100))
 	if err != nil {
 		tb.t.Fatalf("browsertest: screenshot %s: %v", name, err)
 	}
@@ -482,7 +507,7 @@ func (tb *tab) readmeShotIn(dir, file string) {
 	was := tb.vp
 	tb.resize(desktop)
 	defer tb.resize(was)
-	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	png, err := tabRun(tb, actionTimeout, chromedp.CaptureScreenshot())
 	if err != nil {
 		tb.t.Fatalf("browsertest: screenshot for the README: %v", err)
 	}
@@ -511,9 +536,9 @@ func (tb *tab) signInThroughForm(email, password string, wantStatus int64) *netw
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password)); err != nil {
 		tb.t.Fatalf("browsertest: fill in the sign-in form: %v (waited up to %s)", err, queryTimeout)
 	}
-	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.Search(`//button[normalize-space(.)="Sign in"]`)))
+	res, err := clickToLoadOf(tb, chromedp.Search(`//button[normalize-space(.)="Sign in"]`))
 	if err != nil {
-		tb.t.Fatalf("browsertest: click the Sign in button: %v (waited up to %s)", err, queryTimeout)
+		tb.t.Fatalf("browsertest: click the Sign in button: %v", err)
 	}
 	if res == nil {
 		tb.t.Fatal("browsertest: Sign in loaded no page")
@@ -526,7 +551,9 @@ func (tb *tab) signInThroughForm(email, password string, wantStatus int64) *netw
 // the server would have set it: HttpOnly, SameSite=Lax).
 func (tb *tab) setCookie(name, value string) {
 	tb.t.Helper()
-	_, err := chromedp.Call(tb.ctx, network.SetCookie, network.SetCookieParams{
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
 		Name: name, Value: value, URL: tb.base.String() + "/", HTTPOnly: new(true), SameSite: network.CookieSameSiteLax,
 	})
 	if err != nil {
