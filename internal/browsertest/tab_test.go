@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,6 +62,10 @@ type tab struct {
 	// problems are what broke the rules since the last takeProblems.
 	problems []problem
 }
+
+// pagesLoaded counts each test's pages (visit, follow) across its tabs,
+// for their screenshots' names: *testing.T → *atomic.Int64.
+var pagesLoaded sync.Map
 
 // problem is one thing a page did wrong.
 type problem struct {
@@ -226,7 +231,8 @@ func (tb *tab) navigate(path string) (*network.Response, error) {
 // visit loads path, expects the document's status, and holds the page to
 // the frame's rules: the Content-Security-Policy header is there, and
 // nothing went wrong while it loaded (no request to another host, no failed
-// asset, no console error or CSP violation).
+// asset, no console error or CSP violation). It saves a full-page
+// screenshot at the tab's viewport (NN-path-viewport.png).
 func (tb *tab) visit(path string, wantStatus int64) *network.Response {
 	tb.t.Helper()
 	res, err := tb.navigate(path)
@@ -278,6 +284,12 @@ func (tb *tab) checkDocument(what string, res *network.Response, wantStatus int6
 	tb.assertClean(what, func(p problem) bool {
 		return wantStatus >= 400 && p.Source == string(log.EntrySourceNetwork) && p.URL == res.URL
 	})
+	n, _ := pagesLoaded.LoadOrStore(tb.t, new(atomic.Int64))
+	name := "page"
+	if u, err := url.Parse(res.URL); err == nil && u.Path != "/" {
+		name = u.Path
+	}
+	tb.shot(fmt.Sprintf("%02d-%s", n.(*atomic.Int64).Add(1), fileName(name)))
 }
 
 // header is a response header by name, whatever its case.
