@@ -14,8 +14,9 @@ import (
 )
 
 // badPages serves pages that break every rule the harness checks, so the
-// checks are seen to fail. The other host is on loopback (127.0.0.2): a
-// request to it never leaves the machine.
+// checks are seen to fail. One other host is on loopback (127.0.0.2), the
+// other a name that cannot exist (.invalid), which the browser hands to its
+// dead proxy without resolving it: neither request leaves the machine.
 func badPages() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /strict", func(w http.ResponseWriter, r *http.Request) {
@@ -27,7 +28,7 @@ func badPages() http.Handler {
 	mux.HandleFunc("GET /broken", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><title>Broken</title>
 <script src="/page.js"></script></head><body><main><h1>Broken</h1><img src="/missing.png" alt="missing">
-<img src="http://127.0.0.2:9/pixel.png" alt="">
+<img src="http://127.0.0.2:9/pixel.png" alt=""><img src="http://logbook-test.invalid/pixel.png" alt="">
 </main></body></html>`))
 	})
 	mux.HandleFunc("GET /page.js", func(w http.ResponseWriter, r *http.Request) {
@@ -84,6 +85,7 @@ func TestHarnessCatchesBadPages(t *testing.T) {
 		srv.URL + "/missing.png answered 404",
 		`console.error: "something broke"`,
 		"uncaught exception",
+		"loading http://logbook-test.invalid/pixel.png failed: net::ERR_PROXY_CONNECTION_FAILED", // the dead proxy: nothing left the machine
 	} {
 		require.Contains(t, got, want)
 	}
