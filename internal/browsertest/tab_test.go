@@ -46,7 +46,9 @@ const queryTimeout = 15 * time.Second
 // own cookies), on one server. It watches everything the page does and
 // keeps what breaks the frame's rules as problems: a request to another
 // host, a failed or 4xx/5xx asset, a console error, an uncaught exception,
-// a CSP violation. visit and the other steps fail the test on them.
+// a CSP violation. visit and the other steps fail the test on them, and so
+// does the test's end. A test that provokes one on purpose (a fetch
+// answered 422) takes it with takeProblems and checks it there.
 type tab struct {
 	t *testing.T
 	// ctx is the tab's context (no deadline: each step sets its own).
