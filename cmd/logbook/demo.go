@@ -54,6 +54,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	fs := newFlagSet("demo", "The offline demo: migrate, run Logbook (API and worker) in this process, post the sample meetings in\nexamples/ through the API and print their notes.", stderr)
 	dir := fs.String("examples", "examples", "directory with meetings.json and the transcripts it lists")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for processing")
+	keepServing := demoServeFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -248,7 +249,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return fmt.Errorf("demo: sales operations: %w", err)
 	}
 	fmt.Fprintf(stdout, "\nAPI: %s/openapi.json (the server stops when the demo ends; run `logbook all` to keep one)\n", base)
-	return nil
+	return demoWeb(ctx, stdout, base, keepServing(isTerminal(stdout)))
 }
 
 // demoAsk asks a question of an account through the API and prints the

@@ -116,6 +116,9 @@ func layerTable() map[string]rule {
 		"internal/llm/llmtest": {kind: kindTestHelper, layer: testHelperLayer},
 
 		"internal/archtest": {kind: kindTestOnly},
+		// The web UI's browser tests (headless Chromium over chromedp)
+		// against internal/app's server: test files only.
+		"internal/browsertest": {kind: kindTestOnly},
 	}
 }
 
