@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"logbook/internal/store"
 )
 
 // Passwords are hashed with argon2id (RFC 9106) and stored as a PHC string,
@@ -134,4 +137,19 @@ func verifyPassword(pw, phc string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
+}
+
+// SetPassword gives a user of the org a password (checked as sign-in
+// checks it: length, valid text), hashed with the default costs. It is what
+// an operator's tool uses (the demo's sample sign-in); people set theirs
+// through an invite link. The user's sessions stay.
+func SetPassword(ctx context.Context, st *store.Store, orgID, userID, pw string) error {
+	if msg := checkPassword(pw); msg != "" {
+		return fmt.Errorf("web: password: %s", msg)
+	}
+	phc, err := hashPassword(pw, DefaultPasswordParams())
+	if err != nil {
+		return err
+	}
+	return st.UserPasswordSet(ctx, orgID, userID, phc)
 }

@@ -248,8 +248,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := demoSalesOps(c, stdout, accounts, users); err != nil {
 		return fmt.Errorf("demo: sales operations: %w", err)
 	}
-	fmt.Fprintf(stdout, "\nAPI: %s/openapi.json (the server stops when the demo ends; run `logbook all` to keep one)\n", base)
-	return demoWeb(ctx, stdout, base, keepServing(isTerminal(stdout)))
+	fmt.Fprintf(stdout, "\nAPI: %s/openapi.json\n", base)
+	signIn, err := demoSignIn(ctx, store.New(a.Pool), orgID)
+	if err != nil {
+		return err
+	}
+	return demoWeb(ctx, stdout, base, signIn, keepServing(isTerminal(stdout)))
 }
 
 // demoAsk asks a question of an account through the API and prints the

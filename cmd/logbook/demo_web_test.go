@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -57,14 +58,15 @@ func TestDemoWeb(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	var out bytes.Buffer
-	require.NoError(t, demoWeb(context.Background(), &out, srv.URL, false))
+	require.NoError(t, demoWeb(context.Background(), &out, srv.URL, demoLogin{Email: "demo@northwind.example", Password: "abcd-efgh-jkmn"}, false))
 	require.Contains(t, out.String(), "Web UI: "+srv.URL+"/\n")
+	require.Contains(t, out.String(), "Sign in as demo@northwind.example with the password abcd-efgh-jkmn")
 	require.Contains(t, out.String(), "-serve")
 
 	out.Reset()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- demoWeb(ctx, &out, srv.URL, true) }()
+	go func() { done <- demoWeb(ctx, &out, srv.URL, demoLogin{}, true) }()
 	select {
 	case err := <-done:
 		t.Fatalf("demoWeb returned before Ctrl-C: %v", err)
@@ -81,7 +83,34 @@ func TestDemoWeb(t *testing.T) {
 
 	notWeb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(notWeb.Close)
-	require.ErrorContains(t, demoWeb(context.Background(), io.Discard, notWeb.URL, false), "not the web UI")
+	require.ErrorContains(t, demoWeb(context.Background(), io.Discard, notWeb.URL, demoLogin{}, false), "not the web UI")
 	notWeb.Close()
-	require.Error(t, demoWeb(context.Background(), io.Discard, notWeb.URL, false))
+	require.Error(t, demoWeb(context.Background(), io.Discard, notWeb.URL, demoLogin{}, false))
+}
+
+// TestDemoSignIn: the sign-in the demo prints works: its admin signs in on
+// /login with the printed password, into the demo's org.
+func TestDemoSignIn(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testdb.Tx(t))
+	org, err := st.OrgCreate(ctx, "Northwind demo")
+	require.NoError(t, err)
+	l, err := demoSignIn(ctx, st, org.ID)
+	require.NoError(t, err)
+	require.Equal(t, "demo@northwind.example", l.Email)
+	require.Regexp(t, `^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$`, l.Password)
+
+	webH, err := web.NewHandler(web.Deps{Store: st})
+	require.NoError(t, err)
+	lb := &browser{t: t, h: webH, cookies: map[string]string{}}
+	_, _, page := lb.do("GET", "/login", nil)
+	m := csrfField.FindStringSubmatch(page)
+	require.NotNil(t, m)
+	code, _, page := lb.do("POST", "/login", url.Values{"csrf": {m[1]}, "email": {l.Email}, "password": {"wrong password!"}})
+	require.NotEqual(t, http.StatusSeeOther, code, page)
+	code, hd, page := lb.do("POST", "/login", url.Values{"csrf": {m[1]}, "email": {l.Email}, "password": {l.Password}})
+	require.Equal(t, http.StatusSeeOther, code, page)
+	require.Equal(t, "/", hd.Get("Location"))
+	_, _, page = lb.do("GET", "/", nil)
+	require.Contains(t, page, "Demo Admin")
 }
