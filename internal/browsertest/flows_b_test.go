@@ -274,7 +274,7 @@ func TestLogCallFromAccountPage(t *testing.T) {
 	require.Len(t, got.Items, 1, "nothing more was written")
 }
 
-// stalledFixture: Ann owns a 5000 USD deal on Northwind, whose last
+// fbStalled: Ann owns a 5000 USD deal on Northwind, whose last
 // activity is a call 40 days ago with a next step due in 3 days; Bob is
 // another user; Fresh had a call 2 days ago.
 type fbStalled struct {
