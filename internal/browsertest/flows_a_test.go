@@ -86,7 +86,7 @@ func seedAccount(s *site, owner crm.User) flowAccount {
 			Direction:  crm.Some(crm.DirectionOutbound),
 			OccurredAt: crm.Some(t0.Add(time.Duration(48+i) * time.Hour).Format(time.RFC3339)),
 			Subject:    crm.Some(fmt.Sprintf("Pricing follow-up %d", i+1)), Body: crm.Some("Hi Maya, the quote is attached."),
-			Source:     crm.Some(crm.SourceAPI)})
+			Source: crm.Some(crm.SourceAPI)})
 	}
 
 	// The meeting, newest of all.
