@@ -193,8 +193,19 @@ func TestAccountFlows(t *testing.T) {
 	tb, u := s.signedIn(crm.RoleRep)
 	acc := seedAccount(s, u)
 	page := "/accounts/" + acc.ID
+	// step runs a step as a subtest, with the tab and the site failing the
+	// step (the helpers call FailNow on their t: it must be the
+	// subtest's). Steps run in order, on the same tab.
+	parent := t
+	step := func(name string, step func(t *testing.T)) {
+		parent.Run(name, func(t *testing.T) {
+			tb.t, s.t = t, t
+			defer func() { tb.t, s.t = parent, parent }()
+			step(t)
+		})
+	}
 
-	t.Run("open the account", func(t *testing.T) {
+	step("open the account", func(t *testing.T) {
 		tb.visit("/accounts", 200)
 		require.Contains(t, tb.text("main table"), "Northwind Traders")
 		tb.follow(`main table a[href="`+page+`"]`, 200)
@@ -210,7 +221,7 @@ func TestAccountFlows(t *testing.T) {
 		tb.readmeShot("account-page.png")
 	})
 
-	t.Run("filter the timeline", func(t *testing.T) {
+	step("filter the timeline", func(t *testing.T) {
 		tb.visit(page, 200)
 		tb.run("choose emails", chromedp.SetValue(chromedp.CSS("#f-type"), "email"))
 		tb.follow(`#timeline-filters button[type="submit"]`, 200)
@@ -241,7 +252,7 @@ func TestAccountFlows(t *testing.T) {
 		tb.assertClean("load more")
 	})
 
-	t.Run("follow a citation", func(t *testing.T) {
+	step("follow a citation", func(t *testing.T) {
 		tb.visit(page, 200)
 		tb.follow(`#act-`+acc.MeetingID+` .tl-subject a`, 200)
 		require.Equal(t, s.URL+"/activities/"+acc.MeetingID, location(tb))
@@ -286,7 +297,7 @@ func TestAccountFlows(t *testing.T) {
 		tb.resize(desktop)
 	})
 
-	t.Run("search", func(t *testing.T) {
+	step("search", func(t *testing.T) {
 		tb.visit(page, 200)
 		tb.run("type the words", chromedp.SendKeys(chromedp.CSS("#search-q"), "warehouse pilot"))
 		tb.follow(`#search button[type="submit"]`, 200)
@@ -303,7 +314,7 @@ func TestAccountFlows(t *testing.T) {
 		require.Contains(t, tb.text(fmt.Sprintf("#seg-%d", pilotSeg)), "warehouse pilot")
 	})
 
-	t.Run("another org's account", func(t *testing.T) {
+	step("another org's account", func(t *testing.T) {
 		_, hidden := s.otherOrg()
 		tb.visit("/accounts/"+hidden.ID, 404)
 		require.Equal(t, "Not found", tb.text("h1"))
