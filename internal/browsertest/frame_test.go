@@ -20,7 +20,7 @@ func TestHomePage(t *testing.T) {
 
 	tb.visit("/", 200)
 	require.Equal(t, "Hello, Dana Lee", tb.text("h1"))
-	require.Equal(t, "Dana Lee", tb.text("header .who"))
+	require.Equal(t, "Dana Lee · Org "+t.Name(), tb.text("header .who"), "the name, then the org")
 	tb.check("home")
 }
 
