@@ -177,7 +177,6 @@ func (tb *tab) local(raw string) bool {
 	return u.Scheme == tb.base.Scheme && u.Host == tb.base.Host
 }
 
-
 // query is the tab's context for a step that waits for an element.
 func (tb *tab) query() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(tb.ctx, queryTimeout)
