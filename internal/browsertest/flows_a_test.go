@@ -179,6 +179,13 @@ func TestSignInFlow(t *testing.T) {
 	require.Equal(t, s.URL+"/", res.URL)
 	require.Equal(t, "Hello, Maya Patel", tb.text("h1"))
 	require.True(t, strings.HasPrefix(tb.text("header .who"), "Maya Patel"), tb.text("header .who"))
+
+	// The page names its icon, served by Logbook as SVG.
+	icon := eval[string](tb, `(async () => {
+  const r = await fetch(document.querySelector('link[rel="icon"]').href);
+  return r.status + " " + r.headers.get("Content-Type");
+})()`)
+	require.Equal(t, "200 image/svg+xml", icon)
 }
 
 // TestAccountFlows: from the accounts list to the account page (which
