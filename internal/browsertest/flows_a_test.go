@@ -41,34 +41,34 @@ type flowAccount struct {
 	MeetingID string
 }
 
-// seedAccount makes an account of the site's org owned by owner: a
+// seedAccount makes an account of orgID owned by owner: a
 // contact, a deal, flowCalls calls (some on the deal), flowEmails emails,
 // and, newest, a processed meeting whose notes cite its transcript lines,
 // indexed for search as the worker would (the offline local provider at
 // the configured dimension, as the site runs on).
-func seedAccount(s *site, owner crm.User) flowAccount {
+func seedAccount(s *site, orgID string, owner crm.User) flowAccount {
 	s.t.Helper()
 	ctx := context.Background()
 	t := s.t
 	in := crm.AccountInput{Name: crm.Some("Northwind Traders"), Domains: crm.Some([]string{"northwind.test"}),
 		OwnerID: crm.Some(owner.ID), Segment: crm.Some("mid-market")}
 	require.NoError(t, in.Validate(true))
-	acc, err := s.Store.AccountCreate(ctx, s.OrgID, in)
+	acc, err := s.Store.AccountCreate(ctx, orgID, in)
 	require.NoError(t, err)
 	ci := crm.ContactInput{AccountID: crm.Some(acc.ID), Name: crm.Some("Maya Patel"), Email: crm.Some("maya@northwind.test")}
 	require.NoError(t, ci.Validate(true))
-	contact, err := s.Store.ContactCreate(ctx, s.OrgID, ci)
+	contact, err := s.Store.ContactCreate(ctx, orgID, ci)
 	require.NoError(t, err)
 	di := crm.DealInput{AccountID: crm.Some(acc.ID), Name: crm.Some("Warehouse rollout"), Stage: crm.Some("proposal"),
 		Amount: crm.Some(json.Number("48000")), Currency: crm.Some("USD"), OwnerID: crm.Some(owner.ID)}
 	require.NoError(t, di.Validate(true))
-	deal, err := s.Store.DealCreate(ctx, s.OrgID, di)
+	deal, err := s.Store.DealCreate(ctx, orgID, di)
 	require.NoError(t, err)
 
 	acts := activity.New(s.Store)
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	log := func(in crm.ActivityInput) {
-		_, _, _, err := acts.Upsert(ctx, s.OrgID, in)
+		_, _, _, err := acts.Upsert(ctx, orgID, in)
 		require.NoError(t, err)
 	}
 	for i := range flowCalls {
@@ -108,9 +108,9 @@ func seedAccount(s *site, owner crm.User) flowAccount {
 	ing, err := activity.ParseTranscript(&activity.TranscriptInput{Source: "zoom", ExternalID: &ext, Title: "Rollout review",
 		StartedAt: t0.Add(96 * time.Hour).Format(time.RFC3339), AccountID: &accID, Segments: segs})
 	require.NoError(t, err)
-	got, err := acts.IngestTranscript(ctx, s.OrgID, ing)
+	got, err := acts.IngestTranscript(ctx, orgID, ing)
 	require.NoError(t, err)
-	tr, err := s.Store.TranscriptGet(ctx, s.OrgID, got.Transcript.ID, true)
+	tr, err := s.Store.TranscriptGet(ctx, orgID, got.Transcript.ID, true)
 	require.NoError(t, err)
 	ev := func(i int) []crm.Evidence {
 		return []crm.Evidence{{Segment: i, StartMS: int64(i) * 30000, Speaker: segs[i].Speaker, Quote: segs[i].Text}}
@@ -129,9 +129,9 @@ func seedAccount(s *site, owner crm.User) flowAccount {
 	p := local.New(384)
 	svc, err := retrieval.New(retrieval.Config{Store: s.Store, Embedder: p, Completer: p, EmbedModel: p.Model()})
 	require.NoError(t, err)
-	chunks, err := svc.MeetingChunks(ctx, s.OrgID, got.Transcript.ActivityID, tr.Segments, notes)
+	chunks, err := svc.MeetingChunks(ctx, orgID, got.Transcript.ActivityID, tr.Segments, notes)
 	require.NoError(t, err)
-	_, err = s.Store.NotesSave(ctx, s.OrgID, tr.ID, 1, notes, chunks)
+	_, err = s.Store.NotesSave(ctx, orgID, tr.ID, 1, notes, chunks)
 	require.NoError(t, err)
 	return flowAccount{ID: acc.ID, Name: acc.Name, MeetingID: got.Transcript.ActivityID}
 }
@@ -197,8 +197,13 @@ func TestSignInFlow(t *testing.T) {
 func TestAccountFlows(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
-	tb, u := s.signedIn(crm.RoleRep)
-	acc := seedAccount(s, u)
+	// An org of its own, named as a team would name it (the README's
+	// screenshot shows it in the header).
+	org, err := s.Store.OrgCreate(context.Background(), "Seller Co")
+	require.NoError(t, err)
+	u, token := s.user(org.ID, "dana@seller.test", "Dana Lee", crm.RoleRep)
+	tb := s.tab(token, desktop)
+	acc := seedAccount(s, org.ID, u)
 	page := "/accounts/" + acc.ID
 	// step runs a step as a subtest, with the tab and the site failing the
 	// step (the helpers call FailNow on their t: it must be the
