@@ -20,7 +20,7 @@ func TestHomePage(t *testing.T) {
 
 	tb.visit("/", 200)
 	require.Equal(t, "Hello, Dana Lee", tb.text("h1"))
-	require.True(t, strings.HasPrefix(tb.text("header .who"), "Dana Lee"), "the header names who is signed in (and their org): %q", tb.text("header .who"))
+	require.Equal(t, "Dana Lee · Org "+t.Name(), tb.text("header .who"), "the name, then the org")
 	tb.check("home")
 }
 

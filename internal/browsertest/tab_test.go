@@ -126,7 +126,7 @@ func (tb *tab) listen(ev any) {
 			tb.problems = append(tb.problems, problem{URL: u, Text: "a request to another host: " + u})
 		}
 	case *network.EventResponseReceived:
-		if ev.Type != network.ResourceTypeDocument && ev.Response.Status >= 400 && !tb.favicon(ev.Response.URL) {
+		if ev.Type != network.ResourceTypeDocument && ev.Response.Status >= 400 {
 			tb.problems = append(tb.problems, problem{URL: ev.Response.URL,
 				Text: fmt.Sprintf("%s answered %d", ev.Response.URL, ev.Response.Status)})
 		}
@@ -156,7 +156,7 @@ func (tb *tab) listen(ev any) {
 			tb.problems = append(tb.problems, problem{Text: "console." + string(ev.Type) + ": " + strings.Join(parts, " ")})
 		}
 	case *log.EventEntryAdded:
-		if e := ev.Entry; e.Level == log.EntryLevelError && !(e.Source == log.EntrySourceNetwork && tb.favicon(e.URL)) {
+		if e := ev.Entry; e.Level == log.EntryLevelError {
 			tb.problems = append(tb.problems, problem{URL: e.URL, Source: string(e.Source),
 				Text: "browser log (" + string(e.Source) + "): " + e.Text})
 		}
@@ -176,10 +176,6 @@ func (tb *tab) local(raw string) bool {
 	}
 	return u.Scheme == tb.base.Scheme && u.Host == tb.base.Host
 }
-
-// favicon reports whether u is the server's /favicon.ico, which Chromium
-// asks for by itself when a page names no icon: its 404 is not the page's.
-func (tb *tab) favicon(u string) bool { return u == tb.url("/favicon.ico") }
 
 // query is the tab's context for a step that waits for an element.
 func (tb *tab) query() (context.Context, context.CancelFunc) {
