@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"logbook/internal/crm"
+	"logbook/internal/ratelimit"
 	"logbook/retrieval"
 )
 
@@ -80,7 +82,7 @@ func (h *handler) accountAsk(w http.ResponseWriter, r *http.Request, v *viewer) 
 	h.extendWriteDeadline(w, r)
 	av := &askView{Question: r.PostFormValue("question")}
 	t.Ask = av
-	q, status, msg := h.askQuestion(v, t.AccountID, av.Question)
+	q, status, msg := h.askQuestion(r, v, t.AccountID, av.Question)
 	if msg == "" {
 		ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
 		defer cancel()
@@ -108,7 +110,7 @@ func (h *handler) accountAskStream(w http.ResponseWriter, r *http.Request, v *vi
 	}
 	h.extendWriteDeadline(w, r)
 	s := &sseWriter{w: w, rc: http.NewResponseController(w)}
-	q, status, msg := h.askQuestion(v, t.AccountID, r.PostFormValue("question"))
+	q, status, msg := h.askQuestion(r, v, t.AccountID, r.PostFormValue("question"))
 	if msg != "" {
 		s.status = status
 		_ = s.event("error", map[string]string{"message": msg})
@@ -145,9 +147,10 @@ func (h *handler) extendWriteDeadline(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// askQuestion validates a question as the API does; a problem is the
-// status and sentence to show instead of an answer.
-func (h *handler) askQuestion(v *viewer, accountID, text string) (retrieval.Question, int, string) {
+// askQuestion validates a question as the API does and takes it from the
+// ask quotas (askAllowed); a problem is the status and sentence to show
+// instead of an answer.
+func (h *handler) askQuestion(r *http.Request, v *viewer, accountID, text string) (retrieval.Question, int, string) {
 	in := crm.AskInput{Question: strings.TrimSpace(text)}
 	aq, err := in.Validate()
 	switch {
@@ -159,6 +162,10 @@ func (h *handler) askQuestion(v *viewer, accountID, text string) (retrieval.Ques
 	case h.Asker == nil:
 		return retrieval.Question{}, http.StatusServiceUnavailable,
 			"Questions are not available: this server runs without a retrieval service."
+	}
+	if ok, wait := h.askAllowed(r, v); !ok {
+		return retrieval.Question{}, http.StatusTooManyRequests,
+			fmt.Sprintf("You have asked many questions in a short time. Ask again in %d seconds.", wait)
 	}
 	return retrieval.Question{OrgID: v.OrgID, AccountID: accountID, Text: aq.Question}, http.StatusOK, ""
 }
@@ -343,4 +350,54 @@ func (s *sseWriter) event(name string, v any) error {
 		return err
 	}
 	return s.rc.Flush()
+}
+
+// AskLimits are the web UI's quotas on questions, per minute, as the API
+// has for its keys (RATE_LIMIT_ASK_PER_MIN, RATE_LIMIT_ORG_ASK_PER_MIN):
+// each question is a model call. Zero fields have the defaults; a negative
+// one is no limit.
+type AskLimits struct {
+	// PerUser is the questions one person may ask per minute (default 20).
+	PerUser int
+	// PerOrg is the questions the whole org may ask per minute through
+	// the web UI (default 120).
+	PerOrg int
+}
+
+// askAllowed takes one question from the viewer's and their org's ask
+// buckets (in the org's partition); when refused it says how many seconds
+// to wait. Without a limiter, or when Redis fails, the question is allowed
+// (as the API does: the quota protects the model, not the data).
+func (h *handler) askAllowed(r *http.Request, v *viewer) (bool, int64) {
+	if h.LoginLimiter == nil {
+		return true, 0
+	}
+	l := h.AskLimits
+	if l.PerUser == 0 {
+		l.PerUser = 20
+	}
+	if l.PerOrg == 0 {
+		l.PerOrg = 120
+	}
+	var buckets []ratelimit.Bucket
+	if l.PerUser > 0 {
+		buckets = append(buckets, ratelimit.Bucket{Name: "web-ask:user:" + v.UserID, Limit: l.PerUser, Period: time.Minute})
+	}
+	if l.PerOrg > 0 {
+		buckets = append(buckets, ratelimit.Bucket{Name: "web-ask:org", Limit: l.PerOrg, Period: time.Minute})
+	}
+	if len(buckets) == 0 {
+		return true, 0
+	}
+	d, err := h.LoginLimiter.Allow(r.Context(), v.OrgID, buckets...)
+	if err != nil {
+		if r.Context().Err() == nil {
+			h.log.ErrorContext(r.Context(), "ask rate limit check failed; allowing the question", slog.Any("error", err))
+		}
+		return true, 0
+	}
+	if d.Allowed {
+		return true, 0
+	}
+	return false, max(ratelimit.Seconds(d.RetryAfter), 1)
 }

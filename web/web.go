@@ -46,6 +46,9 @@ type Deps struct {
 	LoginLimiter LoginLimiter
 	// LoginLimits are its quotas; zero fields have defaults.
 	LoginLimits LoginLimits
+	// AskLimits are the quotas on questions (askAllowed), taken from the
+	// same limiter; zero fields have defaults.
+	AskLimits AskLimits
 	// Passwords are argon2id's costs for new hashes; the zero value is
 	// DefaultPasswordParams (tests pass cheaper ones).
 	Passwords PasswordParams

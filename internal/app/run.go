@@ -194,7 +194,9 @@ func (a *App) withWeb(apiH http.Handler, enq web.Enqueuer) (http.Handler, error)
 	}
 	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log, Enqueuer: enq,
 		Asker: rs, Searcher: rs,
-		LoginLimiter: a.loginLimiter(), PublicURL: a.Cfg.PublicURL})
+		LoginLimiter: a.loginLimiter(), PublicURL: a.Cfg.PublicURL,
+		// Questions take the API's ask quotas, per person and per org.
+		AskLimits: web.AskLimits{PerUser: quota(a.Cfg.RateLimitAskPerMin), PerOrg: quota(a.Cfg.RateLimitOrgAskPerMin)}})
 	if err != nil {
 		return nil, err
 	}
@@ -378,4 +380,13 @@ func (a *App) runAll(ctx context.Context, ln net.Listener, q queue.Queues, limit
 	go func() { defer wg.Done(); errs[1] = w.Run(ctx, a.Cfg.ShutdownTimeout); cancel() }()
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// quota is a configured per-minute quota as web.AskLimits takes it: the
+// configuration's 0 (disabled) is web's negative (no limit).
+func quota(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
