@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/csv"
 	"mime"
 	"net/http"
 	"reflect"
@@ -10,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"logbook/internal/csvout"
 	"logbook/internal/openapi"
 )
 
@@ -96,32 +95,19 @@ func mediaMatches(rg, t string) bool {
 // exports instead. Cells are written as given: a report meant for a
 // spreadsheet passes text a person typed through csvText.
 func writeCSV(w http.ResponseWriter, status int, header []string, rows [][]string) error {
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.UseCRLF = true
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	if err := cw.WriteAll(rows); err != nil {
+	b, err := csvout.Encode(header, rows)
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 	return nil
 }
 
-// csvText keeps a cell of free text from being read as a formula when the
-// CSV is opened in a spreadsheet (CSV injection): a cell that starts with
-// =, +, -, @, a tab or a carriage return gets a leading apostrophe, as
-// OWASP advises. Numbers, dates and codes are written as they are.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// csvText guards a cell of free text (csvout.Text).
+func csvText(s string) string { return csvout.Text(s) }
 
 // jsonOrCSV documents a response served as JSON (Body's schema) or, with
 // Accept: text/csv, as CSV with Columns in that order (one row per item of

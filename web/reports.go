@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"logbook/internal/csvout"
 	"logbook/internal/store"
 )
 
@@ -320,34 +319,21 @@ func csvName(what string, rr reportRange, loc *time.Location) string {
 // writeCSV writes an RFC 4180 CSV download (a header row, then rows) as
 // the attachment name.
 func writeCSV(w http.ResponseWriter, name string, header []string, rows [][]string) error {
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.UseCRLF = true
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	if err := cw.WriteAll(rows); err != nil {
+	b, err := csvout.Encode(header, rows)
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 	return nil
 }
 
-// csvText keeps a cell of free text from being read as a formula when the
-// CSV is opened in a spreadsheet (the API's rule, api/format.go): a cell
-// that starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// csvText guards a cell of free text as the API does (csvout.Text).
+func csvText(s string) string { return csvout.Text(s) }
 
 // csvKey is a row's key as a cell: empty for null, guarded like text.
 func csvKey(k *string) string {
