@@ -14,7 +14,6 @@
 #   PGHOST/PGPORT/PGUSER   where to check PostgreSQL (default 127.0.0.1:5432, postgres)
 #   REDIS_HOST/REDIS_PORT  where to check Redis (default 127.0.0.1:6379)
 #   PGVECTOR_SUITE         Debian suite to take pgvector's source from (default trixie)
-#   LOGBOOK_BROWSER_TESTS  off: do not install Chromium (the browser tests are off too)
 set -euo pipefail
 
 PGHOST=${PGHOST:-127.0.0.1}
@@ -59,20 +58,18 @@ vector_ok() {
 redis_ok() { redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 
 # --- Chromium (the web UI's browser tests) ----------------------------------
-# The browser tests (web/browser_test.go) drive Debian's chromium over the
+# The browser tests (internal/browsertest) drive Debian's chromium over the
 # DevTools protocol (chromedp); it needs no chromium-driver. DejaVu gives
 # the pages a font, so text has the same metrics on every machine.
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-if [ "${LOGBOOK_BROWSER_TESTS:-}" != off ]; then
-  missing=()
-  for p in chromium fonts-dejavu-core; do pkg_installed "$p" || missing+=("$p"); done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    apt_install "${missing[@]}"
-  fi
-  chromium_version=$(chromium --headless --no-sandbox --version 2>/dev/null) \
-    || die "chromium is installed but 'chromium --headless --version' fails"
-  log "$chromium_version"
+missing=()
+for p in chromium fonts-dejavu-core; do pkg_installed "$p" || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt_install "${missing[@]}"
 fi
+chromium_version=$(chromium --headless --no-sandbox --version 2>/dev/null) \
+  || die "chromium is installed but 'chromium --headless --version' fails"
+log "$chromium_version"
 
 # Fast path: everything already runs.
 if command -v pg_isready >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 \

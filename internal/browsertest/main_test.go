@@ -17,9 +17,6 @@
 //
 // Environment:
 //
-//	LOGBOOK_BROWSER_TESTS=off  leave the browser tests out (they skip); CI
-//	                           never sets it, and without it a missing
-//	                           chromium fails every test.
 //	LOGBOOK_ARTIFACTS=DIR      where screenshots go (relative to the module
 //	                           root); default a directory under os.TempDir(),
 //	                           printed at the start.
@@ -61,10 +58,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// browserOff reports whether LOGBOOK_BROWSER_TESTS=off asks to leave the
-// browser tests out.
-func browserOff() bool { return os.Getenv("LOGBOOK_BROWSER_TESTS") == "off" }
-
 // chromiumPath is the browser binary: LOGBOOK_CHROMIUM or Debian's.
 func chromiumPath() string {
 	if p := os.Getenv("LOGBOOK_CHROMIUM"); p != "" {
@@ -74,13 +67,10 @@ func chromiumPath() string {
 }
 
 // browser returns the context of the shared browser, starting it on first
-// use. Without Chromium the test fails (never skips) and says how to
-// install it; only LOGBOOK_BROWSER_TESTS=off skips.
+// use. Without Chromium the test fails (it never skips) and says how to
+// install it.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if browserOff() {
-		t.Skip("LOGBOOK_BROWSER_TESTS=off: the browser tests are left out")
-	}
 	testBrowser.once.Do(func() { testBrowser.ctx, testBrowser.cancel, testBrowser.err = startBrowser() })
 	if testBrowser.err != nil {
 		t.Fatalf("browsertest: %v", testBrowser.err)
@@ -92,7 +82,7 @@ func startBrowser() (context.Context, context.CancelFunc, error) {
 	path := chromiumPath()
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil, fmt.Errorf("no Chromium at %s (%v): run scripts/services.sh, which installs Debian's chromium "+
-			"(CI runs it first); LOGBOOK_BROWSER_TESTS=off leaves the browser tests out", path, err)
+			"(CI runs it first)", path, err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
