@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"logbook/internal/app"
@@ -60,23 +61,34 @@ func cmdOrgs(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	pool, err := store.Connect(ctx, cfg.DatabaseURL, store.PoolConfig{MaxConns: 2})
+	pool, err := openMigrated(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	db := stdlib.OpenDBFromPool(pool)
-	pending, err := migrations.Pending(ctx, db)
-	_ = db.Close()
-	if err != nil {
-		return err
-	}
-	if pending > 0 {
-		return fmt.Errorf("the database schema has %d pending migration(s): run `logbook migrate` first", pending)
-	}
 	orgID, key, err := app.CreateOrg(ctx, store.New(pool), *name)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(map[string]string{"org_id": orgID, "api_key": key})
+}
+
+// openMigrated connects to the database for a command that writes to it
+// and refuses a schema with pending migrations (run `logbook migrate`).
+func openMigrated(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	pool, err := store.Connect(ctx, databaseURL, store.PoolConfig{MaxConns: 2})
+	if err != nil {
+		return nil, err
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	pending, err := migrations.Pending(ctx, db)
+	_ = db.Close()
+	if err == nil && pending > 0 {
+		err = fmt.Errorf("the database schema has %d pending migration(s): run `logbook migrate` first", pending)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
 }

@@ -10,12 +10,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"logbook/internal/config"
 	"logbook/internal/crm"
 	"logbook/internal/store"
-	"logbook/migrations"
 )
 
 const usersUsage = "usage: logbook users invite -org ID -email EMAIL [-name NAME] [-role ROLE] [-url BASE]"
@@ -75,20 +72,11 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if link == "" {
 		link = "http://" + browsable(cfg.HTTPAddr)
 	}
-	pool, err := store.Connect(ctx, cfg.DatabaseURL, store.PoolConfig{MaxConns: 2})
+	pool, err := openMigrated(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	db := stdlib.OpenDBFromPool(pool)
-	pending, err := migrations.Pending(ctx, db)
-	_ = db.Close()
-	if err != nil {
-		return err
-	}
-	if pending > 0 {
-		return fmt.Errorf("the database schema has %d pending migration(s): run `logbook migrate` first", pending)
-	}
 	st := store.New(pool)
 	org, err := st.OrgGet(ctx, strings.ToLower(*orgID))
 	if errors.Is(err, crm.ErrNotFound) {
