@@ -2,14 +2,13 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"logbook/internal/crm"
+	"logbook/internal/sse"
 	"logbook/retrieval"
 )
 
@@ -57,12 +56,12 @@ func (h *handler) ask(w http.ResponseWriter, r *http.Request, p crm.Principal, a
 		writeJSON(w, http.StatusOK, withCitations(a))
 		return nil
 	}
-	s := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	s := sse.New(w)
 	a, err := h.asker.Ask(r.Context(), q, func(tok string) error {
-		return s.event("token", map[string]string{"text": tok})
+		return s.Event("token", map[string]string{"text": tok})
 	})
 	if err != nil {
-		if !s.started {
+		if !s.Started {
 			return askError(err)
 		}
 		if r.Context().Err() != nil {
@@ -73,14 +72,14 @@ func (h *handler) ask(w http.ResponseWriter, r *http.Request, p crm.Principal, a
 		}
 		// The status is sent; the failure goes down the stream.
 		h.log.ErrorContext(r.Context(), "answer failed mid-stream", slog.String("path", r.URL.Path), slog.Any("error", err))
-		_ = s.event("error", Problem{Type: "about:blank", Title: http.StatusText(http.StatusServiceUnavailable),
+		_ = s.Event("error", Problem{Type: "about:blank", Title: http.StatusText(http.StatusServiceUnavailable),
 			Status: http.StatusServiceUnavailable, Detail: askDetail(err)})
 		return nil
 	}
-	if err := s.event("citations", withCitations(a).Citations); err != nil {
+	if err := s.Event("citations", withCitations(a).Citations); err != nil {
 		return nil // the client went away
 	}
-	_ = s.event("done", map[string]any{"answer": a.Answer, "grounded": a.Grounded})
+	_ = s.Event("done", map[string]any{"answer": a.Answer, "grounded": a.Grounded})
 	return nil
 }
 
@@ -121,30 +120,4 @@ func acceptsEventStream(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// sseWriter writes server-sent events, sending the headers with the first.
-type sseWriter struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	started bool
-}
-
-func (s *sseWriter) event(name string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if !s.started {
-		s.started = true
-		hd := s.w.Header()
-		hd.Set("Content-Type", "text/event-stream")
-		hd.Set("Cache-Control", "no-cache")
-		hd.Set("X-Accel-Buffering", "no")
-		s.w.WriteHeader(http.StatusOK)
-	}
-	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", name, b); err != nil {
-		return err
-	}
-	return s.rc.Flush()
 }

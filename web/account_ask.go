@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"logbook/internal/crm"
 	"logbook/internal/ratelimit"
+	"logbook/internal/sse"
 	"logbook/retrieval"
 )
 
@@ -109,32 +109,32 @@ func (h *handler) accountAskStream(w http.ResponseWriter, r *http.Request, v *vi
 		return err
 	}
 	h.extendWriteDeadline(w, r)
-	s := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	s := sse.New(w)
 	q, status, msg := h.askQuestion(r, v, t.AccountID, r.PostFormValue("question"))
 	if msg != "" {
-		s.status = status
-		_ = s.event("error", map[string]string{"message": msg})
+		s.Status = status
+		_ = s.Event("error", map[string]string{"message": msg})
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
 	defer cancel()
 	a, err := h.Asker.Ask(ctx, q, func(tok string) error {
-		return s.event("token", map[string]string{"text": tok})
+		return s.Event("token", map[string]string{"text": tok})
 	})
 	if err != nil {
 		if r.Context().Err() != nil {
 			return nil // the browser went away: nobody is left to tell
 		}
 		status, msg := h.askFailure(r, err)
-		s.status = status
-		_ = s.event("error", map[string]string{"message": msg})
+		s.Status = status
+		_ = s.Event("error", map[string]string{"message": msg})
 		return nil
 	}
 	av := h.answerOf(r.Context(), v.OrgID, a)
-	if err := s.event("citations", av.Citations); err != nil {
+	if err := s.Event("citations", av.Citations); err != nil {
 		return nil
 	}
-	_ = s.event("done", map[string]any{"answer": a.Answer, "grounded": a.Grounded})
+	_ = s.Event("done", map[string]any{"answer": a.Answer, "grounded": a.Grounded})
 	return nil
 }
 
@@ -319,37 +319,6 @@ func (f *segmentFinder) load(ctx context.Context, activityID string) []crm.Segme
 		return nil
 	}
 	return tr.Segments
-}
-
-// sseWriter writes server-sent events, sending the headers (with status,
-// 200 when unset) before the first.
-type sseWriter struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	status  int
-	started bool
-}
-
-func (s *sseWriter) event(name string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if !s.started {
-		s.started = true
-		hd := s.w.Header()
-		hd.Set("Content-Type", "text/event-stream")
-		hd.Set("Cache-Control", "no-store")
-		hd.Set("X-Accel-Buffering", "no")
-		if s.status == 0 {
-			s.status = http.StatusOK
-		}
-		s.w.WriteHeader(s.status)
-	}
-	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", name, b); err != nil {
-		return err
-	}
-	return s.rc.Flush()
 }
 
 // AskLimits are the web UI's quotas on questions, per minute, as the API

@@ -71,6 +71,7 @@ func layerTable() map[string]rule {
 		// Outbound safety (webhook targets), below everything that sends.
 		"internal/netguard": {layer: 0, stdlibOnly: true},
 		"internal/csvout":   {layer: 0, stdlibOnly: true},
+		"internal/sse":      {layer: 0, stdlibOnly: true},
 
 		"internal/transcript":        {layer: 1},
 		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},
