@@ -77,6 +77,13 @@ type Config struct {
 	// Metrics records task outcomes and durations (NewMetrics); nil
 	// records nothing.
 	Metrics *Metrics
+	// Handlers serve more task types on the Default queue (the
+	// connectors' syncs, which live in packages beside this one); the app
+	// wires them in.
+	Handlers map[string]asynq.Handler
+	// Loops run beside the reconciler until the worker stops (the
+	// connectors' scheduler).
+	Loops []func(context.Context)
 }
 
 // Worker runs the task handlers and the reconciler.
@@ -143,6 +150,9 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.HandleFunc(queue.TypeTranscriptProcess, w.HandleTranscriptProcess)
 	mux.HandleFunc(queue.TypeWebhookDeliver, w.HandleWebhookDeliver)
 	mux.HandleFunc(queue.TypeActivityIndex, w.HandleActivityIndex)
+	for typ, h := range w.cfg.Handlers {
+		mux.Handle(typ, h)
+	}
 	return mux
 }
 
@@ -199,6 +209,13 @@ func (w *Worker) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 		slog.String("webhooks_queue", w.cfg.Queues.Webhooks), slog.Int("webhook_concurrency", w.cfg.WebhookConcurrency),
 		slog.String("index_queue", w.cfg.Queues.Index), slog.Int("index_concurrency", w.cfg.IndexConcurrency))
 	var wg sync.WaitGroup
+	for _, loop := range w.cfg.Loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loop(ctx)
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"logbook/api"
 	"logbook/internal/config"
 	"logbook/internal/llm"
@@ -120,12 +122,20 @@ func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 		return nil, nil, err
 	}
 	enq := queue.NewEnqueuer(a.Redis, q)
+	cap, err := a.Capture(enq)
+	if err != nil {
+		_ = enq.Close()
+		return nil, nil, err
+	}
 	w, err := worker.New(worker.Config{
 		Store: store.New(a.Pool), Summarizer: sum, Retrieval: rs, Redis: a.Redis, Enqueuer: enq, Queues: q,
 		LLMConcurrency: a.Cfg.WorkerConcurrency, Logger: a.Log,
 		Guard: guard, WebhookProxy: proxy, WebhookTimeout: a.Cfg.WebhookTimeout,
 		WebhookConcurrency: a.Cfg.WebhookConcurrency, IndexConcurrency: a.Cfg.IndexConcurrency,
 		Metrics: m.Worker,
+		// The connectors' syncs and their scheduler.
+		Handlers: map[string]asynq.Handler{queue.TypeConnectorSync: asynq.HandlerFunc(cap.HandleSync)},
+		Loops:    []func(context.Context){cap.Schedule},
 	})
 	if err != nil {
 		_ = enq.Close()

@@ -69,9 +69,10 @@ func layerTable() map[string]rule {
 		"internal/openapi": {layer: 0, stdlibOnly: true},
 
 		// Outbound safety (webhook targets), below everything that sends.
-		"internal/netguard": {layer: 0, stdlibOnly: true},
-		"internal/csvout":   {layer: 0, stdlibOnly: true},
-		"internal/sse":      {layer: 0, stdlibOnly: true},
+		"internal/netguard":  {layer: 0, stdlibOnly: true},
+		"internal/csvout":    {layer: 0, stdlibOnly: true},
+		"internal/secretbox": {layer: 0, stdlibOnly: true},
+		"internal/sse":       {layer: 0, stdlibOnly: true},
 
 		"internal/transcript":        {layer: 1},
 		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},
@@ -90,6 +91,7 @@ func layerTable() map[string]rule {
 		"summarize":           {layer: 3},
 		"retrieval":           {layer: 3},
 		"activity":            {layer: 3},
+		"capture":             {layer: 3},
 		"brief":               {layer: 3},
 		"internal/llm/openai": {layer: 3},
 		// The model-call metrics decorator, around either provider.

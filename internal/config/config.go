@@ -87,6 +87,19 @@ type Config struct {
 	// and host names, *.suffix for every name under suffix, such as
 	// "10.0.0.0/8,hooks.internal"). Empty: only public addresses.
 	WebhookAllowPrivate string
+	// ConnectorAllowPrivate is WebhookAllowPrivate for the connectors'
+	// own connections (IMAP and CalDAV servers, ICS feeds, note-taker
+	// APIs): a mail server on the office network, or the local test
+	// servers (CONNECTOR_ALLOW_PRIVATE, same syntax). Empty: only public
+	// addresses.
+	ConnectorAllowPrivate string
+	// SecretKey seals connector secrets and the Twilio auth token at rest
+	// (LOGBOOK_SECRET_KEY: 32 bytes as 64 hex digits or base64; `logbook
+	// secret-key` prints a new one). Empty: no connector with a secret can
+	// be created. SecretKeysOld still open values sealed before a
+	// rotation (LOGBOOK_SECRET_KEY_OLD, comma-separated).
+	SecretKey     string
+	SecretKeysOld []string
 	// WebhooksPerOrg is how many webhooks one org may have
 	// (WEBHOOKS_PER_ORG, default 25).
 	WebhooksPerOrg int
@@ -220,11 +233,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.WebhooksPerOrg, c.WebhookConcurrency, c.WebhookTimeout = 25, 10, 10*time.Second
 	c.WebhookAllowPrivate, c.WebhookProxy = getenv("WEBHOOK_ALLOW_PRIVATE"), getenv("WEBHOOK_PROXY")
-	for e := range strings.SplitSeq(c.WebhookAllowPrivate, ",") {
-		if e = strings.TrimSpace(e); e != "" && !allowEntry(e) {
-			bad("WEBHOOK_ALLOW_PRIVATE", "%q is not a CIDR prefix, an IP address or a host name", e)
+	c.ConnectorAllowPrivate = getenv("CONNECTOR_ALLOW_PRIVATE")
+	for _, v := range []struct{ name, list string }{{"WEBHOOK_ALLOW_PRIVATE", c.WebhookAllowPrivate}, {"CONNECTOR_ALLOW_PRIVATE", c.ConnectorAllowPrivate}} {
+		for e := range strings.SplitSeq(v.list, ",") {
+			if e = strings.TrimSpace(e); e != "" && !allowEntry(e) {
+				bad(v.name, "%q is not a CIDR prefix, an IP address or a host name", e)
+			}
 		}
 	}
+	c.SecretKey = strings.TrimSpace(getenv("LOGBOOK_SECRET_KEY"))
+	for k := range strings.SplitSeq(getenv("LOGBOOK_SECRET_KEY_OLD"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.SecretKeysOld = append(c.SecretKeysOld, k)
+		}
+	}
+
 	if c.WebhookProxy != "" {
 		if u, err := url.Parse(c.WebhookProxy); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("WEBHOOK_PROXY", "must be an http(s) URL")
