@@ -161,8 +161,10 @@ func TestSecretsNeedTheKey(t *testing.T) {
 	require.NoError(t, err)
 	svc2 := capture.New(capture.Config{Store: st, Box: other})
 	svc2.Register(crm.ConnectorICS, capture.Kind{
-		Check: func(cfg, old, secrets json.RawMessage) (json.RawMessage, map[string]string, error) { return cfg, nil, nil },
-		Sync:  func(ctx context.Context, run *capture.Run) error { return nil },
+		Check: func(cfg, old, secrets json.RawMessage) (json.RawMessage, map[string]string, error) {
+			return cfg, nil, nil
+		},
+		Sync: func(ctx context.Context, run *capture.Run) error { return nil },
 	})
 	require.NoError(t, svc2.SyncNow(ctx, queue.ConnectorSyncPayload{OrgID: orgID, ConnectorID: c.ID}))
 	rec, err := st.ConnectorGet(ctx, orgID, c.ID)

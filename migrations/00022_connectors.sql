@@ -44,12 +44,14 @@ CREATE TABLE connectors (
 CREATE INDEX connectors_due_idx ON connectors (next_run_at) WHERE enabled;
 CREATE INDEX connectors_failing_idx ON connectors (failing_since) WHERE failing_since IS NOT NULL;
 
--- The org's own mail domains (an email from one is outbound), its Twilio
--- auth token (sealed like a connector's secrets) and whether a meeting's
+-- The org's own mail domains (an email from one is outbound), its dialers'
+-- webhook secrets (sealed like a connector's secrets) and whether a meeting's
 -- transcript needs every participant's recorded consent before processing.
 ALTER TABLE settings
     ADD COLUMN own_domains text[] NOT NULL DEFAULT '{}',
     ADD COLUMN twilio_auth_token bytea,
+    -- The Aircall webhook's token (sealed), which each event carries.
+    ADD COLUMN aircall_token bytea,
     ADD COLUMN require_consent boolean NOT NULL DEFAULT false;
 
 -- Consent as data: each meeting participant's recording consent.
@@ -81,5 +83,5 @@ ALTER TABLE transcripts DROP CONSTRAINT transcripts_status_check;
 ALTER TABLE transcripts ADD CONSTRAINT transcripts_status_check
     CHECK (status IN ('queued', 'processing', 'done', 'failed'));
 DROP TABLE meeting_consents;
-ALTER TABLE settings DROP COLUMN own_domains, DROP COLUMN twilio_auth_token, DROP COLUMN require_consent;
+ALTER TABLE settings DROP COLUMN own_domains, DROP COLUMN twilio_auth_token, DROP COLUMN aircall_token, DROP COLUMN require_consent;
 DROP TABLE connectors;

@@ -329,6 +329,9 @@ type SettingsInput struct {
 	// transcripts forever.
 	TranscriptRetentionDays Opt[int]  `json:"transcript_retention_days"`
 	KeepNotesAfterPurge     Opt[bool] `json:"keep_notes_after_purge"`
+	// OwnDomains replaces the org's own mail domains.
+	OwnDomains     Opt[[]string] `json:"own_domains"`
+	RequireConsent Opt[bool]     `json:"require_consent"`
 }
 
 // DispositionCodeInput is one entry of SettingsInput.DispositionCodes.
@@ -403,6 +406,14 @@ func (in *SettingsInput) Validate() error {
 	}
 	if in.KeepNotesAfterPurge.Set && in.KeepNotesAfterPurge.Null {
 		p.Add("keep_notes_after_purge", "must not be null")
+	}
+	if in.OwnDomains.Set && in.OwnDomains.Null {
+		p.Add("own_domains", "must be a list of domains ([] for none)")
+	} else if in.OwnDomains.Set {
+		in.OwnDomains.V = CheckDomains(&p, "own_domains", in.OwnDomains.V)
+	}
+	if in.RequireConsent.Set && in.RequireConsent.Null {
+		p.Add("require_consent", "must not be null")
 	}
 	return p.Err()
 }

@@ -148,8 +148,20 @@ type Settings struct {
 	TranscriptRetentionDays *int `json:"transcript_retention_days"`
 	// KeepNotesAfterPurge keeps a purged transcript's meeting notes, action
 	// items and follow-up draft (default true); false deletes them with it.
-	KeepNotesAfterPurge bool      `json:"keep_notes_after_purge"`
-	UpdatedAt           time.Time `json:"updated_at"`
+	KeepNotesAfterPurge bool `json:"keep_notes_after_purge"`
+	// OwnDomains are the org's own mail domains: an email from one of
+	// them is outbound, to one inbound; an address there is a colleague,
+	// never a contact.
+	OwnDomains []string `json:"own_domains"`
+	// RequireConsent holds a meeting's transcript, unprocessed, until every
+	// participant's recording consent is given (a declined one is held
+	// whatever this says).
+	RequireConsent bool `json:"require_consent"`
+	// TwilioAuthTokenSet and AircallTokenSet say whether the dialer hooks'
+	// secrets are stored; the secrets themselves are never shown.
+	TwilioAuthTokenSet bool      `json:"twilio_auth_token_set"`
+	AircallTokenSet    bool      `json:"aircall_token_set"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // DefaultSettings are an org's settings until it changes them.
@@ -159,6 +171,7 @@ func DefaultSettings() Settings {
 		DispositionCodes:    DefaultDispositionCodes(),
 		StalledAfterDays:    14,
 		KeepNotesAfterPurge: true,
+		OwnDomains:          []string{},
 	}
 }
 

@@ -146,9 +146,10 @@ func (s *Store) SettingsGet(ctx context.Context, orgID string) (crm.Settings, er
 	var st crm.Settings
 	err := s.db.QueryRow(ctx,
 		`SELECT `+dispositionCodesSQL("s")+`, s.require_disposition, s.stalled_after_days, s.transcript_retention_days,
-			s.keep_notes_after_purge, s.updated_at FROM settings s WHERE s.org_id = $1`,
+			s.keep_notes_after_purge, s.own_domains, s.require_consent, s.twilio_auth_token IS NOT NULL, s.aircall_token IS NOT NULL,
+			s.updated_at FROM settings s WHERE s.org_id = $1`,
 		orgID).Scan(&st.DispositionCodes, &st.RequireDisposition, &st.StalledAfterDays, &st.TranscriptRetentionDays,
-		&st.KeepNotesAfterPurge, &st.UpdatedAt)
+		&st.KeepNotesAfterPurge, &st.OwnDomains, &st.RequireConsent, &st.TwilioAuthTokenSet, &st.AircallTokenSet, &st.UpdatedAt)
 	st.Dispositions = activeCodes(st.DispositionCodes)
 	return st, interpretError("get settings", err)
 }
@@ -178,11 +179,14 @@ func (s *Store) SettingsUpdate(ctx context.Context, orgID string, in crm.Setting
 				stalled_after_days  = CASE WHEN $4 THEN $5 ELSE stalled_after_days END,
 				updated_at          = $6,
 				transcript_retention_days = CASE WHEN $7 THEN $8::integer ELSE transcript_retention_days END,
-				keep_notes_after_purge    = CASE WHEN $9 THEN $10 ELSE keep_notes_after_purge END
+				keep_notes_after_purge    = CASE WHEN $9 THEN $10 ELSE keep_notes_after_purge END,
+				own_domains               = coalesce($11, own_domains),
+				require_consent           = CASE WHEN $12 THEN $13 ELSE require_consent END
 			WHERE org_id = $1`,
 			orgID, in.RequireDisposition.Set, in.RequireDisposition.V,
 			in.StalledAfterDays.Set, in.StalledAfterDays.V, now,
-			in.TranscriptRetentionDays.Set, optPtr(in.TranscriptRetentionDays), in.KeepNotesAfterPurge.Set, in.KeepNotesAfterPurge.V)
+			in.TranscriptRetentionDays.Set, optPtr(in.TranscriptRetentionDays), in.KeepNotesAfterPurge.Set, in.KeepNotesAfterPurge.V,
+			optPtr(in.OwnDomains), in.RequireConsent.Set, in.RequireConsent.V)
 		if err != nil {
 			return interpretError("update settings", err)
 		}
