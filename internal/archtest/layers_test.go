@@ -69,10 +69,11 @@ func layerTable() map[string]rule {
 		"internal/openapi": {layer: 0, stdlibOnly: true},
 
 		// Outbound safety (webhook targets), below everything that sends.
-		"internal/netguard":  {layer: 0, stdlibOnly: true},
-		"internal/csvout":    {layer: 0, stdlibOnly: true},
-		"internal/secretbox": {layer: 0, stdlibOnly: true},
-		"internal/sse":       {layer: 0, stdlibOnly: true},
+		"internal/netguard":   {layer: 0, stdlibOnly: true},
+		"internal/csvout":     {layer: 0, stdlibOnly: true},
+		"internal/secretbox":  {layer: 0, stdlibOnly: true},
+		"internal/vendorhook": {layer: 0, stdlibOnly: true},
+		"internal/sse":        {layer: 0, stdlibOnly: true},
 
 		"internal/transcript":        {layer: 1},
 		"internal/llm/local/hashvec": {layer: 1, stdlibOnly: true},
