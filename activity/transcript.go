@@ -89,6 +89,7 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 	case in.Content != nil:
 		crm.CheckText(&p, "content", *in.Content, MaxTranscriptBytes, true)
 	}
+	consents := participantConsents(&p, in.Participants)
 	if p.Len() > 0 {
 		return store.TranscriptIngest{}, p.Err()
 	}
@@ -174,14 +175,17 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 	return store.TranscriptIngest{
 		Source: in.Source, ExternalID: in.ExternalID, Title: title, StartedAt: started,
 		Duration: in.DurationSeconds, Meeting: m, Format: format, Content: content, Segments: segs,
-		Participants: participants,
+		Participants: participants, Consents: consents,
 	}, nil
 }
 
 // IngestTranscript stores a parsed transcript durably in one transaction:
 // it upserts the meeting activity with Upsert's rules (idempotent on source
-// + external_id), then the transcript (store.TranscriptSave: queued when
-// new or changed, unchanged when the same content is already stored).
+// + external_id), records the consents its participants carried, then the
+// transcript (store.TranscriptSave: queued when new or changed, unchanged
+// when the same content is already stored), and applies the consent gate
+// (consentGate): a transcript whose meeting lacks consent is held and the
+// result is store.IngestHeld, nothing to enqueue.
 // Deliveries are the activity.created webhook deliveries written with a new
 // meeting activity, to enqueue after commit with the transcript when the
 // result is store.IngestQueued.
@@ -232,6 +236,22 @@ func ingestTranscript(ctx context.Context, tx *store.Store, orgID string, in sto
 	if err != nil {
 		return out, err
 	}
-	out.Transcript, out.Result, err = tx.TranscriptSave(ctx, orgID, act, in)
-	return out, err
+	if err := tx.ConsentsUpsert(ctx, orgID, act.ID, in.Source, in.Consents); err != nil {
+		return out, err
+	}
+	if out.Transcript, out.Result, err = tx.TranscriptSave(ctx, orgID, act, in); err != nil {
+		return out, err
+	}
+	t, g, err := consentGate(ctx, tx, orgID, act, out.Transcript)
+	if err != nil {
+		return out, err
+	}
+	out.Transcript = t
+	switch g {
+	case gateHeld:
+		out.Result = store.IngestHeld
+	case gateReleased:
+		out.Result = store.IngestQueued
+	}
+	return out, nil
 }

@@ -237,6 +237,11 @@ func (h *handler) activityGet(w http.ResponseWriter, r *http.Request, p crm.Prin
 	if err != nil {
 		return err
 	}
+	if a.Type == crm.ActivityMeeting {
+		if a.Consents, err = h.store.MeetingConsents(r.Context(), p.OrgID, id); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, a)
 	return nil
 }

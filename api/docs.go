@@ -425,7 +425,7 @@ func docs() map[string]opDoc {
 				{Name: feedSyncHeader, Type: "string", Required: true, Description: "sync_cursor: where to resume next time"},
 				{Name: feedCountHeader, Type: "integer", Required: true, Description: "how many items the page holds"},
 			}}}, 406, 422)},
-		"GET /v1/activities/{id}": {Tag: "activities", Summary: "Get an activity.",
+		"GET /v1/activities/{id}": {Tag: "activities", Summary: "Get an activity. A meeting carries consents: its participants' recorded recording consents (empty when none is recorded).",
 			Resp: errResps(map[int]any{200: crm.Activity{}}, 404, 422)},
 		"PATCH /v1/activities/{id}": {Tag: "activities", Body: crm.ActivityInput{},
 			Summary: "Update an activity: absent fields stay, null clears. The org's disposition rules apply to the result. " +
@@ -451,13 +451,18 @@ func docs() map[string]opDoc {
 		"POST /v1/transcripts": {Tag: "transcripts",
 			Summary: "Post a meeting transcript. It is stored durably before the 202; workers turn it into cited notes. " +
 				"Re-posting the same source+external_id with the same content changes nothing (200); new content reprocesses (202). " +
+				"Each participant may carry consent (given, declined, unknown), recorded on the meeting; when the consents or the " +
+				"org's require_consent hold the transcript, it is stored with status held (202) and not processed " +
+				"(see PUT /v1/activities/{id}/consents). " +
 				transcriptLimitsDoc,
 			Body: activity.TranscriptInput{}, Required: []string{"source", "started_at"},
 			Resp: errResps(map[int]any{202: transcriptAccepted{}, 200: transcriptAccepted{}}, 400, 413, 422, 503)},
 		"GET /v1/transcripts/{id}": {Tag: "transcripts",
 			Summary: "A transcript's processing status; ?include=segments adds the parsed segments. A failed transcript says " +
 				"why in error; a done one whose follow-up draft failed says why in follow_up_error (its notes are kept); " +
-				"purged_at is set once the org's retention setting removed its content.",
+				"purged_at is set once the org's retention setting removed its content. A transcript held for recording " +
+				"consent is held with held_reason; consents lists its meeting's recorded consents and consent_decision an " +
+				"admin's release or discard.",
 			Query: []param{{Name: "include", Type: "string", Enum: []string{"segments"}}},
 			Resp:  errResps(map[int]any{200: crm.Transcript{}}, 404, 422)},
 		"POST /v1/hooks/transcripts": {Tag: "transcripts",
@@ -501,6 +506,36 @@ func docs() map[string]opDoc {
 			Summary: "Confirm notes items flagged for review. An item that carries payment instructions (bank accounts, IBANs, wires, changed bank details, cards, crypto, gift cards), credentials (passwords, codes, keys, \"log in with\") or a link outside the account's and the org's domains has needs_review true and a review_reason (\"code: reason; …\", codes payment_instructions, credentials, external_link); it is shown in the notes but held out of the follow-up draft and the meeting.processed webhook until confirmed here. Each item is named by its list (kind: summary_sentences, key_points, decisions, risks or action_items) and index, or an action item by id, with the item's text as read (optional: a text that no longer matches, because the notes were written again, is 422); every one must need review (422 otherwise, and nothing changes). Confirmed items get confirmed_by (the calling key's ID) and confirmed_at (a second confirmation keeps the first); the summary is rebuilt, meeting.processed is sent again with the released items, and the answer is the meeting's notes. Draft the follow-up again (POST /v1/activities/{id}/follow-up) to include them. 409 when the meeting has no processed notes yet.",
 			Body:    crm.NotesConfirmInput{}, Required: []string{"items"},
 			Resp: errResps(map[int]any{200: crm.Notes{}}, 400, 404, 409, 413, 422)},
+
+		// consent as data (consents.go)
+		"PUT /v1/activities/{id}/consents": {Tag: "consent",
+			Summary: "Record a meeting's participants' recording consent, replacing what was recorded before (an empty list clears it). " +
+				"Each entry names a participant by email (lower-cased; it identifies them) or else by name, with consent given, declined " +
+				"or unknown. A posted transcript may carry the same per participant (participants[].consent), which records those " +
+				"participants' consents and leaves the others'. The consent gate then runs on the meeting's transcript: when any " +
+				"participant declined, or the org's require_consent is on and a participant's consent is not given (or none is " +
+				"recorded), a queued transcript is held (status held, held_reason says why) and never processed until the consents " +
+				"allow it or an admin releases it; a held one whose consents now allow it is queued and processed. A transcript " +
+				"already done or failed is left as it is. Meetings only: another activity type is 422.",
+			Body: crm.ConsentsInput{}, Required: []string{"consents"},
+			Resp: errResps(map[int]any{200: consentsAnswer{}}, 400, 404, 413, 422)},
+		"GET /v1/transcripts/held": {Tag: "consent",
+			Summary: "The org's transcripts held for recording consent, newest received first: each with its meeting's title, " +
+				"account, participant count and why it is held. Release or discard each with the routes below.",
+			Query: paged(),
+			Resp:  errResps(map[int]any{200: crm.Page[store.HeldTranscript]{}}, 422)},
+		"POST /v1/transcripts/{id}/release": {Tag: "consent",
+			Summary: "An admin's decision to process a transcript held for consent anyway: it is queued and processed, and " +
+				"consent_decision records released, by (the calling key's ID) and at. Consents changed later do not hold that " +
+				"content again; new content for the meeting goes through the gate afresh. A transcript that is not held is 409.",
+			Resp: errResps(map[int]any{200: crm.Transcript{}}, 404, 409, 422)},
+		"POST /v1/transcripts/{id}/discard": {Tag: "consent",
+			Summary: "An admin's decision to discard a transcript held for consent: as the retention purge does, its raw content, " +
+				"segments and search passages are deleted (purged_at set), with any notes, action items and follow-up draft an " +
+				"earlier revision left; the meeting activity stays. The transcript is failed with an error saying the recording " +
+				"was discarded for lack of consent, and consent_decision records discarded, by and at. Posting the recording " +
+				"again stores it anew, through the gate. A transcript that is not held is 409.",
+			Resp: errResps(map[int]any{200: crm.Transcript{}}, 404, 409, 422)},
 
 		// questions
 		"POST /v1/accounts/{id}/ask": {Tag: "questions",

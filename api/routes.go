@@ -84,6 +84,11 @@ func routes() []route {
 		{"PATCH", "/v1/action-items/{id}", write, (*h).actionItemUpdate, "action_item"},
 		{"POST", "/v1/activities/{id}/follow-up", write, (*h).followUpRegenerate, "activity"},
 		{"POST", "/v1/activities/{id}/notes/confirm", write, (*h).notesConfirm, "activity"},
+		// consent as data (consents.go)
+		{"PUT", "/v1/activities/{id}/consents", write, (*h).consentsPut, "activity"},
+		{"GET", "/v1/transcripts/held", admin, (*h).transcriptsHeld, ""},
+		{"POST", "/v1/transcripts/{id}/release", admin, (*h).transcriptRelease, "transcript"},
+		{"POST", "/v1/transcripts/{id}/discard", admin, (*h).transcriptDiscard, "transcript"},
 
 		{"POST", "/v1/accounts/{id}/ask", read, (*h).accountAsk, "account"},
 		{"POST", "/v1/ask", read, (*h).orgAsk, ""},

@@ -255,7 +255,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		props := schemas[schema].(map[string]any)["properties"].(map[string]any)
 		return props[field].(map[string]any)["enum"].([]any)
 	}
-	require.ElementsMatch(t, []any{"queued", "processing", "done", "failed"}, enumOf("Transcript", "status"))
+	require.ElementsMatch(t, []any{"queued", "processing", "done", "failed", "held"}, enumOf("Transcript", "status"))
 	require.ElementsMatch(t, []any{"open", "done"}, enumOf("ActionItem", "status"))
 	require.ElementsMatch(t, []any{"pending", "delivered", "failed"}, enumOf("WebhookDelivery", "status"))
 }

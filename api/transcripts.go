@@ -70,9 +70,12 @@ func (h *handler) transcriptAnswer(w http.ResponseWriter, r *http.Request, orgID
 	t := res.Transcript
 	status := http.StatusOK
 	var work []string
-	if res.Result == store.IngestQueued {
+	switch res.Result {
+	case store.IngestQueued:
 		status = http.StatusAccepted
 		work = []string{t.ID}
+	case store.IngestHeld:
+		status = http.StatusAccepted // stored, held for consent: nothing to enqueue
 	}
 	h.enqueueAfterCommit(r.Context(), orgID, work, res.Deliveries)
 	writeJSON(w, status, transcriptAccepted{ID: t.ID, ActivityID: t.ActivityID, Status: t.Status,
@@ -177,6 +180,9 @@ func (h *handler) transcriptGet(w http.ResponseWriter, r *http.Request, p crm.Pr
 	}
 	t, err := h.store.TranscriptGet(r.Context(), p.OrgID, id, inc == "segments")
 	if err != nil {
+		return err
+	}
+	if t.Consents, err = h.store.MeetingConsents(r.Context(), p.OrgID, t.ActivityID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, t)

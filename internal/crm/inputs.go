@@ -238,6 +238,10 @@ func (in *ActivityInput) Validate(create bool) error {
 			} else if strings.TrimSpace(pt.Name) == "" {
 				p.Add(fmt.Sprintf("participants[%d]", i), "needs a name or an email")
 			}
+			if pt.Consent != "" {
+				p.Add(fmt.Sprintf("participants[%d].consent", i),
+					"is recorded with a posted transcript or PUT /v1/activities/{id}/consents, not with an activity")
+			}
 		}
 	}
 	if v := in.DealID.Ptr(); v != nil {

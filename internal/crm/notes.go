@@ -21,16 +21,20 @@ type Segment struct {
 type TranscriptStatus string
 
 // Transcript statuses: queued → processing → done, or failed (permanent,
-// with the reason in Error).
+// with the reason in Error). A transcript whose meeting lacks recording
+// consent is held (the reason in HeldReason), unprocessed, until the
+// consents allow it or an admin releases (→ queued) or discards it (→
+// failed, its content deleted).
 const (
 	TranscriptQueued     TranscriptStatus = "queued"
 	TranscriptProcessing TranscriptStatus = "processing"
 	TranscriptDone       TranscriptStatus = "done"
 	TranscriptFailed     TranscriptStatus = "failed"
+	TranscriptHeld       TranscriptStatus = "held"
 )
 
 // TranscriptStatuses lists every valid status.
-var TranscriptStatuses = []TranscriptStatus{TranscriptQueued, TranscriptProcessing, TranscriptDone, TranscriptFailed}
+var TranscriptStatuses = []TranscriptStatus{TranscriptQueued, TranscriptProcessing, TranscriptDone, TranscriptFailed, TranscriptHeld}
 
 // Valid reports whether s is a known status.
 func (s TranscriptStatus) Valid() bool { return slices.Contains(TranscriptStatuses, s) }
@@ -63,6 +67,16 @@ type Transcript struct {
 	StartedAt    time.Time     `json:"-"`
 	Participants []Participant `json:"-"`
 	Revision     int           `json:"-"`
+
+	// HeldReason says why a held transcript waits ("Dana Lee declined
+	// recording"); nil unless it is held.
+	HeldReason *string `json:"held_reason"`
+	// ConsentDecision is an admin's release or discard of the transcript
+	// held for consent; nil when none was taken on its current content.
+	ConsentDecision *ConsentDecision `json:"consent_decision"`
+	// Consents are the meeting participants' recorded consents (GET
+	// /v1/transcripts/{id} fills them; elsewhere they are left out).
+	Consents []MeetingConsent `json:"consents,omitzero"`
 }
 
 // Evidence points a claim at the transcript: the segment, when and by whom

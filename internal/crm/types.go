@@ -93,6 +93,11 @@ type Deal struct {
 type Participant struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
+
+	// Consent is the participant's recording consent, taken only with a
+	// posted transcript (its meeting's consents; see MeetingConsent). An
+	// activity's participants never carry it.
+	Consent Consent `json:"consent,omitempty"`
 }
 
 // NextStep is what the rep intends to do next, optionally by a date.
@@ -129,6 +134,11 @@ type Activity struct {
 	Notes           json.RawMessage `json:"notes,omitempty" openapi:"schema=Notes"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
+
+	// Consents are a meeting's recorded participant consents, shown by
+	// GET /v1/activities/{id} for a meeting (an empty list when none is
+	// recorded) and left out elsewhere.
+	Consents []MeetingConsent `json:"consents,omitzero"`
 }
 
 // Settings are an org's switches for capture and reports.

@@ -37,7 +37,7 @@ type retentionOrg struct {
 // are deleted too, with the notes' chunks and the meeting.processed webhook
 // deliveries that carry them (sent or not: a pending one would send notes
 // the org asked to delete). A transcript still
-// queued or processing that old is failed with the reason. Each org's batch
+// queued, processing or held for consent that old is failed with the reason. Each org's batch
 // is one transaction that skips rows another pass holds, so passes may run
 // from every worker at once. The content hash is cleared, so posting the
 // same content again stores and processes it anew.
@@ -87,8 +87,9 @@ func (s *Store) transcriptsPurgeOrg(ctx context.Context, o retentionOrg, limit i
 				ORDER BY received_at LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE transcripts t SET content = '', segments = '[]', content_hash = '\x'::bytea, purged_at = $4,
 				updated_at = $4,
-				status = CASE WHEN t.status IN ('queued', 'processing') THEN 'failed' ELSE t.status END,
-				error = CASE WHEN t.status IN ('queued', 'processing')
+				status = CASE WHEN t.status IN ('queued', 'processing', 'held') THEN 'failed' ELSE t.status END,
+				held_reason = NULL,
+				error = CASE WHEN t.status IN ('queued', 'processing', 'held')
 					THEN 'purged by the org''s transcript retention setting before it was processed' ELSE t.error END
 			FROM due WHERE t.org_id = $1 AND t.id = due.id
 			RETURNING t.activity_id`, o.orgID, cutoff, limit, tx.clock())

@@ -32,6 +32,11 @@ type TranscriptIngest struct {
 	Content      string
 	Segments     []crm.Segment
 	Participants []crm.Participant
+
+	// Consents are the participants' recording consents the transcript
+	// carried (their participants[].consent), recorded on the meeting
+	// with the transcript; Participants carry none.
+	Consents []crm.ConsentInput
 }
 
 // Ingested is what ingesting a transcript stored (activity.Service.IngestTranscript).
@@ -113,7 +118,8 @@ func (s *Store) TranscriptSave(ctx context.Context, orgID string, act crm.Activi
 		_, err = s.db.Exec(ctx, `
 			UPDATE transcripts SET account_id = $3, title = $4, format = $5, content = $6, content_hash = $7,
 				segments = $8, participants = $9, started_at = $10, status = 'queued', revision = revision + 1,
-				attempts = 0, error = NULL, follow_up_error = NULL, purged_at = NULL, updated_at = now()
+				attempts = 0, error = NULL, follow_up_error = NULL, purged_at = NULL, updated_at = now(),
+				held_reason = NULL, consent_decision = NULL, consent_decided_by = NULL, consent_decided_at = NULL
 			WHERE org_id = $1 AND id = $2`,
 			orgID, id, act.AccountID, in.Title, in.Format, in.Content, hash, segs, parts, in.StartedAt)
 		if err != nil {
@@ -141,14 +147,16 @@ func orEmpty[T any](s []T) []T {
 
 const transcriptColumns = `t.id, t.activity_id, t.account_id, t.status, t.attempts, t.error, t.received_at,
 	t.processed_at, t.source, t.external_id, t.title, t.started_at, t.participants, t.revision, t.follow_up_error,
-	t.purged_at`
+	t.purged_at, t.held_reason, t.consent_decision, t.consent_decided_by, t.consent_decided_at`
 
 func scanTranscript(orgID string, withSegments bool) pgx.RowToFunc[crm.Transcript] {
 	return func(r pgx.CollectableRow) (crm.Transcript, error) {
 		t := crm.Transcript{OrgID: orgID}
+		var decision, decidedBy *string
+		var decidedAt *time.Time
 		dst := []any{&t.ID, &t.ActivityID, &t.AccountID, &t.Status, &t.Attempts, &t.Error, &t.ReceivedAt,
 			&t.ProcessedAt, &t.Source, &t.ExternalID, &t.Title, &t.StartedAt, &t.Participants, &t.Revision, &t.FollowUpError,
-			&t.PurgedAt}
+			&t.PurgedAt, &t.HeldReason, &decision, &decidedBy, &decidedAt}
 		if withSegments {
 			dst = append(dst, &t.Segments)
 		}
@@ -163,6 +171,9 @@ func scanTranscript(orgID string, withSegments bool) pgx.RowToFunc[crm.Transcrip
 		if t.PurgedAt != nil {
 			p := t.PurgedAt.UTC()
 			t.PurgedAt = &p
+		}
+		if decision != nil && decidedBy != nil && decidedAt != nil {
+			t.ConsentDecision = &crm.ConsentDecision{Decision: crm.ConsentDecisionKind(*decision), By: *decidedBy, At: decidedAt.UTC()}
 		}
 		return t, nil
 	}
@@ -183,12 +194,15 @@ func (s *Store) TranscriptGet(ctx context.Context, orgID, id string, withSegment
 }
 
 // TranscriptClaim marks a transcript processing, counts the attempt and
-// returns it with its segments. A transcript already done is returned with
-// claimed false: a duplicate delivery of its task has nothing to do.
+// returns it with its segments. Only a queued transcript (or one processing,
+// whose attempt is retried) is claimed: one done, failed (a purged or
+// discarded one among them) or held for consent is returned with claimed
+// false, since a task delivered for it (a duplicate, or one queued before
+// the hold) has nothing to do.
 func (s *Store) TranscriptClaim(ctx context.Context, orgID, id string) (t crm.Transcript, claimed bool, err error) {
 	rows, err := s.db.Query(ctx, `
 		UPDATE transcripts t SET status = 'processing', attempts = attempts + 1, updated_at = now()
-		WHERE t.org_id = $1 AND t.id = $2 AND t.status <> 'done'
+		WHERE t.org_id = $1 AND t.id = $2 AND t.status IN ('queued', 'processing')
 		RETURNING `+transcriptColumns+`, t.segments`, orgID, id)
 	if err != nil {
 		return t, false, interpretError("claim transcript", err)
@@ -231,8 +245,9 @@ type TranscriptRef struct {
 
 // TranscriptsUnfinished lists transcripts still queued or processing that
 // have not changed for olderThan: the reconciler enqueues them again (a task
-// already in Redis makes that a no-op). This is a maintenance scan across
-// orgs, on a partial index that holds only unfinished rows.
+// already in Redis makes that a no-op). A transcript held for consent is not
+// one of them: it waits for its consents or an admin. This is a maintenance
+// scan across orgs, on a partial index that holds only unfinished rows.
 func (s *Store) TranscriptsUnfinished(ctx context.Context, olderThan time.Duration, limit int) ([]TranscriptRef, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT org_id, id FROM transcripts
