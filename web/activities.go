@@ -30,6 +30,14 @@ type activityView struct {
 	Lists []pointList
 	// Confirmed is set after a confirmation (the redirect says so).
 	Confirmed bool
+
+	// Consents are a meeting's participants with their recording consent
+	// (consent.go); Admin shows the held transcript's Release and Discard;
+	// Decided is "released" or "discarded" after an admin's decision (the
+	// redirect says so).
+	Consents []participantConsent
+	Admin    bool
+	Decided  string
 }
 
 // pointList is one list of claims of the notes.
@@ -110,6 +118,12 @@ func (h *handler) activityPage(w http.ResponseWriter, r *http.Request, v *viewer
 		default:
 			return err
 		}
+	}
+	if err := h.consentView(ctx, v, &view); err != nil {
+		return err
+	}
+	if d := r.URL.Query().Get("consent"); d == "released" || d == "discarded" {
+		view.Decided = d
 	}
 	return h.render(w, r, v, http.StatusOK, "activity.html", "accounts", view)
 }

@@ -38,6 +38,11 @@ func routes() []route {
 		{"GET", "/activities/{id}", member, (*h).activityPage},
 		{"GET", "/activities/{id}/transcript", member, (*h).transcriptPage},
 		{"POST", "/activities/{id}/confirm", member, (*h).notesConfirm},
+		// consent as data (consent.go): an admin's decision on a held transcript
+		{"POST", "/activities/{id}/consent/release", adminOnly, (*h).consentRelease},
+		{"GET", "/activities/{id}/consent/discard", adminOnly, (*h).consentDiscardPage},
+		{"POST", "/activities/{id}/consent/discard", adminOnly, (*h).consentDiscard},
+		{"GET", "/admin/held", adminOnly, (*h).adminHeld},
 		// managers and ops: reports, stalled deals, the digest
 		{"GET", "/reports", member, (*h).reports},
 		{"GET", "/reports/connect-rates.csv", member, (*h).reportConnectRatesCSV},
