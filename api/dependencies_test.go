@@ -206,7 +206,7 @@ func validRequests(id string) []routeRequest {
 		rq := routeRequest{method: rt.Method, path: pathParam.ReplaceAllString(rt.Path, id) + queries[key]}
 		if b, ok := bodies[key]; ok {
 			rq.body = b
-		} else if rt.Method == http.MethodPost || rt.Method == http.MethodPatch {
+		} else if rt.Method == http.MethodPost || rt.Method == http.MethodPatch || rt.Method == http.MethodPut {
 			rq.body = map[string]any{}
 		}
 		if rt.Path == "/v1/hooks/transcripts" {

@@ -114,6 +114,8 @@ func newSchemaGen() *openapi.Generator {
 			reflect.TypeOf(crm.WebhookDeliveryStatus("")): strs(crm.WebhookDeliveryStatuses),
 			reflect.TypeOf(crm.ActionItemStatus("")):      {string(crm.ActionOpen), string(crm.ActionDone)},
 			reflect.TypeOf(store.BriefSide("")):           strs(store.BriefSides), // the brief's open_action_items[].side
+			reflect.TypeOf(crm.Consent("")):               strs(crm.Consents),
+			reflect.TypeOf(crm.ConsentDecisionKind("")):   {string(crm.ConsentReleased), string(crm.ConsentDiscarded)},
 		},
 		Named: map[string]any{
 			// An activity's notes are held as raw JSON; they are crm.Notes.

@@ -378,7 +378,7 @@ func TestPropertyExtremeValues(t *testing.T) {
 		for _, id := range []string{"not-an-id", "00000000-0000-0000-0000-000000000000", "%00", strings.ToUpper(f.account), "ffffffff-ffff-ffff-ffff-fffffffffff%F0"} {
 			path := pathParam.ReplaceAllString(rt.Path, id)
 			var body any
-			if rt.Method == "POST" || rt.Method == "PATCH" {
+			if rt.Method == "POST" || rt.Method == "PATCH" || rt.Method == "PUT" {
 				body = "{}"
 			}
 			res := b.do(rt.Method, path, body)

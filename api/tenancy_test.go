@@ -256,6 +256,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		return props[field].(map[string]any)["enum"].([]any)
 	}
 	require.ElementsMatch(t, []any{"queued", "processing", "done", "failed", "held"}, enumOf("Transcript", "status"))
+	require.ElementsMatch(t, []any{"given", "declined", "unknown"}, enumOf("MeetingConsent", "consent"))
 	require.ElementsMatch(t, []any{"open", "done"}, enumOf("ActionItem", "status"))
 	require.ElementsMatch(t, []any{"pending", "delivered", "failed"}, enumOf("WebhookDelivery", "status"))
 }
