@@ -80,6 +80,31 @@ func TestConsents(t *testing.T) {
 		require.Equal(t, "Acme QBR", page.Items[0]["title"])
 		require.Equal(t, "Acme", page.Items[0]["account_name"])
 		require.Equal(t, "Dana Lee declined recording", page.Items[0]["held_reason"])
+
+		// A second held meeting: the list pages by limit and cursor, newest first.
+		second := post(b, acct, "m-2", []map[string]any{dana("declined")})
+		list = b.do("GET", "/v1/transcripts/held?limit=1", nil)
+		require.Equal(t, http.StatusOK, list.Status, "%s", list.Body)
+		list.JSON(t, &page)
+		require.Len(t, page.Items, 1)
+		require.Equal(t, second.ID, page.Items[0]["id"])
+		require.NotNil(t, page.NextCursor)
+		list = b.do("GET", "/v1/transcripts/held?limit=1&cursor="+*page.NextCursor, nil)
+		require.Equal(t, http.StatusOK, list.Status, "%s", list.Body)
+		page = crm.Page[map[string]any]{}
+		list.JSON(t, &page)
+		require.Len(t, page.Items, 1)
+		require.Equal(t, a.ID, page.Items[0]["id"])
+		require.Nil(t, page.NextCursor)
+		require.Equal(t, http.StatusUnprocessableEntity, b.do("GET", "/v1/transcripts/held?cursor=nope", nil).Status)
+
+		// The note-taker posts the same recording again with Dana's consent
+		// now given: the content is unchanged, the consent releases it.
+		res = b.do("POST", "/v1/transcripts", map[string]any{"source": "zoom", "external_id": "m-1", "title": "Acme QBR",
+			"started_at": "2026-03-02T15:00:00Z", "account_id": acct, "participants": []map[string]any{dana("given"), wei},
+			"segments": []map[string]any{{"speaker": "Dana Lee", "start_ms": 0, "end_ms": 4000, "text": "We will send the contract."}}})
+		require.Equal(t, crm.TranscriptQueued, b.accepted(res, http.StatusAccepted).Status)
+		require.Equal(t, []string{a.ID}, b.rec.take())
 	})
 
 	t.Run("RequireConsentHoldsUnknownAndNone", func(t *testing.T) {
