@@ -211,6 +211,10 @@ type settingsView struct {
 	// Errors are field errors keyed by form field name.
 	Errors map[string]string
 	Saved  bool
+
+	// RequireConsent holds a meeting's transcript until every participant's
+	// recording consent is given (consent.go).
+	RequireConsent bool
 }
 
 type codeRow struct {
@@ -221,6 +225,7 @@ type codeRow struct {
 func settingsViewOf(s crm.Settings) settingsView {
 	v := settingsView{RequireDisposition: s.RequireDisposition, StalledAfterDays: strconv.Itoa(s.StalledAfterDays),
 		Errors: map[string]string{}}
+	v.RequireConsent = s.RequireConsent
 	for _, c := range s.DispositionCodes {
 		if c.Retired {
 			v.Retired = append(v.Retired, c)
@@ -258,6 +263,8 @@ func (h *handler) adminSettingsSave(w http.ResponseWriter, r *http.Request, v *v
 	n, _ := strconv.Atoi(r.PostFormValue("rows"))
 	n = min(max(n, 0), maxCodeRows)
 	in := crm.SettingsInput{RequireDisposition: crm.Some(view.RequireDisposition)}
+	view.RequireConsent = r.PostFormValue("require_consent") != ""
+	in.RequireConsent = crm.Some(view.RequireConsent)
 	var list []crm.DispositionCodeInput
 	var keyOf []string // form row key of each entry of list
 	for i := range n {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,40 @@ func TestConsentPages(t *testing.T) {
 		notes := section(t, page.Body, "notes")
 		require.Contains(t, notes, "discarded")
 		require.NotContains(t, notes, "/transcript\"", "no transcript to read")
+	})
+
+	t.Run("AdminRequiresConsentInSettings", func(t *testing.T) {
+		t.Parallel()
+		b, _ := setupTx(t)
+		b.asAdmin()
+		ctx := context.Background()
+		page := b.get("/admin/settings")
+		require.Equal(t, http.StatusOK, page.Status, page.Body)
+		require.Contains(t, page.Body, `name="require_consent"`)
+		require.NotContains(t, page.Body, `name="require_consent" type="checkbox" value="1" checked`)
+		s, err := b.store.SettingsGet(ctx, b.orgID)
+		require.NoError(t, err)
+		form := func(require bool) url.Values {
+			f := url.Values{"stalled_after_days": {"14"}, "rows": {strconv.Itoa(len(s.Dispositions))}}
+			for i, c := range s.Dispositions {
+				f.Set("code_"+strconv.Itoa(i), c)
+				f.Set("label_"+strconv.Itoa(i), s.DispositionCodes[i].Label)
+			}
+			if require {
+				f.Set("require_consent", "1")
+			}
+			return f
+		}
+		res := b.post("/admin/settings", form(true))
+		require.Equal(t, http.StatusOK, res.Status, res.Body)
+		require.Contains(t, res.Body, `name="require_consent" type="checkbox" value="1" checked`)
+		got, err := b.store.SettingsGet(ctx, b.orgID)
+		require.NoError(t, err)
+		require.True(t, got.RequireConsent)
+		require.Equal(t, http.StatusOK, b.post("/admin/settings", form(false)).Status)
+		got, err = b.store.SettingsGet(ctx, b.orgID)
+		require.NoError(t, err)
+		require.False(t, got.RequireConsent, "an unticked box turns it off")
 	})
 
 	t.Run("OtherOrgsMeetingIsNotFound", func(t *testing.T) {
