@@ -32,6 +32,10 @@ type TranscriptIngest struct {
 	Content      string
 	Segments     []crm.Segment
 	Participants []crm.Participant
+	// ConferenceURL is the meeting's video link as the note-taker knows
+	// it: with it the transcript finds the calendar's meeting
+	// (CalendarMatch).
+	ConferenceURL string
 }
 
 // Ingested is what ingesting a transcript stored (activity.Service.IngestTranscript).
