@@ -108,8 +108,8 @@ func layerTable() map[string]rule {
 		"worker": {layer: 4},
 		// The calendar connectors (ics, caldav), above capture and activity.
 		"capture/calendar": {layer: 4},
-		"api":    {layer: 4},
-		"web":    {layer: 4},
+		"api":              {layer: 4},
+		"web":              {layer: 4},
 
 		"internal/app": {layer: 5},
 

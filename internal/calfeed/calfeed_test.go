@@ -144,10 +144,10 @@ func TestExpandLongSeriesAndHostileRules(t *testing.T) {
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 0, 14)
 	got, stats := calfeed.Expand([]calfeed.Event{
-		mk("daily", "FREQ=DAILY"),                              // 36 years of days: starts near the window
-		mk("never", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"),      // no such day
-		mk("secondly", "FREQ=SECONDLY"),                        // not expanded
-		mk("forbidden", "FREQ=WEEKLY;BYMONTHDAY=3"),            // RFC 5545 forbids it
+		mk("daily", "FREQ=DAILY"),                               // 36 years of days: starts near the window
+		mk("never", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"),       // no such day
+		mk("secondly", "FREQ=SECONDLY"),                         // not expanded
+		mk("forbidden", "FREQ=WEEKLY;BYMONTHDAY=3"),             // RFC 5545 forbids it
 		mk("huge-interval", "FREQ=WEEKLY;INTERVAL=99999999999"), // not expanded
 		mk("garbage", "FREQ=;;;=="),
 	}, from, to)
