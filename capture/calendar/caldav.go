@@ -282,11 +282,10 @@ func fetchObjects(ctx context.Context, cd *caldav.Client, calPath string, hrefs 
 	for _, h := range hrefs {
 		rc, err := cd.Open(ctx, h)
 		if err != nil {
-			var ue *url.Error
-			if errors.Is(err, errAuth) || errors.As(err, &ue) {
-				return nil, err
+			if strings.HasPrefix(err.Error(), "404 ") {
+				continue // gone since the listing
 			}
-			continue // gone since the listing
+			return nil, err
 		}
 		b, err := io.ReadAll(rc)
 		rc.Close()

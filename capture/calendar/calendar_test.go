@@ -445,3 +445,30 @@ func TestCalDAVRadicale(t *testing.T) {
 	require.Equal(t, "the calendar server at 127.0.0.1 refused the credentials for rep1", *rec.Health.LastError)
 	require.Equal(t, "failing", rec.Health.Status)
 }
+
+func TestCalDAVDiscovery(t *testing.T) {
+	t.Parallel()
+	b := setup(t, loopbackGuard(t))
+	// rep2's calendars are found from the server's root: the principal,
+	// its calendar home, its calendars.
+	col := "/rep2/logbook-test-" + uuid.NewString() + "/"
+	require.Equal(t, http.StatusCreated, davDo(t, "MKCALENDAR", col, "", "rep2", "rep2-password"))
+	t.Cleanup(func() { davDo(t, http.MethodDelete, col, "", "rep2", "rep2-password") })
+	uid := "disc-" + uuid.NewString()
+	code := davDo(t, http.MethodPut, col+"e.ics", ics(vevent(uid, time.Now().Add(48*time.Hour), "Acme QBR", ann)), "rep2", "rep2-password")
+	require.Equal(t, http.StatusCreated, code)
+
+	c := b.create(t, `{"kind":"caldav","name":"Radicale","config":{"url":"`+radicale+`/","username":"rep2"},"secrets":{"password":"rep2-password"}}`)
+	rec := b.sync(t, b.svc, c)
+	require.Nil(t, rec.Health.LastError, "%v", rec.Health.LastError)
+	var found bool
+	for _, m := range b.meetings(t) {
+		found = found || m.ExternalID == uid
+	}
+	require.True(t, found, "the event of the discovered calendar is a meeting")
+	var state struct {
+		Calendars map[string]any `json:"calendars"`
+	}
+	require.NoError(t, json.Unmarshal(rec.State, &state))
+	require.Contains(t, state.Calendars, col)
+}

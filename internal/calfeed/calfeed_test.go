@@ -171,3 +171,22 @@ func TestParseMalformed(t *testing.T) {
 		require.ErrorIs(t, err, calfeed.ErrMalformed, "%q", in)
 	}
 }
+
+func TestParseZonesAndVendorLinks(t *testing.T) {
+	t.Parallel()
+	cal, err := calfeed.Parse(strings.NewReader("BEGIN:VCALENDAR\r\n" +
+		"BEGIN:VEVENT\r\nUID:w\r\nDTSTART;TZID=W. Europe Standard Time:20260706T100000\r\n" +
+		"X-GOOGLE-CONFERENCE:https://meet.google.com/aaa-bbbb-ccc\r\n" +
+		"ATTENDEE;PARTSTAT=DECLINED;EMAIL=Carl@Acme.Example:urn:uuid:1\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:m\r\nDTSTART;TZID=/mozilla.org/20050126_1/America/Chicago:20260706T100000\r\n" +
+		"DESCRIPTION:Dial in or join https://teams.microsoft.com/l/meetup-join/abc. Thanks\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"))
+	require.NoError(t, err)
+	require.Len(t, cal.Events, 2)
+	w, m := cal.Events[0], cal.Events[1]
+	require.Equal(t, time.Date(2026, 7, 6, 8, 0, 0, 0, time.UTC), w.Start.UTC(), "Windows zone name: Berlin, summer time")
+	require.Equal(t, "https://meet.google.com/aaa-bbbb-ccc", w.ConferenceURL)
+	require.Equal(t, []calfeed.Attendee{{Email: "carl@acme.example", PartStat: "DECLINED"}}, w.Attendees)
+	require.Equal(t, time.Date(2026, 7, 6, 15, 0, 0, 0, time.UTC), m.Start.UTC(), "prefixed IANA name")
+	require.Equal(t, "https://teams.microsoft.com/l/meetup-join/abc", m.ConferenceURL)
+}
