@@ -337,6 +337,15 @@ func TestICSGuardAndErrors(t *testing.T) {
 	require.Contains(t, *rec.Health.LastError, "404")
 	require.NotContains(t, *rec.Health.LastError, "wrong-secret")
 
+	// A redirect to an address the guard refuses is not followed.
+	redirect := httptest.NewServer(http.RedirectHandler("http://10.0.0.7/feed.ics?token=leaked-token", http.StatusFound))
+	t.Cleanup(redirect.Close)
+	c3 := b.create(t, `{"kind":"ics","name":"cal3","config":{},"secrets":{"url":"`+redirect.URL+`/x.ics?token=s3cret-token"}}`)
+	rec = b.sync(t, b.svc, c3)
+	require.NotNil(t, rec.Health.LastError)
+	require.Contains(t, *rec.Health.LastError, "redirected to 10.0.0.7")
+	require.NotContains(t, *rec.Health.LastError, "token")
+
 	// Check refuses a non-http URL, and loopback where it is not allowed.
 	refusing := b.service(netguard.New(netguard.Options{}))
 	for _, url := range []string{"ftp://x.example/a.ics", srv.URL + "/x.ics"} {
