@@ -481,3 +481,40 @@ func TestCalDAVDiscovery(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.State, &state))
 	require.Contains(t, state.Calendars, col)
 }
+
+func TestTwoCalendarsOneMeeting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, loopbackGuard(t))
+	feed := &feedServer{}
+	feed.set(ics(vevent("shared-1", time.Now().Add(72*time.Hour).Truncate(time.Minute), "Acme review", ann,
+		"ATTENDEE:mailto:rep2@logbook.test")))
+	srv := httptest.NewServer(feed)
+	t.Cleanup(srv.Close)
+	rep2, err := b.st.UserCreate(ctx, b.orgID, crm.UserInput{Email: crm.Some("rep2@logbook.test"), Name: crm.Some("Rep Two")})
+	require.NoError(t, err)
+	body := `{"kind":"ics","name":"cal","config":{},"secrets":{"url":"` + srv.URL + `/x.ics?token=s3cret-token"}}`
+	c1 := b.create(t, body)
+	var in crm.ConnectorInput
+	require.NoError(t, json.Unmarshal([]byte(body), &in))
+	in.UserID = crm.Some(rep2.ID)
+	c2, err := b.svc.Create(ctx, b.orgID, in)
+	require.NoError(t, err)
+
+	// Both reps are invited: one meeting, the first calendar's.
+	b.sync(t, b.svc, c1)
+	rec2 := b.sync(t, b.svc, c2)
+	got := b.meetings(t)
+	require.Len(t, got, 1)
+	require.Equal(t, b.userID, got[0].Owner)
+	require.EqualValues(t, 0, rec2.Health.ItemsCaptured)
+
+	// The first connector goes: the second takes the meeting over at its
+	// next full read (here a backfill; else once the window moved a day).
+	require.NoError(t, b.st.ConnectorDelete(ctx, b.orgID, c1.ID))
+	from := time.Now().AddDate(0, 0, -1)
+	require.NoError(t, b.svc.SyncNow(ctx, queue.ConnectorSyncPayload{OrgID: b.orgID, ConnectorID: c2.ID, From: &from}))
+	got = b.meetings(t)
+	require.Len(t, got, 1)
+	require.Equal(t, rep2.ID, got[0].Owner)
+}
