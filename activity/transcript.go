@@ -183,10 +183,11 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 		conference = *in.ConferenceURL
 	}
 	return store.TranscriptIngest{
-		ConferenceURL: conference,
-		Source:        in.Source, ExternalID: in.ExternalID, Title: title, StartedAt: started,
+		Source: in.Source, ExternalID: in.ExternalID, Title: title, StartedAt: started,
 		Duration: in.DurationSeconds, Meeting: m, Format: format, Content: content, Segments: segs,
 		Participants: participants,
+
+		ConferenceURL: conference,
 	}, nil
 }
 

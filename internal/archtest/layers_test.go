@@ -106,10 +106,11 @@ func layerTable() map[string]rule {
 		"internal/llm/local":        {layer: 4},
 
 		"worker": {layer: 4},
+		"api":    {layer: 4},
+		"web":    {layer: 4},
+
 		// The calendar connectors (ics, caldav), above capture and activity.
 		"capture/calendar": {layer: 4},
-		"api":              {layer: 4},
-		"web":              {layer: 4},
 
 		"internal/app": {layer: 5},
 
