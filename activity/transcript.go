@@ -33,6 +33,10 @@ type TranscriptInput struct {
 	Format          *string           `json:"format"`
 	Content         *string           `json:"content"`
 	Segments        []SegmentInput    `json:"segments"`
+	// ConferenceURL is the meeting's video link (Zoom, Meet, Teams…):
+	// with it the transcript lands on the meeting a calendar connector
+	// captured for it (see IngestTranscript).
+	ConferenceURL *string `json:"conference_url"`
 }
 
 // SegmentInput is one posted segment.
@@ -65,6 +69,9 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 		crm.CheckText(&p, "external_id", *in.ExternalID, max(1, crm.MaxExternalID-utf8.RuneCountInString(in.Source)-1), true)
 	}
 	crm.CheckText(&p, "title", in.Title, 500, false)
+	if in.ConferenceURL != nil {
+		crm.CheckText(&p, "conference_url", *in.ConferenceURL, 2000, false)
+	}
 	var started time.Time
 	if in.StartedAt == "" {
 		p.Add("started_at", "is required")
@@ -172,10 +179,16 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 	if in.Content != nil {
 		content = *in.Content
 	}
+	conference := ""
+	if in.ConferenceURL != nil {
+		conference = *in.ConferenceURL
+	}
 	return store.TranscriptIngest{
 		Source: in.Source, ExternalID: in.ExternalID, Title: title, StartedAt: started,
 		Duration: in.DurationSeconds, Meeting: m, Format: format, Content: content, Segments: segs,
 		Participants: participants, Consents: consents,
+
+		ConferenceURL: conference,
 	}, nil
 }
 
@@ -229,12 +242,22 @@ func (s *Service) IngestSignedTranscript(ctx context.Context, orgID string, d De
 }
 
 // ingestTranscript is IngestTranscript's work inside the transaction tx.
+// When the note-taker's meeting is not on record yet, the transcript
+// lands on the calendar's meeting it records, if one matches
+// (calendarMeeting); otherwise the meeting is upserted.
 func ingestTranscript(ctx context.Context, tx *store.Store, orgID string, in store.TranscriptIngest) (store.Ingested, error) {
 	var out store.Ingested
-	act, _, deliveries, err := upsert(ctx, tx, orgID, in.Meeting)
-	out.Deliveries = deliveries
+	act, matched, err := calendarMeeting(ctx, tx, orgID, in)
 	if err != nil {
 		return out, err
+	}
+	if !matched {
+		var deliveries []string
+		act, _, deliveries, err = upsert(ctx, tx, orgID, in.Meeting)
+		out.Deliveries = deliveries
+		if err != nil {
+			return out, err
+		}
 	}
 	if err := tx.ConsentsUpsert(ctx, orgID, act.ID, in.Source, in.Consents); err != nil {
 		return out, err
@@ -254,4 +277,48 @@ func ingestTranscript(ctx context.Context, tx *store.Store, orgID string, in sto
 		out.Result = store.IngestQueued
 	}
 	return out, nil
+}
+
+// calendarMeeting finds the meeting a calendar connector captured for the
+// transcript's meeting, when the note-taker's own meeting (its source +
+// external_id) is not on record: by the note-taker meeting ID recorded on
+// it by an earlier post, else by the conference link (crm.ConferenceKey),
+// else by a start within store.CalendarMatchWindow and a shared
+// participant email (store.CalendarMatch). The match keeps the calendar's
+// title, time and participants, and records the note-taker's source and
+// external_id in its metadata (notetaker_source, notetaker_external_id) so
+// the same post lands there again.
+func calendarMeeting(ctx context.Context, tx *store.Store, orgID string, in store.TranscriptIngest) (crm.Activity, bool, error) {
+	key := in.Meeting.ExternalID.Ptr()
+	if key != nil {
+		if _, err := tx.ActivityIDBySource(ctx, orgID, crm.SourceNotetaker, *key); err == nil {
+			return crm.Activity{}, false, nil
+		} else if !errors.Is(err, crm.ErrNotFound) {
+			return crm.Activity{}, false, err
+		}
+	}
+	q := store.CalendarMatchQuery{ConferenceKey: crm.ConferenceKey(in.ConferenceURL), StartedAt: in.StartedAt}
+	if key != nil {
+		q.NotetakerKey = *key
+	}
+	for _, p := range in.Participants {
+		if p.Email != "" {
+			q.Emails = append(q.Emails, crm.NormalizeEmail(p.Email))
+		}
+	}
+	act, err := tx.CalendarMatch(ctx, orgID, q)
+	if errors.Is(err, crm.ErrNotFound) {
+		return crm.Activity{}, false, nil
+	}
+	if err != nil {
+		return crm.Activity{}, false, err
+	}
+	patch := map[string]string{"notetaker_source": in.Source, "transcript_source": in.Source, "transcript_format": in.Format}
+	if key != nil {
+		patch["notetaker_external_id"] = *key
+	}
+	if err := tx.CalendarMeetingAttach(ctx, orgID, act.ID, patch); err != nil {
+		return crm.Activity{}, false, err
+	}
+	return act, true, nil
 }

@@ -71,6 +71,45 @@ chromium_version=$(chromium --headless --no-sandbox --version 2>/dev/null) \
   || die "chromium is installed but 'chromium --headless --version' fails"
 log "$chromium_version"
 
+# --- Radicale (the calendar connector's CalDAV tests) ------------------------
+# Debian's radicale, run as a background process with a config of its own
+# (not the packaged systemd service) on 127.0.0.1:5232, with htpasswd
+# (plain) auth and storage under /var/lib/logbook-test/radicale. Test users
+# (documented in README.md, "Calendars"; local test passwords, not secrets):
+#   rep1 / rep1-password   rep2 / rep2-password
+# Tests make their own calendar collections (MKCALENDAR) under /rep1/.
+RADICALE_HOST=${RADICALE_HOST:-127.0.0.1}
+RADICALE_PORT=${RADICALE_PORT:-5232}
+RADICALE_DIR=${RADICALE_DIR:-/var/lib/logbook-test/radicale}
+radicale_ok() {
+  curl -s -o /dev/null -w '%{http_code}' -u rep1:rep1-password -X PROPFIND -H 'Depth: 0' \
+    "http://$RADICALE_HOST:$RADICALE_PORT/rep1/" 2>/dev/null | grep -q '^207$'
+}
+if ! radicale_ok; then
+  pkg_installed radicale || apt_install radicale
+  $SUDO mkdir -p "$RADICALE_DIR/collections"
+  printf 'rep1:rep1-password\nrep2:rep2-password\n' | $SUDO tee "$RADICALE_DIR/users" >/dev/null
+  $SUDO tee "$RADICALE_DIR/config" >/dev/null <<RADICALE_CONF
+[server]
+hosts = $RADICALE_HOST:$RADICALE_PORT
+[auth]
+type = htpasswd
+htpasswd_filename = $RADICALE_DIR/users
+htpasswd_encryption = plain
+[rights]
+type = owner_only
+[storage]
+filesystem_folder = $RADICALE_DIR/collections
+[logging]
+level = warning
+RADICALE_CONF
+  log "starting radicale on $RADICALE_HOST:$RADICALE_PORT"
+  $SUDO setsid nohup radicale --config "$RADICALE_DIR/config" >>"$RADICALE_DIR/radicale.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 30); do radicale_ok && break; sleep 0.5; done
+  radicale_ok || die "Radicale did not come up on $RADICALE_HOST:$RADICALE_PORT (see $RADICALE_DIR/radicale.log)"
+fi
+log "Radicale $(radicale --version 2>/dev/null || echo '?') is up on $RADICALE_HOST:$RADICALE_PORT"
+
 # Fast path: everything already runs.
 if command -v pg_isready >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 \
    && pg_ready && vector_ok && redis_ok; then

@@ -6,7 +6,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"logbook/capture"
+	"logbook/capture/calendar"
+	"logbook/internal/crm"
 	"logbook/internal/netguard"
+	"logbook/internal/store"
 )
 
 // kindDeps is what the connector kinds are built from.
@@ -21,4 +24,6 @@ type kindDeps struct {
 func registerKinds(svc *capture.Service, d kindDeps) {
 	_ = svc
 	_ = d
+	svc.Register(crm.ConnectorICS, calendar.ICS(store.New(d.pool), d.guard, d.log))
+	svc.Register(crm.ConnectorCalDAV, calendar.CalDAV(store.New(d.pool), d.guard, d.log))
 }

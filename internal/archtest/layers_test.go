@@ -82,6 +82,8 @@ func layerTable() map[string]rule {
 		"internal/safety":            {layer: 1, stdlibOnly: true},
 		"prompts":                    {layer: 1},
 		"migrations":                 {layer: 1},
+		// Calendar data (ICS, CalDAV objects) into events and instances.
+		"internal/calfeed": {layer: 1},
 
 		"internal/store": {layer: 2},
 		"internal/queue": {layer: 2},
@@ -106,6 +108,9 @@ func layerTable() map[string]rule {
 		"worker": {layer: 4},
 		"api":    {layer: 4},
 		"web":    {layer: 4},
+
+		// The calendar connectors (ics, caldav), above capture and activity.
+		"capture/calendar": {layer: 4},
 
 		"internal/app": {layer: 5},
 

@@ -37,6 +37,10 @@ type TranscriptIngest struct {
 	// carried (their participants[].consent), recorded on the meeting
 	// with the transcript; Participants carry none.
 	Consents []crm.ConsentInput
+	// ConferenceURL is the meeting's video link as the note-taker knows
+	// it: with it the transcript finds the calendar's meeting
+	// (CalendarMatch).
+	ConferenceURL string
 }
 
 // Ingested is what ingesting a transcript stored (activity.Service.IngestTranscript).
