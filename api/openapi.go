@@ -114,6 +114,7 @@ func newSchemaGen() *openapi.Generator {
 			reflect.TypeOf(crm.WebhookDeliveryStatus("")): strs(crm.WebhookDeliveryStatuses),
 			reflect.TypeOf(crm.ActionItemStatus("")):      {string(crm.ActionOpen), string(crm.ActionDone)},
 			reflect.TypeOf(store.BriefSide("")):           strs(store.BriefSides), // the brief's open_action_items[].side
+			reflect.TypeOf(crm.ConnectorKind("")):         strs(crm.ConnectorKinds),
 		},
 		Named: map[string]any{
 			// An activity's notes are held as raw JSON; they are crm.Notes.
@@ -124,6 +125,9 @@ func newSchemaGen() *openapi.Generator {
 			"Text":          map[string]any{"type": "string", "minLength": 1},
 			"ActivityType":  reflect.TypeOf(crm.ActivityType("")),
 			"WebhookEvents": map[string]any{"type": "array", "items": event},
+			// A resync's from and to: a time or a whole day.
+			"DateOrTime": map[string]any{"type": "string", "minLength": 1,
+				"description": "an RFC 3339 time, or a date YYYY-MM-DD (a day in UTC)"},
 		},
 		Optional: func(t reflect.Type) (reflect.Type, bool) {
 			if t.Kind() == reflect.Struct && t.PkgPath() == crmPkg && strings.HasPrefix(t.Name(), "Opt[") {
