@@ -39,7 +39,7 @@ type connectorResync struct {
 	To *string `json:"to" openapi:"schema=DateOrTime"`
 }
 
-// connectorsUnavailable answers the writes of a server built without
+// errConnectorsUnavailable answers the writes of a server built without
 // connectors (Deps.Capture nil).
 var errConnectorsUnavailable = errStatus(http.StatusServiceUnavailable, "connectors are not available on this server")
 
