@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"logbook/activity"
+	"logbook/capture"
 	"logbook/internal/crm"
 	"logbook/internal/netguard"
 	"logbook/internal/store"
@@ -98,6 +99,10 @@ type Deps struct {
 	// https://logbook.example.com; empty derives it from the request's
 	// Host (invites.go).
 	PublicURL string
+	// Capture creates, changes and resyncs connectors (checking each
+	// kind's config and sealing its secrets); nil answers those writes
+	// 503 (the reads and delete still work).
+	Capture *capture.Service
 }
 
 // DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
@@ -164,6 +169,11 @@ type handler struct {
 	metricsToken string
 	// publicURL is Deps.PublicURL without a trailing slash.
 	publicURL string
+
+	// capture is Deps.Capture; connectorHealth counts every org's
+	// connectors by health for /readyz's details (nil: none shown).
+	capture         *capture.Service
+	connectorHealth func(ctx context.Context) ([]store.ConnectorStatusCount, error)
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -179,6 +189,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	h := &handler{store: d.Store, activities: activity.New(d.Store), log: d.Logger, ready: d.Ready, now: d.Now, enqueue: d.Enqueuer, followUp: d.FollowUps, asker: d.Asker,
 		searcher: d.Searcher}
 	h.metricsToken = d.MetricsToken
+	h.capture, h.connectorHealth = d.Capture, d.Store.ConnectorsHealth
 	h.publicURL = strings.TrimRight(d.PublicURL, "/")
 	h.auth = d.Auth
 	h.webhookGuard, h.resolveWebhooks, h.maxWebhooks = d.WebhookGuard, d.WebhookGuard != nil, d.MaxWebhooksPerOrg

@@ -246,7 +246,9 @@ func docs() map[string]opDoc {
 	return map[string]opDoc{
 		// ops
 		"GET /healthz": {Tag: "ops", Summary: "Liveness: the process is up.", Resp: map[int]any{200: health{}}},
-		"GET /readyz": {Tag: "ops", Summary: "Readiness: PostgreSQL and Redis are reachable.",
+		"GET /readyz": {Tag: "ops", Summary: "Readiness: PostgreSQL and Redis are reachable. details.connectors counts every " +
+			"org's connectors by health (ok, failing, unhealthy: failing for over an hour, pending, disabled), counts only; " +
+			"a broken connector never makes the server unready.",
 			Resp: map[int]any{200: health{}, 503: health{}}},
 		"GET /metrics":      {Tag: "ops", Summary: "Prometheus metrics (text exposition format).", Resp: map[int]any{200: "text", 401: Problem{}}},
 		"GET /openapi.json": {Tag: "ops", Summary: "This OpenAPI 3.1 document.", Resp: map[int]any{200: openAPIDocument{}}},
@@ -586,6 +588,52 @@ func docs() map[string]opDoc {
 				"Logbook-Delivery header, and its payload, so a receiver that already has it can tell: deliveries are " +
 				"at least once. Answers the delivery.",
 			Resp: errResps(map[int]any{202: crm.WebhookDelivery{}}, 404, 422)},
+
+		// connectors (issue #14)
+		"GET /v1/connectors": {Tag: "connectors",
+			Summary: "List the org's connectors, oldest first, each with its health: status (ok: the last sync succeeded; " +
+				"failing: failing for less than an hour; unhealthy: failing for over an hour; pending: never synced; disabled), " +
+				"last_success_at, last_error (readable, never a secret) and last_error_at, failing_since, items_captured (new " +
+				"items only: a re-fetched item does not count), newest_item_at, lag_seconds (since the last success) and, for a " +
+				"pulled connector (imap, ics, caldav), next_run_at. Secrets are never shown: secrets_set names which are " +
+				"stored. Admin scope, reads included: configs name mail servers, mailbox users and people never to log.",
+			Resp: errResps(map[int]any{200: itemsOf[crm.Connector]{}})},
+		"POST /v1/connectors": {Tag: "connectors",
+			Summary: "Create a connector: kind (imap, ics, caldav, recall, zoom; only the kinds this server runs), name, " +
+				"user_id (the owner of what it captures: a mailbox's owner), config (the kind's settings, checked and " +
+				"normalised with defaults by the kind), secrets (write-only: a password, a feed URL, API keys; sealed with " +
+				"LOGBOOK_SECRET_KEY, never returned or logged), enabled (default true) and interval_seconds (30 to 86400, " +
+				"default 300; how often a pulled connector syncs). A pulled connector syncs at once. A server without " +
+				"LOGBOOK_SECRET_KEY refuses secrets (422 on secrets). Config of each kind: imap {host, port, security: tls|" +
+				"starttls, username, mailboxes, since, log: all|replies, never_log, ca_cert} with secrets {password}; ics " +
+				"{since, horizon_days} with {url}; caldav {url, username, calendars, since, horizon_days, ca_cert} with " +
+				"{password}; recall {base_url} with {api_key, webhook_secret}; zoom {base_url} with {webhook_secret_token}. " +
+				"Recall.ai and Zoom post to POST /v1/hooks/recall/{org_id}/{connector_id} and /v1/hooks/zoom/{org_id}/{connector_id}.",
+			Body: crm.ConnectorInput{}, Required: []string{"kind", "name"},
+			Resp: errResps(map[int]any{201: withHeaders{Body: crm.Connector{}, Headers: []param{{Name: "Location", Type: "string",
+				Required: true, Description: "/v1/connectors/{id} of the new connector"}}}}, 400, 413, 422)},
+		"GET /v1/connectors/{id}": {Tag: "connectors", Summary: "Get a connector with its health (never its secrets).",
+			Resp: errResps(map[int]any{200: crm.Connector{}}, 404, 422)},
+		"PATCH /v1/connectors/{id}": {Tag: "connectors",
+			Summary: "Change a connector; absent fields are kept. kind cannot change (create another connector). config, when " +
+				"given, is the whole config, checked again by the kind; a changed config starts the sync over from the " +
+				"config's since (nothing captured twice). secrets, when given, replace every stored secret of the connector " +
+				"(send them all); absent, the stored ones are kept. user_id null clears the owner. Enabling a pulled " +
+				"connector makes it sync at once.",
+			Body: crm.ConnectorInput{}, Resp: errResps(map[int]any{200: crm.Connector{}}, 400, 404, 413, 422)},
+		"DELETE /v1/connectors/{id}": {Tag: "connectors",
+			Summary: "Delete a connector with its sealed secrets and sync state. What it captured stays.",
+			Resp:    errResps(map[int]any{204: noBody{}}, 404, 422)},
+		"POST /v1/connectors/{id}/resync": {Tag: "connectors",
+			Summary: "Backfill a pulled connector's items (emails, events) between from (inclusive) and to (exclusive; " +
+				"default now), whatever its watermark: items already captured are not captured again, so a resync " +
+				"duplicates nothing. from and to are RFC 3339 times or dates (from a date is its day's start, to a date " +
+				"includes that day, UTC); from must not be in the future, to must be after from and not after today, and " +
+				"the range at most 366 days. The backfill runs as a task (asking twice for the same range runs it once); " +
+				"202 answers the connector. A push connector (recall, zoom) has nothing to resync: 422 on kind. A disabled " +
+				"connector: 409 on enabled. The task queue cannot take it now: 503 with Retry-After.",
+			Body: connectorResync{}, Required: []string{"from"},
+			Resp: errResps(map[int]any{202: crm.Connector{}}, 400, 404, 409, 413, 422)},
 
 		// sales operations: next steps, stalled deals, the weekly digest
 		"GET /v1/next-steps": {Tag: "sales-operations",

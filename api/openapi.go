@@ -116,6 +116,7 @@ func newSchemaGen() *openapi.Generator {
 			reflect.TypeOf(store.BriefSide("")):           strs(store.BriefSides), // the brief's open_action_items[].side
 			reflect.TypeOf(crm.Consent("")):               strs(crm.Consents),
 			reflect.TypeOf(crm.ConsentDecisionKind("")):   {string(crm.ConsentReleased), string(crm.ConsentDiscarded)},
+			reflect.TypeOf(crm.ConnectorKind("")):         strs(crm.ConnectorKinds),
 		},
 		Named: map[string]any{
 			// An activity's notes are held as raw JSON; they are crm.Notes.
@@ -126,6 +127,9 @@ func newSchemaGen() *openapi.Generator {
 			"Text":          map[string]any{"type": "string", "minLength": 1},
 			"ActivityType":  reflect.TypeOf(crm.ActivityType("")),
 			"WebhookEvents": map[string]any{"type": "array", "items": event},
+			// A resync's from and to: a time or a whole day.
+			"DateOrTime": map[string]any{"type": "string", "minLength": 1,
+				"description": "an RFC 3339 time, or a date YYYY-MM-DD (a day in UTC)"},
 		},
 		Optional: func(t reflect.Type) (reflect.Type, bool) {
 			if t.Kind() == reflect.Struct && t.PkgPath() == crmPkg && strings.HasPrefix(t.Name(), "Opt[") {

@@ -12,12 +12,61 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"logbook/internal/crm"
+	"logbook/internal/store"
 )
 
 // health is the body of /healthz and /readyz.
 type health struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks,omitempty"`
+	// Details say what readiness does not depend on (a connector whose
+	// mailbox is broken must not take the API out of a load balancer).
+	Details *healthDetails `json:"details,omitempty"`
+}
+
+// healthDetails are /readyz's details.
+type healthDetails struct {
+	// Connectors counts every org's connectors by health status; only
+	// counts, since /readyz is public.
+	Connectors *connectorCounts `json:"connectors,omitempty"`
+}
+
+// connectorCounts counts connectors by crm.ConnectorHealth.Status.
+type connectorCounts struct {
+	OK        int `json:"ok"`
+	Failing   int `json:"failing"`
+	Unhealthy int `json:"unhealthy"`
+	Pending   int `json:"pending"`
+	Disabled  int `json:"disabled"`
+}
+
+// connectorDetails counts the connectors' health for /readyz. A failure
+// (the database is down, which the postgres check reports) shows nothing.
+func (h *handler) connectorDetails(ctx context.Context) *healthDetails {
+	if h.connectorHealth == nil {
+		return nil
+	}
+	rows, err := h.connectorHealth(ctx)
+	if err != nil {
+		h.log.WarnContext(ctx, "readyz: counting connectors by health", slog.Any("error", err))
+		return nil
+	}
+	var c connectorCounts
+	for _, r := range rows {
+		switch r.Status {
+		case "ok":
+			c.OK += r.Count
+		case "failing":
+			c.Failing += r.Count
+		case "unhealthy":
+			c.Unhealthy += r.Count
+		case "pending":
+			c.Pending += r.Count
+		case "disabled":
+			c.Disabled += r.Count
+		}
+	}
+	return &healthDetails{Connectors: &c}
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request, _ crm.Principal) error {
@@ -38,6 +87,10 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request, _ crm.Principal
 			continue
 		}
 		res.Checks[c.Name] = "ok"
+	}
+	// Connector health is shown, never a reason to be unready.
+	if ctx.Err() == nil {
+		res.Details = h.connectorDetails(ctx)
 	}
 	writeJSON(w, status, res)
 	return nil
@@ -81,12 +134,18 @@ type OpsDeps struct {
 	MetricsToken string
 	// Logger gets the errors of serving metrics; nil discards.
 	Logger *slog.Logger
+	// Store, when set, counts the connectors by health for /readyz's
+	// details (as the API's /readyz shows them).
+	Store *store.Store
 }
 
 // NewOpsHandler serves /healthz, /readyz and /metrics alone, exactly as
 // the API does: the port of a process that serves no API (logbook worker).
 func NewOpsHandler(d OpsDeps) http.Handler {
 	h := &handler{ready: d.Ready, metricsToken: d.MetricsToken, log: d.Logger}
+	if d.Store != nil {
+		h.connectorHealth = d.Store.ConnectorsHealth
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -83,6 +83,7 @@ type propFixture struct {
 	account, contact, user, deal, activity, secret string
 	// meeting is a meeting activity (its consents are written).
 	meeting string
+	connector                                      string
 	// signedAt is the Unix second the last hook delivery was signed at.
 	signedAt int64
 }
@@ -255,6 +256,22 @@ func writeSpecs() []writeSpec {
 			[]map[string]any{{"name": "Dana Lee", "consent": "declined"}, {"email": "wei@acme.com", "consent": "unknown"}},
 			[]map[string]any{{"name": "Dana", "consent": "maybe"}}, []map[string]any{{"email": "x@y.com"}, {"email": "X@Y.com", "consent": "given"}},
 			[]map[string]any{{"name": "", "email": "", "consent": "given"}}}}}},
+		{method: "POST", path: "/v1/connectors", base: func(*propFixture) map[string]any {
+			return map[string]any{"kind": "ics", "name": "Team calendar", "config": map[string]any{},
+				"secrets": map[string]any{"url": "https://calendar.example/feed.ics"}}
+		}, fields: []fieldSpec{{name: "name", kind: kText, limit: crm.MaxConnectorName, verbatim: true},
+			{name: "kind", kind: kEnum, valid: []any{"ics", "recall", "caldav"}}, {name: "interval_seconds", kind: kInt, valid: []any{30, 86400}},
+			{name: "enabled", kind: kBool, valid: []any{true, false}}, {name: "user_id", kind: kID, valid: []any{nil}},
+			{name: "config.since", kind: kDate}, {name: "config.horizon_days", kind: kInt, valid: []any{1, 730}},
+			{name: "secrets.url", kind: kText, limit: 2000}}, get: "/v1/connectors/{id}"},
+		{method: "PATCH", path: "/v1/connectors/{connector}", base: func(*propFixture) map[string]any { return map[string]any{"name": "Calendar"} },
+			fields: []fieldSpec{{name: "name", kind: kText, limit: crm.MaxConnectorName, verbatim: true}, {name: "kind", kind: kEnum},
+				{name: "interval_seconds", kind: kInt, valid: []any{30, 600}}, {name: "enabled", kind: kBool, valid: []any{true}},
+				{name: "user_id", kind: kID, valid: []any{nil}}}},
+		{method: "POST", path: "/v1/connectors/{connector}/resync", base: func(*propFixture) map[string]any {
+			return map[string]any{"from": time.Now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)}
+		}, fields: []fieldSpec{{name: "from", kind: kTime, valid: []any{time.Now().UTC().AddDate(0, 0, -30).Format(time.RFC3339)}},
+			{name: "to", kind: kDate, valid: []any{time.Now().UTC().Format(time.DateOnly), nil}}}},
 	}
 }
 
@@ -390,7 +407,7 @@ func TestPropertyExtremeValues(t *testing.T) {
 	reads := []string{
 		"/v1/accounts/" + f.account + "/timeline?limit=200", "/v1/accounts/" + f.account + "/brief", "/v1/accounts/" + f.account,
 		"/v1/accounts?limit=200", "/v1/contacts?limit=200", "/v1/deals?limit=200", "/v1/users?limit=200", "/v1/api-keys",
-		"/v1/webhooks", "/v1/action-items?limit=200", "/v1/settings", "/v1/activities/" + f.activity,
+		"/v1/webhooks", "/v1/action-items?limit=200", "/v1/settings", "/v1/activities/" + f.activity, "/v1/connectors",
 		"/v1/next-steps?limit=200&due_before=9999-12-31", "/v1/deals/stalled?days=1&limit=200", "/v1/digest?limit=200&since=2026-01-01T00:00:00Z&until=2026-04-01T00:00:00Z",
 	}
 	reads = append(reads, created...)
@@ -531,7 +548,7 @@ func pattern(p string) string {
 // path fills a spec path with the fixture's IDs.
 func (f *propFixture) path(p string) string {
 	return strings.NewReplacer("{user}", f.user, "{account}", f.account, "{contact}", f.contact, "{deal}", f.deal,
-		"{activity}", f.activity, "{meeting}", f.meeting).Replace(p)
+		"{activity}", f.activity, "{meeting}", f.meeting, "{connector}", f.connector).Replace(p)
 }
 
 // hook posts raw to the signed ingest hook, signed with the org's secret.
@@ -565,7 +582,8 @@ func newPropFixture(t *testing.T) *propFixture {
 	lp := local.New(384)
 	rs, err := retrieval.New(retrieval.Config{Store: s, Embedder: lp, Completer: lp, EmbedModel: lp.Model()})
 	require.NoError(t, err)
-	h, err := NewHandler(Deps{Store: s, Asker: rs, Searcher: rs, FollowUps: noFollowUps{}})
+	connectors, _ := testCapture(t, s, "", nil)
+	h, err := NewHandler(Deps{Store: s, Asker: rs, Searcher: rs, FollowUps: noFollowUps{}, Capture: connectors})
 	require.NoError(t, err)
 	org, err := s.OrgCreate(ctx, "Org "+t.Name())
 	require.NoError(t, err)
@@ -587,5 +605,7 @@ func newPropFixture(t *testing.T) *propFixture {
 	res := b.do("POST", "/v1/settings/ingest-secret", nil)
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 	f.secret = res.Map(t)["secret"].(string)
+	f.connector = b.create("/v1/connectors", map[string]any{"kind": "ics", "name": "Team calendar",
+		"secrets": map[string]any{"url": "https://calendar.example/feed.ics"}})
 	return f
 }

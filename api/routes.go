@@ -102,6 +102,16 @@ func routes() []route {
 		{"GET", "/v1/webhooks/{id}/deliveries", admin, (*h).webhookDeliveries, "webhook"},
 		{"POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, (*h).webhookRedeliver, "webhook"},
 
+		// connectors (issue #14): mailboxes, calendars, note-takers, with
+		// their health (connectors.go); admin reads too: their configs
+		// name mail servers and users
+		{"GET", "/v1/connectors", admin, (*h).connectorList, ""},
+		{"POST", "/v1/connectors", admin, (*h).connectorCreate, ""},
+		{"GET", "/v1/connectors/{id}", admin, (*h).connectorGet, "connector"},
+		{"PATCH", "/v1/connectors/{id}", admin, (*h).connectorUpdate, "connector"},
+		{"DELETE", "/v1/connectors/{id}", admin, (*h).connectorDelete, "connector"},
+		{"POST", "/v1/connectors/{id}/resync", admin, (*h).connectorResync, "connector"},
+
 		// sales operations: next steps, stalled deals, the weekly digest
 		{"GET", "/v1/next-steps", read, (*h).nextStepList, ""},
 		{"POST", "/v1/activities/{id}/next-step/done", write, (*h).nextStepMarkDone, "activity"},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -27,7 +28,8 @@ func TestTenancy(t *testing.T) {
 	p := local.New(384)
 	svc, err := retrieval.New(retrieval.Config{Store: b.store, Embedder: p, Completer: p, EmbedModel: "local-hash-v2/384"})
 	require.NoError(t, err)
-	b.handler, err = NewHandler(Deps{Store: b.store, Searcher: svc})
+	connectors, _ := testCapture(t, b.store, "", nil)
+	b.handler, err = NewHandler(Deps{Store: b.store, Searcher: svc, Capture: connectors})
 	require.NoError(t, err)
 	_, otherKey := b.newOrg("Other Org")
 
@@ -73,6 +75,8 @@ func TestTenancy(t *testing.T) {
 		"user": owner, "account": account, "contact": contact, "deal": deal,
 		"activity": activity, "api_key": apiKey, "webhook": webhook,
 		"transcript": tr.ID, "action_item": items.Items[0].ID,
+		"connector": b.create("/v1/connectors", map[string]any{"kind": "ics", "name": "canary A calendar",
+			"secrets": map[string]any{"url": "https://calendar.example/feed.ics"}}),
 	}
 	// The webhook's delivery of the transcript's meeting (activity.created).
 	deliveries := b.deliveryIDs(webhook, "")
@@ -86,8 +90,9 @@ func TestTenancy(t *testing.T) {
 	}()
 	// Bodies that are valid, so a 404 can only come from tenancy.
 	bodies := map[string]any{
-		"POST /v1/deals/{id}/reassign": map[string]any{"owner_id": otherUser, "note": "x"},
-		"PATCH /v1/action-items/{id}":  map[string]any{"status": "done"},
+		"POST /v1/deals/{id}/reassign":    map[string]any{"owner_id": otherUser, "note": "x"},
+		"PATCH /v1/action-items/{id}":     map[string]any{"status": "done"},
+		"POST /v1/connectors/{id}/resync": map[string]any{"from": time.Now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)},
 	}
 	// Query strings that are valid, for routes that need one, and that
 	// would find org A's canary records if tenancy failed.

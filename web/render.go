@@ -29,6 +29,8 @@ type pages struct {
 
 // funcs are the template functions every template may use.
 var funcs = template.FuncMap{
+	// slice3 makes a list of three strings (a template's several arguments).
+	"slice3": func(a, b, c string) []string { return []string{a, b, c} },
 	// date is a time as a date (2026-03-02), UTC.
 	"date": func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	// datetime is a time to the minute, UTC.

@@ -31,6 +31,16 @@ func routes() []route {
 		{"POST", "/admin/users/{id}/logout", adminOnly, (*h).adminUserLogout},
 		{"GET", "/admin/settings", adminOnly, (*h).adminSettings},
 		{"POST", "/admin/settings", adminOnly, (*h).adminSettingsSave},
+		// the connectors: mailboxes, calendars, note-takers (connectors.go)
+		{"GET", "/admin/connectors", adminOnly, (*h).adminConnectors},
+		{"GET", "/admin/connectors/new", adminOnly, (*h).adminConnectorNew},
+		{"POST", "/admin/connectors/new", adminOnly, (*h).adminConnectorCreate},
+		{"GET", "/admin/connectors/{id}", adminOnly, (*h).adminConnectorEdit},
+		{"POST", "/admin/connectors/{id}", adminOnly, (*h).adminConnectorSave},
+		{"POST", "/admin/connectors/{id}/enabled", adminOnly, (*h).adminConnectorEnabled},
+		{"POST", "/admin/connectors/{id}/resync", adminOnly, (*h).adminConnectorResync},
+		{"GET", "/admin/connectors/{id}/delete", adminOnly, (*h).adminConnectorDeletePage},
+		{"POST", "/admin/connectors/{id}/delete", adminOnly, (*h).adminConnectorDelete},
 		// accounts (accounts.go, activities.go)
 		{"GET", "/accounts", member, (*h).accountsList},
 		{"GET", "/accounts/{id}", member, (*h).accountPage},

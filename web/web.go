@@ -11,6 +11,7 @@ import (
 
 	"logbook/activity"
 	"logbook/brief"
+	"logbook/capture"
 	"logbook/internal/crm"
 	"logbook/internal/store"
 )
@@ -60,6 +61,10 @@ type Deps struct {
 	// queue after commit; nil enqueues nothing (the worker's reconciler
 	// picks pending deliveries up).
 	Enqueuer Enqueuer
+	// Capture creates, changes and resyncs connectors on the admin pages
+	// (/admin/connectors), offering the kinds it has registered; nil
+	// shows that connectors are not available on this server.
+	Capture *capture.Service
 }
 
 // handler serves the pages; one per NewHandler.

@@ -15,6 +15,7 @@ import (
 	"logbook/internal/app"
 	"logbook/internal/config"
 	"logbook/internal/crm"
+	"logbook/internal/secretbox"
 	"logbook/internal/store"
 	"logbook/retrieval"
 )
@@ -71,9 +72,20 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if _, err := app.Migrate(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
+	// Connectors seal their secrets with LOGBOOK_SECRET_KEY: without one,
+	// the demo makes a key for this run (what it seals does not open in
+	// another run).
+	demoKey := ""
+	if strings.TrimSpace(getenv("LOGBOOK_SECRET_KEY")) == "" {
+		demoKey = secretbox.NewKey()
+		step("no LOGBOOK_SECRET_KEY set: using a key made for this run (`logbook secret-key` makes one to keep)")
+	}
 	quiet := func(k string) string {
 		if k == "LOG_LEVEL" && getenv(k) == "" {
 			return "error"
+		}
+		if k == "LOGBOOK_SECRET_KEY" && demoKey != "" {
+			return demoKey
 		}
 		return getenv(k)
 	}

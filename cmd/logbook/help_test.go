@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"logbook/internal/secretbox"
 )
 
 // trap listens on a loopback port, counts every connection made to it and
@@ -71,7 +73,7 @@ func TestHelpRunsNothing(t *testing.T) {
 		require.Equal(t, 0, code, "logbook %s: %s", h, out)
 		require.Contains(t, out, "logbook serve", "logbook %s", h)
 	}
-	commands := [][]string{{"serve"}, {"worker"}, {"all"}, {"migrate"}, {"orgs"}, {"orgs", "create"}, {"demo"}, {"reindex"}, {"version"}, {"healthcheck"}, {"export"}, {"users", "invite"}}
+	commands := [][]string{{"serve"}, {"worker"}, {"all"}, {"migrate"}, {"orgs"}, {"orgs", "create"}, {"demo"}, {"reindex"}, {"version"}, {"healthcheck"}, {"export"}, {"users", "invite"}, {"secret-key"}}
 	for _, c := range commands {
 		name := strings.Join(c, " ")
 		for _, h := range []string{"-h", "-help", "--help"} {
@@ -91,4 +93,21 @@ func TestHelpRunsNothing(t *testing.T) {
 	}
 	require.Zero(t, dbDials.Load(), "a help or a wrong flag connected to the database")
 	require.Zero(t, redisDials.Load(), "a help or a wrong flag connected to Redis")
+}
+
+// TestSecretKey: `logbook secret-key` prints a fresh key that
+// LOGBOOK_SECRET_KEY takes, a new one each time, and runs nothing else.
+func TestSecretKey(t *testing.T) {
+	t.Parallel()
+	var out1, out2, errOut strings.Builder
+	require.NoError(t, run(context.Background(), []string{"secret-key"}, &out1, &errOut, func(string) string { return "" }))
+	require.NoError(t, run(context.Background(), []string{"secret-key"}, &out2, &errOut, func(string) string { return "" }))
+	k := strings.TrimSpace(out1.String())
+	raw, err := secretbox.ParseKey(k)
+	require.NoError(t, err)
+	require.Len(t, raw, 32)
+	require.NotEqual(t, k, strings.TrimSpace(out2.String()))
+	_, err = secretbox.New(k)
+	require.NoError(t, err)
+	require.Error(t, run(context.Background(), []string{"secret-key", "extra"}, &out1, &errOut, func(string) string { return "" }))
 }

@@ -45,6 +45,7 @@ Usage:
                                     write an org's activity feed (GET /v1/activities) with progress; -state makes the next run incremental
   logbook version                   print the version, revision, build date and Go version
   logbook healthcheck [-worker]     GET /readyz of a running logbook (HTTP_ADDR, or WORKER_HTTP_ADDR); exit 0 when ready
+  logbook secret-key                print a new random LOGBOOK_SECRET_KEY (connector secrets are sealed with it)
   logbook help                      this text
   logbook COMMAND -h                a command's flags (nothing is run)
 
@@ -83,6 +84,9 @@ Environment (defaults in brackets):
   WORKER_HTTP_ADDR    where worker serves /healthz, /readyz and /metrics; off serves nothing [127.0.0.1:9091]
   PUBLIC_URL          the web UI's address as people reach it, the base of invite links [the request's host]
   METRICS_TOKEN       when set, /metrics (API and worker ports) requires Authorization: Bearer METRICS_TOKEN []
+  LOGBOOK_SECRET_KEY  32 bytes (base64 or hex; logbook secret-key makes one) sealing connector passwords and tokens; unset, none can be stored []
+  LOGBOOK_SECRET_KEY_OLD  earlier keys, comma-separated, still opening what they sealed (rotation) []
+  CONNECTOR_ALLOW_PRIVATE  private hosts connectors may reach (mail, calendar servers): CIDRs, IPs, host names, *.suffix []
 `
 
 func main() { app.Main("logbook", usage, run) }
@@ -135,6 +139,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return nil
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stdout, stderr, getenv)
+	case "secret-key":
+		return cmdSecretKey(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -199,7 +199,8 @@ func TestOperatorsSeeThePipeline(t *testing.T) {
 	// The worker's port: health, readiness, metrics behind the token.
 	code, body := get(t, workerPort+"/readyz", "")
 	require.Equal(t, http.StatusOK, code, body)
-	require.JSONEq(t, `{"status":"ok","checks":{"postgres":"ok","redis":"ok"}}`, body)
+	require.JSONEq(t, `{"status":"ok","checks":{"postgres":"ok","redis":"ok"},
+		"details":{"connectors":{"ok":0,"failing":0,"unhealthy":0,"pending":0,"disabled":0}}}`, body)
 	for _, base := range []string{api, workerPort} {
 		code, body = get(t, base+"/metrics", "")
 		require.Equal(t, http.StatusUnauthorized, code, "%s/metrics without the token: %s", base, body)

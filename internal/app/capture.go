@@ -43,5 +43,19 @@ func (a *App) Capture(enq *queue.Enqueuer) (*capture.Service, error) {
 	}
 	svc := capture.New(capture.Config{Store: store.New(a.Pool), Box: box, Enqueuer: enq, Logger: a.Log})
 	registerKinds(svc, kindDeps{pool: a.Pool, guard: guard, log: a.Log})
+	if a.MoreKinds != nil {
+		a.MoreKinds(svc)
+	}
 	return svc, nil
+}
+
+// captureFor builds the connectors' service for the API and the web UI on
+// enq when it is the task queue's enqueuer (what Pipeline makes), else on
+// one of its own over a.Redis and a.Queues().
+func (a *App) captureFor(enq any) (*capture.Service, error) {
+	qe, ok := enq.(*queue.Enqueuer)
+	if !ok || qe == nil {
+		qe = queue.NewEnqueuer(a.Redis, a.Queues())
+	}
+	return a.Capture(qe)
 }

@@ -15,12 +15,14 @@ import (
 	"logbook/api"
 	"logbook/internal/llm/llmmetrics"
 	"logbook/internal/queue"
+	"logbook/internal/store"
 	"logbook/worker"
 )
 
 // Metrics are the process's Prometheus metrics: one registry holding the
 // Go runtime and process collectors, go_build_info and
-// logbook_build_info, the PostgreSQL pool's statistics, the model calls
+// logbook_build_info, the PostgreSQL pool's statistics, the connectors by
+// health (logbook_connectors, capture_metrics.go), the model calls
 // (llmmetrics), the worker's task outcomes and the watched queues' depth
 // and latency. The API adds its HTTP metrics to the same registry, so
 // `logbook all` serves everything on one /metrics.
@@ -53,6 +55,8 @@ func (a *App) Metrics() (*Metrics, error) {
 	}
 	if a.Pool != nil {
 		cs = append(cs, newPoolCollector(a.Pool))
+		// logbook_connectors{kind,status}: every org's connectors by health.
+		cs = append(cs, newConnectorCollector(store.New(a.Pool), connectorScrapeTimeout, a.Log))
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -102,7 +106,9 @@ func (a *App) OpsHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.NewOpsHandler(api.OpsDeps{Ready: a.readyChecks(), Registry: m.Registry, MetricsToken: a.Cfg.MetricsToken, Logger: a.Log}), nil
+	return api.NewOpsHandler(api.OpsDeps{Ready: a.readyChecks(), Registry: m.Registry, MetricsToken: a.Cfg.MetricsToken, Logger: a.Log,
+		// /readyz's details count the connectors by health.
+		Store: store.New(a.Pool)}), nil
 }
 
 // ServeOps serves OpsHandler on ln until ctx is done (see Serve).

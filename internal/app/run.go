@@ -202,7 +202,13 @@ func (a *App) withWeb(apiH http.Handler, enq web.Enqueuer) (http.Handler, error)
 	if err != nil {
 		return nil, err
 	}
-	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log, Enqueuer: enq,
+	// Connectors are created and changed on the admin pages through the
+	// same service as the API's.
+	webCapture, err := a.captureFor(enq)
+	if err != nil {
+		return nil, err
+	}
+	webH, err := web.NewHandler(web.Deps{Store: store.New(a.Pool), Logger: a.Log, Enqueuer: enq, Capture: webCapture,
 		Asker: rs, Searcher: rs,
 		LoginLimiter: a.loginLimiter(), PublicURL: a.Cfg.PublicURL,
 		// Questions take the API's ask quotas, per person and per org.
@@ -258,6 +264,12 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 	if err != nil {
 		return nil, err
 	}
+	// The connectors' create, change and resync (capture), on the task
+	// queue the API enqueues on.
+	apiCapture, err := a.captureFor(enq)
+	if err != nil {
+		return nil, err
+	}
 	keys := store.NewKeyCache(a.Pool, st, store.KeyCacheOptions{Logger: a.Log})
 	go func() { _ = keys.Run(ctx) }()
 	return api.NewHandler(api.Deps{
@@ -293,6 +305,9 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 
 		// Invite links: PUBLIC_URL, or the request's host.
 		PublicURL: a.Cfg.PublicURL,
+
+		// Connectors: create, change and resync with their kinds' checks.
+		Capture: apiCapture,
 	})
 }
 

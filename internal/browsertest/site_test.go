@@ -32,7 +32,9 @@ type site struct {
 }
 
 // newSite starts a Logbook for the test; it stops when the test ends.
-func newSite(t *testing.T) *site {
+// Each option changes the App before it starts (a test's stand-in
+// connector kind, say).
+func newSite(t *testing.T, opts ...func(*app.App)) *site {
 	t.Helper()
 	browser(t) // fail (or skip) before building a server for nothing
 	ctx := context.Background()
@@ -43,6 +45,9 @@ func newSite(t *testing.T) *site {
 		// Errors of the server (a page that failed to render) show in the
 		// test's output.
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	for _, o := range opts {
+		o(a)
+	}
 	base, stop, err := a.RunPrivate(ctx, testredis.Name(t)+"-")
 	require.NoError(t, err)
 	t.Cleanup(func() {
