@@ -82,8 +82,8 @@ type propFixture struct {
 	rs                                             *retrieval.Service
 	account, contact, user, deal, activity, secret string
 	// meeting is a meeting activity (its consents are written).
-	meeting string
-	connector                                      string
+	meeting   string
+	connector string
 	// signedAt is the Unix second the last hook delivery was signed at.
 	signedAt int64
 }
