@@ -46,20 +46,9 @@ var errConnectorsUnavailable = errStatus(http.StatusServiceUnavailable, "connect
 // captureError maps what capture answers that is not already a crm error:
 // a server without LOGBOOK_SECRET_KEY is a 422 on secrets (the client
 // cannot store secrets here; the operator must set the key).
-//
-// A user_id of no user of the org comes back from the store's foreign key
-// as "user" (the constraint is connectors_user_fk): the field is user_id.
 func captureError(err error) error {
 	if errors.Is(err, capture.ErrNoSecretKey) {
 		return crm.Invalid("secrets", "%s", capture.ErrNoSecretKey.Error())
-	}
-	var ve *crm.ValidationError
-	if errors.As(err, &ve) {
-		for i, f := range ve.Fields {
-			if f.Field == "user" {
-				ve.Fields[i].Field = "user_id"
-			}
-		}
 	}
 	return err
 }

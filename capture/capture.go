@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"sort"
 	"time"
@@ -234,7 +235,7 @@ func (s *Service) Update(ctx context.Context, orgID, id string, in crm.Connector
 			if err != nil {
 				return err
 			}
-			if cfg != nil && string(stored) != string(cur.Config) {
+			if cfg != nil && !sameJSON(stored, cur.Config) {
 				w.Config, w.ResetState = stored, true
 			}
 			if sec != nil {
@@ -253,6 +254,16 @@ func (s *Service) Update(ctx context.Context, orgID, id string, in crm.Connector
 	}
 	s.kick(ctx, orgID, out)
 	return out, nil
+}
+
+// sameJSON reports whether a and b are the same JSON value (the stored
+// config comes back from jsonb with its keys reordered and spaced).
+func sameJSON(a, b json.RawMessage) bool {
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 // kick enqueues a first sync of a pulled connector at once; if Redis is
@@ -278,6 +289,9 @@ func (s *Service) Resync(ctx context.Context, orgID, id string, from, to time.Ti
 	}
 	if !r.Enabled {
 		return crm.Connector{}, &crm.ConflictError{Field: "enabled", Detail: "the connector is disabled; enable it first"}
+	}
+	if s.cfg.Enqueuer == nil {
+		return crm.Connector{}, errors.New("capture: resync needs an Enqueuer")
 	}
 	p := queue.ConnectorSyncPayload{OrgID: orgID, ConnectorID: id, From: &from}
 	if !to.IsZero() {

@@ -201,6 +201,14 @@ func TestUpdateResetsWatermarkOnNewConfig(t *testing.T) {
 	rec, _ := st.ConnectorGet(ctx, orgID, c.ID)
 	require.JSONEq(t, `{"next":7}`, string(rec.State), "a rename keeps the watermark")
 
+	// The same config sent again (spelt otherwise) keeps it too.
+	in = crm.ConnectorInput{}
+	require.NoError(t, json.Unmarshal([]byte(`{"config":{ "url" : "https://cal.example/feed.ics" }}`), &in))
+	_, err = svc.Update(ctx, orgID, c.ID, in)
+	require.NoError(t, err)
+	rec, _ = st.ConnectorGet(ctx, orgID, c.ID)
+	require.JSONEq(t, `{"next":7}`, string(rec.State), "an unchanged config keeps the watermark")
+
 	in = crm.ConnectorInput{}
 	require.NoError(t, json.Unmarshal([]byte(`{"config":{"url":"https://cal.example/other.ics"}}`), &in))
 	_, err = svc.Update(ctx, orgID, c.ID, in)

@@ -39,7 +39,7 @@ CREATE TABLE connectors (
     -- The newest item's own time (an email's Date, an event's change), for lag.
     newest_item_at   timestamptz,
     PRIMARY KEY (org_id, id),
-    CONSTRAINT connectors_user_fk FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id) ON DELETE CASCADE
+    CONSTRAINT connectors_user_id_fk FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX connectors_due_idx ON connectors (next_run_at) WHERE enabled;
 CREATE INDEX connectors_failing_idx ON connectors (failing_since) WHERE failing_since IS NOT NULL;

@@ -399,15 +399,12 @@ func formErrors(view *connectorFormView, err error) bool {
 	if !errors.As(err, &ve) {
 		return false
 	}
-	known := map[string]bool{"name": true, "user_id": true, "user": true, "enabled": true, "interval_seconds": true}
+	known := map[string]bool{"name": true, "user_id": true, "enabled": true, "interval_seconds": true}
 	for _, f := range view.Fields {
 		known[f.Name] = true
 	}
 	for _, fe := range ve.Fields {
 		key := strings.TrimPrefix(strings.TrimPrefix(fe.Field, "config."), "secrets.")
-		if key == "user" {
-			key = "user_id"
-		}
 		if known[key] && key != "" {
 			view.Errors[key] = fe.Message
 			continue
