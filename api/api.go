@@ -19,6 +19,7 @@ import (
 	"logbook/activity"
 	"logbook/internal/crm"
 	"logbook/internal/netguard"
+	"logbook/internal/secretbox"
 	"logbook/internal/store"
 )
 
@@ -96,8 +97,14 @@ type Deps struct {
 	Transcripts TranscriptLimits
 	// PublicURL is the base of the web UI's links (PUBLIC_URL), such as
 	// https://logbook.example.com; empty derives it from the request's
-	// Host (invites.go).
+	// Host (invites.go). The Twilio hook verifies signatures against
+	// PublicURL + the request's path and query when it is set (hooks_dialer.go).
 	PublicURL string
+	// SecretBox seals and opens the dialer hooks' secrets (settings
+	// twilio_auth_token, aircall_token) under LOGBOOK_SECRET_KEY; nil, or a
+	// Box without a key, refuses to store them (422) and the hooks answer
+	// 401 as for an org without one.
+	SecretBox *secretbox.Box
 }
 
 // DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
@@ -164,6 +171,11 @@ type handler struct {
 	metricsToken string
 	// publicURL is Deps.PublicURL without a trailing slash.
 	publicURL string
+
+	// secretBox is Deps.SecretBox; dialerCalls counts the dialer hooks'
+	// callbacks by vendor and result (hooks_dialer.go).
+	secretBox   *secretbox.Box
+	dialerCalls *prometheus.CounterVec
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -225,6 +237,10 @@ func NewHandler(d Deps) (http.Handler, error) {
 		if h.limits, err = newRateLimits(d.RateLimiter, d.RateLimits, reg); err != nil {
 			return nil, fmt.Errorf("api: register rate limit metrics: %w", err)
 		}
+	}
+	h.secretBox = d.SecretBox
+	if h.dialerCalls, err = newDialerMetrics(reg); err != nil {
+		return nil, err
 	}
 	h.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	rs := routes()

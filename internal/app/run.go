@@ -258,6 +258,10 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 	if err != nil {
 		return nil, err
 	}
+	box, err := a.SecretBox()
+	if err != nil {
+		return nil, err
+	}
 	keys := store.NewKeyCache(a.Pool, st, store.KeyCacheOptions{Logger: a.Log})
 	go func() { _ = keys.Run(ctx) }()
 	return api.NewHandler(api.Deps{
@@ -293,6 +297,9 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 
 		// Invite links: PUBLIC_URL, or the request's host.
 		PublicURL: a.Cfg.PublicURL,
+
+		// The dialer hooks' secrets, sealed under LOGBOOK_SECRET_KEY.
+		SecretBox: box,
 	})
 }
 
