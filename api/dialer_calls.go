@@ -43,6 +43,11 @@ type dialerCall struct {
 	recording  string
 	ownerEmail string
 	extra      map[string]any // vendor-specific metadata
+	// withAnsweredBy reads the callback again as if it carried the
+	// AnsweredBy an earlier callback of the call recorded (Twilio's
+	// asynchronous machine detection posts it apart); nil for vendors
+	// without one.
+	withAnsweredBy func(answeredBy string) dialerCall
 }
 
 // Outcomes, mapped to the org's disposition codes by dispositionFor.
@@ -119,6 +124,12 @@ func twilioCall(c vendorhook.TwilioCall) dialerCall {
 	}
 	if c.RecordingSid != "" {
 		d.extra["recording_sid"] = c.RecordingSid
+	}
+	if c.AnsweredBy == "" {
+		d.withAnsweredBy = func(answeredBy string) dialerCall {
+			c.AnsweredBy = answeredBy
+			return twilioCall(c)
+		}
 	}
 	return d
 }
@@ -461,6 +472,9 @@ func (h *handler) dialerAdvance(ctx context.Context, tx *store.Store, orgID stri
 		if meta == nil {
 			meta = map[string]any{}
 		}
+	}
+	if prev, ok := meta["answered_by"].(string); ok && prev != "" && c.withAnsweredBy != nil {
+		c = c.withAnsweredBy(prev)
 	}
 	curRank := 0
 	if n, ok := meta["status_rank"].(json.Number); ok {

@@ -331,6 +331,20 @@ func TestTwilioHook(t *testing.T) {
 		require.Equal(t, "machine_end_beep", metadataOf(t, a)["answered_by"])
 	})
 
+	t.Run("AsyncMachineDetection", func(t *testing.T) {
+		t.Parallel()
+		b := dialerSetup(t, "")
+		r := b.result(b.twilio(b.orgID, testTwilioToken, "", twilioForm("CA510", "in-progress"), nil))
+		require.Equal(t, dialerCreated, r.Result)
+		// The detection's own callback: no CallStatus, AnsweredBy only.
+		amd := url.Values{"CallSid": {"CA510"}, "AccountSid": {"AC0001"}, "AnsweredBy": {"machine_end_beep"}, "MachineDetectionDuration": {"4200"}}
+		require.Equal(t, dialerUpdated, b.result(b.twilio(b.orgID, testTwilioToken, "", amd, nil)).Result)
+		require.Equal(t, dialerUpdated, b.result(b.twilio(b.orgID, testTwilioToken, "", twilioForm("CA510", "completed", "CallDuration", "31"), nil)).Result)
+		a := b.activity(*r.ActivityID)
+		require.Equal(t, crm.ActivityVoicemail, a.Type)
+		require.Equal(t, "voicemail", *a.Disposition)
+	})
+
 	t.Run("CustomCodes", func(t *testing.T) {
 		t.Parallel()
 		b := dialerSetup(t, "")
