@@ -97,8 +97,9 @@ type Deps struct {
 	Transcripts TranscriptLimits
 	// PublicURL is the base of the web UI's links (PUBLIC_URL), such as
 	// https://logbook.example.com; empty derives it from the request's
-	// Host (invites.go). The Twilio hook verifies signatures against
-	// PublicURL + the request's path and query when it is set (hooks_dialer.go).
+	// Host (invites.go).
+	// The Twilio hook verifies signatures against PublicURL + the
+	// request's path and query when it is set (hooks_dialer.go).
 	PublicURL string
 	// SecretBox seals and opens the dialer hooks' secrets (settings
 	// twilio_auth_token, aircall_token) under LOGBOOK_SECRET_KEY; nil, or a

@@ -498,10 +498,18 @@ func (h *handler) dialerAdvance(ctx context.Context, tx *store.Store, orgID stri
 	}
 	var in crm.ActivityInput
 	changed := false
-	if advance || (c.voicemail && cur.Type == crm.ActivityCall) {
-		typ := crm.ActivityCall
-		if c.voicemail {
-			typ = crm.ActivityVoicemail
+	restage := advance || (c.voicemail && cur.Type == crm.ActivityCall)
+	outbound := cur.Direction != nil && *cur.Direction == crm.DirectionOutbound
+	// A call recorded before the org required a disposition needs one
+	// before anything else can be written to it.
+	lacking := cur.Disposition == nil && cur.Type == crm.ActivityCall && outbound
+	if restage || lacking {
+		typ := cur.Type
+		if restage {
+			typ = crm.ActivityCall
+			if c.voicemail {
+				typ = crm.ActivityVoicemail
+			}
 		}
 		if typ != cur.Type {
 			in.Type, changed = crm.Some(typ), true
@@ -510,9 +518,11 @@ func (h *handler) dialerAdvance(ctx context.Context, tx *store.Store, orgID stri
 		if err != nil {
 			return dialerHookResult{}, err
 		}
-		disp := dispositionFor(settings, c.outcome)
-		outboundCall := typ == crm.ActivityCall && cur.Direction != nil && *cur.Direction == crm.DirectionOutbound
-		if disp == nil && c.outcome != "" && settings.RequireDisposition && outboundCall {
+		var disp *string
+		if restage {
+			disp = dispositionFor(settings, c.outcome)
+		}
+		if disp == nil && cur.Disposition == nil && settings.RequireDisposition && typ == crm.ActivityCall && outbound {
 			disp = dispositionFallback(settings, c.outcome)
 			incoming["disposition_fallback"] = true
 		}

@@ -3,10 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,8 +48,12 @@ func dialerSetup(t *testing.T, publicURL string) *dialerBundle {
 
 func dialerSetupBox(t *testing.T, box *secretbox.Box, publicURL string, tokens bool) *dialerBundle {
 	t.Helper()
+	return dialerSetupOn(t, store.New(testdb.Tx(t)), box, publicURL, tokens)
+}
+
+func dialerSetupOn(t *testing.T, s *store.Store, box *secretbox.Box, publicURL string, tokens bool) *dialerBundle {
+	t.Helper()
 	ctx := context.Background()
-	s := store.New(testdb.Tx(t))
 	h, err := NewHandler(Deps{Store: s, SecretBox: box, PublicURL: publicURL})
 	require.NoError(t, err)
 	org, err := s.OrgCreate(ctx, "Org "+t.Name())
@@ -360,10 +367,17 @@ func TestTwilioHook(t *testing.T) {
 		require.Equal(t, "left_voicemail", *outcome("CA601", "AnsweredBy", "machine_end_silence").Disposition)
 		require.Nil(t, outcome("CA602", "CallStatus", "no-answer").Disposition, "no code names it")
 
+		early := b.result(b.twilio(b.orgID, testTwilioToken, "", twilioForm("CA605", "ringing"), nil))
+		require.Equal(t, dialerCreated, early.Result)
+
 		// Required: an ended outbound call gets the org's fallback, a
 		// ringing one waits for its outcome.
 		res = b.do("PATCH", "/v1/settings", map[string]any{"require_disposition": true})
 		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		// A call recorded before gets one with whatever comes next.
+		rec := url.Values{"CallSid": {"CA605"}, "RecordingUrl": {"https://api.twilio.com/rec/RE9"}}
+		require.Equal(t, dialerUpdated, b.result(b.twilio(b.orgID, testTwilioToken, "", rec, nil)).Result)
+		require.NotNil(t, b.activity(*early.ActivityID).Disposition)
 		a := outcome("CA603", "CallStatus", "no-answer")
 		require.Equal(t, "left_voicemail", *a.Disposition, "the first code that is not a connect")
 		require.Equal(t, true, metadataOf(t, a)["disposition_fallback"])
@@ -588,4 +602,59 @@ func (f *propFixture) aircallHook(raw []byte) response {
 	req := httptest.NewRequest("POST", "/v1/hooks/aircall/"+f.b.orgID+"?contact_id="+f.contact, strings.NewReader(string(raw)))
 	req.Header.Set("Content-Type", "application/json")
 	return f.propServe(req)
+}
+
+// TestDialerHookConcurrent sends one call's callbacks all at once, each
+// several times, on a real pool: the call's lock applies them one at a
+// time, so there is one activity and it ends completed whatever the order.
+func TestDialerHookConcurrent(t *testing.T) {
+	t.Parallel()
+	box, err := secretbox.New(secretbox.NewKey())
+	require.NoError(t, err)
+	b := dialerSetupOn(t, store.New(testdb.Schema(t)), box, "", true)
+	forms := []url.Values{
+		twilioForm("CA900", "ringing"), twilioForm("CA900", "in-progress"),
+		twilioForm("CA900", "completed", "CallDuration", "75", "RecordingUrl", "https://api.twilio.com/rec/RE900"),
+	}
+	type answer struct {
+		status int
+		body   string
+	}
+	answers := make(chan answer, 3*len(forms))
+	var wg sync.WaitGroup
+	for range 3 {
+		for _, f := range forms {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				path := "/v1/hooks/twilio/" + b.orgID
+				req := httptest.NewRequest("POST", path, strings.NewReader(f.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set(vendorhook.TwilioSignatureHeader, vendorhook.SignTwilio(testTwilioToken, "http://example.com"+path, f))
+				rec := httptest.NewRecorder()
+				b.handler.ServeHTTP(rec, req)
+				answers <- answer{rec.Code, rec.Body.String()}
+			}()
+		}
+	}
+	wg.Wait()
+	close(answers)
+	created, ids := 0, map[string]bool{}
+	for a := range answers {
+		require.Equal(t, http.StatusOK, a.status, a.body)
+		var r dialerHookResult
+		require.NoError(t, json.Unmarshal([]byte(a.body), &r))
+		if r.Result == dialerCreated {
+			created++
+		}
+		if r.ActivityID != nil {
+			ids[*r.ActivityID] = true
+		}
+	}
+	require.Equal(t, 1, created)
+	require.Len(t, ids, 1, "every callback answered with the one activity")
+	a := b.activity(slices.Collect(maps.Keys(ids))[0])
+	require.Equal(t, "completed", metadataOf(t, a)["status"])
+	require.Equal(t, "connected", *a.Disposition)
+	require.Equal(t, 75, *a.DurationSeconds)
 }
