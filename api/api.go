@@ -20,6 +20,7 @@ import (
 	"logbook/capture"
 	"logbook/internal/crm"
 	"logbook/internal/netguard"
+	"logbook/internal/secretbox"
 	"logbook/internal/store"
 )
 
@@ -98,11 +99,18 @@ type Deps struct {
 	// PublicURL is the base of the web UI's links (PUBLIC_URL), such as
 	// https://logbook.example.com; empty derives it from the request's
 	// Host (invites.go).
+	// The Twilio hook verifies signatures against PublicURL + the
+	// request's path and query when it is set (hooks_dialer.go).
 	PublicURL string
 	// Capture creates, changes and resyncs connectors (checking each
 	// kind's config and sealing its secrets); nil answers those writes
 	// 503 (the reads and delete still work).
 	Capture *capture.Service
+	// SecretBox seals and opens the dialer hooks' secrets (settings
+	// twilio_auth_token, aircall_token) under LOGBOOK_SECRET_KEY; nil, or a
+	// Box without a key, refuses to store them (422) and the hooks answer
+	// 401 as for an org without one.
+	SecretBox *secretbox.Box
 }
 
 // DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
@@ -174,6 +182,10 @@ type handler struct {
 	// connectors by health for /readyz's details (nil: none shown).
 	capture         *capture.Service
 	connectorHealth func(ctx context.Context) ([]store.ConnectorStatusCount, error)
+	// secretBox is Deps.SecretBox; dialerCalls counts the dialer hooks'
+	// callbacks by vendor and result (hooks_dialer.go).
+	secretBox   *secretbox.Box
+	dialerCalls *prometheus.CounterVec
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -236,6 +248,10 @@ func NewHandler(d Deps) (http.Handler, error) {
 		if h.limits, err = newRateLimits(d.RateLimiter, d.RateLimits, reg); err != nil {
 			return nil, fmt.Errorf("api: register rate limit metrics: %w", err)
 		}
+	}
+	h.secretBox = d.SecretBox
+	if h.dialerCalls, err = newDialerMetrics(reg); err != nil {
+		return nil, err
 	}
 	h.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	rs := routes()

@@ -268,7 +268,9 @@ func docs() map[string]opDoc {
 				"transcript_retention_days (raw transcripts are purged after that many days; null keeps them forever) and " +
 				"keep_notes_after_purge (default true: a purged meeting keeps its notes and their evidence).",
 			Resp: errResps(map[int]any{200: crm.Settings{}})},
-		"PATCH /v1/settings": {Tag: "settings", Summary: "Change the org's settings.", Body: crm.SettingsInput{},
+		"PATCH /v1/settings": {Tag: "settings", Summary: "Change the org's settings. twilio_auth_token and aircall_token (the dialer hooks' secrets) " +
+			"are write-only: sealed with the server's LOGBOOK_SECRET_KEY (422 naming the field when the server has none), null removes one, " +
+			"and GET /v1/settings shows only twilio_auth_token_set and aircall_token_set.", Body: settingsInput{},
 			Resp: errResps(map[int]any{200: crm.Settings{}}, 400, 413, 422)},
 		"POST /v1/settings/ingest-secret": {Tag: "settings",
 			Summary: "Generate the org's ingest secret, which signs POST /v1/hooks/transcripts (" + crm.SignatureHeader +
@@ -717,7 +719,83 @@ func docs() map[string]opDoc {
 				"to total. " + reportRangeDoc + " With Accept: text/csv the rows are CSV (no total row).",
 			Query: reportParams(store.VolumeGroups, true),
 			Resp:  errResps(map[int]any{200: jsonOrCSV{Body: ActivityVolumeReport{}, Columns: volumeColumns}}, 406, 422)},
+
+		// dialer hooks (hooks_dialer.go, dialer_calls.go)
+		"POST /v1/hooks/twilio/{org_id}": {Tag: "dialers",
+			Summary: "Twilio's voice status callbacks (the call's StatusCallback, form-encoded), authenticated by X-Twilio-Signature: " +
+				"HMAC-SHA1 with the org's twilio_auth_token setting over the URL Twilio requested followed by every POST parameter's name and value " +
+				"in sorted name order, base64. The URL checked is PUBLIC_URL + this request's path and query when the server has PUBLIC_URL, else " +
+				"the scheme and host the request arrived with (X-Forwarded-Proto and X-Forwarded-Host when a proxy sets them), with and without " +
+				"the default port. " + dialerHookDoc,
+			Query: dialerHookQuery, Headers: []param{{Name: "X-Twilio-Signature", Type: "string", Description: "Twilio's signature of the request"}},
+			Body: twilioFormBody{}, Resp: dialerHookResps()},
+		"POST /v1/hooks/aircall/{org_id}": {Tag: "dialers",
+			Summary: "Aircall's webhook events (JSON {resource, event, timestamp, token, data}), authenticated by the token every event carries, " +
+				"compared in constant time with the org's aircall_token setting. Call events (call.created, call.answered, call.hungup, call.ended, " +
+				"call.voicemail_left, and later ones such as call.tagged) move the call's activity forward; events of other resources answer 200 ignored. " +
+				dialerHookDoc,
+			Query: dialerHookQuery, Body: aircallEventBody{}, Resp: dialerHookResps()},
 	}
+}
+
+// dialerHookDoc is what both dialer hooks do with a call.
+const dialerHookDoc = "An unknown org, an org without the secret and a bad signature or token all answer 401 alike; an unreadable body is 400. " +
+	"Each call is one activity (source dialer, external_id \"<vendor>:<call id>\"): type call, or voicemail when the callee's machine took a " +
+	"message (Twilio AnsweredBy machine_* on a completed call) or the caller left one (Aircall); direction, duration_seconds, occurred_at = " +
+	"the call's start, a disposition mapped from the outcome to the org's own codes (a person answered: connected, else the org's only " +
+	"connect code; a machine: voicemail; no-answer, busy, failed, canceled: the code of that name; none when the org has no such code. An " +
+	"org that requires a disposition gets, for an outbound call that ended without one, its first code counted like the outcome, with " +
+	"metadata.disposition_fallback; a ringing call is then deferred, recorded when it ends), and metadata {vendor, status, status_rank, " +
+	"answered_by, from, to, recording_url (a link only), list, …}. The account comes from the query's account_id or contact_id, else from the " +
+	"contacts whose phone matches the other party's number (the last 9 digits); a call with no account is answered 200 unresolved and recorded " +
+	"nowhere (logged and counted in logbook_dialer_callbacks_total), so the dialer does not retry it. A retried callback, or one older than the " +
+	"status recorded (ringing after completed), changes nothing (unchanged); a later status updates the same activity (updated). A query " +
+	"parameter that is malformed is 400; an account, contact or deal that does not exist is 422."
+
+// dialerHookQuery are the parameters a dialer's configuration can add to
+// a hook's URL.
+var dialerHookQuery = []param{
+	{Name: "account_id", Type: "string", Format: "uuid", Description: "the account every call of this URL is logged on"},
+	{Name: "contact_id", Type: "string", Format: "uuid", Description: "the contact the calls are with (and so their account)"},
+	{Name: "deal_id", Type: "string", Format: "uuid", Description: "the deal the calls are about"},
+	{Name: "owner_email", Type: "string", Description: "the rep (a user's email) who owns the calls; Aircall's user.email otherwise"},
+	{Name: "list", Type: "string", Description: "the call list (metadata.list, which the connect-rate report groups by)"},
+}
+
+func dialerHookResps() map[int]any {
+	return map[int]any{200: dialerHookResult{}, 400: Problem{}, 401: Problem{}, 413: Problem{}, 422: Problem{}, 503: Problem{}}
+}
+
+// twilioFormBody documents a Twilio status callback's form.
+type twilioFormBody struct{}
+
+func (twilioFormBody) ContentTypes(*openapi.Generator) map[string]any {
+	return map[string]any{"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{
+		"type": "object", "additionalProperties": map[string]any{"type": "string"},
+		"description": "Twilio's status callback parameters, named as Twilio names them: CallSid (required), ParentCallSid, AccountSid, " +
+			"From, To, Direction (inbound, outbound-api, outbound-dial), CallStatus (queued, initiated, ringing, in-progress, completed, " +
+			"busy, failed, no-answer, canceled), CallDuration (seconds), AnsweredBy (human, machine_start, machine_end_beep, " +
+			"machine_end_silence, machine_end_other, fax, unknown), RecordingUrl, RecordingSid, Timestamp (RFC 2822), SequenceNumber; " +
+			"the others Twilio sends are signed like these and otherwise ignored.",
+	}}}
+}
+
+// aircallEventBody documents an Aircall webhook event.
+type aircallEventBody struct{}
+
+func (aircallEventBody) ContentTypes(*openapi.Generator) map[string]any {
+	return map[string]any{"application/json": map[string]any{"schema": map[string]any{
+		"type": "object", "required": []string{"event", "token"},
+		"properties": map[string]any{
+			"resource":  map[string]any{"type": "string"},
+			"event":     map[string]any{"type": "string"},
+			"timestamp": map[string]any{"type": []string{"integer", "number", "string"}},
+			"token":     map[string]any{"type": "string"},
+			"data":      map[string]any{"type": "object", "additionalProperties": true, "description": "Aircall's call object for call events"},
+		},
+		"additionalProperties": true,
+		"description":          "an Aircall webhook event; Aircall adds fields over time, which are accepted and ignored",
+	}}}
 }
 
 // policyDoc is what the document says about the headers every

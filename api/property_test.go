@@ -74,6 +74,8 @@ type writeSpec struct {
 	base         func(f *propFixture) map[string]any
 	fields       []fieldSpec
 	get          string // GET path of the written object, {id} from the answer; "" none
+	// send posts the body itself (a signed vendor hook); nil is b.do.
+	send func(f *propFixture, raw []byte) response
 }
 
 // propFixture holds the objects every write route can refer to.
@@ -86,6 +88,9 @@ type propFixture struct {
 	connector string
 	// signedAt is the Unix second the last hook delivery was signed at.
 	signedAt int64
+	// dialer is the API with a secret box the dialer hooks are sent to
+	// (dialerPropHandler), made at first use.
+	dialer http.Handler
 }
 
 func extremeStrings(r *rand.Rand, limit int) []string {
@@ -272,6 +277,22 @@ func writeSpecs() []writeSpec {
 			return map[string]any{"from": time.Now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)}
 		}, fields: []fieldSpec{{name: "from", kind: kTime, valid: []any{time.Now().UTC().AddDate(0, 0, -30).Format(time.RFC3339)}},
 			{name: "to", kind: kDate, valid: []any{time.Now().UTC().Format(time.DateOnly), nil}}}},
+		{method: "POST", path: "/v1/hooks/twilio/{org_id}", base: func(*propFixture) map[string]any {
+			return map[string]any{"CallSid": fmt.Sprintf("CA%d", time.Now().UnixNano()), "CallStatus": "completed", "Direction": "outbound-api",
+				"From": "+14155550199", "To": "+14155550100", "CallDuration": "42", "Timestamp": "Tue, 10 Mar 2026 15:00:00 +0000"}
+		}, fields: []fieldSpec{{name: "CallSid", kind: kText, limit: 64}, {name: "CallDuration", kind: kInt, valid: []any{"0", "3600"}},
+			{name: "CallStatus", kind: kEnum, valid: []any{"ringing", "in-progress", "busy", "no-answer", ""}},
+			{name: "AnsweredBy", kind: kEnum, valid: []any{"human", "machine_end_beep", "fax"}}, {name: "Timestamp", kind: kText},
+			{name: "Direction", kind: kEnum, valid: []any{"inbound", "outbound-dial"}}, {name: "RecordingUrl", kind: kText, limit: 2048},
+			{name: "To", kind: kText, limit: 2048}}, send: (*propFixture).twilioHook},
+		{method: "POST", path: "/v1/hooks/aircall/{org_id}", base: func(*propFixture) map[string]any {
+			return map[string]any{"resource": "call", "event": "call.ended", "timestamp": 1773154900, "token": propAircallToken,
+				"data": map[string]any{"id": time.Now().UnixNano() % 1e12, "direction": "outbound", "status": "done", "started_at": 1773154800,
+					"answered_at": 1773154810, "duration": 90, "raw_digits": "+1 415-555-0100", "recording": "https://aircall.example/r.mp3"}}
+		}, fields: []fieldSpec{{name: "event", kind: kText, limit: 100, valid: []any{"call.created", "call.voicemail_left"}},
+			{name: "data.id", kind: kInt}, {name: "data.direction", kind: kEnum, valid: []any{"inbound"}},
+			{name: "data.started_at", kind: kInt}, {name: "data.duration", kind: kInt}, {name: "data.voicemail", kind: kText, limit: 2048},
+			{name: "data.raw_digits", kind: kText}, {name: "timestamp", kind: kTime}}, send: (*propFixture).aircallHook},
 	}
 }
 
@@ -293,6 +314,7 @@ func TestPropertyExtremeValues(t *testing.T) {
 	covered := map[string]bool{}
 	for _, s := range specs {
 		covered[s.method+" "+pattern(s.path)] = true
+		covered[s.method+" "+s.path] = true
 	}
 	for _, rt := range routes() {
 		if rt.Method == "GET" || rt.Method == "DELETE" || covered[rt.Method+" "+rt.Path] {
@@ -339,7 +361,9 @@ func TestPropertyExtremeValues(t *testing.T) {
 			path := f.path(s.path)
 			what := fmt.Sprintf("seed %d, %s %s case %d, body %.300s", seed, s.method, path, c, raw)
 			var res response
-			if s.path == "/v1/hooks/transcripts" {
+			if s.send != nil {
+				res = s.send(f, raw)
+			} else if s.path == "/v1/hooks/transcripts" {
 				res = f.hook(raw)
 			} else {
 				res = b.do(s.method, path, raw)

@@ -80,6 +80,9 @@ func routes() []route {
 		{"POST", "/v1/transcripts", ingest, (*h).transcriptCreate, ""},
 		{"GET", "/v1/transcripts/{id}", read, (*h).transcriptGet, "transcript"},
 		{"POST", "/v1/hooks/transcripts", public, (*h).transcriptHook, ""}, // signed with the org's ingest secret
+		// dialers: signed with the org's Twilio auth token / carrying its Aircall token (hooks_dialer.go)
+		{"POST", "/v1/hooks/twilio/{org_id}", public, (*h).twilioHook, ""},
+		{"POST", "/v1/hooks/aircall/{org_id}", public, (*h).aircallHook, ""},
 		{"GET", "/v1/action-items", read, (*h).actionItemList, ""},
 		{"PATCH", "/v1/action-items/{id}", write, (*h).actionItemUpdate, "action_item"},
 		{"POST", "/v1/activities/{id}/follow-up", write, (*h).followUpRegenerate, "activity"},

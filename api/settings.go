@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"logbook/internal/crm"
+	"logbook/internal/store"
 )
 
 func (h *handler) settingsGet(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
@@ -16,14 +17,27 @@ func (h *handler) settingsGet(w http.ResponseWriter, r *http.Request, p crm.Prin
 }
 
 func (h *handler) settingsUpdate(w http.ResponseWriter, r *http.Request, p crm.Principal) error {
-	var in crm.SettingsInput
+	var in settingsInput
 	if err := decodeJSON(w, r, &in, maxBody); err != nil {
 		return err
 	}
-	if err := in.Validate(); err != nil {
+	var probs crm.Problems
+	probs.Merge("", in.SettingsInput.Validate())
+	secrets := h.sealDialerSecrets(&probs, p.OrgID, &in)
+	if err := probs.Err(); err != nil {
 		return err
 	}
-	s, err := h.store.SettingsUpdate(r.Context(), p.OrgID, in)
+	var s crm.Settings
+	err := h.store.WithTx(r.Context(), func(tx *store.Store) error {
+		for _, sec := range secrets {
+			if err := tx.DialerSecretSet(r.Context(), p.OrgID, sec.name, sec.sealed); err != nil {
+				return err
+			}
+		}
+		var err error
+		s, err = tx.SettingsUpdate(r.Context(), p.OrgID, in.SettingsInput)
+		return err
+	})
 	if err != nil {
 		return err
 	}

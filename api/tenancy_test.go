@@ -107,6 +107,9 @@ func TestTenancy(t *testing.T) {
 		if len(params) == 0 {
 			continue
 		}
+		if rt.Scope == "" {
+			continue // a public hook: the vendor's signature names the org, not a key (hooks_dialer_test.go)
+		}
 		name := rt.Method + " " + rt.Path
 		require.NotEmpty(t, rt.Object, "%s names an object but its route entry has no Object: add one, and a fixture here", name)
 		id, ok := objects[rt.Object]

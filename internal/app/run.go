@@ -270,6 +270,10 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 	if err != nil {
 		return nil, err
 	}
+	box, err := a.SecretBox()
+	if err != nil {
+		return nil, err
+	}
 	keys := store.NewKeyCache(a.Pool, st, store.KeyCacheOptions{Logger: a.Log})
 	go func() { _ = keys.Run(ctx) }()
 	return api.NewHandler(api.Deps{
@@ -308,6 +312,8 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 
 		// Connectors: create, change and resync with their kinds' checks.
 		Capture: apiCapture,
+		// The dialer hooks' secrets, sealed under LOGBOOK_SECRET_KEY.
+		SecretBox: box,
 	})
 }
 
