@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"logbook/activity"
+	"logbook/capture"
 	"logbook/internal/crm"
 	"logbook/internal/netguard"
 	"logbook/internal/store"
@@ -98,6 +99,9 @@ type Deps struct {
 	// https://logbook.example.com; empty derives it from the request's
 	// Host (invites.go).
 	PublicURL string
+	// Capture runs the connectors (their secrets, kinds and syncs); nil
+	// answers the connector routes and the note-takers' hooks 503.
+	Capture *capture.Service
 }
 
 // DefaultMaxWebhooksPerOrg is Deps.MaxWebhooksPerOrg's default.
@@ -164,6 +168,10 @@ type handler struct {
 	metricsToken string
 	// publicURL is Deps.PublicURL without a trailing slash.
 	publicURL string
+
+	// capture is Deps.Capture (the note-takers' hooks open connector
+	// secrets through it).
+	capture *capture.Service
 }
 
 // handlerFunc is a route's handler: it gets the authenticated principal (the
@@ -180,6 +188,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 		searcher: d.Searcher}
 	h.metricsToken = d.MetricsToken
 	h.publicURL = strings.TrimRight(d.PublicURL, "/")
+	h.capture = d.Capture
 	h.auth = d.Auth
 	h.webhookGuard, h.resolveWebhooks, h.maxWebhooks = d.WebhookGuard, d.WebhookGuard != nil, d.MaxWebhooksPerOrg
 	if h.webhookGuard == nil {

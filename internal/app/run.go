@@ -134,8 +134,10 @@ func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 		WebhookConcurrency: a.Cfg.WebhookConcurrency, IndexConcurrency: a.Cfg.IndexConcurrency,
 		Metrics: m.Worker,
 		// The connectors' syncs and their scheduler.
-		Handlers: map[string]asynq.Handler{queue.TypeConnectorSync: asynq.HandlerFunc(cap.HandleSync)},
-		Loops:    []func(context.Context){cap.Schedule},
+		Handlers: map[string]asynq.Handler{queue.TypeConnectorSync: asynq.HandlerFunc(cap.HandleSync),
+			queue.TypeNotetakerFetch: a.notetakerFetch(cap, enq), // the note-takers' pulls (capture/notetaker)
+		},
+		Loops: []func(context.Context){cap.Schedule},
 	})
 	if err != nil {
 		_ = enq.Close()
@@ -258,6 +260,13 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 	if err != nil {
 		return nil, err
 	}
+	// The connectors (their routes, the note-takers' hooks), on the
+	// task queue when enq is one (a caller's own enqueuer has no syncs).
+	qenq, _ := enq.(*queue.Enqueuer)
+	capSvc, err := a.Capture(qenq)
+	if err != nil {
+		return nil, err
+	}
 	keys := store.NewKeyCache(a.Pool, st, store.KeyCacheOptions{Logger: a.Log})
 	go func() { _ = keys.Run(ctx) }()
 	return api.NewHandler(api.Deps{
@@ -293,6 +302,9 @@ func (a *App) apiHandler(ctx context.Context, enq api.Enqueuer, fu api.FollowUpG
 
 		// Invite links: PUBLIC_URL, or the request's host.
 		PublicURL: a.Cfg.PublicURL,
+
+		// Connectors: their secrets and kinds (the note-takers' hooks).
+		Capture: capSvc,
 	})
 }
 

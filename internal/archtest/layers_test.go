@@ -107,6 +107,9 @@ func layerTable() map[string]rule {
 		"api":    {layer: 4},
 		"web":    {layer: 4},
 
+		// The note-takers' pulls (Recall.ai, Zoom): above capture and activity.
+		"capture/notetaker": {layer: 4},
+
 		"internal/app": {layer: 5},
 
 		// The retrieval benchmark, a library of logbook-bench's so that
