@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"logbook/internal/crm"
+	"logbook/internal/openapi"
 	"logbook/internal/queue"
 	"logbook/internal/store"
 	"logbook/internal/vendorhook"
@@ -60,7 +62,7 @@ func (h *handler) notetakerConnector(r *http.Request, kind crm.ConnectorKind) (s
 		return store.ConnectorRecord{}, nil, errNoConnector
 	}
 	if h.capture == nil {
-		return store.ConnectorRecord{}, nil, &httpError{status: http.StatusServiceUnavailable, detail: "this server runs no connectors"}
+		return store.ConnectorRecord{}, nil, errNoConnector // a server that runs no connectors has none
 	}
 	rec, err := h.store.ConnectorGet(r.Context(), orgID, id)
 	switch {
@@ -217,13 +219,16 @@ func (h *handler) queuePulls(w http.ResponseWriter, r *http.Request, event strin
 	return nil
 }
 
-// zoomHookAnswer documents the Zoom hook's 200: the url_validation answer,
-// or a hookAck.
-type zoomHookAnswer struct {
-	PlainToken     string `json:"plainToken,omitempty"`
-	EncryptedToken string `json:"encryptedToken,omitempty"`
-	Status         string `json:"status,omitempty"`
-	Event          string `json:"event,omitempty"`
+// zoomHookAnswer documents the Zoom hook's 200: the url_validation answer
+// (Zoom's camelCase keys), or a hookAck.
+type zoomHookAnswer struct{}
+
+func (zoomHookAnswer) ContentTypes(g *openapi.Generator) map[string]any {
+	challenge := map[string]any{"type": "object", "minProperties": 2, "maxProperties": 2,
+		"description":          "the endpoint.url_validation answer: plainToken (the challenge's) and encryptedToken (hex HMAC-SHA256 of it under the connector's webhook_secret_token)",
+		"additionalProperties": map[string]any{"type": "string"}}
+	return map[string]any{"application/json": map[string]any{"schema": map[string]any{
+		"anyOf": []any{g.Schema(reflect.TypeOf(hookAck{})), challenge}}}}
 }
 
 // recallEventDoc documents a Recall.ai webhook body: {event, data:

@@ -277,6 +277,11 @@ func TestPropertyExtremeValues(t *testing.T) {
 		case "POST /v1/settings/ingest-secret", "POST /v1/activities/{id}/follow-up",
 			"POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver":
 			continue // no body: exercised with odd path IDs below
+		case "POST /v1/hooks/recall/{org_id}/{connector_id}", "POST /v1/hooks/zoom/{org_id}/{connector_id}":
+			// Vendor pings signed with a connector's secret: their parsers
+			// are fuzzed in internal/vendorhook and the signed hooks tested
+			// in capture/notetaker; odd path IDs below.
+			continue
 		}
 		t.Fatalf("the property test has no writeSpec for %s %s", rt.Method, rt.Path)
 	}
