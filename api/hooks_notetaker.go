@@ -61,16 +61,13 @@ func (h *handler) notetakerConnector(r *http.Request, kind crm.ConnectorKind) (s
 	if !crm.ValidID(orgID) || !crm.ValidID(id) {
 		return store.ConnectorRecord{}, nil, errNoConnector
 	}
-	if h.capture == nil {
-		return store.ConnectorRecord{}, nil, errNoConnector // a server that runs no connectors has none
-	}
 	rec, err := h.store.ConnectorGet(r.Context(), orgID, id)
 	switch {
 	case errors.Is(err, crm.ErrNotFound):
 		return rec, nil, errNoConnector
 	case err != nil:
 		return rec, nil, err
-	case rec.Kind != kind || !rec.Enabled:
+	case rec.Kind != kind || !rec.Enabled || h.capture == nil: // a server that runs no connectors has none
 		return rec, nil, errNoConnector
 	}
 	secrets, err := h.capture.Open(rec)
