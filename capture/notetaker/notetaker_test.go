@@ -233,6 +233,12 @@ func newRecallFake(t *testing.T, participants []map[string]any) *recallFake {
 	return f
 }
 
+func (f *recallFake) failWith(statuses ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = statuses
+}
+
 func (f *recallFake) counts() (int, int, []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -279,7 +285,7 @@ func TestRecallEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t, loopback(t))
 	fake := newRecallFake(t, recallEntries(true))
-	fake.fail = []int{http.StatusInternalServerError}
+	fake.failWith(http.StatusInternalServerError)
 	c := b.connector(t, "recall", fmt.Sprintf(`{"base_url":%q}`, fake.srv.URL+"/"), fmt.Sprintf(`{"api_key":%q,"webhook_secret":%q}`, recallKey, recallSecret))
 	require.Equal(t, "pending", c.Health.Status)
 	b.runWorker(t)
@@ -524,7 +530,7 @@ func TestFetchFailures(t *testing.T) {
 	c := b.connector(t, "recall", fmt.Sprintf(`{"base_url":%q}`, fake.srv.URL), fmt.Sprintf(`{"api_key":%q,"webhook_secret":%q}`, recallKey, recallSecret))
 	p := queue.NotetakerFetchPayload{OrgID: b.orgID, ConnectorID: c.ID, Vendor: queue.VendorRecall, EventID: "msg_x", TranscriptID: "tr_9"}
 
-	fake.fail = []int{http.StatusNotFound}
+	fake.failWith(http.StatusNotFound)
 	err := b.fetch(t, p)
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	h := b.health(t, c.ID)
@@ -533,7 +539,7 @@ func TestFetchFailures(t *testing.T) {
 	require.Contains(t, *h.LastError, "Recall.ai answered 404 Not Found for transcript tr_9")
 	require.NotContains(t, *h.LastError, recallKey)
 
-	fake.fail = []int{http.StatusBadGateway}
+	fake.failWith(http.StatusBadGateway)
 	err = b.fetch(t, p)
 	require.Error(t, err)
 	require.NotErrorIs(t, err, asynq.SkipRetry, "a 5xx is retried")
@@ -557,6 +563,15 @@ func TestFetchFailures(t *testing.T) {
 	require.Contains(t, *b.health(t, c.ID).LastError, "not a public address")
 	after, _, _ := fake.counts()
 	require.Equal(t, meta, after, "the guard refused before connecting")
+
+	// A Zoom download link off the connector's base_url is not fetched
+	// (the token would go to another host).
+	zc := b.connector(t, "zoom", fmt.Sprintf(`{"base_url":%q}`, fake.srv.URL), fmt.Sprintf(`{"webhook_secret_token":%q}`, zoomToken))
+	err = b.fetch(t, queue.NotetakerFetchPayload{OrgID: b.orgID, ConnectorID: zc.ID, Vendor: queue.VendorZoom, EventID: "u:f",
+		MeetingUUID: "u", MeetingID: "84113334444", DownloadURL: "https://files.example.net/rec/download/x", DownloadToken: zoomDownload})
+	require.ErrorIs(t, err, asynq.SkipRetry)
+	require.Contains(t, *b.health(t, zc.ID).LastError, "is not under the connector's base_url")
+	require.NotContains(t, *b.health(t, zc.ID).LastError, zoomDownload)
 
 	// Nor may such a connector be created without the allow-list.
 	strictSvc := capture.New(capture.Config{Store: b.st, Box: nil})
