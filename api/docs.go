@@ -735,6 +735,36 @@ func docs() map[string]opDoc {
 				"call.voicemail_left, and later ones such as call.tagged) move the call's activity forward; events of other resources answer 200 ignored. " +
 				dialerHookDoc,
 			Query: dialerHookQuery, Body: aircallEventBody{}, Resp: dialerHookResps()},
+		// note-takers' pings (hooks_notetaker.go)
+		"POST /v1/hooks/recall/{org_id}/{connector_id}": {Tag: "transcripts",
+			Summary: "Recall.ai's webhook for a recall connector (register this URL as an endpoint in Recall's webhooks dashboard, " +
+				"with the transcript.done event). Signed by Standard Webhooks: webhook-id, webhook-timestamp (Unix seconds, within 5 minutes) " +
+				"and webhook-signature (space-separated v1,<base64 HMAC-SHA256(key, id.timestamp.body)>, the key being the connector's " +
+				"webhook_secret whsec_… decoded). transcript.done queues the pull (notetaker:fetch): the worker fetches the transcript with " +
+				"the connector's api_key from its base_url, then its download, and logs it as a meeting (source notetaker, external_id " +
+				"recall:<recording id>, participants' emails resolving the account), processed like any transcript. " + notetakerHookDoc,
+			Headers: []param{
+				{Name: "webhook-id", Type: "string", Required: true, Description: "the message's ID, the same on every retry of it"},
+				{Name: "webhook-timestamp", Type: "string", Required: true, Description: "Unix seconds when it was signed"},
+				{Name: "webhook-signature", Type: "string", Required: true, Description: "one or more space-separated v1,<base64> signatures"},
+			},
+			Body: recallEventDoc{},
+			Resp: map[int]any{202: hookAck{}, 200: hookAck{}, 400: Problem{}, 401: Problem{}, 404: Problem{}, 413: Problem{}, 503: Problem{}}},
+		"POST /v1/hooks/zoom/{org_id}/{connector_id}": {Tag: "transcripts",
+			Summary: "Zoom's webhook for a zoom connector (the Event notification endpoint URL of a Zoom app subscribed to " +
+				"recording.transcript_completed). Signed with the app's Secret Token (the connector's webhook_secret_token): " +
+				"x-zm-signature is v0=<hex HMAC-SHA256(token, \"v0:\" + x-zm-request-timestamp + \":\" + body)>, the timestamp within 5 minutes. " +
+				"endpoint.url_validation (signed too) is answered 200 {plainToken, encryptedToken: hex HMAC-SHA256(token, plainToken)}. " +
+				"recording.transcript_completed queues, for each TRANSCRIPT (VTT) file, its download with the event's download_token as a " +
+				"Bearer token from under the connector's base_url (default https://zoom.us and its subdomains); the meeting is logged with " +
+				"source notetaker, external_id zoom:<meeting uuid>, the topic as subject and the host's email as a participant (Zoom's event " +
+				"names no other attendees' emails). " + notetakerHookDoc,
+			Headers: []param{
+				{Name: "x-zm-request-timestamp", Type: "string", Required: true, Description: "Unix seconds when it was signed"},
+				{Name: "x-zm-signature", Type: "string", Required: true, Description: "v0=<hex HMAC-SHA256>"},
+			},
+			Body: zoomEventDoc{},
+			Resp: map[int]any{202: hookAck{}, 200: zoomHookAnswer{}, 400: Problem{}, 401: Problem{}, 404: Problem{}, 413: Problem{}, 503: Problem{}}},
 	}
 }
 
@@ -797,6 +827,14 @@ func (aircallEventBody) ContentTypes(*openapi.Generator) map[string]any {
 		"description":          "an Aircall webhook event; Aircall adds fields over time, which are accepted and ignored",
 	}}}
 }
+
+// notetakerHookDoc is what both note-taker hooks say of their answers.
+const notetakerHookDoc = "No API key: the connector's secret authorises the call. A connector that is unknown, another org's, of the other kind or " +
+	"disabled is 404 (all alike, before the signature is looked at); a missing, stale or wrong signature is 401; a verified body not of the " +
+	"vendor's documented shape is 400; over 1 MiB is 413. 202 {status: queued} when the pull is queued; 200 {status: duplicate} when the " +
+	"same event was queued before (a vendor's retry or a replay: nothing is queued twice, for 72 hours after it ran); 200 {status: ignored} " +
+	"for events Logbook does not use. 503 when the task queue or the connector's secrets cannot be reached now (the vendor sends it again). " +
+	"The pull's outcome (items captured, or a readable error such as the vendor refusing the key) is on the connector's health."
 
 // policyDoc is what the document says about the headers every
 // authenticated route answers with (ratelimit.go) and Idempotency-Key

@@ -326,6 +326,11 @@ func TestPropertyExtremeValues(t *testing.T) {
 			continue // no body: exercised with odd path IDs below
 		case "POST /v1/transcripts/{id}/release", "POST /v1/transcripts/{id}/discard":
 			continue // no body: exercised with odd path IDs below
+		case "POST /v1/hooks/recall/{org_id}/{connector_id}", "POST /v1/hooks/zoom/{org_id}/{connector_id}":
+			// Vendor pings signed with a connector's secret: their parsers
+			// are fuzzed in internal/vendorhook and the signed hooks tested
+			// in capture/notetaker; odd path IDs below.
+			continue
 		}
 		t.Fatalf("the property test has no writeSpec for %s %s", rt.Method, rt.Path)
 	}

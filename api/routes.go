@@ -123,5 +123,9 @@ func routes() []route {
 		{"GET", "/v1/digest", read, (*h).digest, ""},
 		{"GET", "/v1/reports/connect-rates", read, (*h).reportConnectRates, ""},
 		{"GET", "/v1/reports/activity-volume", read, (*h).reportActivityVolume, ""},
+
+		// note-takers' pings (hooks_notetaker.go), signed with the connector's secret
+		{"POST", "/v1/hooks/recall/{org_id}/{connector_id}", public, (*h).recallHook, ""},
+		{"POST", "/v1/hooks/zoom/{org_id}/{connector_id}", public, (*h).zoomHook, ""},
 	}
 }

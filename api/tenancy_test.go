@@ -111,6 +111,9 @@ func TestTenancy(t *testing.T) {
 			continue // a public hook: the vendor's signature names the org, not a key (hooks_dialer_test.go)
 		}
 		name := rt.Method + " " + rt.Path
+		if strings.HasPrefix(rt.Path, "/v1/hooks/recall/") || strings.HasPrefix(rt.Path, "/v1/hooks/zoom/") {
+			continue // public, the org and connector in the path, authorised by the connector's signature: capture/notetaker tests another org's connector (404)
+		}
 		require.NotEmpty(t, rt.Object, "%s names an object but its route entry has no Object: add one, and a fixture here", name)
 		id, ok := objects[rt.Object]
 		require.True(t, ok, "%s names a %q, which TestTenancy has no fixture for: add one", name, rt.Object)

@@ -127,6 +127,11 @@ func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 		_ = enq.Close()
 		return nil, nil, err
 	}
+	fetch, err := a.notetakerFetch(cap, enq)
+	if err != nil {
+		_ = enq.Close()
+		return nil, nil, err
+	}
 	w, err := worker.New(worker.Config{
 		Store: store.New(a.Pool), Summarizer: sum, Retrieval: rs, Redis: a.Redis, Enqueuer: enq, Queues: q,
 		LLMConcurrency: a.Cfg.WorkerConcurrency, Logger: a.Log,
@@ -134,8 +139,11 @@ func (a *App) Pipeline(q queue.Queues) (*queue.Enqueuer, *worker.Worker, error) 
 		WebhookConcurrency: a.Cfg.WebhookConcurrency, IndexConcurrency: a.Cfg.IndexConcurrency,
 		Metrics: m.Worker,
 		// The connectors' syncs and their scheduler.
-		Handlers: map[string]asynq.Handler{queue.TypeConnectorSync: asynq.HandlerFunc(cap.HandleSync)},
-		Loops:    []func(context.Context){cap.Schedule},
+		Handlers: map[string]asynq.Handler{
+			queue.TypeConnectorSync:  asynq.HandlerFunc(cap.HandleSync),
+			queue.TypeNotetakerFetch: fetch, // the note-takers' pulls (capture/notetaker)
+		},
+		Loops: []func(context.Context){cap.Schedule},
 	})
 	if err != nil {
 		_ = enq.Close()

@@ -111,6 +111,8 @@ func layerTable() map[string]rule {
 
 		// The calendar connectors (ics, caldav), above capture and activity.
 		"capture/calendar": {layer: 4},
+		// The note-takers' pulls (Recall.ai, Zoom): above capture and activity.
+		"capture/notetaker": {layer: 4},
 
 		"internal/app": {layer: 5},
 
