@@ -6,7 +6,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"logbook/capture"
+	capturemail "logbook/capture/mail"
+	"logbook/internal/crm"
 	"logbook/internal/netguard"
+	"logbook/internal/store"
 )
 
 // kindDeps is what the connector kinds are built from.
@@ -21,4 +24,5 @@ type kindDeps struct {
 func registerKinds(svc *capture.Service, d kindDeps) {
 	_ = svc
 	_ = d
+	svc.Register(crm.ConnectorIMAP, capturemail.Kind(capturemail.Deps{Store: store.New(d.pool), Guard: d.guard}))
 }

@@ -81,6 +81,7 @@ func layerTable() map[string]rule {
 		"internal/datephrase":        {layer: 1, stdlibOnly: true},
 		"internal/safety":            {layer: 1, stdlibOnly: true},
 		"prompts":                    {layer: 1},
+		"internal/mailmsg":           {layer: 1},
 		"migrations":                 {layer: 1},
 
 		"internal/store": {layer: 2},
@@ -106,6 +107,8 @@ func layerTable() map[string]rule {
 		"worker": {layer: 4},
 		"api":    {layer: 4},
 		"web":    {layer: 4},
+		// The imap connector kind (issue #14).
+		"capture/mail": {layer: 4},
 
 		"internal/app": {layer: 5},
 
@@ -119,6 +122,7 @@ func layerTable() map[string]rule {
 		"internal/testdb":      {kind: kindTestHelper, layer: testHelperLayer},
 		"internal/testredis":   {kind: kindTestHelper, layer: testHelperLayer},
 		"internal/llm/llmtest": {kind: kindTestHelper, layer: testHelperLayer},
+		"internal/testdovecot": {kind: kindTestHelper, layer: testHelperLayer},
 
 		"internal/archtest": {kind: kindTestOnly},
 		// The web UI's browser tests (headless Chromium over chromedp)
