@@ -149,3 +149,13 @@ Content-Type: text/html; charset=utf-8
 	require.True(t, strings.Contains(m.Text, "> How many seats"), m.Text)
 	require.Equal(t, "Yes, 40 seats.", Trim(m.Text))
 }
+
+func TestTrimOutlookHTMLReply(t *testing.T) {
+	t.Parallel()
+	html := `<html><body><div class="WordSection1"><p class="MsoNormal">Signed copy attached.<o:p></o:p></p>
+<p class="MsoNormal">Pat<o:p></o:p></p>
+<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in">
+<p class="MsoNormal"><b>From:</b> Dana Whitfield &lt;dana@acme.com&gt; <br><b>Sent:</b> Tuesday, March 3, 2026 9:15 AM<br><b>To:</b> Pat Lee &lt;pat@logbook.test&gt;<br><b>Subject:</b> RE: Order form<o:p></o:p></p></div>
+<p class="MsoNormal">Please send the signed order form.<o:p></o:p></p></div></body></html>`
+	require.Equal(t, "Signed copy attached.\n\nPat", Trim(htmlToText(html)))
+}
