@@ -207,13 +207,19 @@ func TestSyncEndToEnd(t *testing.T) {
 	require.Len(t, globex, 1)
 	require.Equal(t, "Nice to meet you.", *globex[0].Body)
 
+	// Capture creates no contacts: colleagues and unknown senders stay out.
+	contacts, err := b.st.ContactList(b.ctx, b.orgID, store.ContactFilter{})
+	require.NoError(t, err)
+	require.Len(t, contacts.Items, 1)
+	require.Equal(t, "dana@acme.com", *contacts.Items[0].Email)
+
 	// A second sync adds nothing; nor does a backfill of the range.
 	rec = b.sync(t, b.ctx, c)
 	require.EqualValues(t, 3, rec.Health.ItemsCaptured)
 	stateBefore := string(rec.State)
 	from := time.Now().Add(-24 * time.Hour)
 	require.NoError(t, b.svc.SyncNow(b.ctx, queue.ConnectorSyncPayload{OrgID: b.orgID, ConnectorID: c.ID, From: &from}))
-	rec, err := b.st.ConnectorGet(b.ctx, b.orgID, c.ID)
+	rec, err = b.st.ConnectorGet(b.ctx, b.orgID, c.ID)
 	require.NoError(t, err)
 	require.EqualValues(t, 3, rec.Health.ItemsCaptured)
 	require.JSONEq(t, stateBefore, string(rec.State), "a backfill never moves the watermark")
@@ -332,6 +338,18 @@ func TestRestartMidSync(t *testing.T) {
 			require.EqualValues(t, n, rec.Health.ItemsCaptured)
 		})
 	}
+}
+
+func TestMissingMailboxFailsClearlyAndSyncsTheOthers(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.append(t, b.box, msg("x1@acme.com", 5, []string{"From: dana@acme.com", "To: rep@logbook.test", "Subject: hi"}, "hello"))
+	c := b.connector(t, map[string]any{"mailboxes": []string{"No Such Folder", b.box}}, testdovecot.Password)
+	rec := b.sync(t, b.ctx, c)
+	require.NotNil(t, rec.Health.LastError)
+	require.Contains(t, *rec.Health.LastError, `cannot open mailbox "No Such Folder": `)
+	require.Contains(t, *rec.Health.LastError, "doesn't exist")
+	require.EqualValues(t, 1, rec.Health.ItemsCaptured, "the other mailbox was synced")
 }
 
 func TestBadPasswordShowsClearError(t *testing.T) {
