@@ -109,6 +109,129 @@ RADICALE_CONF
   radicale_ok || die "Radicale did not come up on $RADICALE_HOST:$RADICALE_PORT (see $RADICALE_DIR/radicale.log)"
 fi
 log "Radicale $(radicale --version 2>/dev/null || echo '?') is up on $RADICALE_HOST:$RADICALE_PORT"
+# --- Dovecot (the email capture tests) --------------------------------------
+# capture/mail's tests sync real mailboxes from Debian's Dovecot, run here as
+# an instance of its own: its own config file, base_dir, state_dir and logs
+# under $DOVECOT_DIR, so the system's /etc/dovecot is never read or changed
+# and Debian's own dovecot service is never started. It listens on loopback
+# only: 10143 (IMAP, STARTTLS offered) and 10993 (IMAPS), with a self-signed
+# certificate for localhost/127.0.0.1 whose PEM the tests trust
+# ($DOVECOT_DIR/cert.pem; internal/testdovecot names the path). Test users
+# (passwd-file, maildir storage; test passwords, for this loopback server only):
+#   rep@logbook.test    password logbook-test-password
+#   other@logbook.test  password logbook-test-password-2
+DOVECOT_DIR=${DOVECOT_DIR:-/var/lib/logbook-test/dovecot}
+DOVECOT_IMAP_PORT=${DOVECOT_IMAP_PORT:-10143}
+DOVECOT_IMAPS_PORT=${DOVECOT_IMAPS_PORT:-10993}
+if ! pkg_installed dovecot-imapd; then
+  # Installing would start Debian's own dovecot on 143/993: a temporary
+  # policy-rc.d refuses service starts during the install (unless the
+  # machine already has one).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    apt_install dovecot-imapd || { $SUDO rm -f "$policy"; die "installing dovecot-imapd failed"; }
+    $SUDO rm -f "$policy"
+  else
+    apt_install dovecot-imapd
+  fi
+fi
+imap_ok() { # port, tls(0|1): the server greets, and says goodbye to a LOGOUT
+  # (grep reads to the end: under pipefail, grep -q stopping early fails the pipe)
+  if [ "$2" -eq 1 ]; then
+    printf 'a LOGOUT\r\n' | timeout 5 openssl s_client -connect "127.0.0.1:$1" -quiet -ign_eof 2>/dev/null | grep '^\* OK' >/dev/null
+  else
+    timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"'; printf "a LOGOUT\r\n" >&3; cat <&3' 2>/dev/null | grep '^\* OK' >/dev/null
+  fi
+}
+$SUDO mkdir -p "$DOVECOT_DIR/run" "$DOVECOT_DIR/state" "$DOVECOT_DIR/mail"
+$SUDO chown mail:mail "$DOVECOT_DIR/mail"
+if [ ! -s "$DOVECOT_DIR/cert.pem" ] || [ ! -s "$DOVECOT_DIR/key.pem" ]; then
+  log "making Dovecot's self-signed test certificate"
+  $SUDO openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$DOVECOT_DIR/key.pem" -out "$DOVECOT_DIR/cert.pem" >/dev/null 2>&1 \
+    || die "openssl could not make Dovecot's test certificate"
+  $SUDO chmod 600 "$DOVECOT_DIR/key.pem"
+  $SUDO chmod 644 "$DOVECOT_DIR/cert.pem"
+fi
+dovecot_users=$(printf '%s\n' \
+  'rep@logbook.test:{PLAIN}logbook-test-password::::::' \
+  'other@logbook.test:{PLAIN}logbook-test-password-2::::::')
+dovecot_conf=$(cat <<EOF
+# Logbook's test Dovecot (scripts/services.sh); not the system's config.
+instance_name = logbook-test
+base_dir = $DOVECOT_DIR/run
+state_dir = $DOVECOT_DIR/state
+log_path = $DOVECOT_DIR/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <$DOVECOT_DIR/cert.pem
+ssl_key = <$DOVECOT_DIR/key.pem
+ssl_dh = </usr/share/dovecot/dh.pem
+auth_mechanisms = plain login
+auth_failure_delay = 0
+disable_plaintext_auth = yes
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DOVECOT_DIR/users
+}
+userdb {
+  driver = static
+  args = uid=mail gid=mail home=$DOVECOT_DIR/mail/%d/%n
+}
+first_valid_uid = 8
+mail_location = maildir:~/Maildir
+mail_max_userip_connections = 1000
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT_IMAP_PORT
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $DOVECOT_IMAPS_PORT
+    ssl = yes
+  }
+}
+EOF
+)
+dovecot_changed=0
+if [ "$(cat "$DOVECOT_DIR/users" 2>/dev/null)" != "$dovecot_users" ]; then
+  printf '%s\n' "$dovecot_users" | $SUDO tee "$DOVECOT_DIR/users" >/dev/null
+  $SUDO chown root:dovecot "$DOVECOT_DIR/users"
+  $SUDO chmod 640 "$DOVECOT_DIR/users"
+  dovecot_changed=1
+fi
+if [ "$(cat "$DOVECOT_DIR/dovecot.conf" 2>/dev/null)" != "$dovecot_conf" ]; then
+  printf '%s\n' "$dovecot_conf" | $SUDO tee "$DOVECOT_DIR/dovecot.conf" >/dev/null
+  dovecot_changed=1
+fi
+dovecot_running() {
+  local pid
+  pid=$(cat "$DOVECOT_DIR/run/master.pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+if dovecot_running && [ "$dovecot_changed" -eq 1 ]; then
+  log "restarting the test Dovecot (its configuration changed)"
+  $SUDO dovecot -c "$DOVECOT_DIR/dovecot.conf" stop >/dev/null 2>&1 || true
+  for _ in $(seq 1 20); do dovecot_running || break; sleep 0.5; done
+fi
+if ! dovecot_running; then
+  log "starting the test Dovecot"
+  # Its stdio goes to a file: the daemon keeps stderr open, and would hold
+  # the caller's pipe (say `scripts/services.sh | tee`) open for good.
+  $SUDO dovecot -c "$DOVECOT_DIR/dovecot.conf" </dev/null >>"$DOVECOT_DIR/start.log" 2>&1 \
+    || die "Dovecot did not start: $(tail -n 3 "$DOVECOT_DIR/start.log" 2>/dev/null) (see also $DOVECOT_DIR/dovecot.log)"
+fi
+for _ in $(seq 1 30); do
+  imap_ok "$DOVECOT_IMAP_PORT" 0 && imap_ok "$DOVECOT_IMAPS_PORT" 1 && break
+  sleep 0.5
+done
+imap_ok "$DOVECOT_IMAP_PORT" 0 && imap_ok "$DOVECOT_IMAPS_PORT" 1 \
+  || die "the test Dovecot does not answer on 127.0.0.1:$DOVECOT_IMAP_PORT and :$DOVECOT_IMAPS_PORT (see $DOVECOT_DIR/dovecot.log)"
+log "Dovecot $(dovecot --version | cut -d' ' -f1) is up (test IMAP on 127.0.0.1:$DOVECOT_IMAP_PORT STARTTLS, :$DOVECOT_IMAPS_PORT TLS)"
 
 # Fast path: everything already runs.
 if command -v pg_isready >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 \

@@ -8,6 +8,7 @@ import (
 
 	"logbook/capture"
 	"logbook/capture/calendar"
+	capturemail "logbook/capture/mail"
 	"logbook/capture/notetaker"
 	"logbook/internal/crm"
 	"logbook/internal/netguard"
@@ -25,6 +26,7 @@ type kindDeps struct {
 // registerKinds registers every connector kind with svc. Each kind's
 // package adds its line here.
 func registerKinds(svc *capture.Service, d kindDeps) {
+	svc.Register(crm.ConnectorIMAP, capturemail.Kind(capturemail.Deps{Store: store.New(d.pool), Guard: d.guard}))
 	svc.Register(crm.ConnectorICS, calendar.ICS(store.New(d.pool), d.guard, d.log))
 	svc.Register(crm.ConnectorCalDAV, calendar.CalDAV(store.New(d.pool), d.guard, d.log))
 	svc.Register(crm.ConnectorRecall, notetaker.Recall(d.guard))

@@ -81,6 +81,7 @@ func layerTable() map[string]rule {
 		"internal/datephrase":        {layer: 1, stdlibOnly: true},
 		"internal/safety":            {layer: 1, stdlibOnly: true},
 		"prompts":                    {layer: 1},
+		"internal/mailmsg":           {layer: 1},
 		"migrations":                 {layer: 1},
 		// Calendar data (ICS, CalDAV objects) into events and instances.
 		"internal/calfeed": {layer: 1},
@@ -108,6 +109,8 @@ func layerTable() map[string]rule {
 		"worker": {layer: 4},
 		"api":    {layer: 4},
 		"web":    {layer: 4},
+		// The imap connector kind (issue #14).
+		"capture/mail": {layer: 4},
 
 		// The calendar connectors (ics, caldav), above capture and activity.
 		"capture/calendar": {layer: 4},
@@ -126,6 +129,7 @@ func layerTable() map[string]rule {
 		"internal/testdb":      {kind: kindTestHelper, layer: testHelperLayer},
 		"internal/testredis":   {kind: kindTestHelper, layer: testHelperLayer},
 		"internal/llm/llmtest": {kind: kindTestHelper, layer: testHelperLayer},
+		"internal/testdovecot": {kind: kindTestHelper, layer: testHelperLayer},
 
 		"internal/archtest": {kind: kindTestOnly},
 		// The web UI's browser tests (headless Chromium over chromedp)
