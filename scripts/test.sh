@@ -53,18 +53,26 @@ go mod tidy -diff
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...
 
-# Short fuzz runs of the transcript parsers: 3 s each catches regressions on
-# the seeded corpus without slowing CI much. Output is shown only on failure;
-# go test saves a failing input under internal/transcript/testdata/fuzz/.
-step "fuzz transcript parsers (3 s per target)"
+# Short fuzz runs of the parsers of what arrives from outside (transcripts,
+# mail, calendars, vendor hooks): 3 s each catches regressions on the seeded
+# corpus without slowing CI much. Output is shown only on failure; go test
+# saves a failing input under the package's testdata/fuzz/.
+step "fuzz parsers (3 s per target)"
 fuzz() {
   local out
-  if ! out=$(go test -run '^$' -fuzz "^$1\$" -fuzztime 3s ./internal/transcript 2>&1); then
+  if ! out=$(go test -run '^$' -fuzz "^$1\$" -fuzztime 3s "${2:-./internal/transcript}" 2>&1); then
     printf '%s\n' "$out" >&2
-    die "fuzz target $1 failed"
+    die "fuzz target $1 ($2) failed"
   fi
 }
 fuzz FuzzParseVTT
 fuzz FuzzParseSRT
 fuzz FuzzParseText
 fuzz FuzzParseJSON
+fuzz FuzzParse ./internal/mailmsg
+fuzz FuzzTrim ./internal/mailmsg
+fuzz FuzzParse ./internal/calfeed
+fuzz FuzzParseTwilioCall ./internal/vendorhook
+fuzz FuzzParseAircallEvent ./internal/vendorhook
+fuzz FuzzParseRecallTranscript ./internal/vendorhook
+fuzz FuzzParseZoomEvent ./internal/vendorhook
