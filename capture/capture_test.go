@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"logbook/capture"
@@ -228,4 +229,65 @@ func derefS(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+func TestSchedulerEnqueuesDueConnectors(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testdb.Schema(t)) // its own schema: ConnectorsDue reads every org
+	org, err := st.OrgCreate(ctx, "scheduler")
+	require.NoError(t, err)
+	box, err := secretbox.New(secretbox.NewKey())
+	require.NoError(t, err)
+	rdb := testredis.Client(t)
+	enq := queue.NewEnqueuer(rdb, queue.Prefixed(testredis.Name(t)+":"))
+	svc := capture.New(capture.Config{Store: st, Box: box, Enqueuer: enq})
+	svc.Register(crm.ConnectorICS, capture.Kind{
+		Check: func(cfg, old, secrets json.RawMessage) (json.RawMessage, map[string]string, error) {
+			return cfg, nil, nil
+		},
+		Sync: func(ctx context.Context, run *capture.Run) error { return nil },
+	})
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	pending := func() []string {
+		tasks, err := insp.ListPendingTasks(enq.Queues().Default)
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return nil
+		}
+		require.NoError(t, err)
+		var ids []string
+		for _, tk := range tasks {
+			ids = append(ids, tk.ID)
+		}
+		return ids
+	}
+	var in crm.ConnectorInput
+	require.NoError(t, json.Unmarshal([]byte(`{"kind":"ics","name":"feed","config":{},"interval_seconds":600}`), &in))
+	c, err := svc.Create(ctx, org.ID, in)
+	require.NoError(t, err)
+	// Created: its first sync is queued at once, and asking again while it
+	// waits queues nothing more.
+	require.Equal(t, []string{"sync:" + c.ID}, pending())
+	require.NoError(t, svc.EnqueueDue(ctx))
+	require.Equal(t, []string{"sync:" + c.ID}, pending())
+
+	// The sync runs; the next one is due after the interval, not before.
+	_, err = insp.DeleteAllPendingTasks(enq.Queues().Default)
+	require.NoError(t, err)
+	require.NoError(t, svc.SyncNow(ctx, queue.ConnectorSyncPayload{OrgID: org.ID, ConnectorID: c.ID}))
+	require.NoError(t, svc.EnqueueDue(ctx))
+	require.Empty(t, pending())
+	st.SetClock(func() time.Time { return time.Now().Add(11 * time.Minute) })
+	defer st.SetClock(time.Now)
+	require.NoError(t, svc.EnqueueDue(ctx))
+	require.Equal(t, []string{"sync:" + c.ID}, pending())
+
+	// A disabled connector is never due.
+	_, err = insp.DeleteAllPendingTasks(enq.Queues().Default)
+	require.NoError(t, err)
+	in = crm.ConnectorInput{}
+	require.NoError(t, json.Unmarshal([]byte(`{"enabled":false}`), &in))
+	_, err = svc.Update(ctx, org.ID, c.ID, in)
+	require.NoError(t, err)
+	require.NoError(t, svc.EnqueueDue(ctx))
+	require.Empty(t, pending())
 }

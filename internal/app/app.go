@@ -27,7 +27,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
 
-	"logbook/capture"
 	"logbook/internal/config"
 	"logbook/internal/crm"
 	"logbook/internal/store"
@@ -50,11 +49,6 @@ type App struct {
 	// Revision is the VCS revision logbook_build_info reports; empty is
 	// BuildRevision("").
 	Revision string
-	// MoreKinds, when set, registers connector kinds on every capture
-	// service the App builds, after the built-in ones (registerKinds):
-	// the browser tests' stand-in of a kind this build may not have yet.
-	// Production leaves it nil.
-	MoreKinds func(svc *capture.Service)
 
 	// metrics is what Metrics returns, made on its first call under
 	// metricsMu (RunPrivate's worker and its caller may both ask).

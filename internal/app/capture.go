@@ -43,9 +43,6 @@ func (a *App) Capture(enq *queue.Enqueuer) (*capture.Service, error) {
 	}
 	svc := capture.New(capture.Config{Store: store.New(a.Pool), Box: box, Enqueuer: enq, Logger: a.Log})
 	registerKinds(svc, kindDeps{pool: a.Pool, guard: guard, log: a.Log})
-	if a.MoreKinds != nil {
-		a.MoreKinds(svc)
-	}
 	return svc, nil
 }
 

@@ -1,50 +1,20 @@
 package browsertest
 
 import (
-	"context"
-	"encoding/json"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"logbook/capture"
 	"logbook/internal/app"
 	"logbook/internal/crm"
 	"logbook/internal/secretbox"
 )
 
-// withIMAP gives the site a LOGBOOK_SECRET_KEY and, when this build has
-// no imap kind registered yet, a stand-in that takes the contract's
-// config and whose syncs succeed with nothing new: the page is what is
-// tested here, the kind in its own package.
+// withIMAP gives the site a LOGBOOK_SECRET_KEY, which a connector with a
+// password needs. The imap kind is the real one: its first sync of a host
+// that does not resolve here fails, which the page shows.
 func withIMAP(a *app.App) {
 	a.Cfg.SecretKey = secretbox.NewKey()
-	a.MoreKinds = func(svc *capture.Service) {
-		if slices.Contains(svc.Kinds(), crm.ConnectorIMAP) {
-			return
-		}
-		svc.Register(crm.ConnectorIMAP, capture.Kind{
-			Check: func(cfg, old, secrets json.RawMessage) (json.RawMessage, map[string]string, error) {
-				if cfg == nil {
-					cfg = old
-				}
-				var c map[string]any
-				if err := json.Unmarshal(cfg, &c); err != nil || c["host"] == nil || c["username"] == nil {
-					return nil, nil, crm.Invalid("config.host", "and the username are required")
-				}
-				var sec map[string]string
-				if secrets != nil {
-					_ = json.Unmarshal(secrets, &sec)
-				}
-				if old == nil && sec["password"] == "" {
-					return nil, nil, crm.Invalid("secrets.password", "is required")
-				}
-				return cfg, sec, nil
-			},
-			Sync: func(context.Context, *capture.Run) error { return nil },
-		})
-	}
 }
 
 // TestConnectorsPage: an admin adds an IMAP mailbox through the form and
