@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -244,14 +245,7 @@ func (s *Store) ConnectorCheckpoint(ctx context.Context, orgID, id, token string
 // written).
 func (s *Store) ConnectorFinish(ctx context.Context, orgID, id, token string, p ConnectorProgress, runErr error, next time.Time) error {
 	now := s.clock()
-	var msg *string
-	if runErr != nil {
-		m := runErr.Error()
-		if len(m) > 1000 {
-			m = m[:1000]
-		}
-		msg = &m
-	}
+	msg := errorText(runErr)
 	tag, err := s.db.Exec(ctx, `
 		UPDATE connectors SET state = coalesce($4, state), items_captured = items_captured + $5,
 			newest_item_at = greatest(newest_item_at, $6),
@@ -276,14 +270,7 @@ func (s *Store) ConnectorFinish(ctx context.Context, orgID, id, token string, p 
 // items captured and the newest item's time.
 func (s *Store) ConnectorRecordEvent(ctx context.Context, orgID, id string, items int, newest *time.Time, runErr error) error {
 	now := s.clock()
-	var msg *string
-	if runErr != nil {
-		m := runErr.Error()
-		if len(m) > 1000 {
-			m = m[:1000]
-		}
-		msg = &m
-	}
+	msg := errorText(runErr)
 	return s.execOne(ctx, "record connector event", `
 		UPDATE connectors SET items_captured = items_captured + $3, newest_item_at = greatest(newest_item_at, $4),
 			last_attempt_at = $6,
@@ -293,6 +280,19 @@ func (s *Store) ConnectorRecordEvent(ctx context.Context, orgID, id string, item
 			failing_since = CASE WHEN $5::text IS NULL THEN NULL ELSE coalesce(failing_since, $6) END
 		WHERE org_id = $1 AND id = $2`,
 		orgID, id, items, newest, msg, now)
+}
+
+// errorText is what a connector's last_error keeps of err: nil for
+// success, else its text cut to 1,000 bytes on a rune boundary.
+func errorText(err error) *string {
+	if err == nil {
+		return nil
+	}
+	m := err.Error()
+	if len(m) > 1000 {
+		m = strings.ToValidUTF8(m[:1000], "")
+	}
+	return &m
 }
 
 // ConnectorRef names one connector.
