@@ -87,6 +87,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		if k == "LOGBOOK_SECRET_KEY" && demoKey != "" {
 			return demoKey
 		}
+		// The capture act's connectors reach the local test servers.
+		if k == "CONNECTOR_ALLOW_PRIVATE" {
+			return demoConnectorAllow(getenv(k))
+		}
 		return getenv(k)
 	}
 	a, err := openApp(ctx, stderr, quiet)
@@ -259,6 +263,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	if err := demoSalesOps(c, stdout, accounts, users); err != nil {
 		return fmt.Errorf("demo: sales operations: %w", err)
+	}
+	if err := demoCapture(c, stdout, *dir, orgID, accounts, users); err != nil {
+		return fmt.Errorf("demo: automatic capture: %w", err)
 	}
 	fmt.Fprintf(stdout, "\nAPI: %s/openapi.json\n", base)
 	signIn, err := demoSignIn(ctx, store.New(a.Pool), orgID)
