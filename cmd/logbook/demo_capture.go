@@ -150,16 +150,25 @@ type captureAct struct {
 	srv        captureServers
 	names      map[string]string // account ID → name
 	connectors []string
-	undo       []func(context.Context)
+	undo       []undoStep
+}
+
+// undoStep removes one thing the act made on a test server.
+type undoStep struct {
+	what string
+	do   func(context.Context) error
 }
 
 // cleanup removes what the act made on the test servers (whatever
-// happened), so nothing there grows from run to run.
+// happened), so nothing there grows from run to run; what it could not
+// remove it says.
 func (a *captureAct) cleanup() {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.c.ctx), 10*time.Second)
 	defer cancel()
 	for i := len(a.undo) - 1; i >= 0; i-- {
-		a.undo[i](ctx)
+		if err := a.undo[i].do(ctx); err != nil {
+			fmt.Fprintf(a.w, "  (could not remove %s: %v)\n", a.undo[i].what, err)
+		}
 	}
 }
 
@@ -262,7 +271,7 @@ func (a *captureAct) mail(imapc *imapclient.Client, caPEM, rep string, mails []d
 	if err := imapc.Create(folder, nil).Wait(); err != nil {
 		return fmt.Errorf("capture: create the mail folder %s: %w", folder, err)
 	}
-	a.undo = append(a.undo, func(context.Context) { _ = imapc.Delete(folder).Wait() })
+	a.undo = append(a.undo, undoStep{"the demo's mail folder " + folder, func(context.Context) error { return imapc.Delete(folder).Wait() }})
 	for _, m := range mails {
 		cmd := imapc.Append(folder, int64(len(m.raw)), &imap.AppendOptions{})
 		_, werr := cmd.Write(m.raw)
@@ -381,7 +390,13 @@ func (a *captureAct) calendar(rep, template string) error {
 	if code != http.StatusCreated {
 		return fmt.Errorf("capture: MKCALENDAR %s answered %d", col, code)
 	}
-	a.undo = append(a.undo, func(ctx context.Context) { _, _ = davDo(ctx, a.srv.CalDAV, http.MethodDelete, col, "", nil) })
+	a.undo = append(a.undo, undoStep{"the demo's calendar " + col, func(ctx context.Context) error {
+		code, err := davDo(ctx, a.srv.CalDAV, http.MethodDelete, col, "", nil)
+		if err == nil && code >= 300 && code != http.StatusNotFound {
+			err = fmt.Errorf("the server answered %d", code)
+		}
+		return err
+	}})
 
 	now := time.Now().UTC()
 	start := now.Truncate(24*time.Hour).AddDate(0, 0, 1).Add(15 * time.Hour)
