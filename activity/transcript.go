@@ -142,7 +142,15 @@ func ParseTranscript(in *TranscriptInput) (store.TranscriptIngest, error) {
 			participants = append(participants, crm.Participant{Name: a})
 		}
 	}
-	md, err := json.Marshal(map[string]string{"transcript_source": in.Source, "transcript_format": format})
+	mdv := map[string]string{"transcript_source": in.Source, "transcript_format": format}
+	if in.ConferenceURL != nil {
+		// A calendar synced later finds this meeting by its link
+		// (store.NotetakerMeetingAdopt).
+		if key := crm.ConferenceKey(*in.ConferenceURL); key != "" {
+			mdv["conference_key"] = key
+		}
+	}
+	md, err := json.Marshal(mdv)
 	if err != nil {
 		return store.TranscriptIngest{}, err
 	}

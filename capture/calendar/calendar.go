@@ -479,6 +479,18 @@ func (s *syncer) input(in calfeed.Instance, parts []crm.Participant, prev json.R
 	return a, nil
 }
 
+// matchQuery describes an instance for NotetakerMeetingAdopt: its
+// conference link, start and attendees' emails.
+func (s *syncer) matchQuery(in calfeed.Instance, parts []crm.Participant) store.CalendarMatchQuery {
+	q := store.CalendarMatchQuery{ConferenceKey: crm.ConferenceKey(in.Event.ConferenceURL), StartedAt: in.Start}
+	for _, p := range parts {
+		if p.Email != "" {
+			q.Emails = append(q.Emails, crm.NormalizeEmail(p.Email))
+		}
+	}
+	return q
+}
+
 // write upserts the meetings of instances in batches, checkpointing after
 // each (state nil keeps the stored watermark), and returns the keys of the
 // instances that are live meetings (for cancel).
@@ -504,6 +516,18 @@ func (s *syncer) write(ctx context.Context, instances []calfeed.Instance) (map[s
 			prev, had := existing[key]
 			if had && prev.ConnectorID != s.connID && prev.ConnectorLive {
 				continue // another calendar connector of the org captured it
+			}
+			if !had && !in.AllDay {
+				// New to the calendar: a note-taker's transcript may have
+				// logged this meeting before the calendar was synced; it
+				// becomes the calendar's meeting rather than a second one.
+				md, err := s.k.st.NotetakerMeetingAdopt(ctx, s.orgID, key, s.matchQuery(in, parts))
+				switch {
+				case err == nil:
+					prev.Metadata = md
+				case !errors.Is(err, crm.ErrNotFound):
+					return nil, err
+				}
 			}
 			a, err := s.input(in, parts, prev.Metadata)
 			if err != nil {

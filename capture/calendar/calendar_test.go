@@ -518,3 +518,77 @@ func TestTwoCalendarsOneMeeting(t *testing.T) {
 	require.Len(t, got, 1)
 	require.Equal(t, rep2.ID, got[0].Owner)
 }
+
+// TestCalendarAfterTranscript: the note-taker's transcript came first (the
+// calendar was connected later), so its meeting is on record as the
+// note-taker's; the calendar's sync takes it over instead of logging a
+// second meeting, by conference link or by time and a shared attendee, and
+// a re-post of the transcript still lands on it.
+func TestCalendarAfterTranscript(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, loopbackGuard(t))
+	base := time.Now().UTC().Truncate(time.Hour).Add(-72 * time.Hour)
+	acts := activity.New(b.st)
+	post := func(ext string, at time.Time, email, link string) string {
+		in := &activity.TranscriptInput{Source: "otter", ExternalID: &ext,
+			StartedAt: at.Format(time.RFC3339), Content: ptr("Ann: the price works."),
+			Participants: []crm.Participant{{Name: "Ann", Email: email}}, AccountID: ptr(b.account)}
+		if link != "" {
+			in.ConferenceURL = &link
+		}
+		ing, err := activity.ParseTranscript(in)
+		require.NoError(t, err)
+		out, err := acts.IngestTranscript(ctx, b.orgID, ing)
+		require.NoError(t, err)
+		return out.Transcript.ActivityID
+	}
+	count := func() int {
+		var n int
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM activities WHERE org_id = $1 AND type = 'meeting'`, b.orgID).Scan(&n))
+		return n
+	}
+	// Three recordings first: one with the meeting's link (the note-taker
+	// joined 3 minutes late, without the attendee's email), one by time
+	// and attendee, and one the calendar does not have.
+	byLink := post("o-link", base.Add(3*time.Minute), "", "https://us02web.zoom.us/j/5551234?pwd=x")
+	byTime := post("o-time", base.Add(24*time.Hour+5*time.Minute), "ann@acme.example", "")
+	other := post("o-other", base.Add(48*time.Hour), "ann@acme.example", "")
+	require.Equal(t, 3, count())
+
+	feed := &feedServer{}
+	feed.set(ics(
+		vevent("link-1", base, "Acme pricing call", ann, "LOCATION:https://zoom.us/j/5551234"),
+		vevent("time-1", base.Add(24*time.Hour), "Acme follow-up", ann),
+		vevent("cal-only", base.Add(30*time.Hour), "Acme roadmap", ann)))
+	srv := httptest.NewServer(feed)
+	t.Cleanup(srv.Close)
+	c := b.create(t, `{"kind":"ics","name":"cal","config":{},"secrets":{"url":"`+srv.URL+`/x.ics?token=s3cret-token"}}`)
+	rec := b.sync(t, b.svc, c)
+	require.Nil(t, rec.Health.LastError)
+	require.Equal(t, 4, count(), "two recordings taken over, one calendar-only meeting added, one recording left alone")
+
+	get := func(id string) crm.Activity {
+		a, err := b.st.ActivityGet(ctx, b.orgID, id)
+		require.NoError(t, err)
+		return a
+	}
+	for id, want := range map[string]string{byLink: "link-1", byTime: "time-1"} {
+		a := get(id)
+		require.Equal(t, crm.SourceCalendarSync, a.Source)
+		require.Equal(t, want, *a.ExternalID)
+		var md map[string]any
+		require.NoError(t, json.Unmarshal(a.Metadata, &md))
+		require.Equal(t, "otter", md["notetaker_source"])
+		require.NotEmpty(t, md["notetaker_external_id"])
+		require.Equal(t, c.ID, md["connector_id"])
+	}
+	require.Equal(t, "Acme pricing call", *get(byLink).Subject, "the calendar's title")
+	require.Equal(t, base, get(byLink).OccurredAt.UTC(), "the calendar's time")
+	require.Equal(t, crm.SourceNotetaker, get(other).Source)
+
+	// A second sync and a re-post of a recording change nothing.
+	b.sync(t, b.svc, c)
+	require.Equal(t, byLink, post("o-link", base.Add(3*time.Minute), "", "https://us02web.zoom.us/j/5551234?pwd=x"))
+	require.Equal(t, 4, count())
+}

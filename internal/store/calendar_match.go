@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -206,6 +208,55 @@ func (s *Store) CalendarMeetingAttach(ctx context.Context, orgID, id string, pat
 	_, err = s.db.Exec(ctx, `UPDATE activities SET metadata = metadata || $3::jsonb, content_hash = NULL, updated_at = $4
 		WHERE org_id = $1 AND id = $2`, orgID, id, string(b), s.clock())
 	return interpretError("attach transcript to calendar meeting", err)
+}
+
+// NotetakerMeetingAdopt is CalendarMatch the other way round, for a
+// calendar instance that is new to the calendar (no meeting with its
+// external_id yet): a meeting a note-taker's transcript made before the
+// calendar was synced (source notetaker) becomes the calendar's meeting,
+// as if the calendar had come first and the transcript had landed on it:
+// its source and external_id turn to calendar_sync and calendarKey, and
+// its metadata records notetaker_source and notetaker_external_id, so a
+// re-post of the transcript lands on it (CalendarMatch's NotetakerKey) and
+// the calendar's sync updates it instead of adding a second meeting. The
+// one matched is the meeting with the same conference key starting
+// nearest (within 12 hours), else one starting within CalendarMatchWindow
+// sharing a participant email, the nearest. It returns the adopted
+// meeting's metadata, or crm.ErrNotFound when none matches.
+func (s *Store) NotetakerMeetingAdopt(ctx context.Context, orgID, calendarKey string, q CalendarMatchQuery) (json.RawMessage, error) {
+	const op = "adopt note-taker meeting"
+	const pick = `SELECT a.id FROM activities a WHERE a.org_id = $1 AND a.source = 'notetaker' AND a.type = 'meeting'
+		AND a.occurred_at BETWEEN $2::timestamptz - $3::interval AND $2::timestamptz + $3::interval`
+	adopt := func(where string, window time.Duration, arg any) (json.RawMessage, error) {
+		var md json.RawMessage
+		err := s.db.QueryRow(ctx, `
+			WITH m AS (`+pick+where+`
+				ORDER BY abs(extract(epoch FROM a.occurred_at - $2::timestamptz)), a.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+			UPDATE activities a SET source = 'calendar_sync', external_id = $5,
+				metadata = a.metadata || jsonb_build_object('notetaker_source', coalesce(a.metadata->>'transcript_source', ''))
+					|| CASE WHEN a.external_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('notetaker_external_id', a.external_id) END,
+				content_hash = NULL, updated_at = $6
+			FROM m WHERE a.org_id = $1 AND a.id = m.id
+			RETURNING a.metadata`, orgID, q.StartedAt, window, arg, calendarKey, s.clock()).Scan(&md)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		return md, interpretError(op, err)
+	}
+	if q.ConferenceKey != "" {
+		md, err := adopt(` AND a.metadata->>'conference_key' = $4`, calendarConferenceWindow, q.ConferenceKey)
+		if err != nil || md != nil {
+			return md, err
+		}
+	}
+	if len(q.Emails) > 0 {
+		md, err := adopt(` AND EXISTS (SELECT 1 FROM jsonb_array_elements(a.participants) p WHERE lower(p->>'email') = ANY ($4))`,
+			CalendarMatchWindow, q.Emails)
+		if err != nil || md != nil {
+			return md, err
+		}
+	}
+	return nil, fmt.Errorf("store: %s: %w", op, crm.ErrNotFound)
 }
 
 // ActivityIDBySource returns the ID of the org's activity with this source
