@@ -322,10 +322,17 @@ type Run struct {
 	Range *Range
 	Log   *slog.Logger
 
-	svc      *Service
-	token    string
-	progress store.ConnectorProgress
+	svc        *Service
+	token      string
+	progress   store.ConnectorProgress
+	deliveries []string
 }
+
+// Deliver hands the run the webhook deliveries its writes stored (the
+// activity.created outbox rows activity.Service.Upsert returns): they are
+// enqueued when the run ends, so subscribers hear of captured activities
+// at once rather than at the reconciler's next pass.
+func (r *Run) Deliver(ids []string) { r.deliveries = append(r.deliveries, ids...) }
 
 // Captured counts n newly captured items, the newest of them at at (zero:
 // unknown). Items that were already on record do not count.
@@ -414,7 +421,22 @@ func (s *Service) SyncNow(ctx context.Context, p queue.ConnectorSyncPayload) err
 	if err := s.cfg.Store.ConnectorFinish(ctx, rec.OrgID, rec.ID, token, run.progress, runErr, next); err != nil && !errors.Is(err, store.ErrLeaseHeld) {
 		return err
 	}
+	s.deliver(ctx, log, rec.OrgID, run.deliveries)
 	return nil
+}
+
+// deliver enqueues webhook deliveries; one Redis refuses is left to the
+// worker's reconciler, which enqueues every pending delivery.
+func (s *Service) deliver(ctx context.Context, log *slog.Logger, orgID string, ids []string) {
+	if s.cfg.Enqueuer == nil {
+		return
+	}
+	for _, id := range ids {
+		if err := s.cfg.Enqueuer.EnqueueWebhook(ctx, orgID, id); err != nil {
+			log.WarnContext(ctx, "enqueue webhook delivery; the reconciler will retry", slog.Any("error", err))
+			return
+		}
+	}
 }
 
 func (s *Service) sync(ctx context.Context, run *Run) (err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ type fakeState struct {
 	Next int `json:"next"`
 }
 
+// queues are the test binary's own task queues.
+var queues = queue.Prefixed(fmt.Sprintf("capture-test-%d:", time.Now().UnixNano()))
+
 func newService(t *testing.T, sync func(ctx context.Context, run *capture.Run) error) (*capture.Service, *store.Store, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -33,7 +37,7 @@ func newService(t *testing.T, sync func(ctx context.Context, run *capture.Run) e
 	t.Cleanup(func() { _, _ = st.OrgDelete(context.WithoutCancel(ctx), org.ID) })
 	box, err := secretbox.New(secretbox.NewKey())
 	require.NoError(t, err)
-	enq := queue.NewEnqueuer(testredis.Client(t), queue.Prefixed(testredis.Name(t)+":"))
+	enq := queue.NewEnqueuer(testredis.Client(t), queues)
 	svc := capture.New(capture.Config{Store: st, Box: box, Enqueuer: enq})
 	svc.Register(crm.ConnectorICS, capture.Kind{
 		Check: func(cfg, old, secrets json.RawMessage) (json.RawMessage, map[string]string, error) {
@@ -290,4 +294,21 @@ func TestSchedulerEnqueuesDueConnectors(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, svc.EnqueueDue(ctx))
 	require.Empty(t, pending())
+}
+
+func TestRunDeliversWebhooksAtTheEnd(t *testing.T) {
+	ctx := context.Background()
+	delivery := store.NewID()
+	svc, _, orgID := newService(t, func(ctx context.Context, run *capture.Run) error {
+		run.Deliver([]string{delivery})
+		return nil
+	})
+	c := create(t, svc, orgID)
+	require.NoError(t, svc.SyncNow(ctx, queue.ConnectorSyncPayload{OrgID: orgID, ConnectorID: c.ID}))
+	rdb := testredis.Client(t)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	q := queues.Filled().Webhooks
+	info, err := insp.GetTaskInfo(q, delivery)
+	require.NoError(t, err, "the delivery's task is queued when the run ends")
+	require.Equal(t, queue.TypeWebhookDeliver, info.Type)
 }

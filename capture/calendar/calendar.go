@@ -533,7 +533,10 @@ func (s *syncer) write(ctx context.Context, instances []calfeed.Instance) (map[s
 			if err != nil {
 				return nil, err
 			}
-			_, res, _, err := s.acts.Upsert(ctx, s.orgID, a)
+			_, res, deliveries, err := s.acts.Upsert(ctx, s.orgID, a)
+			if err == nil {
+				s.run.Deliver(deliveries)
+			}
 			var ve *crm.ValidationError
 			if errors.As(err, &ve) {
 				// No account matches these attendees (or a field the

@@ -301,7 +301,10 @@ func (s *syncer) write(ctx context.Context, box string, it fetched, force bool) 
 	if body := capRunes(mailmsg.Trim(m.Text), crm.MaxBody); body != "" {
 		in.Body = crm.Some(body)
 	}
-	_, res, _, err := s.k.activities.Upsert(ctx, s.run.Connector.OrgID, in)
+	_, res, deliveries, err := s.k.activities.Upsert(ctx, s.run.Connector.OrgID, in)
+	if err == nil {
+		s.run.Deliver(deliveries)
+	}
 	if err != nil {
 		var ve *crm.ValidationError
 		if !errors.As(err, &ve) {
