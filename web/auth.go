@@ -223,8 +223,12 @@ func (h *handler) checkCredentials(ctx context.Context, email, password string) 
 			return nil, err
 		}
 	}
+	verify := h.verify
+	if verify == nil {
+		verify = verifyPassword
+	}
 	if len(cands) == 0 {
-		_, _ = verifyPassword(password, h.dummy())
+		_, _ = verify(password, h.dummy())
 		return nil, nil
 	}
 	var match *store.SignInCandidate
@@ -234,10 +238,10 @@ func (h *handler) checkCredentials(ctx context.Context, email, password string) 
 		if phc == "" {
 			phc = h.dummy()
 		}
-		ok, err := verifyPassword(password, phc)
+		ok, err := verify(password, phc)
 		if err != nil {
 			h.log.ErrorContext(ctx, "a stored password hash does not parse", "org_id", c.OrgID, "user_id", c.UserID, "error", err)
-			_, _ = verifyPassword(password, h.dummy())
+			_, _ = verify(password, h.dummy())
 			continue
 		}
 		if ok && c.PasswordHash != "" && match == nil {

@@ -77,6 +77,9 @@ type handler struct {
 	// made on the first sign-in (dummyOnce).
 	dummyHash string
 	dummyOnce sync.Once
+	// verify checks a password against a hash; nil is verifyPassword
+	// (tests record what sign-in verifies).
+	verify func(pw, phc string) (bool, error)
 }
 
 // access is what a route needs of the person asking.
