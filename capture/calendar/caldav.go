@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -97,7 +98,12 @@ func (k *kind) syncCalDAV(ctx context.Context, run *capture.Run) error {
 		return err
 	}
 	var st caldavState
-	_ = unmarshal(run.State, &st)
+	if err := unmarshal(run.State, &st); err != nil {
+		// A watermark this version cannot read: read the whole calendar
+		// again (writes are idempotent, so nothing doubles).
+		run.Log.WarnContext(ctx, "calendar sync state unreadable; starting over", slog.Any("error", err))
+		st = caldavState{}
+	}
 	if st.Calendars == nil {
 		st.Calendars = map[string]*calendarSeen{}
 	}

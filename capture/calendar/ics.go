@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -29,7 +30,12 @@ func (k *kind) syncICS(ctx context.Context, run *capture.Run) error {
 		return err
 	}
 	var st icsState
-	_ = unmarshal(run.State, &st)
+	if err := unmarshal(run.State, &st); err != nil {
+		// A watermark this version cannot read: read the whole calendar
+		// again (writes are idempotent, so nothing doubles).
+		run.Log.WarnContext(ctx, "calendar sync state unreadable; starting over", slog.Any("error", err))
+		st = icsState{}
+	}
 	raw := run.Secrets["url"]
 	u, err := url.Parse(raw)
 	if err != nil || raw == "" {
