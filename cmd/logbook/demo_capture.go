@@ -611,33 +611,42 @@ func (a *captureAct) waitSync(id string, after time.Time) (crm.ConnectorHealth, 
 	}
 }
 
-// feed lists the org's live activities of type typ from source src
-// (GET /v1/activities, every page).
+// feed lists the org's activities of type typ from source src: every
+// demo account's timeline (GET /v1/accounts/{id}/timeline, every page),
+// which reads what is committed at once. (The org-wide feed, GET
+// /v1/activities, serves only what is older than the oldest open
+// transaction on the server, so on a busy server it lags.)
 func (a *captureAct) feed(typ string, src crm.Source) ([]crm.Activity, error) {
-	var out []crm.Activity
-	cursor := ""
-	for {
-		var page struct {
-			Items      []crm.FeedItem `json:"items"`
-			NextCursor *string        `json:"next_cursor"`
-		}
-		q := url.Values{"types": {typ}, "limit": {"200"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		if err := a.do(http.MethodGet, "/v1/activities?"+q.Encode(), nil, &page); err != nil {
-			return nil, err
-		}
-		for _, it := range page.Items {
-			if !it.Deleted && it.Activity != nil && it.Activity.Source == src {
-				out = append(out, *it.Activity)
-			}
-		}
-		if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
-			return out, nil
-		}
-		cursor = *page.NextCursor
+	ids := make([]string, 0, len(a.names))
+	for id := range a.names {
+		ids = append(ids, id)
 	}
+	slices.Sort(ids)
+	var out []crm.Activity
+	for _, id := range ids {
+		cursor := ""
+		for {
+			var page crm.Page[crm.Activity]
+			q := url.Values{"types": {typ}, "limit": {"200"}}
+			if cursor != "" {
+				q.Set("cursor", cursor)
+			}
+			if err := a.do(http.MethodGet, "/v1/accounts/"+url.PathEscape(id)+"/timeline?"+q.Encode(), nil, &page); err != nil {
+				return nil, err
+			}
+			for _, act := range page.Items {
+				if act.Source == src {
+					out = append(out, act)
+				}
+			}
+			if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
+				break
+			}
+			cursor = *page.NextCursor
+		}
+	}
+	slices.SortFunc(out, func(x, y crm.Activity) int { return x.OccurredAt.Compare(y.OccurredAt) })
+	return out, nil
 }
 
 // do calls the API with the demo's key: body as JSON (nil: none), the
