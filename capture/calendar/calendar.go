@@ -29,7 +29,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"logbook/activity"
 	"logbook/capture"
@@ -413,17 +412,6 @@ func (s *syncer) participants(ev *calfeed.Event) ([]crm.Participant, bool) {
 var calendarKeys = []string{"connector_id", "ical_uid", "recurrence_id", "conference_url", "conference_key",
 	"location", "ends_at", "status", "all_day", "cancelled"}
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // input builds the meeting activity of an instance, keeping the metadata
 // keys of prev that the calendar does not own.
 func (s *syncer) input(in calfeed.Instance, parts []crm.Participant, prev json.RawMessage) (crm.ActivityInput, error) {
@@ -436,7 +424,7 @@ func (s *syncer) input(in calfeed.Instance, parts []crm.Participant, prev json.R
 		}
 	}
 	md["connector_id"] = s.connID
-	md["ical_uid"] = clip(in.UID, 1000)
+	md["ical_uid"] = crm.ClipText(in.UID, 1000)
 	md["recurrence_id"] = in.RecurrenceID
 	md["ends_at"] = in.End.UTC().Format(time.RFC3339)
 	md["status"] = ev.Status
@@ -450,7 +438,7 @@ func (s *syncer) input(in calfeed.Instance, parts []crm.Participant, prev json.R
 		}
 	}
 	if ev.Location != "" {
-		md["location"] = clip(ev.Location, 1000)
+		md["location"] = crm.ClipText(ev.Location, 1000)
 	}
 	b, err := json.Marshal(md)
 	if err != nil {
@@ -465,10 +453,10 @@ func (s *syncer) input(in calfeed.Instance, parts []crm.Participant, prev json.R
 		Metadata:     crm.Some(json.RawMessage(b)),
 	}
 	if ev.Summary != "" {
-		a.Subject = crm.Some(clip(ev.Summary, crm.MaxSubject))
+		a.Subject = crm.Some(crm.ClipText(ev.Summary, crm.MaxSubject))
 	}
 	if ev.Description != "" {
-		a.Body = crm.Some(clip(ev.Description, crm.MaxBody))
+		a.Body = crm.Some(crm.ClipText(ev.Description, crm.MaxBody))
 	}
 	if d := int(in.End.Sub(in.Start) / time.Second); !in.AllDay && d >= 0 && d <= crm.MaxDuration {
 		a.DurationSeconds = crm.Some(d)

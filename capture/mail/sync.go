@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -242,7 +241,7 @@ func (s *syncer) write(ctx context.Context, box string, it fetched, force bool) 
 		if len(participants) == crm.MaxContactIDs {
 			break
 		}
-		participants = append(participants, crm.Participant{Name: capRunes(a.Name, crm.MaxName), Email: a.Email})
+		participants = append(participants, crm.Participant{Name: crm.ClipText(a.Name, crm.MaxName), Email: a.Email})
 	}
 	if len(participants) == 0 {
 		s.counts.internal++
@@ -295,10 +294,10 @@ func (s *syncer) write(ctx context.Context, box string, it fetched, force bool) 
 	if s.run.Connector.UserID != nil {
 		in.OwnerID = crm.Some(*s.run.Connector.UserID)
 	}
-	if subj := capRunes(m.Subject, crm.MaxSubject); subj != "" {
+	if subj := crm.ClipText(m.Subject, crm.MaxSubject); subj != "" {
 		in.Subject = crm.Some(subj)
 	}
-	if body := capRunes(mailmsg.Trim(m.Text), crm.MaxBody); body != "" {
+	if body := crm.ClipText(mailmsg.Trim(m.Text), crm.MaxBody); body != "" {
 		in.Body = crm.Some(body)
 	}
 	_, res, deliveries, err := s.k.activities.Upsert(ctx, s.run.Connector.OrgID, in)
@@ -459,21 +458,6 @@ func validEmail(e string) bool {
 	var p crm.Problems
 	crm.CheckEmail(&p, "email", e)
 	return p.Len() == 0
-}
-
-func capRunes(s string, n int) string {
-	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j]
-		}
-		i++
-	}
-	return s
 }
 
 // day is t's date at midnight UTC.

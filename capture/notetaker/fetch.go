@@ -191,7 +191,7 @@ func (f *Fetcher) fetch(ctx context.Context, rec store.ConnectorRecord, p queue.
 	switch {
 	case errors.As(err, &ve):
 		return fetched{}, permanentf("the %s meeting %q was not logged: %v (add the account's domain or a contact with one of the participants' emails, then resend it from %s)",
-			p.Vendor, clipText(meetingName(in), 100), err, vendorName(p.Vendor))
+			p.Vendor, crm.ClipText(meetingName(in), 100), err, vendorName(p.Vendor))
 	case err != nil:
 		return fetched{}, err
 	}
@@ -262,7 +262,7 @@ func (f *Fetcher) pullRecall(ctx context.Context, rec store.ConnectorRecord, p q
 		return nil, permanentf("Recall.ai's answer for transcript %s is not of its documented shape: %v", p.TranscriptID, err)
 	}
 	if meta.Status != "" && meta.Status != "done" {
-		return nil, fmt.Errorf("Recall.ai's transcript %s is %q, not done yet", p.TranscriptID, clipText(meta.Status, 40))
+		return nil, fmt.Errorf("Recall.ai's transcript %s is %q, not done yet", p.TranscriptID, crm.ClipText(meta.Status, 40))
 	}
 	if _, err := url.Parse(meta.DownloadURL); err != nil {
 		return nil, permanentf("Recall.ai's download link for transcript %s is not a URL", p.TranscriptID)
@@ -341,7 +341,7 @@ func (f *Fetcher) pullZoom(ctx context.Context, rec store.ConnectorRecord, p que
 	}
 	ext := p.MeetingUUID
 	format := "vtt"
-	in := &activity.TranscriptInput{Source: queue.VendorZoom, ExternalID: &ext, Title: clipText(p.Topic, 500),
+	in := &activity.TranscriptInput{Source: queue.VendorZoom, ExternalID: &ext, Title: crm.ClipText(p.Topic, 500),
 		StartedAt: started.Format(time.RFC3339), Format: &format, Content: &content}
 	if p.DurationMinutes > 0 {
 		d := min(p.DurationMinutes*60, crm.MaxDuration)
@@ -415,12 +415,4 @@ func (f *Fetcher) get(ctx context.Context, vendor, raw, auth, what, hint string)
 		return nil, permanentf("%s's %s is larger than %d MiB", vendor, what, MaxDownload>>20)
 	}
 	return body, nil
-}
-
-func clipText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }

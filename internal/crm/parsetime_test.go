@@ -21,3 +21,28 @@ func TestParseTimeOffsets(t *testing.T) {
 		}
 	}
 }
+
+func TestClipText(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"héllo wörld", 5, "héllo"},
+		{"a\x00b", 5, "ab"},
+		{"ok\xffok", 10, "ok\uFFFDok"},
+		{"日本語テキスト", 3, "日本語"},
+		{"", 3, ""},
+	} {
+		got := ClipText(c.in, c.max)
+		if got != c.want {
+			t.Errorf("ClipText(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+		var p Problems
+		CheckText(&p, "f", got, c.max, false)
+		if p.Len() != 0 {
+			t.Errorf("ClipText(%q, %d) = %q, which CheckText refuses", c.in, c.max, got)
+		}
+	}
+}

@@ -45,6 +45,24 @@ func CheckID(p *Problems, field, s string) {
 	}
 }
 
+// ClipText makes s a text CheckText accepts at max characters: invalid
+// UTF-8 replaced, NUL bytes dropped, cut to max characters. For text a
+// connector captures, which arrives however its sender wrote it.
+func ClipText(s string, max int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == max {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
 // CheckText adds a problem when s holds a NUL byte or invalid UTF-8, is
 // longer than max characters, or is blank while required.
 func CheckText(p *Problems, field, s string, max int, required bool) {
